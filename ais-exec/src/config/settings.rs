@@ -1,0 +1,349 @@
+//! The typed settings: what the executive reads from openais.conf once
+//! defaults are applied, timeouts derived and everything checked.
+//!
+//! Blocks whose shape in the file is their shape in memory derive
+//! `Deserialize` here directly; the `totem { }` block needs resolving (its
+//! timeouts depend on each other) and is read through `raw::RawTotem`.
+
+use std::fmt;
+use std::net::IpAddr;
+use std::path::PathBuf;
+
+use ais_totem::config::TotemConfig;
+use serde::{Deserialize, Deserializer};
+
+/// Everything openais.conf configures.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct Settings {
+    pub totem: Totem,
+    pub logging: Logging,
+    pub event: Event,
+    pub amf: Amf,
+    pub aisexec: AisExec,
+    /// `uidgid { }` blocks: extra users and groups allowed to connect.
+    pub uidgid: Vec<UidGid>,
+    /// `nodes { node { } }` (also read as corosync's `nodelist`).
+    pub nodes: Vec<NodeEntry>,
+}
+
+/// `totem { }`: the ring, its protocol parameters and its interfaces.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Totem {
+    /// Always 2: the only configuration version openais understood.
+    pub version: u32,
+    /// Authenticate and encrypt every datagram with the authkey.
+    pub secauth: bool,
+    /// This node's id; chosen from the ring 0 address when absent (IPv4 only).
+    pub nodeid: Option<u32>,
+    /// Clear bit 31 of an id derived from an address (corosync extension).
+    pub clear_node_high_bit: bool,
+    pub transport: Transport,
+    pub rrp_mode: RrpMode,
+    /// Accepted for compatibility; the executive has one virtual synchrony
+    /// filter.
+    pub vsftype: Option<VsfType>,
+    pub cluster_name: Option<String>,
+    /// Timeouts and limits, with derived values filled in.
+    pub protocol: TotemConfig,
+    /// The interfaces, ordered by ring number (index = ring number).
+    pub interfaces: Vec<Interface>,
+}
+
+impl Default for Totem {
+    fn default() -> Totem {
+        Totem {
+            version: 2,
+            secauth: true,
+            nodeid: None,
+            clear_node_high_bit: false,
+            transport: Transport::Udp,
+            rrp_mode: RrpMode::None,
+            vsftype: None,
+            cluster_name: None,
+            protocol: TotemConfig::default(),
+            interfaces: Vec::new(),
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Transport {
+    /// IP multicast to `mcastaddr`.
+    #[default]
+    Udp,
+    /// UDP unicast to every `member` (corosync 1.3 extension).
+    Udpu,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum RrpMode {
+    #[default]
+    None,
+    Active,
+    Passive,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum VsfType {
+    None,
+    Ykd,
+}
+
+/// Default multicast port; the transport also uses `mcastport - 1`.
+pub const DEFAULT_MCASTPORT: u16 = 5405;
+
+/// Rings a node may have (redundant ring protocol), as in openais.
+pub const MAX_INTERFACES: usize = 2;
+
+/// `interface { }` inside `totem { }`.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+pub struct Interface {
+    #[serde(default)]
+    pub ringnumber: u8,
+    /// The network (or an address in it) to bind to.
+    #[serde(deserialize_with = "addr")]
+    pub bindnetaddr: IpAddr,
+    /// Required with `transport: udp`, ignored with `udpu`.
+    #[serde(default, deserialize_with = "opt_addr")]
+    pub mcastaddr: Option<IpAddr>,
+    #[serde(default = "default_mcastport")]
+    pub mcastport: u16,
+    /// Multicast time-to-live.
+    #[serde(default = "default_ttl")]
+    pub ttl: u8,
+    /// Peers for `transport: udpu`.
+    #[serde(default, rename = "member")]
+    pub members: Vec<Member>,
+}
+
+/// `member { memberaddr }` inside `interface { }`.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+pub struct Member {
+    #[serde(deserialize_with = "addr")]
+    pub memberaddr: IpAddr,
+}
+
+fn default_mcastport() -> u16 {
+    DEFAULT_MCASTPORT
+}
+
+fn default_ttl() -> u8 {
+    1
+}
+
+/// `logging { }`.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(default)]
+pub struct Logging {
+    pub to_stderr: bool,
+    /// Also read as corosync's `to_logfile`.
+    #[serde(alias = "to_logfile")]
+    pub to_file: bool,
+    pub to_syslog: bool,
+    /// Required when `to_file` is on.
+    pub logfile: Option<PathBuf>,
+    pub debug: bool,
+    pub timestamp: bool,
+    pub syslog_facility: SyslogFacility,
+    /// Prefix messages with the source file and line.
+    pub fileline: bool,
+    /// Per-subsystem overrides; openais 0.80 spelled the block `logger`.
+    #[serde(alias = "logger")]
+    pub logger_subsys: Vec<LoggerSubsys>,
+}
+
+impl Default for Logging {
+    fn default() -> Logging {
+        Logging {
+            to_stderr: true,
+            to_file: false,
+            to_syslog: true,
+            logfile: None,
+            debug: false,
+            timestamp: false,
+            syslog_facility: SyslogFacility::Daemon,
+            fileline: false,
+            logger_subsys: Vec::new(),
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum SyslogFacility {
+    #[default]
+    Daemon,
+    Local0,
+    Local1,
+    Local2,
+    Local3,
+    Local4,
+    Local5,
+    Local6,
+    Local7,
+}
+
+impl SyslogFacility {
+    /// The facility code as syslog(3) wants it (`LOG_DAEMON`, `LOG_LOCAL0`...).
+    pub fn code(self) -> i32 {
+        match self {
+            SyslogFacility::Daemon => 3 << 3,
+            SyslogFacility::Local0 => 16 << 3,
+            SyslogFacility::Local1 => 17 << 3,
+            SyslogFacility::Local2 => 18 << 3,
+            SyslogFacility::Local3 => 19 << 3,
+            SyslogFacility::Local4 => 20 << 3,
+            SyslogFacility::Local5 => 21 << 3,
+            SyslogFacility::Local6 => 22 << 3,
+            SyslogFacility::Local7 => 23 << 3,
+        }
+    }
+}
+
+/// `logger_subsys { }` inside `logging { }`.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+pub struct LoggerSubsys {
+    /// The subsystem (`CLM`, `CKPT`, `AMF`...); openais 0.80 called it `ident`.
+    #[serde(alias = "ident")]
+    pub subsys: String,
+    #[serde(default)]
+    pub debug: bool,
+    /// openais trace tags (`enter|leave|trace1...`), kept as written.
+    #[serde(default)]
+    pub tags: Option<String>,
+}
+
+/// `event { }`: flow control of the event service's delivery queue.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(default)]
+pub struct Event {
+    /// Events queued for a subscriber before it is stopped.
+    pub delivery_queue_size: u32,
+    /// Queue length at which delivery resumes.
+    pub delivery_queue_resume: u32,
+}
+
+impl Default for Event {
+    fn default() -> Event {
+        Event {
+            delivery_queue_size: 1000,
+            delivery_queue_resume: 500,
+        }
+    }
+}
+
+/// `amf { }`.
+#[derive(Debug, Clone, PartialEq, Eq, Default, Deserialize)]
+#[serde(default)]
+pub struct Amf {
+    pub mode: AmfMode,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum AmfMode {
+    Enabled,
+    #[default]
+    Disabled,
+}
+
+/// `aisexec { }`: the identity the executive runs services under.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(default)]
+pub struct AisExec {
+    pub user: String,
+    pub group: String,
+}
+
+impl Default for AisExec {
+    fn default() -> AisExec {
+        AisExec {
+            user: "ais".into(),
+            group: "ais".into(),
+        }
+    }
+}
+
+/// `uidgid { }`: a user and/or group whose processes may connect. Names or
+/// numbers are kept as written; they are resolved when the executive starts.
+#[derive(Debug, Clone, PartialEq, Eq, Default, Deserialize)]
+pub struct UidGid {
+    #[serde(default)]
+    pub uid: Option<String>,
+    #[serde(default)]
+    pub gid: Option<String>,
+}
+
+/// `node { }` inside `nodes { }`.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+pub struct NodeEntry {
+    pub nodeid: u32,
+    #[serde(default)]
+    pub name: Option<String>,
+    #[serde(deserialize_with = "addr")]
+    pub ring0_addr: IpAddr,
+}
+
+/// Reads an address with a message that shows what was written.
+fn addr<'de, D: Deserializer<'de>>(d: D) -> Result<IpAddr, D::Error> {
+    let s = String::deserialize(d)?;
+    // Accept the bracketed form corosync prints for IPv6.
+    let bare = s
+        .strip_prefix('[')
+        .and_then(|t| t.strip_suffix(']'))
+        .unwrap_or(&s);
+    bare.parse().map_err(|_| {
+        serde::de::Error::custom(format!("expected an IPv4 or IPv6 address, found '{s}'"))
+    })
+}
+
+fn opt_addr<'de, D: Deserializer<'de>>(d: D) -> Result<Option<IpAddr>, D::Error> {
+    addr(d).map(Some)
+}
+
+/// A remark about the file that does not stop it from being used.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Warning {
+    pub file: String,
+    pub line: u32,
+    /// The dotted key concerned.
+    pub key: String,
+    /// The whole remark, key included.
+    pub message: String,
+}
+
+impl fmt::Display for Warning {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}:{}: {}", self.file, self.line, self.message)
+    }
+}
+
+/// Why a configuration cannot be used.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ConfigError {
+    pub file: String,
+    /// 0 when no line is concerned (the file cannot be read, say).
+    pub line: u32,
+    /// The dotted key or block concerned, when there is one.
+    pub key: Option<String>,
+    pub message: String,
+}
+
+impl fmt::Display for ConfigError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.file)?;
+        if self.line > 0 {
+            write!(f, ":{}", self.line)?;
+        }
+        f.write_str(": ")?;
+        if let Some(key) = &self.key {
+            write!(f, "{key}: ")?;
+        }
+        f.write_str(&self.message)
+    }
+}
+
+impl std::error::Error for ConfigError {}

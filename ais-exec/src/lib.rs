@@ -1,0 +1,4 @@
+//! aisexec, the AIS executive, as a library: the binary and the tools are thin
+//! wrappers over these modules, which keeps them testable.
+
+pub mod config;
