@@ -930,3 +930,21 @@ fn file_paths_and_their_variables() {
         "{e}"
     );
 }
+
+#[test]
+fn man_page_examples_are_accepted() {
+    // The examples of openais.conf(5) are what users copy: keep them valid.
+    let page = include_str!("../../../man/openais.conf.5");
+    let examples = &page[page.find(".SH EXAMPLES").expect("EXAMPLES section")..];
+    let examples = &examples[..examples.find("\n.SH ").unwrap_or(examples.len())];
+    let mut found = 0;
+    for chunk in examples.split("\n.nf\n").skip(1) {
+        let text = &chunk[..chunk.find("\n.fi").expect("unterminated .nf")];
+        assert!(!text.contains('\\'), "roff escapes in an example: {text}");
+        let (s, warnings) = read(text);
+        assert!(warnings.is_empty(), "{warnings:?}");
+        assert_eq!(s.totem.interfaces.len(), 1);
+        found += 1;
+    }
+    assert_eq!(found, 2, "one multicast and one udpu example");
+}
