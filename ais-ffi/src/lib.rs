@@ -1,1 +1,13 @@
 //! The C ABI of the AIS libraries.
+//!
+//! One staticlib holds every service's exported functions; `mk/ffi.mk` links each C library
+//! (`libSaClm.so.3`, ...) from it with a version script that exports only that library's
+//! functions, and `--gc-sections` drops the rest.
+//!
+//! - `types`: the `#[repr(C)]` types and constants of the SA Forum headers, from which
+//!   `include/*.h` are generated.
+//! - `clm`, ...: the exported `extern "C"` functions of each library.
+
+pub mod clm;
+mod guard;
+pub mod types;

@@ -1,0 +1,23 @@
+//! Runs the ctest-generated comparison (see build.rs); fails on any mismatch.
+//!
+//! ctest expands `ais-ffi/src/types/mod.rs` as a crate of its own, then compiles a C file that
+//! includes the committed `include/saAis.h` and `include/saClm.h` and reports, for every type,
+//! alias, struct field and constant declared there, its size, alignment, signedness, offset,
+//! field type and value; this program compares them with Rust's.
+//!
+//! (The package has no library target on purpose: build-script link flags then reach this
+//! test, which is what links the C side in.)
+
+// The generated code is not ours to lint.
+#![allow(
+    non_camel_case_types,
+    non_snake_case,
+    non_upper_case_globals,
+    unused_imports
+)]
+#![allow(clippy::all)]
+
+use ais_ffi::types::ais::*;
+use ais_ffi::types::clm::*;
+
+include!(concat!(env!("OUT_DIR"), "/layout.rs"));

@@ -1,0 +1,150 @@
+# mk/ffi.mk: the C side of ais-ffi -- link the shared libraries from the Rust staticlib,
+# check their ABI, build the C tests, install libraries, headers and pkg-config files.
+#
+# Why not a cdylib: rustc adds its own version script to a cdylib, so the openais version
+# nodes cannot be given to it (REFERENCE.md). The libraries are linked here instead, each
+# from the one staticlib (target/release/libais_ffi.a, every service's functions) with its
+# own version script; `local: *` hides the other services' functions and --gc-sections
+# drops their code.
+#
+# Adding a library (say SaCkpt, libSaCkpt.so.3.0.0):
+#   FFI_LIBS += SaCkpt  and  FFI_VERSION_SaCkpt := 3.0.0  below, then commit
+#   ais-ffi/version-scripts/SaCkpt.map, pkgconfig/libSaCkpt.pc.in and the golden ABI file
+#   (make ffi-abi-bless, after checking its output), plus any header to ais-ffi/headers.
+
+FFI_LIBS := SaClm
+FFI_VERSION_SaClm := 3.0.0
+
+LIBDIR     ?= $(PREFIX)/lib
+INCLUDEDIR ?= $(PREFIX)/include
+FFI_CC     ?= $(CC)
+FFI_CXX    ?= $(CXX)
+RUSTC      ?= rustc
+
+FFI_STATICLIB := $(RELEASE)/libais_ffi.a
+FFI_NATIVE_LIBS := $(RELEASE)/ffi-native-static-libs.txt
+FFI_CTEST_DIR := $(RELEASE)/c-tests
+FFI_VERSION := $(shell sed -n 's/^version *= *"\(.*\)"/\1/p' Cargo.toml | head -n1)
+# -z defs: an unresolved symbol is a link error, not a failure when a program loads us.
+FFI_LDFLAGS := -shared -Wl,-z,defs -Wl,--gc-sections
+FFI_CFLAGS := -std=c99 -Wall -Wextra -Werror -pedantic -Iinclude
+FFI_CXXFLAGS := -std=c++11 -Wall -Wextra -Werror -pedantic -Iinclude
+
+ffi_soname = lib$(1).so.$(firstword $(subst ., ,$(FFI_VERSION_$(1))))
+ffi_so = $(RELEASE)/lib$(1).so.$(FFI_VERSION_$(1))
+FFI_SOS := $(foreach l,$(FFI_LIBS),$(call ffi_so,$(l)))
+
+.PHONY: ffi-libs ffi-cargo headers ffi-check ffi-abi-check ffi-abi-bless ffi-header-check \
+	ffi-c-tests ffi-install-check install-ffi
+
+build: ffi-libs
+check: ffi-check
+install: install-ffi
+
+ffi-libs: $(FFI_SOS)
+
+# Cargo decides whether the staticlib is stale; it rewrites the file only when it rebuilds
+# it, so the libraries relink only then. (--workspace, as `make build` does: the same
+# feature resolution, so neither build invalidates the other.)
+$(FFI_STATICLIB): ffi-cargo
+	@:
+ffi-cargo:
+	$(CARGO) build --workspace --release
+
+# The system libraries Rust's std needs in a staticlib, as this toolchain reports them.
+$(FFI_NATIVE_LIBS):
+	@mkdir -p $(@D)/ffi-native-libs
+	@echo > $(@D)/ffi-native-libs/empty.rs
+	$(RUSTC) --crate-type staticlib --print native-static-libs=$@ \
+		-o $(@D)/ffi-native-libs/libempty.a $(@D)/ffi-native-libs/empty.rs 2>/dev/null
+
+define ffi_lib_rules
+$(call ffi_so,$(1)): $(FFI_STATICLIB) ais-ffi/version-scripts/$(1).map $(FFI_NATIVE_LIBS)
+	$(FFI_CC) $(FFI_LDFLAGS) -Wl,-soname,$(call ffi_soname,$(1)) \
+		-Wl,--version-script,ais-ffi/version-scripts/$(1).map -o $$@ \
+		-Wl,--whole-archive $(FFI_STATICLIB) -Wl,--no-whole-archive $$$$(cat $(FFI_NATIVE_LIBS))
+	ln -sf $$(notdir $$@) $(RELEASE)/$(call ffi_soname,$(1))
+	ln -sf $(call ffi_soname,$(1)) $(RELEASE)/lib$(1).so
+endef
+$(foreach l,$(FFI_LIBS),$(eval $(call ffi_lib_rules,$(l))))
+
+# Regenerate include/*.h from the Rust types (a cargo test fails while they are stale).
+headers:
+	$(CARGO) run --release -p ais-ffi-headers
+
+ffi-check: ffi-abi-check ffi-header-check ffi-c-tests ffi-install-check
+
+# SONAME, version nodes and exported symbols against the committed golden files.
+ffi_abi_file = ais-ffi/abi/$(call ffi_soname,$(1)).abi
+ffi-abi-check: $(FFI_SOS)
+	@$(foreach l,$(FFI_LIBS),ais-ffi/scripts/check-abi.sh $(call ffi_so,$(l)) $(call ffi_abi_file,$(l)) &&) true
+
+# After a deliberate ABI change: rewrite the golden files (review the diff before committing).
+ffi-abi-bless: $(FFI_SOS)
+	@$(foreach l,$(FFI_LIBS),ais-ffi/scripts/check-abi.sh $(call ffi_so,$(l)) $(call ffi_abi_file,$(l)) --write &&) true
+
+# Each header on its own, as C99 and as C++ (pedantic, warnings are errors).
+ffi-header-check:
+	@set -e; for h in include/*.h; do \
+		echo "#include <$$(basename $$h)>" | $(FFI_CC) $(FFI_CFLAGS) -fsyntax-only -x c -; \
+		if command -v $(FFI_CXX) >/dev/null; then \
+			echo "#include <$$(basename $$h)>" | $(FFI_CXX) $(FFI_CXXFLAGS) -fsyntax-only -x c++ -; \
+		else echo "ffi-header-check: SKIPPED C++ ($(FFI_CXX) not installed)"; fi; \
+	done; echo "ffi-header-check: ok"
+
+# The C programs: compiled against include/, linked with -lSaClm, run against the build.
+# Also compiled as C++, to prove the extern "C" wrapping links.
+$(FFI_CTEST_DIR)/clm_compile: c-tests/clm_compile.c include/saAis.h include/saClm.h $(call ffi_so,SaClm)
+	@mkdir -p $(@D)
+	$(FFI_CC) $(FFI_CFLAGS) -o $@ $< -L$(RELEASE) -lSaClm
+
+ffi-c-tests: $(FFI_CTEST_DIR)/clm_compile
+	LD_LIBRARY_PATH=$(RELEASE) $(FFI_CTEST_DIR)/clm_compile
+	@# The program must need libSaClm.so.3 and bind to its versioned symbols.
+	@objdump -p $< | grep -q 'NEEDED *libSaClm.so.3$$' || { echo "$<: no NEEDED libSaClm.so.3" >&2; exit 1; }
+	@for v in 'OPENAIS_CLM_B.01.01) saClmInitialize' 'OPENAIS_CLM_B.04.01) saClmInitialize_4'; do \
+		objdump -T $< | grep -q "($$v\$$" || { echo "$<: no reference to ($$v" >&2; exit 1; }; \
+	done; echo "clm_compile: binds to libSaClm.so.3 (OPENAIS_CLM_B.01.01, OPENAIS_CLM_B.04.01)"
+	@if command -v $(FFI_CXX) >/dev/null; then \
+		$(FFI_CXX) $(FFI_CXXFLAGS) -x c++ -o $(FFI_CTEST_DIR)/clm_compile_cxx c-tests/clm_compile.c \
+			-x none -L$(RELEASE) -lSaClm && \
+		LD_LIBRARY_PATH=$(RELEASE) $(FFI_CTEST_DIR)/clm_compile_cxx >/dev/null && \
+		echo "clm_compile (C++): ok"; \
+	else echo "ffi-c-tests: SKIPPED C++ ($(FFI_CXX) not installed)"; fi
+
+# $(call ffi_install_to,DESTDIR,PREFIX,LIBDIR,INCLUDEDIR): the libraries with their SONAME and
+# development links, the headers under include/openais/, one .pc file per library.
+define ffi_install_to
+	install -d $(1)$(3)/pkgconfig $(1)$(4)/openais
+	$(foreach l,$(FFI_LIBS),\
+	install -m 755 $(call ffi_so,$(l)) $(1)$(3)/ && \
+	ln -sf $(notdir $(call ffi_so,$(l))) $(1)$(3)/$(call ffi_soname,$(l)) && \
+	ln -sf $(call ffi_soname,$(l)) $(1)$(3)/lib$(l).so && \
+	sed -e 's|@PREFIX@|$(2)|' -e 's|@LIBDIR@|$(3)|' -e 's|@INCLUDEDIR@|$(4)|' \
+		-e 's|@VERSION@|$(FFI_VERSION)|' pkgconfig/lib$(l).pc.in > $(1)$(3)/pkgconfig/lib$(l).pc && ) true
+	install -m 644 include/*.h $(1)$(4)/openais/
+endef
+
+install-ffi: $(FFI_SOS)
+	$(call ffi_install_to,$(DESTDIR),$(PREFIX),$(LIBDIR),$(INCLUDEDIR))
+
+# Install into a scratch DESTDIR and build the C test the way an application would: flags
+# from pkg-config, and both include spellings (<saClm.h> and <openais/saClm.h>).
+FFI_STAGE := $(RELEASE)/ffi-install-check
+ffi-install-check: $(FFI_SOS)
+	@rm -rf $(FFI_STAGE)
+	@$(call ffi_install_to,$(FFI_STAGE),/usr,/usr/lib,/usr/include) >/dev/null
+	@set -e; st=$$(cd $(FFI_STAGE) && pwd); \
+	flags=$$(PKG_CONFIG_SYSROOT_DIR=$$st PKG_CONFIG_LIBDIR=$$st/usr/lib/pkgconfig \
+		pkg-config --cflags --libs libSaClm); \
+	echo "pkg-config --cflags --libs libSaClm: $$flags"; \
+	$(FFI_CC) $(FFI_CFLAGS) -o $$st/clm_compile c-tests/clm_compile.c $$flags; \
+	sed 's|#include <saClm.h>|#include <openais/saClm.h>|' c-tests/clm_compile.c \
+		> $$st/clm_compile_openais.c; \
+	$(FFI_CC) $(FFI_CFLAGS) -I$$st/usr/include -o $$st/clm_compile_openais \
+		$$st/clm_compile_openais.c -L$$st/usr/lib -lSaClm; \
+	LD_LIBRARY_PATH=$$st/usr/lib $$st/clm_compile >/dev/null; \
+	LD_LIBRARY_PATH=$$st/usr/lib $$st/clm_compile_openais >/dev/null; \
+	test "$$(readlink $$st/usr/lib/libSaClm.so)" = libSaClm.so.3; \
+	test "$$(readlink $$st/usr/lib/libSaClm.so.3)" = libSaClm.so.3.0.0; \
+	echo "ffi-install-check: ok"
