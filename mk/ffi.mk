@@ -51,8 +51,9 @@ $(FFI_STATICLIB): ffi-cargo
 ffi-cargo:
 	$(CARGO) build --workspace --release
 
-# The system libraries Rust's std needs in a staticlib, as this toolchain reports them.
-$(FFI_NATIVE_LIBS):
+# The system libraries Rust's std needs in a staticlib, as this toolchain reports them
+# (asked again whenever the staticlib is rebuilt, e.g. by a new toolchain).
+$(FFI_NATIVE_LIBS): $(FFI_STATICLIB)
 	@mkdir -p $(@D)/ffi-native-libs
 	@echo > $(@D)/ffi-native-libs/empty.rs
 	$(RUSTC) --crate-type staticlib --print native-static-libs=$@ \
