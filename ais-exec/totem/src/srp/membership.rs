@@ -22,6 +22,11 @@ impl Totem {
         }
         if from == State::Operational || self.proc_set.is_empty() {
             self.proc_set = self.members.iter().copied().collect();
+        }
+        // Every gather starts with nobody failed: failures carried over from
+        // an abandoned formation would be echoed back by the nodes they name
+        // and keep two groups excluding each other round after round.
+        if from != State::Gather {
             self.fail_set.clear();
         }
         self.proc_set.insert(self.me);
@@ -141,6 +146,11 @@ impl Totem {
                 if self.members.contains(&sender) && join.ring_seq < self.ring.seq {
                     return; // sent before this ring formed
                 }
+                if join.fail_set.contains(&self.me) {
+                    // Its ring forms without us; merge detection joins the two
+                    // rings afterwards. Reacting would only split ours.
+                    return;
+                }
                 self.begin_gather(now);
                 self.merge_sets(sender, &join);
                 self.announce(now);
@@ -148,11 +158,10 @@ impl Totem {
             }
             State::Gather => self.process_join(now, sender, &join),
             State::Commit | State::Recovery => {
-                if self.new_members.contains(&sender) && join.ring_seq < self.new_ring.seq {
-                    return; // sent before the commit token formed
-                }
-                if self.fail_set.contains(&sender) {
-                    return; // merged later, once this ring is up
+                // Only a member of the forming ring that has given up on it
+                // stops the formation; anyone else is merged once it is up.
+                if !self.new_members.contains(&sender) || join.ring_seq < self.new_ring.seq {
+                    return;
                 }
                 self.begin_gather(now);
                 self.merge_sets(sender, &join);
@@ -164,17 +173,22 @@ impl Totem {
 
     /// Takes in what a join knows that we do not (unless we failed its
     /// sender). A node that failed us is failed in turn.
-    fn merge_sets(&mut self, sender: NodeId, join: &Join) {
+    /// Returns whether our sets changed.
+    fn merge_sets(&mut self, sender: NodeId, join: &Join) -> bool {
         if self.fail_set.contains(&sender) {
-            return;
+            return false;
         }
+        let before = (self.proc_set.len(), self.fail_set.len());
         self.proc_set.extend(join.proc_set.iter().copied());
         if join.fail_set.contains(&self.me) {
             self.fail_set.insert(sender);
-        } else {
+        } else if self.members.contains(&sender) {
+            // Only a member of our own ring can tell us who failed in it; a
+            // stranger's failures would split rings that are about to merge.
             self.fail_set.extend(join.fail_set.iter().copied());
         }
         self.fail_set.remove(&self.me);
+        before != (self.proc_set.len(), self.fail_set.len())
     }
 
     fn same_sets(&self, join: &Join) -> bool {
@@ -201,7 +215,9 @@ impl Totem {
         if self.fail_set.contains(&sender) {
             return;
         }
-        self.merge_sets(sender, join);
+        if !self.merge_sets(sender, join) {
+            return; // nothing new (a stranger's failures are not ours)
+        }
         self.t_consensus = Some(now + ms(self.cfg.consensus as u64));
         self.announce(now);
         self.consent(now, sender, join);

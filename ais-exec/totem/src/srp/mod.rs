@@ -212,6 +212,32 @@ impl Totem {
         self.send_queue.len()
     }
 
+    /// A one-line description of the internal state, for logs and tools.
+    pub fn describe(&self) -> String {
+        let rec = self.recovery.as_ref().map(|r| format!(" rec(done {:?} started {})", r.done_seq, r.token_started));
+        format!(
+            "{:?} ring {:?} new {:?} aru {} high {} delivered {} safe {} last_tok_seq {} queued {} held {} proc {:?} fail {:?} cons {:?} timers tl {:?} rt {:?} j {:?} c {:?}{}",
+            self.state,
+            self.ring,
+            self.new_ring,
+            self.frames.aru(),
+            self.frames.high(),
+            self.delivered,
+            self.safe_point,
+            self.last_token_seq,
+            self.send_queue.len(),
+            self.held.is_some(),
+            self.proc_set,
+            self.fail_set,
+            self.consensus,
+            self.t_token_loss,
+            self.t_retransmit,
+            self.t_join,
+            self.t_consensus,
+            rec.unwrap_or_default()
+        )
+    }
+
     /// The next output, in the order produced.
     pub fn poll_output(&mut self) -> Option<Output> {
         self.out.pop_front()
@@ -335,7 +361,12 @@ impl Totem {
     /// commit token of a ring whose only member it is). Bounded: an idle
     /// single-node ring holds its token after `seqno_unchanged_const` turns.
     fn run_to_self(&mut self, now: Time) {
+        let mut turns = 0u32;
         while let Some(p) = self.to_self.pop_front() {
+            turns += 1;
+            if turns > 100_000 {
+                panic!("self loop does not end: {}", self.describe());
+            }
             if self.stopped {
                 self.to_self.clear();
                 return;

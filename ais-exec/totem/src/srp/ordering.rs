@@ -175,8 +175,9 @@ impl Totem {
     pub(super) fn forward_token(&mut self, now: Time, mut token: Token) {
         let Some((ring, members)) = self.running_ring() else { return };
         let next = Totem::next_member(members, self.me);
+        // One more than what we received; the token comes back higher still
+        // (each holder adds one), so our own forward is never a duplicate.
         token.token_seq = self.last_token_seq + 1;
-        self.last_token_seq = token.token_seq;
         self.send_to_next(now, next, Body::Token(token), ring);
     }
 
