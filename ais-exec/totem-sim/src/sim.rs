@@ -104,6 +104,8 @@ struct Sim {
     formed_at: Option<Time>,
     post: HashSet<MsgId>,
     done: bool,
+    /// Deliveries counted at the last probe, and when that count last grew.
+    progress: (u64, Time),
     trace: bool,
     events: u64,
     delivered: u64,
@@ -133,6 +135,7 @@ pub fn run(sc: &Scenario) -> Outcome {
         formed_at: None,
         post: HashSet::new(),
         done: false,
+        progress: (0, 0),
         trace: std::env::var_os("TOTEM_SIM_TRACE").is_some(),
         events: 0,
         delivered: 0,
@@ -571,9 +574,15 @@ impl Sim {
                 return;
             }
             None => {}
-            Some(formed) => {
+            Some(_) => {
+                // Wait while deliveries keep coming: a backlog queued during
+                // the faults may take a while to drain. A ring that stops
+                // delivering for 20 token timeouts has failed.
+                if self.delivered != self.progress.0 {
+                    self.progress = (self.delivered, self.now);
+                }
                 let drained = self.nodes.iter().all(|n| n.own_pending == 0 && n.post_delivered == self.post.len());
-                if drained || self.now > formed + token * 40 {
+                if drained || self.now > self.progress.1 + token * 20 {
                     self.done = true;
                     return;
                 }

@@ -80,6 +80,8 @@ pub struct Totem {
     safe_point: u64,
     last_token_aru: u64,
     last_token_seq: u64,
+    /// (seq, aru, aru_id, rtr length) of the last token handled, for tools.
+    last_token_seen: (u64, u64, NodeId, usize),
     my_trc: u32,
     my_pbl: u32,
     my_pending_reported: u32,
@@ -150,6 +152,7 @@ impl Totem {
             safe_point: 0,
             last_token_aru: 0,
             last_token_seq: 0,
+            last_token_seen: (0, 0, 0, 0),
             my_trc: 0,
             my_pbl: 0,
             my_pending_reported: 0,
@@ -216,7 +219,7 @@ impl Totem {
     pub fn describe(&self) -> String {
         let rec = self.recovery.as_ref().map(|r| format!(" rec(done {:?} started {})", r.done_seq, r.token_started));
         format!(
-            "{:?} ring {:?} new {:?} aru {} high {} delivered {} safe {} last_tok_seq {} queued {} held {} proc {:?} fail {:?} cons {:?} timers tl {:?} rt {:?} j {:?} c {:?}{}",
+            "{:?} ring {:?} new {:?} aru {} high {} delivered {} safe {} token {:?} last_tok_seq {} queued {} held {} proc {:?} fail {:?} cons {:?} timers tl {:?} rt {:?} j {:?} c {:?}{}",
             self.state,
             self.ring,
             self.new_ring,
@@ -224,6 +227,7 @@ impl Totem {
             self.frames.high(),
             self.delivered,
             self.safe_point,
+            self.last_token_seen,
             self.last_token_seq,
             self.send_queue.len(),
             self.held.is_some(),

@@ -33,6 +33,7 @@ impl Totem {
             return; // another ring's, or a retransmission we already handled
         }
         self.last_token_seq = token.token_seq;
+        self.last_token_seen = (token.seq, token.aru, token.aru_id, token.rtr.len());
         self.stats.tokens_received += 1;
         self.t_retransmit = None;
         self.last_sent = None;
