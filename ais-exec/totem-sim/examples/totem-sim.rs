@@ -63,13 +63,14 @@ fn main() {
                 let o = run_seed(seed, nodes.0, nodes.1);
                 if verbose {
                     println!(
-                        "seed {seed}: {} nodes, {} events, {} submitted, {} delivered, {:.1} s simulated, ring after heal {:?} ms, {}",
+                        "seed {seed}: {} nodes, {} events, {} submitted, {} delivered, {:.1} s simulated, ring after heal {:?} ms ({:.1} tokens), {}",
                         o.nodes,
                         o.events,
                         o.submitted,
                         o.delivered,
                         o.sim_time as f64 / 1e9,
                         o.formed_after.map(|t| t / 1_000_000),
+                        o.formed_after.map(|t| t as f64 / o.token as f64).unwrap_or(f64::NAN),
                         if o.violations.is_empty() { "ok" } else { "FAILED" }
                     );
                 }

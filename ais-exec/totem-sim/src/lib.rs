@@ -38,6 +38,7 @@ pub fn run_seed(seed: u64, min_nodes: usize, max_nodes: usize) -> Outcome {
                 rings_formed: 0,
                 sim_time: 0,
                 formed_after: None,
+                token: 1,
             }
         }
     }

@@ -28,6 +28,8 @@ pub struct Outcome {
     pub sim_time: Time,
     /// How long after healing one ring of all nodes formed.
     pub formed_after: Option<Time>,
+    /// The token timeout of the run (the unit of the liveness bound).
+    pub token: Time,
 }
 
 /// Datagrams a paused process's socket buffers before it drops more.
@@ -206,6 +208,7 @@ pub fn run(sc: &Scenario) -> Outcome {
         rings_formed,
         sim_time: sim.now,
         formed_after: sim.formed_at.map(|f| f - sim.healed_at.unwrap_or(0)),
+        token: ms(sc.totem.token as u64),
     }
 }
 

@@ -4,7 +4,6 @@
 use super::Totem;
 use crate::types::*;
 use crate::wire::{Body, Commit, CommitMember, Join, OldRing, Token, NO_OLD_RING};
-use std::collections::BTreeSet;
 
 impl Totem {
     /// Starts gathering and announces it.
@@ -140,23 +139,40 @@ impl Totem {
         if !join.proc_set.contains(&sender) || join.fail_set.contains(&sender) {
             return; // not a view its sender could hold
         }
-        self.highest_ring_seq = self.highest_ring_seq.max(join.ring_seq);
+        // Failures belong to one gather round, named by the highest ring
+        // sequence number its members know. A join from an older round still
+        // teaches us who exists, but not who failed; a join from a newer round
+        // ends ours. Without this, stale failures echo between rounds and
+        // keep nodes that can all talk to each other apart.
+        let epoch = self.highest_ring_seq;
+        let stale = join.ring_seq < epoch;
+        self.highest_ring_seq = epoch.max(join.ring_seq);
         match self.state {
             State::Operational => {
                 if self.members.contains(&sender) && join.ring_seq < self.ring.seq {
                     return; // sent before this ring formed
                 }
-                if join.fail_set.contains(&self.me) {
+                if !stale && join.fail_set.contains(&self.me) {
                     // Its ring forms without us; merge detection joins the two
                     // rings afterwards. Reacting would only split ours.
                     return;
                 }
                 self.begin_gather(now);
-                self.merge_sets(sender, &join);
+                self.merge_sets(sender, &join, stale);
                 self.announce(now);
                 self.consent(now, sender, &join);
             }
-            State::Gather => self.process_join(now, sender, &join),
+            State::Gather => {
+                if join.ring_seq > epoch && !self.fail_set.is_empty() {
+                    self.fail_set.clear();
+                    self.merge_sets(sender, &join, stale);
+                    self.t_consensus = Some(now + ms(self.cfg.consensus as u64));
+                    self.announce(now);
+                    self.consent(now, sender, &join);
+                } else {
+                    self.process_join(now, sender, &join, stale);
+                }
+            }
             State::Commit | State::Recovery => {
                 // Only a member of the forming ring that has given up on it
                 // stops the formation; anyone else is merged once it is up.
@@ -164,7 +180,7 @@ impl Totem {
                     return;
                 }
                 self.begin_gather(now);
-                self.merge_sets(sender, &join);
+                self.merge_sets(sender, &join, stale);
                 self.announce(now);
                 self.consent(now, sender, &join);
             }
@@ -172,20 +188,22 @@ impl Totem {
     }
 
     /// Takes in what a join knows that we do not (unless we failed its
-    /// sender). A node that failed us is failed in turn.
-    /// Returns whether our sets changed.
-    fn merge_sets(&mut self, sender: NodeId, join: &Join) -> bool {
+    /// sender). A node that failed us is failed in turn. Returns whether our
+    /// sets changed.
+    fn merge_sets(&mut self, sender: NodeId, join: &Join, stale: bool) -> bool {
         if self.fail_set.contains(&sender) {
             return false;
         }
         let before = (self.proc_set.len(), self.fail_set.len());
         self.proc_set.extend(join.proc_set.iter().copied());
-        if join.fail_set.contains(&self.me) {
-            self.fail_set.insert(sender);
-        } else if self.members.contains(&sender) {
-            // Only a member of our own ring can tell us who failed in it; a
-            // stranger's failures would split rings that are about to merge.
-            self.fail_set.extend(join.fail_set.iter().copied());
+        if !stale {
+            if join.fail_set.contains(&self.me) {
+                self.fail_set.insert(sender);
+            } else if self.members.contains(&sender) {
+                // Only a member of our own ring can tell us who failed in it;
+                // a stranger's failures would split rings about to merge.
+                self.fail_set.extend(join.fail_set.iter().copied());
+            }
         }
         self.fail_set.remove(&self.me);
         before != (self.proc_set.len(), self.fail_set.len())
@@ -202,21 +220,13 @@ impl Totem {
         }
     }
 
-    fn process_join(&mut self, now: Time, sender: NodeId, join: &Join) {
+    fn process_join(&mut self, now: Time, sender: NodeId, join: &Join, stale: bool) {
         if self.same_sets(join) {
             self.consent(now, sender, join);
             return;
         }
-        let jp: BTreeSet<NodeId> = join.proc_set.iter().copied().collect();
-        let jf: BTreeSet<NodeId> = join.fail_set.iter().copied().collect();
-        if jp.is_subset(&self.proc_set) && jf.is_subset(&self.fail_set) {
-            return; // it knows less than we do; our join will teach it
-        }
-        if self.fail_set.contains(&sender) {
-            return;
-        }
-        if !self.merge_sets(sender, join) {
-            return; // nothing new (a stranger's failures are not ours)
+        if !self.merge_sets(sender, join, stale) {
+            return; // nothing new: it will learn from our join
         }
         self.t_consensus = Some(now + ms(self.cfg.consensus as u64));
         self.announce(now);
