@@ -9,6 +9,7 @@
 
 pub mod config;
 pub mod frames;
+pub mod fuzzing;
 pub mod packing;
 pub mod srp;
 pub mod store;

@@ -285,7 +285,9 @@ impl Packet {
                 let fcc = r.u32()?;
                 let backlog = r.u32()?;
                 let recovery_pending = r.u32()?;
-                let _reserved = r.u64()?;
+                if r.u64()? != 0 {
+                    return Err(DecodeError::Invalid("reserved token field not zero"));
+                }
                 let n = r.u16()? as usize;
                 r.need(n * 8)?;
                 let mut rtr = Vec::with_capacity(n);
