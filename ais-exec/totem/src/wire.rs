@@ -29,6 +29,11 @@ const FLAG_ENCAPSULATED: u8 = 2;
 /// In an origin's flags: the original frame was a recovery filler.
 const FLAG_FILLER: u8 = 2;
 
+/// Sequence numbers (of frames and rings) at or above this are refused, so
+/// that arithmetic on them can never overflow; at a million frames a second
+/// the limit is 146,000 years away.
+pub const MAX_SEQ: u64 = 1 << 62;
+
 /// Old-ring index meaning "this member brings no old ring" (a fresh start).
 pub const NO_OLD_RING: u16 = u16::MAX;
 
@@ -276,6 +281,9 @@ impl Packet {
             return Err(DecodeError::Invalid("sender node id 0"));
         }
         let ring_id = RingId { rep: r.u32()?, seq: r.u64()? };
+        if ring_id.seq >= MAX_SEQ {
+            return Err(DecodeError::Invalid("ring sequence number out of range"));
+        }
         let body = match kind {
             KIND_TOKEN => {
                 let token_seq = r.u64()?;
@@ -298,8 +306,8 @@ impl Packet {
                     }
                     rtr.push(s);
                 }
-                if aru > seq {
-                    return Err(DecodeError::Invalid("token aru above seq"));
+                if aru > seq || seq >= MAX_SEQ || token_seq >= MAX_SEQ {
+                    return Err(DecodeError::Invalid("token sequence numbers out of range"));
                 }
                 Body::Token(Token { token_seq, seq, aru, aru_id, fcc, backlog, recovery_pending, rtr })
             }
@@ -309,15 +317,20 @@ impl Packet {
                 if flags & !(FLAG_SAFE | FLAG_ENCAPSULATED) != 0 {
                     return Err(DecodeError::Invalid("unknown frame flags"));
                 }
-                if seq == 0 {
-                    return Err(DecodeError::Invalid("frame sequence number 0"));
+                if seq == 0 || seq >= MAX_SEQ {
+                    return Err(DecodeError::Invalid("frame sequence number out of range"));
                 }
                 let origin = if flags & FLAG_ENCAPSULATED != 0 {
                     let ring_id = RingId { rep: r.u32()?, seq: r.u64()? };
                     let seq = r.u64()?;
                     let sender = r.u32()?;
                     let oflags = r.u8()?;
-                    if oflags & !(FLAG_SAFE | FLAG_FILLER) != 0 || seq == 0 || sender == 0 {
+                    if oflags & !(FLAG_SAFE | FLAG_FILLER) != 0
+                        || seq == 0
+                        || seq >= MAX_SEQ
+                        || ring_id.seq >= MAX_SEQ
+                        || sender == 0
+                    {
                         return Err(DecodeError::Invalid("bad origin of re-sent frame"));
                     }
                     Some(Origin {
@@ -335,6 +348,9 @@ impl Packet {
             }
             KIND_JOIN => {
                 let ring_seq = r.u64()?;
+                if ring_seq >= MAX_SEQ {
+                    return Err(DecodeError::Invalid("join ring sequence number out of range"));
+                }
                 let proc_set = r.nodes()?;
                 let fail_set = r.nodes()?;
                 Body::Join(Join { ring_seq, proc_set, fail_set })
@@ -362,12 +378,11 @@ impl Packet {
                 let mut old_rings = Vec::with_capacity(k);
                 for _ in 0..k {
                     let ring_id = RingId { rep: r.u32()?, seq: r.u64()? };
-                    old_rings.push(OldRing {
-                        ring_id,
-                        min_aru: r.u64()?,
-                        max_high: r.u64()?,
-                        max_safe: r.u64()?,
-                    });
+                    let o = OldRing { ring_id, min_aru: r.u64()?, max_high: r.u64()?, max_safe: r.u64()? };
+                    if [o.ring_id.seq, o.min_aru, o.max_high, o.max_safe].iter().any(|&v| v >= MAX_SEQ) {
+                        return Err(DecodeError::Invalid("commit sequence numbers out of range"));
+                    }
+                    old_rings.push(o);
                 }
                 if members.is_empty() {
                     return Err(DecodeError::Invalid("commit token without members"));
@@ -551,6 +566,18 @@ mod tests {
                 assert!(Packet::decode(&cut).is_err(), "{p:?} cut at {n}");
             }
         }
+    }
+
+    #[test]
+    fn sequence_numbers_that_could_overflow_are_rejected() {
+        let mut t = samples()[0].clone();
+        if let Body::Token(tok) = &mut t.body {
+            tok.seq = MAX_SEQ;
+        }
+        assert!(Packet::decode(&t.encode()).is_err());
+        let mut j = samples()[3].clone();
+        j.ring_id.seq = u64::MAX;
+        assert!(Packet::decode(&j.encode()).is_err());
     }
 
     #[test]

@@ -369,7 +369,11 @@ impl Totem {
         while let Some(p) = self.to_self.pop_front() {
             turns += 1;
             if turns > 100_000 {
-                panic!("self loop does not end: {}", self.describe());
+                // Cannot happen while token hold works; should it, drop the
+                // token rather than spin: token loss re-forms the ring.
+                debug_assert!(false, "self loop does not end: {}", self.describe());
+                self.to_self.clear();
+                return;
             }
             if self.stopped {
                 self.to_self.clear();
