@@ -1,0 +1,162 @@
+//! A node's CLM record and the message that carries it between executives.
+
+use ais_totem::NodeId;
+use std::net::IpAddr;
+
+/// `SA_CLM_AF_INET` / `SA_CLM_AF_INET6`.
+pub const AF_INET: u32 = 1;
+pub const AF_INET6: u32 = 2;
+/// Longest node name (`SA_MAX_NAME_LENGTH`).
+pub const MAX_NAME: usize = 256;
+/// Longest address text (`SA_CLM_MAX_ADDRESS_LENGTH`).
+pub const MAX_ADDRESS: usize = 64;
+
+/// What a node says about itself.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NodeInfo {
+    pub node_id: NodeId,
+    /// `SA_CLM_AF_INET` or `SA_CLM_AF_INET6`.
+    pub family: u32,
+    /// The address as text ("192.168.1.1"), as openais reported it.
+    pub address: String,
+    /// The node name: the host name unless configured otherwise.
+    pub name: String,
+    /// When the node booted, in nanoseconds since the epoch.
+    pub boot_timestamp: i64,
+    /// The view in which this executive first saw a ring.
+    pub initial_view: u64,
+}
+
+impl NodeInfo {
+    pub fn new(node_id: NodeId, addr: IpAddr, name: &str, boot_timestamp: i64, initial_view: u64) -> NodeInfo {
+        let family = if addr.is_ipv4() { AF_INET } else { AF_INET6 };
+        NodeInfo {
+            node_id,
+            family,
+            address: addr.to_string(),
+            name: truncate(name, MAX_NAME),
+            boot_timestamp,
+            initial_view,
+        }
+    }
+}
+
+fn truncate(s: &str, max: usize) -> String {
+    let mut end = s.len().min(max);
+    while !s.is_char_boundary(end) {
+        end -= 1;
+    }
+    s[..end].to_string()
+}
+
+/// The record a node multicasts after each regular configuration.
+/// Layout (big-endian): version u8 = 1, node id u32, family u32, boot
+/// timestamp i64, initial view u64, address length u8 + bytes, name length
+/// u16 + bytes.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NodeJoin(pub NodeInfo);
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct BadNodeJoin(pub &'static str);
+
+impl NodeJoin {
+    pub fn encode(&self) -> Vec<u8> {
+        let n = &self.0;
+        let mut v = Vec::with_capacity(32 + n.address.len() + n.name.len());
+        v.push(1);
+        v.extend_from_slice(&n.node_id.to_be_bytes());
+        v.extend_from_slice(&n.family.to_be_bytes());
+        v.extend_from_slice(&n.boot_timestamp.to_be_bytes());
+        v.extend_from_slice(&n.initial_view.to_be_bytes());
+        v.push(n.address.len() as u8);
+        v.extend_from_slice(n.address.as_bytes());
+        v.extend_from_slice(&(n.name.len() as u16).to_be_bytes());
+        v.extend_from_slice(n.name.as_bytes());
+        v
+    }
+
+    pub fn decode(b: &[u8]) -> Result<NodeJoin, BadNodeJoin> {
+        fn take<'a>(b: &mut &'a [u8], n: usize) -> Result<&'a [u8], BadNodeJoin> {
+            if b.len() < n {
+                return Err(BadNodeJoin("truncated"));
+            }
+            let (head, tail) = b.split_at(n);
+            *b = tail;
+            Ok(head)
+        }
+        let mut b = b;
+        if take(&mut b, 1)?[0] != 1 {
+            return Err(BadNodeJoin("unknown version"));
+        }
+        let node_id = u32::from_be_bytes(take(&mut b, 4)?.try_into().unwrap());
+        let family = u32::from_be_bytes(take(&mut b, 4)?.try_into().unwrap());
+        let boot_timestamp = i64::from_be_bytes(take(&mut b, 8)?.try_into().unwrap());
+        let initial_view = u64::from_be_bytes(take(&mut b, 8)?.try_into().unwrap());
+        let alen = take(&mut b, 1)?[0] as usize;
+        let address = std::str::from_utf8(take(&mut b, alen)?).map_err(|_| BadNodeJoin("address not text"))?;
+        let nlen = u16::from_be_bytes(take(&mut b, 2)?.try_into().unwrap()) as usize;
+        let name = std::str::from_utf8(take(&mut b, nlen)?).map_err(|_| BadNodeJoin("name not text"))?;
+        if !b.is_empty() {
+            return Err(BadNodeJoin("trailing bytes"));
+        }
+        if node_id == 0 || !(family == AF_INET || family == AF_INET6) {
+            return Err(BadNodeJoin("bad node id or family"));
+        }
+        if address.len() > MAX_ADDRESS || name.len() > MAX_NAME {
+            return Err(BadNodeJoin("field too long"));
+        }
+        Ok(NodeJoin(NodeInfo {
+            node_id,
+            family,
+            address: address.to_string(),
+            name: name.to_string(),
+            boot_timestamp,
+            initial_view,
+        }))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn node_join_round_trips_and_rejects_every_truncation() {
+        let info = NodeInfo::new(7, "192.168.1.7".parse().unwrap(), "node-seven", 1_700_000_000_000_000_000, 3);
+        assert_eq!(info.address, "192.168.1.7");
+        assert_eq!(info.family, AF_INET);
+        let b = NodeJoin(info.clone()).encode();
+        assert_eq!(NodeJoin::decode(&b), Ok(NodeJoin(info)));
+        for n in 0..b.len() {
+            assert!(NodeJoin::decode(&b[..n]).is_err(), "cut at {n}");
+        }
+        let mut extra = b.clone();
+        extra.push(0);
+        assert!(NodeJoin::decode(&extra).is_err());
+    }
+
+    #[test]
+    fn long_names_are_cut_at_a_character_boundary() {
+        let long = "é".repeat(200); // 400 bytes
+        let info = NodeInfo::new(1, "::1".parse().unwrap(), &long, 0, 0);
+        assert!(info.name.len() <= MAX_NAME && info.name.len() % 2 == 0);
+        assert_eq!(info.family, AF_INET6);
+        assert!(NodeJoin::decode(&NodeJoin(info).encode()).is_ok());
+    }
+
+    #[test]
+    fn garbage_never_panics() {
+        let mut x = 0x1234_5678u32;
+        for len in 0..2000usize {
+            let v: Vec<u8> = (0..len % 120)
+                .map(|_| {
+                    x ^= x << 13;
+                    x ^= x >> 17;
+                    x ^= x << 5;
+                    x as u8
+                })
+                .collect();
+            let _ = NodeJoin::decode(&v);
+        }
+    }
+}
