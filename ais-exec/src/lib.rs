@@ -2,5 +2,4 @@
 //! wrappers over these modules, which keeps them testable.
 
 pub mod config;
-pub mod daemon;
 pub mod services;
