@@ -1,0 +1,31 @@
+//! The IPC wire format between the AIS client libraries (`ais-ffi`) and the executive
+//! (`aisexec`), shared by both sides and free of any runtime: no tokio, no sockets.
+//!
+//! - [`frame`]: the fixed 24-byte header every frame starts with, the frame kinds, the
+//!   service ids and the size limit, checked before a payload is allocated.
+//! - [`handshake`]: `Hello` / `Welcome` / `Refused` on the request socket, `Attach` /
+//!   `Attached` pairing the dispatch socket with it.
+//! - [`codec`]: the bounds-checked [`Reader`] and [`Writer`] service messages are written
+//!   with.
+//! - [`addr`]: the socket name (`AIS_IPC_SOCKET`, `@name` for the abstract namespace).
+//! - [`status`]: the `SaAisErrorT` numbers the protocol itself carries.
+//! - [`echo`]: the message ids of the test-only echo service.
+//!
+//! Every decoder here is total: any input gives a value or an error, never a panic, and
+//! never an allocation sized by an unchecked length ([`fuzzing`] holds the fuzz bodies).
+
+pub mod addr;
+pub mod codec;
+pub mod echo;
+pub mod frame;
+pub mod fuzzing;
+pub mod handshake;
+pub mod status;
+
+pub use addr::{SocketName, DEFAULT_SOCKET, SOCKET_ENV};
+pub use codec::{DecodeError, EncodeError, Reader, Writer, MAX_NAME_LEN};
+pub use frame::{
+    encode_frame, flags, split_frame, FrameError, Header, Kind, Limits, ServiceId,
+    DEFAULT_MAX_PAYLOAD, HARD_MAX_PAYLOAD, HEADER_LEN, MAGIC, PROTOCOL_VERSION,
+};
+pub use handshake::{AisVersion, Attach, Attached, Handshake, Hello, Refused, Welcome};

@@ -1,0 +1,15 @@
+//! The `SaAisErrorT` values the protocol itself produces (the C definitions live in
+//! `ais-ffi`, whose tests check these against them). Service payloads may carry any.
+
+pub const OK: u32 = 1;
+pub const LIBRARY: u32 = 2;
+pub const VERSION: u32 = 3;
+pub const TIMEOUT: u32 = 5;
+pub const TRY_AGAIN: u32 = 6;
+pub const INVALID_PARAM: u32 = 7;
+pub const NO_MEMORY: u32 = 8;
+pub const BAD_HANDLE: u32 = 9;
+pub const ACCESS: u32 = 11;
+pub const NO_RESOURCES: u32 = 18;
+pub const NOT_SUPPORTED: u32 = 19;
+pub const TOO_BIG: u32 = 26;
