@@ -9,12 +9,14 @@
 //!   with.
 //! - [`addr`]: the socket name (`AIS_IPC_SOCKET`, `@name` for the abstract namespace).
 //! - [`status`]: the `SaAisErrorT` numbers the protocol itself carries.
+//! - [`clm`]: the cluster membership service's messages.
 //! - [`echo`]: the message ids of the test-only echo service.
 //!
 //! Every decoder here is total: any input gives a value or an error, never a panic, and
 //! never an allocation sized by an unchecked length ([`fuzzing`] holds the fuzz bodies).
 
 pub mod addr;
+pub mod clm;
 pub mod codec;
 pub mod echo;
 pub mod frame;
