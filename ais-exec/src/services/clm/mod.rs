@@ -9,5 +9,6 @@
 //! `SA_AIS_ERR_TRY_AGAIN`.
 
 pub mod node;
+pub mod service;
 pub mod track;
 pub mod view;
