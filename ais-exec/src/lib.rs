@@ -2,4 +2,5 @@
 //! wrappers over these modules, which keeps them testable.
 
 pub mod config;
+pub mod daemon;
 pub mod services;

@@ -1,4 +1,161 @@
-fn main() {
-    eprintln!("aisexec: the executive is not built yet");
-    std::process::exit(1);
+//! aisexec: the AIS executive. See aisexec(8).
+
+use std::process::ExitCode;
+
+use ais_exec::config::{self, Settings};
+use ais_exec::daemon::logging::{self, LogConfig};
+use ais_exec::daemon::options::{self, Action, USAGE};
+use ais_exec::daemon::{self, NoServices};
+use ais_totem::NodeId;
+use tokio::signal::unix::{signal, SignalKind};
+
+const VERSION: &str = env!("CARGO_PKG_VERSION");
+
+/// Exit status for a bad command line (getopt programs' usual 2).
+const EXIT_USAGE: u8 = 2;
+
+fn main() -> ExitCode {
+    let cmd = match options::parse(std::env::args_os().skip(1)) {
+        Ok(Action::Run(cmd)) => cmd,
+        Ok(Action::Help) => {
+            print!("{USAGE}");
+            return ExitCode::SUCCESS;
+        }
+        Ok(Action::Version) => {
+            println!("aisexec (ais-exec) {VERSION}");
+            return ExitCode::SUCCESS;
+        }
+        Err(e) => {
+            eprint!("aisexec: {e}\n{USAGE}");
+            return ExitCode::from(EXIT_USAGE);
+        }
+    };
+
+    // A setuid executive would hand root to whoever can run it: it reads
+    // files and environment variables chosen by the caller.
+    let (uid, euid) = (nix::unistd::getuid(), nix::unistd::geteuid());
+    let (gid, egid) = (nix::unistd::getgid(), nix::unistd::getegid());
+    if uid != euid || gid != egid {
+        eprintln!(
+            "aisexec: refusing to run setuid or setgid (uid {uid}, effective uid {euid}, gid {gid}, effective gid {egid})"
+        );
+        return ExitCode::FAILURE;
+    }
+
+    let path = cmd.config.clone().unwrap_or_else(config::main_config_path);
+    let (settings, warnings) = match Settings::load_file(&path) {
+        Ok(x) => x,
+        Err(e) => {
+            eprintln!("aisexec: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+
+    let log_cfg = LogConfig::from_settings(&settings.logging);
+    let to_stderr = log_cfg.to_stderr;
+    if let Err(e) = logging::init(log_cfg) {
+        eprintln!("aisexec: logging: {e}");
+        return ExitCode::FAILURE;
+    }
+    // Say it on the terminal too when the log does not go there: this is
+    // still before the process detaches.
+    let report = |level: log::Level, msg: &str| {
+        log::log!(target: "MAIN", level, "{msg}");
+        if !to_stderr {
+            eprintln!("aisexec: {msg}");
+        }
+    };
+    for w in &warnings {
+        report(log::Level::Warn, &w.to_string());
+    }
+
+    log::info!(target: "MAIN", "AIS Executive Service {VERSION} starting (configuration {})", path.display());
+    if settings.totem.secauth {
+        report(
+            log::Level::Warn,
+            "totem.secauth is on, but authentication and encryption of datagrams are not \
+             implemented yet: they are sent unauthenticated and in the clear",
+        );
+    }
+
+    let prepared = match daemon::prepare(&settings) {
+        Ok(p) => p,
+        Err(e) => {
+            report(log::Level::Error, &format!("can't start: {e}"));
+            return ExitCode::FAILURE;
+        }
+    };
+    let t = &prepared.transport;
+    log::info!(
+        target: "NET",
+        "node id {} ({:#x}), ring 0 on {}:{} ({}), transport {}, ring sequence in {}",
+        prepared.node_id,
+        prepared.node_id,
+        t.local,
+        t.port,
+        t.ifname,
+        match t.mode {
+            daemon::transport::Mode::Multicast { group, .. } => format!("udp to group {group}"),
+            daemon::transport::Mode::Unicast { ref members } => format!("udpu to {} members", members.len()),
+        },
+        prepared.store.path().display()
+    );
+
+    if !cmd.foreground {
+        // The classic way (fork, setsid, fork, chdir /, stdio to /dev/null),
+        // before any thread exists; the sockets and files opened above stay
+        // open in the child.
+        if let Err(e) = nix::unistd::daemon(false, false) {
+            report(log::Level::Error, &format!("can't become a daemon: {e}"));
+            return ExitCode::FAILURE;
+        }
+    }
+
+    let runtime = match tokio::runtime::Builder::new_current_thread().enable_all().build() {
+        Ok(r) => r,
+        Err(e) => {
+            log::error!(target: "MAIN", "can't start the runtime: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    let code = runtime.block_on(run(prepared, settings));
+    log::logger().flush();
+    code
+}
+
+async fn run(prepared: daemon::Prepared, settings: Settings) -> ExitCode {
+    // Installed before the ring starts, so a signal never finds the default
+    // action (which would kill the executive without a leave).
+    let (mut term, mut int) = match (signal(SignalKind::terminate()), signal(SignalKind::interrupt())) {
+        (Ok(t), Ok(i)) => (t, i),
+        (Err(e), _) | (_, Err(e)) => {
+            log::error!(target: "MAIN", "can't handle signals: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    let node: NodeId = prepared.node_id;
+    let (driver, handle) = match daemon::start(prepared, &settings, NoServices) {
+        Ok(x) => x,
+        Err(e) => {
+            log::error!(target: "MAIN", "can't start: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    tokio::spawn(async move {
+        let name = tokio::select! {
+            _ = term.recv() => "SIGTERM",
+            _ = int.recv() => "SIGINT",
+        };
+        log::info!(target: "MAIN", "{name} received");
+        handle.shutdown();
+    });
+    // The pid after daemonizing: what to signal.
+    log::info!(
+        target: "MAIN",
+        "AIS Executive Service: started and ready to provide service (node {node}, pid {}).",
+        std::process::id()
+    );
+    driver.run().await;
+    log::info!(target: "MAIN", "AIS Executive exiting.");
+    ExitCode::SUCCESS
 }

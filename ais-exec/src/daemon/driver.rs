@@ -1,0 +1,505 @@
+//! The ordering task: the one place on a node where the Totem instance and
+//! the services live (ARCHITECTURE.md, principle 2).
+//!
+//! It selects over the network, the core's next timer, submissions and
+//! requests from local tasks, and the shutdown signal. After every call into
+//! the core it drains [`Totem::poll_output`]: datagrams go to the transport,
+//! deliveries and configuration changes go, in agreed order, first to the
+//! [`ServiceHost`] (synchronously, on this task) and then to subscribers.
+//!
+//! Runtime: the executive runs on a current_thread tokio runtime. All the
+//! work that must be ordered happens on this task anyway; a second worker
+//! thread would only add cross-thread wake-ups to every datagram and
+//! delivery, which is the latency that matters (REFERENCE.md's corosync
+//! figure is 37 µs for ordered self-delivery on two vCPUs). I/O tasks (IPC
+//! connections) are cheap to run beside it on the same thread; if their
+//! framing ever shows up as the bottleneck the runtime can become a small
+//! multi-thread one without changing this module, since everything here is
+//! `Send`.
+
+use std::convert::Infallible;
+use std::sync::Arc;
+
+use ais_totem::{
+    ConfChange, ConfKind, Delivery, Guarantee, NodeId, Output, RingId, State, Stats, Time, Totem,
+    MAX_MESSAGE_SIZE,
+};
+use bytes::Bytes;
+use tokio::sync::{broadcast, mpsc, oneshot, watch};
+use tokio::time::Instant;
+
+use super::conflog;
+use super::transport::Transport;
+
+/// Submissions queued between local tasks and the ordering task. Each may be
+/// up to 1 MiB, so this bounds the memory as much as the count; beyond it
+/// `try_submit` answers `TryAgain` and `submit` waits.
+pub const SUBMIT_QUEUE: usize = 256;
+/// Requests to the service host queued before senders wait.
+pub const REQUEST_QUEUE: usize = 1024;
+/// Events a subscriber may fall behind by before it sees `Lagged`.
+pub const EVENT_QUEUE: usize = 4096;
+
+/// The core's clock: nanoseconds since the driver started, on tokio's
+/// monotonic clock (which tests may pause).
+#[derive(Debug, Clone, Copy)]
+pub struct Clock {
+    start: Instant,
+}
+
+impl Clock {
+    pub fn new() -> Clock {
+        Clock { start: Instant::now() }
+    }
+
+    pub fn now(&self) -> Time {
+        // u64 nanoseconds last 584 years.
+        self.start.elapsed().as_nanos() as Time
+    }
+
+    /// The instant a core time stands for.
+    pub fn instant(&self, t: Time) -> Instant {
+        self.start + std::time::Duration::from_nanos(t)
+    }
+}
+
+impl Default for Clock {
+    fn default() -> Self {
+        Clock::new()
+    }
+}
+
+/// What the ordering task hands on, in agreed order.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ClusterEvent {
+    Deliver(Delivery),
+    ConfChange(ConfChange),
+}
+
+/// The installed ring, as local tasks see it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Membership {
+    pub local: NodeId,
+    pub ring_id: RingId,
+    /// Sorted.
+    pub members: Vec<NodeId>,
+    /// False until the first regular configuration is installed.
+    pub installed: bool,
+}
+
+/// Why a submission was not taken.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SubmitError {
+    /// Larger than [`MAX_MESSAGE_SIZE`]: it never will be.
+    TooLarge,
+    /// The queues are full: `SA_AIS_ERR_TRY_AGAIN`.
+    TryAgain,
+    /// The executive is shutting down.
+    Stopped,
+}
+
+impl std::fmt::Display for SubmitError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            SubmitError::TooLarge => "message larger than 1 MiB",
+            SubmitError::TryAgain => "queue full, try again",
+            SubmitError::Stopped => "the executive is stopping",
+        })
+    }
+}
+
+impl std::error::Error for SubmitError {}
+
+impl From<ais_totem::SubmitError> for SubmitError {
+    fn from(e: ais_totem::SubmitError) -> Self {
+        match e {
+            ais_totem::SubmitError::TooLarge => SubmitError::TooLarge,
+            ais_totem::SubmitError::QueueFull => SubmitError::TryAgain,
+        }
+    }
+}
+
+/// A snapshot for tools (`ais-cfgtool`) and tests.
+#[derive(Debug, Clone)]
+pub struct Status {
+    pub node_id: NodeId,
+    pub state: State,
+    pub ring_id: RingId,
+    pub members: Vec<NodeId>,
+    pub stats: Stats,
+    /// Submitted messages the core has not sent yet.
+    pub queued: usize,
+    /// The core's one-line description of itself.
+    pub describe: String,
+}
+
+/// What services see of the ordering task while it calls them.
+pub struct HostCtx<'a> {
+    totem: &'a mut Totem,
+    now: Time,
+    membership: &'a Membership,
+}
+
+impl HostCtx<'_> {
+    /// Submits a cluster message. Called from inside an event it is ordered
+    /// after everything already submitted; `TryAgain` when the core's queue
+    /// is full.
+    pub fn submit(&mut self, data: Bytes, guarantee: Guarantee) -> Result<(), SubmitError> {
+        self.totem.submit(self.now, data, guarantee).map_err(Into::into)
+    }
+
+    pub fn node_id(&self) -> NodeId {
+        self.totem.node_id()
+    }
+
+    /// The installed ring (as of the last regular configuration delivered).
+    pub fn membership(&self) -> &Membership {
+        self.membership
+    }
+
+    /// The core's clock, in nanoseconds since the driver started.
+    pub fn now(&self) -> Time {
+        self.now
+    }
+}
+
+/// The services, as the ordering task drives them. Both calls run on the
+/// ordering task, one at a time, so a service's state needs no lock; they
+/// must not block.
+pub trait ServiceHost: Send + 'static {
+    /// What local tasks (IPC connections) send to the services.
+    type Request: Send + 'static;
+    /// A delivery or configuration change, in agreed order.
+    fn on_event(&mut self, ctx: &mut HostCtx<'_>, event: &ClusterEvent);
+    /// A request from a local task.
+    fn on_request(&mut self, ctx: &mut HostCtx<'_>, request: Self::Request);
+}
+
+/// No services: the bare ring (what `aisexec` runs until services exist).
+#[derive(Debug, Default)]
+pub struct NoServices;
+
+impl ServiceHost for NoServices {
+    type Request = Infallible;
+    fn on_event(&mut self, _: &mut HostCtx<'_>, _: &ClusterEvent) {}
+    fn on_request(&mut self, _: &mut HostCtx<'_>, request: Infallible) {
+        match request {}
+    }
+}
+
+struct Submit {
+    data: Bytes,
+    guarantee: Guarantee,
+}
+
+enum Control<R> {
+    Request(R),
+    Status(oneshot::Sender<Status>),
+}
+
+/// What local tasks hold to talk to the ordering task. Cheap to clone.
+pub struct DaemonHandle<R> {
+    node_id: NodeId,
+    submits: mpsc::Sender<Submit>,
+    control: mpsc::Sender<Control<R>>,
+    events: broadcast::Sender<ClusterEvent>,
+    membership: watch::Receiver<Membership>,
+    shutdown: Arc<watch::Sender<bool>>,
+}
+
+impl<R> Clone for DaemonHandle<R> {
+    fn clone(&self) -> Self {
+        DaemonHandle {
+            node_id: self.node_id,
+            submits: self.submits.clone(),
+            control: self.control.clone(),
+            events: self.events.clone(),
+            membership: self.membership.clone(),
+            shutdown: self.shutdown.clone(),
+        }
+    }
+}
+
+impl<R: Send + 'static> DaemonHandle<R> {
+    pub fn node_id(&self) -> NodeId {
+        self.node_id
+    }
+
+    /// Queues a cluster message, waiting while the queues are full. `Ok`
+    /// means it is queued for ordering; its delivery comes as an event.
+    /// Messages from one handle are ordered in the order submitted.
+    pub async fn submit(&self, data: Bytes, guarantee: Guarantee) -> Result<(), SubmitError> {
+        if data.len() > MAX_MESSAGE_SIZE {
+            return Err(SubmitError::TooLarge);
+        }
+        self.submits.send(Submit { data, guarantee }).await.map_err(|_| SubmitError::Stopped)
+    }
+
+    /// Queues a cluster message or answers `TryAgain` at once: the call for
+    /// library functions that only report "accepted".
+    pub fn try_submit(&self, data: Bytes, guarantee: Guarantee) -> Result<(), SubmitError> {
+        if data.len() > MAX_MESSAGE_SIZE {
+            return Err(SubmitError::TooLarge);
+        }
+        self.submits.try_send(Submit { data, guarantee }).map_err(|e| match e {
+            mpsc::error::TrySendError::Full(_) => SubmitError::TryAgain,
+            mpsc::error::TrySendError::Closed(_) => SubmitError::Stopped,
+        })
+    }
+
+    /// Hands a request to the service host (on the ordering task).
+    pub async fn request(&self, request: R) -> Result<(), SubmitError> {
+        self.control.send(Control::Request(request)).await.map_err(|_| SubmitError::Stopped)
+    }
+
+    /// Like [`DaemonHandle::request`], or `TryAgain` when the queue is full.
+    pub fn try_request(&self, request: R) -> Result<(), SubmitError> {
+        self.control.try_send(Control::Request(request)).map_err(|e| match e {
+            mpsc::error::TrySendError::Full(_) => SubmitError::TryAgain,
+            mpsc::error::TrySendError::Closed(_) => SubmitError::Stopped,
+        })
+    }
+
+    /// Every delivery and configuration change from now on, in order. A
+    /// subscriber that falls [`EVENT_QUEUE`] events behind gets `Lagged`
+    /// and has lost events: what must see every event is a [`ServiceHost`].
+    pub fn subscribe(&self) -> broadcast::Receiver<ClusterEvent> {
+        self.events.subscribe()
+    }
+
+    /// The installed ring now.
+    pub fn membership(&self) -> Membership {
+        self.membership.borrow().clone()
+    }
+
+    /// The installed ring, with change notification.
+    pub fn watch_membership(&self) -> watch::Receiver<Membership> {
+        self.membership.clone()
+    }
+
+    /// The core's state, or None once the driver has stopped.
+    pub async fn status(&self) -> Option<Status> {
+        let (tx, rx) = oneshot::channel();
+        self.control.send(Control::Status(tx)).await.ok()?;
+        rx.await.ok()
+    }
+
+    /// Asks the driver to leave the ring and stop (SIGTERM does this).
+    pub fn shutdown(&self) {
+        self.shutdown.send_replace(true);
+    }
+}
+
+/// The ordering task. Create it with [`Driver::new`], run it with
+/// [`Driver::run`].
+pub struct Driver<H: ServiceHost> {
+    totem: Totem,
+    transport: Transport,
+    host: H,
+    clock: Clock,
+    submits: mpsc::Receiver<Submit>,
+    control: mpsc::Receiver<Control<H::Request>>,
+    control_open: bool,
+    shutdown: watch::Receiver<bool>,
+    // Kept so the shutdown channel never closes while the driver runs.
+    _shutdown_tx: Arc<watch::Sender<bool>>,
+    events: broadcast::Sender<ClusterEvent>,
+    membership_tx: watch::Sender<Membership>,
+    membership: Membership,
+    /// A submission the core refused as full: retried after every call
+    /// into the core, and while it waits no other submission is read, so
+    /// back-pressure reaches `try_submit` as `TryAgain`.
+    parked: Option<Submit>,
+    last_state: State,
+}
+
+impl<H: ServiceHost> Driver<H> {
+    /// `clock` must be the one `totem` was created with.
+    pub fn new(totem: Totem, transport: Transport, host: H, clock: Clock) -> (Driver<H>, DaemonHandle<H::Request>) {
+        let (submit_tx, submits) = mpsc::channel(SUBMIT_QUEUE);
+        let (control_tx, control) = mpsc::channel(REQUEST_QUEUE);
+        let (events, _) = broadcast::channel(EVENT_QUEUE);
+        // Nothing installed until a regular configuration comes out of the
+        // core (a lone node's may already wait in its output queue).
+        let membership = Membership {
+            local: totem.node_id(),
+            ring_id: RingId::default(),
+            members: Vec::new(),
+            installed: false,
+        };
+        let (membership_tx, membership_rx) = watch::channel(membership.clone());
+        let (shutdown_tx, shutdown) = watch::channel(false);
+        let shutdown_tx = Arc::new(shutdown_tx);
+        let handle = DaemonHandle {
+            node_id: totem.node_id(),
+            submits: submit_tx,
+            control: control_tx,
+            events: events.clone(),
+            membership: membership_rx,
+            shutdown: shutdown_tx.clone(),
+        };
+        let last_state = totem.state();
+        let driver = Driver {
+            totem,
+            transport,
+            host,
+            clock,
+            submits,
+            control,
+            control_open: true,
+            shutdown,
+            _shutdown_tx: shutdown_tx,
+            events,
+            membership_tx,
+            membership,
+            parked: None,
+            last_state,
+        };
+        (driver, handle)
+    }
+
+    /// Runs until [`DaemonHandle::shutdown`], then leaves the ring (the
+    /// others re-form at once instead of after a token timeout), sends the
+    /// leave datagrams and returns the host.
+    pub async fn run(mut self) -> H {
+        // Whatever Totem::new produced (its first join) goes out first.
+        self.drain().await;
+        loop {
+            if *self.shutdown.borrow() {
+                break;
+            }
+            let deadline = self.totem.next_timeout().map(|t| self.clock.instant(t));
+            tokio::select! {
+                _ = self.shutdown.changed() => continue,
+                datagram = self.transport.recv() => {
+                    let now = self.clock.now();
+                    self.totem.handle_datagram(now, &datagram);
+                }
+                _ = tokio::time::sleep_until(deadline.unwrap_or_else(Instant::now)), if deadline.is_some() => {
+                    let now = self.clock.now();
+                    self.totem.handle_timeout(now);
+                }
+                // Closed only when every handle is gone; the ring runs on.
+                Some(s) = self.submits.recv(), if self.parked.is_none() => {
+                    let now = self.clock.now();
+                    self.submit(now, s);
+                }
+                c = self.control.recv(), if self.control_open => {
+                    match c {
+                        Some(c) => self.control(c),
+                        None => self.control_open = false,
+                    }
+                }
+            }
+            self.retry_parked();
+            self.drain().await;
+        }
+        log::info!(target: "TOTEM", "leaving the ring");
+        self.totem.leave(self.clock.now());
+        self.drain().await;
+        self.host
+    }
+
+    fn submit(&mut self, now: Time, s: Submit) {
+        match self.totem.submit(now, s.data.clone(), s.guarantee) {
+            Ok(()) => {}
+            Err(ais_totem::SubmitError::QueueFull) => self.parked = Some(s),
+            // The handle checks the size; nothing else is too large.
+            Err(ais_totem::SubmitError::TooLarge) => {
+                log::warn!(target: "TOTEM", "dropped a submission of {} bytes: too large", s.data.len())
+            }
+        }
+    }
+
+    fn retry_parked(&mut self) {
+        if let Some(s) = self.parked.take() {
+            let now = self.clock.now();
+            self.submit(now, s);
+        }
+    }
+
+    fn control(&mut self, c: Control<H::Request>) {
+        match c {
+            Control::Request(r) => {
+                let mut ctx = HostCtx { totem: &mut self.totem, now: self.clock.now(), membership: &self.membership };
+                self.host.on_request(&mut ctx, r);
+            }
+            Control::Status(reply) => {
+                let (ring_id, members) = self.totem.ring();
+                let _ = reply.send(Status {
+                    node_id: self.totem.node_id(),
+                    state: self.totem.state(),
+                    ring_id,
+                    members: members.to_vec(),
+                    stats: self.totem.stats(),
+                    queued: self.totem.queued(),
+                    describe: self.totem.describe(),
+                });
+            }
+        }
+    }
+
+    /// Hands on everything the core produced (and whatever the services
+    /// submit while handling it).
+    async fn drain(&mut self) {
+        while let Some(out) = self.totem.poll_output() {
+            match out {
+                Output::Transmit { dest, data } => self.transport.send(dest, data).await,
+                Output::Deliver(d) => self.dispatch(ClusterEvent::Deliver(d)),
+                Output::ConfChange(c) => {
+                    self.log_conf_change(&c);
+                    if c.kind == ConfKind::Regular {
+                        self.membership = Membership {
+                            local: self.totem.node_id(),
+                            ring_id: c.ring_id,
+                            members: c.members.clone(),
+                            installed: true,
+                        };
+                        self.membership_tx.send_replace(self.membership.clone());
+                    }
+                    self.dispatch(ClusterEvent::ConfChange(c));
+                }
+                Output::Received { .. } => {}
+            }
+        }
+        let state = self.totem.state();
+        if state != self.last_state {
+            self.last_state = state;
+            let name = match state {
+                State::Operational => "OPERATIONAL",
+                State::Gather => "GATHER",
+                State::Commit => "COMMIT",
+                State::Recovery => "RECOVERY",
+            };
+            log::debug!(target: "TOTEM", "entering {name} state: {}", self.totem.describe());
+        }
+    }
+
+    fn dispatch(&mut self, event: ClusterEvent) {
+        let mut ctx = HostCtx { totem: &mut self.totem, now: self.clock.now(), membership: &self.membership };
+        self.host.on_event(&mut ctx, &event);
+        if self.events.receiver_count() > 0 {
+            let _ = self.events.send(event);
+        }
+    }
+
+    /// Called before `membership` is updated: it still holds the previous
+    /// regular configuration.
+    fn log_conf_change(&self, c: &ConfChange) {
+        let peers = self.transport.peers();
+        let lines = match c.kind {
+            ConfKind::Regular => {
+                let prev: &[NodeId] = if self.membership.installed { &self.membership.members } else { &[] };
+                conflog::lines(&conflog::against_previous(c, prev), &|id| peers.address_of(id))
+            }
+            ConfKind::Transitional => conflog::lines(c, &|id| peers.address_of(id)),
+        };
+        let level = match c.kind {
+            ConfKind::Regular => log::Level::Info,
+            ConfKind::Transitional => log::Level::Debug,
+        };
+        for line in lines {
+            log::log!(target: "CLM", level, "{line}");
+        }
+    }
+}

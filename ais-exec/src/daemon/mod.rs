@@ -1,0 +1,109 @@
+//! The executive around the Totem core: the network, the ring sequence on
+//! disk, logging, and the ordering task that owns the core and the services.
+//!
+//! Starting is split in two so that everything that can fail for a reason an
+//! administrator must see (an address that is not local, a port in use, a
+//! state directory that cannot be written) fails before the process detaches
+//! from its terminal:
+//!
+//! 1. [`prepare`] (plain threads, before daemonizing): resolve the bind
+//!    address, choose the node id, bind the sockets, open the ring sequence
+//!    file.
+//! 2. [`start`] (inside the tokio runtime): create the core and the driver;
+//!    the caller spawns or awaits [`Driver::run`] and hands the
+//!    [`DaemonHandle`] to the IPC server and tools.
+
+pub mod codec;
+pub mod conflog;
+pub mod driver;
+pub mod logging;
+pub mod netif;
+pub mod nodeid;
+pub mod options;
+pub mod peers;
+pub mod ringseq;
+pub mod transport;
+
+use std::fmt;
+use std::path::PathBuf;
+
+use ais_totem::{NodeId, Options, Totem};
+
+pub use codec::{Codec, Plain};
+pub use driver::{
+    Clock, ClusterEvent, DaemonHandle, Driver, HostCtx, Membership, NoServices, ServiceHost, Status,
+    SubmitError,
+};
+pub use ringseq::{run_dir, FileStore};
+pub use transport::{Sockets, Transport, TransportConfig};
+
+use crate::config::Settings;
+
+/// Why the executive could not start.
+#[derive(Debug)]
+pub struct StartError(pub String);
+
+impl fmt::Display for StartError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl std::error::Error for StartError {}
+
+/// Everything opened before the runtime starts.
+#[derive(Debug)]
+pub struct Prepared {
+    pub node_id: NodeId,
+    pub transport: TransportConfig,
+    pub sockets: Sockets,
+    pub store: FileStore,
+    /// Where the ring sequence file lives (`$AIS_RUN_DIR` or /var/lib/ais).
+    pub run_dir: PathBuf,
+}
+
+/// Step 1: resolve, bind and open (see the module documentation). Remarks
+/// worth a warning are logged here.
+pub fn prepare(settings: &Settings) -> Result<Prepared, StartError> {
+    let (transport, remarks) = TransportConfig::from_settings(&settings.totem)
+        .map_err(|e| StartError(format!("ring 0: {e}")))?;
+    for r in remarks {
+        log::warn!(target: "NET", "{r}");
+    }
+    let node_id = nodeid::choose(settings.totem.nodeid, transport.local, settings.totem.clear_node_high_bit)
+        .map_err(|e| StartError(e.to_string()))?;
+    let sockets = Sockets::bind(&transport).map_err(|e| StartError(format!("ring 0: {e}")))?;
+    let dir = run_dir();
+    let store = FileStore::open(&dir, node_id).map_err(|e| StartError(format!("ring sequence store: {e}")))?;
+    Ok(Prepared { node_id, transport, sockets, store, run_dir: dir })
+}
+
+/// Step 2: the core and the ordering task, with `host` as its services.
+/// Must be called inside a tokio runtime (the sockets register with it).
+pub fn start<H: ServiceHost>(
+    prepared: Prepared,
+    settings: &Settings,
+    host: H,
+) -> Result<(Driver<H>, DaemonHandle<H::Request>), StartError> {
+    let Prepared { node_id, transport: tcfg, sockets, store, .. } = prepared;
+    let peers = transport::peers_for(node_id, &tcfg, settings);
+    let codec: Box<dyn Codec> = Box::new(Plain);
+    log::info!(target: "NET", "datagram security: {}", codec.name());
+    let transport =
+        Transport::new(node_id, sockets, peers, codec).map_err(|e| StartError(format!("ring 0: {e}")))?;
+    let clock = Clock::new();
+    let opts = Options { seed: seed(node_id), ..Options::default() };
+    let totem = Totem::new(settings.totem.protocol.clone(), node_id, Box::new(store), opts, clock.now())
+        .map_err(|e| StartError(e.to_string()))?;
+    Ok(Driver::new(totem, transport, host, clock))
+}
+
+/// The seed of the core's join-delay generator: it only has to differ
+/// between nodes and runs (no security depends on it).
+fn seed(node_id: NodeId) -> u64 {
+    let t = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_nanos() as u64)
+        .unwrap_or(0);
+    t ^ (u64::from(node_id) << 32) ^ u64::from(std::process::id())
+}
