@@ -116,11 +116,17 @@ fn two_ordering_tasks_agree() {
 
         // Interleave: A through its handle, B through its service host.
         const N: usize = 200;
+        let plain_sender = hb.request_sender();
         for i in 0..N {
             ha.submit(Bytes::from(format!("a{i}")), if i % 2 == 0 { Guarantee::Agreed } else { Guarantee::Safe })
                 .await
                 .unwrap();
-            hb.request(Bytes::from(format!("b{i}"))).await.unwrap();
+            let b = Bytes::from(format!("b{i}"));
+            if i % 2 == 0 {
+                hb.request(b).await.unwrap();
+            } else {
+                plain_sender.send(b).await.unwrap();
+            }
         }
         let all = |r: &Recorder| r.payloads().len() == 2 * N;
         tokio::time::timeout(Duration::from_secs(30), async {

@@ -192,8 +192,7 @@ struct Submit {
     guarantee: Guarantee,
 }
 
-enum Control<R> {
-    Request(R),
+enum Control {
     Status(oneshot::Sender<Status>),
 }
 
@@ -201,7 +200,8 @@ enum Control<R> {
 pub struct DaemonHandle<R> {
     node_id: NodeId,
     submits: mpsc::Sender<Submit>,
-    control: mpsc::Sender<Control<R>>,
+    requests: mpsc::Sender<R>,
+    control: mpsc::Sender<Control>,
     events: broadcast::Sender<ClusterEvent>,
     membership: watch::Receiver<Membership>,
     shutdown: Arc<watch::Sender<bool>>,
@@ -212,6 +212,7 @@ impl<R> Clone for DaemonHandle<R> {
         DaemonHandle {
             node_id: self.node_id,
             submits: self.submits.clone(),
+            requests: self.requests.clone(),
             control: self.control.clone(),
             events: self.events.clone(),
             membership: self.membership.clone(),
@@ -248,16 +249,23 @@ impl<R: Send + 'static> DaemonHandle<R> {
     }
 
     /// Hands a request to the service host (on the ordering task).
+    /// Requests from all senders are handled in the order they were queued.
     pub async fn request(&self, request: R) -> Result<(), SubmitError> {
-        self.control.send(Control::Request(request)).await.map_err(|_| SubmitError::Stopped)
+        self.requests.send(request).await.map_err(|_| SubmitError::Stopped)
     }
 
     /// Like [`DaemonHandle::request`], or `TryAgain` when the queue is full.
     pub fn try_request(&self, request: R) -> Result<(), SubmitError> {
-        self.control.try_send(Control::Request(request)).map_err(|e| match e {
+        self.requests.try_send(request).map_err(|e| match e {
             mpsc::error::TrySendError::Full(_) => SubmitError::TryAgain,
             mpsc::error::TrySendError::Closed(_) => SubmitError::Stopped,
         })
+    }
+
+    /// The sender the ordering task reads requests from, for a producer
+    /// that wants a plain `mpsc::Sender` (the IPC server's event channel).
+    pub fn request_sender(&self) -> mpsc::Sender<R> {
+        self.requests.clone()
     }
 
     /// Every delivery and configuration change from now on, in order. A
@@ -298,8 +306,8 @@ pub struct Driver<H: ServiceHost> {
     host: H,
     clock: Clock,
     submits: mpsc::Receiver<Submit>,
-    control: mpsc::Receiver<Control<H::Request>>,
-    control_open: bool,
+    requests: mpsc::Receiver<H::Request>,
+    control: mpsc::Receiver<Control>,
     shutdown: watch::Receiver<bool>,
     // Kept so the shutdown channel never closes while the driver runs.
     _shutdown_tx: Arc<watch::Sender<bool>>,
@@ -317,7 +325,9 @@ impl<H: ServiceHost> Driver<H> {
     /// `clock` must be the one `totem` was created with.
     pub fn new(totem: Totem, transport: Transport, host: H, clock: Clock) -> (Driver<H>, DaemonHandle<H::Request>) {
         let (submit_tx, submits) = mpsc::channel(SUBMIT_QUEUE);
-        let (control_tx, control) = mpsc::channel(REQUEST_QUEUE);
+        let (request_tx, requests) = mpsc::channel(REQUEST_QUEUE);
+        // Status queries: few, from tools.
+        let (control_tx, control) = mpsc::channel(16);
         let (events, _) = broadcast::channel(EVENT_QUEUE);
         // Nothing installed until a regular configuration comes out of the
         // core (a lone node's may already wait in its output queue).
@@ -333,6 +343,7 @@ impl<H: ServiceHost> Driver<H> {
         let handle = DaemonHandle {
             node_id: totem.node_id(),
             submits: submit_tx,
+            requests: request_tx,
             control: control_tx,
             events: events.clone(),
             membership: membership_rx,
@@ -345,8 +356,8 @@ impl<H: ServiceHost> Driver<H> {
             host,
             clock,
             submits,
+            requests,
             control,
-            control_open: true,
             shutdown,
             _shutdown_tx: shutdown_tx,
             events,
@@ -379,17 +390,17 @@ impl<H: ServiceHost> Driver<H> {
                     let now = self.clock.now();
                     self.totem.handle_timeout(now);
                 }
-                // Closed only when every handle is gone; the ring runs on.
+                // These channels close only when every handle is gone; a
+                // `None` then just disables the branch and the ring runs on.
                 Some(s) = self.submits.recv(), if self.parked.is_none() => {
                     let now = self.clock.now();
                     self.submit(now, s);
                 }
-                c = self.control.recv(), if self.control_open => {
-                    match c {
-                        Some(c) => self.control(c),
-                        None => self.control_open = false,
-                    }
+                Some(r) = self.requests.recv() => {
+                    let mut ctx = HostCtx { totem: &mut self.totem, now: self.clock.now(), membership: &self.membership };
+                    self.host.on_request(&mut ctx, r);
                 }
+                Some(c) = self.control.recv() => self.control(c),
             }
             self.retry_parked();
             self.drain().await;
@@ -418,12 +429,8 @@ impl<H: ServiceHost> Driver<H> {
         }
     }
 
-    fn control(&mut self, c: Control<H::Request>) {
+    fn control(&mut self, c: Control) {
         match c {
-            Control::Request(r) => {
-                let mut ctx = HostCtx { totem: &mut self.totem, now: self.clock.now(), membership: &self.membership };
-                self.host.on_request(&mut ctx, r);
-            }
             Control::Status(reply) => {
                 let (ring_id, members) = self.totem.ring();
                 let _ = reply.send(Status {
