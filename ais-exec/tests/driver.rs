@@ -50,6 +50,15 @@ impl Recorder {
 }
 
 fn node(addr: &str, port: u16, members: &[IpAddr]) -> (Driver<Recorder>, DaemonHandle<Bytes>, Recorder) {
+    node_with(addr, port, members, Options::default())
+}
+
+fn node_with(
+    addr: &str,
+    port: u16,
+    members: &[IpAddr],
+    opts: Options,
+) -> (Driver<Recorder>, DaemonHandle<Bytes>, Recorder) {
     let local: IpAddr = addr.parse().unwrap();
     let cfg = TransportConfig {
         local,
@@ -68,7 +77,7 @@ fn node(addr: &str, port: u16, members: &[IpAddr]) -> (Driver<Recorder>, DaemonH
         TotemConfig::from_token(2000, 4),
         id,
         Box::new(MemoryStore::new()),
-        Options { seed: u64::from(id), ..Options::default() },
+        Options { seed: u64::from(id), ..opts },
         clock.now(),
     )
     .unwrap();
@@ -185,6 +194,88 @@ fn two_ordering_tasks_agree() {
             vec![(ais_totem::ConfKind::Regular, vec![0x7f000002]), (ais_totem::ConfKind::Transitional, vec![0x7f000002])]
         );
         hb.shutdown();
+        tokio::time::timeout(Duration::from_secs(5), tb).await.unwrap().unwrap();
+    });
+}
+
+/// Back-pressure: a driver that does not keep up fills the submission queue
+/// and `try_submit` answers `TryAgain` (SA_AIS_ERR_TRY_AGAIN), `submit`
+/// waits; once the driver is gone both answer `Stopped`.
+#[test]
+fn full_queues_answer_try_again() {
+    let port = match free_port(&["127.0.0.1"]) {
+        Ok(p) => p,
+        Err(why) => {
+            eprintln!("SKIPPED full_queues_answer_try_again: {why}");
+            return;
+        }
+    };
+    let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
+    rt.block_on(async {
+        let me: Vec<IpAddr> = vec!["127.0.0.1".parse().unwrap()];
+        let (driver, h, _) = node("127.0.0.1", port, &me);
+        let msg = || Bytes::from_static(b"m");
+        for _ in 0..ais_exec::daemon::driver::SUBMIT_QUEUE {
+            h.try_submit(msg(), Guarantee::Agreed).unwrap();
+        }
+        assert_eq!(h.try_submit(msg(), Guarantee::Agreed), Err(SubmitError::TryAgain));
+        assert!(
+            tokio::time::timeout(Duration::from_millis(50), h.submit(msg(), Guarantee::Agreed)).await.is_err(),
+            "submit waits while the queue is full"
+        );
+        for _ in 0..ais_exec::daemon::driver::REQUEST_QUEUE {
+            h.try_request(msg()).unwrap();
+        }
+        assert_eq!(h.try_request(msg()), Err(SubmitError::TryAgain));
+        drop(driver);
+        assert_eq!(h.try_submit(msg(), Guarantee::Agreed), Err(SubmitError::Stopped));
+        assert_eq!(h.submit(msg(), Guarantee::Agreed).await, Err(SubmitError::Stopped));
+        assert_eq!(h.request(msg()).await, Err(SubmitError::Stopped));
+        assert!(h.status().await.is_none());
+    });
+}
+
+/// A core whose send queue holds 4 messages: a burst of submissions waits
+/// in the driver (parked) instead of being lost, and arrives in order.
+#[test]
+fn a_full_core_queue_parks_submissions() {
+    let addrs = ["127.0.0.1", "127.0.0.2"];
+    let port = match free_port(&addrs) {
+        Ok(p) => p,
+        Err(why) => {
+            eprintln!("SKIPPED a_full_core_queue_parks_submissions: needs 127.0.0.1-2 bindable ({why})");
+            return;
+        }
+    };
+    let members: Vec<IpAddr> = addrs.iter().map(|a| a.parse().unwrap()).collect();
+    let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
+    rt.block_on(async {
+        let tiny = Options { send_queue_messages: 4, ..Options::default() };
+        let (da, ha, ra) = node_with(addrs[0], port, &members, tiny);
+        let (db, hb, rb) = node(addrs[1], port, &members);
+        let ta = tokio::spawn(da.run());
+        let tb = tokio::spawn(db.run());
+        until_members(&ha, 2).await;
+        until_members(&hb, 2).await;
+        const N: usize = 2000;
+        for i in 0..N {
+            ha.submit(Bytes::from(format!("{i}")), Guarantee::Agreed).await.unwrap();
+        }
+        let want: Vec<(NodeId, Bytes)> = (0..N).map(|i| (0x7f000001, Bytes::from(format!("{i}")))).collect();
+        tokio::time::timeout(Duration::from_secs(60), async {
+            while ra.payloads().len() < N || rb.payloads().len() < N {
+                tokio::time::sleep(Duration::from_millis(5)).await;
+            }
+        })
+        .await
+        .expect("every message delivered on both nodes");
+        assert_eq!(ra.payloads(), want);
+        assert_eq!(rb.payloads(), want);
+        let st = ha.status().await.unwrap();
+        assert!(st.submissions_parked > 0, "the core's queue never filled: {st:?}");
+        ha.shutdown();
+        hb.shutdown();
+        tokio::time::timeout(Duration::from_secs(5), ta).await.unwrap().unwrap();
         tokio::time::timeout(Duration::from_secs(5), tb).await.unwrap().unwrap();
     });
 }

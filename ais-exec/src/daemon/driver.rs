@@ -129,6 +129,8 @@ pub struct Status {
     pub stats: Stats,
     /// Submitted messages the core has not sent yet.
     pub queued: usize,
+    /// Times a submission had to wait for room in the core's send queue.
+    pub submissions_parked: u64,
     /// The core's one-line description of itself.
     pub describe: String,
 }
@@ -318,6 +320,7 @@ pub struct Driver<H: ServiceHost> {
     /// into the core, and while it waits no other submission is read, so
     /// back-pressure reaches `try_submit` as `TryAgain`.
     parked: Option<Submit>,
+    parked_count: u64,
     last_state: State,
 }
 
@@ -364,6 +367,7 @@ impl<H: ServiceHost> Driver<H> {
             membership_tx,
             membership,
             parked: None,
+            parked_count: 0,
             last_state,
         };
         (driver, handle)
@@ -392,10 +396,7 @@ impl<H: ServiceHost> Driver<H> {
                 }
                 // These channels close only when every handle is gone; a
                 // `None` then just disables the branch and the ring runs on.
-                Some(s) = self.submits.recv(), if self.parked.is_none() => {
-                    let now = self.clock.now();
-                    self.submit(now, s);
-                }
+                Some(s) = self.submits.recv(), if self.parked.is_none() => self.submit(s),
                 Some(r) = self.requests.recv() => {
                     let mut ctx = HostCtx { totem: &mut self.totem, now: self.clock.now(), membership: &self.membership };
                     self.host.on_request(&mut ctx, r);
@@ -411,21 +412,30 @@ impl<H: ServiceHost> Driver<H> {
         self.host
     }
 
-    fn submit(&mut self, now: Time, s: Submit) {
+    /// Hands `s` to the core; gives it back when the core's queue is full.
+    fn offer(&mut self, s: Submit) -> Option<Submit> {
+        let now = self.clock.now();
         match self.totem.submit(now, s.data.clone(), s.guarantee) {
-            Ok(()) => {}
-            Err(ais_totem::SubmitError::QueueFull) => self.parked = Some(s),
+            Ok(()) => None,
+            Err(ais_totem::SubmitError::QueueFull) => Some(s),
             // The handle checks the size; nothing else is too large.
             Err(ais_totem::SubmitError::TooLarge) => {
-                log::warn!(target: "TOTEM", "dropped a submission of {} bytes: too large", s.data.len())
+                log::warn!(target: "TOTEM", "dropped a submission of {} bytes: too large", s.data.len());
+                None
             }
+        }
+    }
+
+    fn submit(&mut self, s: Submit) {
+        self.parked = self.offer(s);
+        if self.parked.is_some() {
+            self.parked_count += 1;
         }
     }
 
     fn retry_parked(&mut self) {
         if let Some(s) = self.parked.take() {
-            let now = self.clock.now();
-            self.submit(now, s);
+            self.parked = self.offer(s);
         }
     }
 
@@ -440,6 +450,7 @@ impl<H: ServiceHost> Driver<H> {
                     members: members.to_vec(),
                     stats: self.totem.stats(),
                     queued: self.totem.queued(),
+                    submissions_parked: self.parked_count,
                     describe: self.totem.describe(),
                 });
             }

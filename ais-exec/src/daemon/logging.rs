@@ -31,6 +31,8 @@ pub struct LogConfig {
     /// Subsystems (upper case) whose debug messages are wanted anyway.
     pub debug_subsys: Vec<String>,
     pub timestamp: bool,
+    /// Prefix messages with the source file and line (`fileline: on`).
+    pub fileline: bool,
 }
 
 impl LogConfig {
@@ -48,6 +50,7 @@ impl LogConfig {
                 .map(|s| s.subsys.to_ascii_uppercase())
                 .collect(),
             timestamp: l.timestamp,
+            fileline: l.fileline,
         }
     }
 
@@ -61,6 +64,7 @@ impl LogConfig {
             debug: false,
             debug_subsys: Vec::new(),
             timestamp: false,
+            fileline: false,
         }
     }
 }
@@ -187,7 +191,10 @@ impl Log for Logger {
         if !self.wanted(record.level(), &subsys) {
             return;
         }
-        let message = record.args().to_string();
+        let message = match (self.cfg.fileline, record.file(), record.line()) {
+            (true, Some(file), Some(line)) => format!("{file}:{line}: {}", record.args()),
+            _ => record.args().to_string(),
+        };
         if self.cfg.to_stderr || self.file.is_some() {
             let ts = self.cfg.timestamp.then(SystemTime::now);
             let mut line = format_line(ts, record.level(), &subsys, &message);

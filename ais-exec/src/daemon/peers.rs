@@ -54,9 +54,13 @@ impl Peers {
     pub fn new(me: NodeId, local: IpAddr, port: u16, reach: Reach) -> Peers {
         let reach = match reach {
             Reach::Members(m) => {
-                let mut m: Vec<SocketAddr> = m.into_iter().filter(|a| a.ip() != local).collect();
-                m.dedup();
-                Reach::Members(m)
+                let mut out: Vec<SocketAddr> = Vec::with_capacity(m.len());
+                for a in m {
+                    if a.ip() != local && !out.contains(&a) {
+                        out.push(a);
+                    }
+                }
+                Reach::Members(out)
             }
             g => g,
         };
@@ -123,7 +127,7 @@ mod tests {
 
     #[test]
     fn udpu_all_is_every_member_but_me() {
-        let members = ["127.0.0.1:5405", "127.0.0.2:5405", "127.0.0.3:5405"].map(sa).to_vec();
+        let members = ["127.0.0.1:5405", "127.0.0.2:5405", "127.0.0.3:5405", "127.0.0.1:5405"].map(sa).to_vec();
         let p = Peers::new(0x7f000002, ip("127.0.0.2"), 5405, Reach::Members(members));
         assert_eq!(dests(&p, Dest::All), vec![sa("127.0.0.1:5405"), sa("127.0.0.3:5405")]);
     }
