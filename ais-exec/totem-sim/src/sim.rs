@@ -106,7 +106,7 @@ struct Sim {
     formed_at: Option<Time>,
     post: HashSet<MsgId>,
     done: bool,
-    /// Deliveries counted at the last probe, and when that count last grew.
+    /// Frames delivered (all nodes) at the last probe, and when that last grew.
     progress: (u64, Time),
     trace: bool,
     events: u64,
@@ -565,6 +565,7 @@ impl Sim {
         match self.formed_at {
             None if self.one_ring() => {
                 self.formed_at = Some(self.now);
+                self.progress = (0, self.now);
                 self.submitting = false;
                 for i in 0..self.nodes.len() {
                     for _ in 0..2 {
@@ -581,8 +582,14 @@ impl Sim {
                 // Wait while deliveries keep coming: a backlog queued during
                 // the faults may take a while to drain. A ring that stops
                 // delivering for 20 token timeouts has failed.
-                if self.delivered != self.progress.0 {
-                    self.progress = (self.delivered, self.now);
+                let frames: u64 = self
+                    .nodes
+                    .iter()
+                    .filter_map(|n| n.totem.as_ref())
+                    .map(|t| t.stats().frames_delivered)
+                    .sum();
+                if frames != self.progress.0 {
+                    self.progress = (frames, self.now);
                 }
                 let drained = self.nodes.iter().all(|n| n.own_pending == 0 && n.post_delivered == self.post.len());
                 if drained || self.now > self.progress.1 + token * 20 {

@@ -121,4 +121,6 @@ pub struct Stats {
     pub datagrams_rejected: u64,
     pub rings_formed: u64,
     pub messages_delivered: u64,
+    /// Frames passed in agreed order (a large message takes many).
+    pub frames_delivered: u64,
 }

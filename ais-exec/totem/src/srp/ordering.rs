@@ -266,6 +266,7 @@ impl Totem {
             if f.app {
                 let (sender, safe, payload) = (f.sender, f.safe, f.payload.clone());
                 self.deliver_frame(sender, safe, payload, ring, s);
+                self.stats.frames_delivered += 1;
             }
             self.delivered = s;
         }
