@@ -7,7 +7,9 @@
 //! - `types`: the `#[repr(C)]` types and constants of the SA Forum headers, from which
 //!   `include/*.h` are generated.
 //! - `clm`, ...: the exported `extern "C"` functions of each library.
+//! - `runtime`: the client runtime they share (connection to the executive, handles).
 
 pub mod clm;
 mod guard;
+pub mod runtime;
 pub mod types;

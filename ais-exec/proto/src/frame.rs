@@ -9,7 +9,7 @@
 //! | 8      | 2    | `msg`        | the operation within the service (service-defined; 0 in the handshake) |
 //! | 10     | 2    | `flags`      | [`flags`]; unknown bits are rejected                           |
 //! | 12     | 4    | `request_id` | chosen by the client, echoed in the response; 0 otherwise      |
-//! | 16     | 4    | `status`     | `SaAisErrorT` of a Response or Refused; 0 otherwise           |
+//! | 16     | 4    | `status`     | `SaAisErrorT` of a Response, a Refused, or a Callback (the error an AIS callback carries); 0 otherwise |
 //! | 20     | 4    | `len`        | payload bytes that follow, at most [`Limits::max_payload`]     |
 //!
 //! All integers are little-endian. Both ends of the socket are always on the same host, and

@@ -1,0 +1,408 @@
+//! The IPC server: where the client libraries reach the executive.
+//!
+//! [`serve`] binds the socket (`AIS_IPC_SOCKET`, `@ais` by default) and runs one task per
+//! connection on the current tokio runtime. Those tasks own sockets only; the services'
+//! state belongs to the daemon's single ordering task (ARCHITECTURE.md, principle 2), which
+//! receives every [`Event`] from one `mpsc` channel, in order per connection:
+//!
+//! ```text
+//! Connected(Client)          once both sockets of a handle are up
+//! Request(Request) ...       each with a Responder that answers on the request socket
+//! Disconnected{conn, ..}     at once when the client closes or dies (socket EOF)
+//! ```
+//!
+//! and answers without blocking: [`Responder::respond`] and [`Client::callback`] queue a
+//! frame for the connection's writer task and return.
+//!
+//! Wiring it into the daemon (inside its tokio runtime):
+//!
+//! ```no_run
+//! # async fn f(settings: ais_exec::config::Settings) -> std::io::Result<()> {
+//! use ais_exec::ipc::{self, AccessPolicy, IpcConfig, Services, SocketName};
+//! let mut services = Services::new();
+//! // services.add(Box::new(ClmService::new(...)));
+//! let access = AccessPolicy::from_config(&settings.aisexec.group, &settings.uidgid)
+//!     .map_err(std::io::Error::other)?;
+//! let socket = SocketName::from_env().map_err(std::io::Error::other)?;
+//! let (tx, mut rx) = tokio::sync::mpsc::channel(1024);
+//! let _server = ipc::serve(IpcConfig::new(socket, access, services.versions()), tx)?;
+//! loop {
+//!     tokio::select! {
+//!         Some(ev) = rx.recv() => services.handle(ev),
+//!         // ... totem input, timers, signals ...
+//!     }
+//! }
+//! # }
+//! ```
+//!
+//! Frames and the handshake are `ais-proto`'s. Access control: [`access`]. Flow control:
+//! each connection has at most [`IpcConfig::window`] requests between "read" and "response
+//! written" (the server stops reading that socket meanwhile), and at most
+//! [`IpcConfig::callback_queue_bytes`] of callbacks not yet written ([`Client::callback`]
+//! then says [`CallbackError::Full`] and the service decides). Nothing is queued without
+//! a bound.
+
+pub mod access;
+mod conn;
+pub mod echo;
+mod io;
+mod service;
+#[cfg(test)]
+mod tests;
+
+use std::fmt;
+use std::path::PathBuf;
+use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use bytes::Bytes;
+use tokio::sync::{mpsc, Notify, OwnedSemaphorePermit};
+use tokio::task::JoinHandle;
+
+pub use access::{AccessPolicy, PeerCred};
+pub use ais_proto::{AisVersion, ServiceId, SocketName};
+pub use service::{Service, Services};
+
+use ais_proto::{flags, status, Header, Kind, HEADER_LEN};
+
+/// What [`serve`] needs.
+#[derive(Clone, Debug)]
+pub struct IpcConfig {
+    pub socket: SocketName,
+    pub access: AccessPolicy,
+    /// The services clients may open, with the AIS version each supports (0.0.0 for CPG,
+    /// EVS, CFG). A `Hello` for any other is refused with `SA_AIS_ERR_NOT_SUPPORTED`.
+    pub services: Vec<(ServiceId, AisVersion)>,
+    /// Largest payload accepted or sent (clamped to [`ais_proto::HARD_MAX_PAYLOAD`]).
+    pub max_payload: u32,
+    /// Requests per connection between being read and their response being written.
+    pub window: usize,
+    /// Bytes of callbacks per connection queued but not yet written.
+    pub callback_queue_bytes: usize,
+    /// How long a client has to complete each half of the handshake.
+    pub handshake_timeout: Duration,
+}
+
+impl IpcConfig {
+    /// A configuration with the default limits.
+    pub fn new(
+        socket: SocketName,
+        access: AccessPolicy,
+        services: Vec<(ServiceId, AisVersion)>,
+    ) -> IpcConfig {
+        IpcConfig {
+            socket,
+            access,
+            services,
+            max_payload: ais_proto::DEFAULT_MAX_PAYLOAD,
+            window: 256,
+            callback_queue_bytes: 16 << 20,
+            handshake_timeout: Duration::from_secs(5),
+        }
+    }
+}
+
+/// A connection (one library handle), unique for the executive's lifetime.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct ConnId(pub u64);
+
+impl fmt::Display for ConnId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "conn {}", self.0)
+    }
+}
+
+/// What the IPC server tells the ordering task.
+#[derive(Debug)]
+pub enum Event {
+    /// A handle was opened; keep the [`Client`] to send it callbacks.
+    Connected(Client),
+    /// A request; answer through its [`Responder`] (now or later, e.g. once ordered).
+    Request(Request),
+    /// The client closed the handle or died: drop its resources.
+    Disconnected { conn: ConnId, service: ServiceId },
+}
+
+/// One request frame.
+#[derive(Debug)]
+pub struct Request {
+    pub conn: ConnId,
+    pub service: ServiceId,
+    /// The operation (service-defined).
+    pub msg: u16,
+    /// Header flags ([`ais_proto::flags`]).
+    pub flags: u16,
+    pub payload: Bytes,
+    pub responder: Responder,
+}
+
+/// The way back to the client for one request.
+///
+/// Dropping it without [`respond`](Responder::respond) answers `SA_AIS_ERR_LIBRARY` (and
+/// logs it), so a service bug cannot leave a client waiting forever. A request sent with
+/// `NO_REPLY` gets no response either way.
+pub struct Responder {
+    conn: ConnId,
+    service: ServiceId,
+    msg: u16,
+    request_id: u32,
+    no_reply: bool,
+    out: Arc<Outbox>,
+    // The request's slot in the connection's window, freed once the response is written.
+    permit: Option<OwnedSemaphorePermit>,
+    answered: bool,
+}
+
+impl Responder {
+    pub fn conn(&self) -> ConnId {
+        self.conn
+    }
+
+    /// Whether the client waits for a response (the request had no `NO_REPLY` flag).
+    pub fn expects_reply(&self) -> bool {
+        !self.no_reply
+    }
+
+    /// Answers with `status` (an `SaAisErrorT`) and `payload`, echoing the request's `msg`.
+    pub fn respond(mut self, status: u32, payload: impl Into<Bytes>) {
+        self.answered = true;
+        self.send(status, payload.into());
+    }
+
+    fn send(&mut self, status: u32, payload: Bytes) {
+        if self.no_reply {
+            return;
+        }
+        let header = Header {
+            msg: self.msg,
+            request_id: self.request_id,
+            status,
+            ..Header::new(Kind::Response, self.service)
+        };
+        // A closed connection has nobody to answer; the limit does not apply to responses
+        // (the window bounds them).
+        let _ = self.out.push(header, payload, self.permit.take(), false);
+    }
+}
+
+impl Drop for Responder {
+    fn drop(&mut self) {
+        if !self.answered && !self.no_reply {
+            log::warn!(
+                "ipc: {} ({}) request {} (msg {}) dropped unanswered; answering SA_AIS_ERR_LIBRARY",
+                self.conn,
+                self.service,
+                self.request_id,
+                self.msg
+            );
+            self.send(status::LIBRARY, Bytes::new());
+        }
+    }
+}
+
+impl fmt::Debug for Responder {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Responder")
+            .field("conn", &self.conn)
+            .field("request_id", &self.request_id)
+            .field("no_reply", &self.no_reply)
+            .finish()
+    }
+}
+
+/// The ordering task's handle on a connection: its identity, and its dispatch socket.
+#[derive(Clone)]
+pub struct Client {
+    inner: Arc<ClientInner>,
+}
+
+struct ClientInner {
+    conn: ConnId,
+    service: ServiceId,
+    cred: PeerCred,
+    version: AisVersion,
+    callbacks: Arc<Outbox>,
+    close: Arc<Notify>,
+}
+
+/// Why a callback was not queued.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum CallbackError {
+    /// The client is not reading its dispatch socket and the queue is at its limit.
+    Full,
+    /// The connection is gone (its `Disconnected` is on the way, or already delivered).
+    Closed,
+}
+
+impl Client {
+    pub fn conn(&self) -> ConnId {
+        self.inner.conn
+    }
+
+    pub fn service(&self) -> ServiceId {
+        self.inner.service
+    }
+
+    /// The peer's credentials (SO_PEERCRED at connect time).
+    pub fn cred(&self) -> PeerCred {
+        self.inner.cred
+    }
+
+    /// The AIS version the client asked for in its `Hello`.
+    pub fn version(&self) -> AisVersion {
+        self.inner.version
+    }
+
+    /// Queues a callback frame on the dispatch socket; `status` is the `SaAisErrorT` the
+    /// callback reports (e.g. the `error` of `saClmClusterNodeGetCallback`), `OK` if none.
+    pub fn callback(
+        &self,
+        msg: u16,
+        status: u32,
+        payload: impl Into<Bytes>,
+    ) -> Result<(), CallbackError> {
+        let header = Header { msg, status, ..Header::new(Kind::Callback, self.inner.service) };
+        self.inner.callbacks.push(header, payload.into(), None, true)
+    }
+
+    /// Closes the connection (e.g. a client that does not drain its callbacks); the usual
+    /// `Disconnected` follows.
+    pub fn disconnect(&self) {
+        self.inner.close.notify_one();
+    }
+}
+
+impl fmt::Debug for Client {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Client")
+            .field("conn", &self.inner.conn)
+            .field("service", &self.inner.service)
+            .field("cred", &self.inner.cred)
+            .finish()
+    }
+}
+
+/// A frame on its way to a socket.
+pub(crate) struct Outgoing {
+    header: [u8; HEADER_LEN],
+    payload: Bytes,
+    _permit: Option<OwnedSemaphorePermit>,
+}
+
+impl Outgoing {
+    fn len(&self) -> usize {
+        HEADER_LEN + self.payload.len()
+    }
+}
+
+/// The queue in front of one socket's writer task, with its byte count.
+pub(crate) struct Outbox {
+    tx: mpsc::UnboundedSender<Outgoing>,
+    queued: AtomicUsize,
+    limit: usize,
+    max_payload: u32,
+    closed: AtomicBool,
+}
+
+impl Outbox {
+    fn new(tx: mpsc::UnboundedSender<Outgoing>, limit: usize, max_payload: u32) -> Outbox {
+        Outbox { tx, queued: AtomicUsize::new(0), limit, max_payload, closed: AtomicBool::new(false) }
+    }
+
+    fn push(
+        &self,
+        mut header: Header,
+        mut payload: Bytes,
+        permit: Option<OwnedSemaphorePermit>,
+        enforce_limit: bool,
+    ) -> Result<(), CallbackError> {
+        if self.closed.load(Ordering::Relaxed) {
+            return Err(CallbackError::Closed);
+        }
+        if payload.len() > self.max_payload as usize {
+            // The client would reject the frame and lose the stream; answer an error
+            // instead of a response it cannot take, and drop such a callback.
+            log::error!(
+                "ipc: {}-byte {:?} frame exceeds the {}-byte limit; not sent",
+                payload.len(),
+                header.kind,
+                self.max_payload
+            );
+            if header.kind != Kind::Response {
+                return Err(CallbackError::Full);
+            }
+            header.status = status::NO_RESOURCES;
+            payload = Bytes::new();
+        }
+        header.len = payload.len() as u32;
+        let frame = Outgoing { header: header.encode(), payload, _permit: permit };
+        let n = frame.len();
+        let before = self.queued.fetch_add(n, Ordering::Relaxed);
+        if enforce_limit && before + n > self.limit && before > 0 {
+            self.queued.fetch_sub(n, Ordering::Relaxed);
+            return Err(CallbackError::Full);
+        }
+        self.tx.send(frame).map_err(|_| {
+            self.queued.fetch_sub(n, Ordering::Relaxed);
+            CallbackError::Closed
+        })
+    }
+
+    fn written(&self, n: usize) {
+        self.queued.fetch_sub(n, Ordering::Relaxed);
+    }
+}
+
+/// The running server; dropping it (or [`shutdown`](IpcServer::shutdown)) stops accepting
+/// and removes a filesystem socket. Open connections carry on until they close.
+pub struct IpcServer {
+    socket: SocketName,
+    accept: JoinHandle<()>,
+    path: Option<PathBuf>,
+}
+
+impl IpcServer {
+    /// Where it listens.
+    pub fn socket(&self) -> &SocketName {
+        &self.socket
+    }
+
+    pub fn shutdown(self) {}
+}
+
+impl Drop for IpcServer {
+    fn drop(&mut self) {
+        self.accept.abort();
+        if let Some(p) = self.path.take() {
+            let _ = std::fs::remove_file(p);
+        }
+    }
+}
+
+/// Binds `config.socket` and starts accepting on the current tokio runtime; every
+/// [`Event`] goes to `events`. Must be called from within a runtime (an error otherwise).
+///
+/// A filesystem socket left over by a dead executive is removed first; one that another
+/// executive still answers on is an `AddrInUse` error, and so is an abstract name in use.
+pub fn serve(config: IpcConfig, events: mpsc::Sender<Event>) -> std::io::Result<IpcServer> {
+    if tokio::runtime::Handle::try_current().is_err() {
+        return Err(std::io::Error::other("ipc::serve called outside a tokio runtime"));
+    }
+    let (listener, path) = io::bind(&config.socket)?;
+    let socket = config.socket.clone();
+    log::info!("ipc: listening on {socket}");
+    let shared = Arc::new(conn::Shared {
+        limits: ais_proto::Limits::new(config.max_payload),
+        config,
+        events,
+        next_conn: AtomicU64::new(1),
+        pending: Mutex::new(Default::default()),
+        cookie_key: std::collections::hash_map::RandomState::new(),
+    });
+    let accept = tokio::spawn(conn::accept_loop(listener, shared));
+    Ok(IpcServer { socket, accept, path })
+}
+
+/// `flags` a request may carry; the server rejects others before they reach a service.
+pub(crate) const REQUEST_FLAGS: u16 = flags::NO_REPLY;

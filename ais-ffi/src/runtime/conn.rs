@@ -1,0 +1,601 @@
+//! One library handle's link to the executive: a request socket and a dispatch socket.
+
+use std::collections::HashMap;
+use std::io::Read;
+use std::os::fd::{AsFd, AsRawFd, BorrowedFd, RawFd};
+use std::os::linux::net::SocketAddrExt;
+use std::os::unix::net::{SocketAddr, UnixStream};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Condvar, Mutex, MutexGuard};
+use std::time::{Duration, Instant};
+
+use ais_proto::{
+    flags, AisVersion, Attach, Handshake, Header, Hello, Kind, Limits, ServiceId, SocketName,
+    Welcome, HEADER_LEN, PROTOCOL_VERSION,
+};
+use nix::errno::Errno;
+use nix::poll::PollFlags;
+
+use super::sys::{self, Recv, SendError};
+use crate::types::ais::{
+    SaAisErrorT, SaDispatchFlagsT, SA_AIS_ERR_ACCESS, SA_AIS_ERR_BAD_HANDLE,
+    SA_AIS_ERR_LIBRARY, SA_AIS_ERR_TIMEOUT, SA_AIS_ERR_TOO_BIG, SA_AIS_ERR_TRY_AGAIN,
+    SA_DISPATCH_ALL, SA_DISPATCH_BLOCKING, SA_DISPATCH_ONE,
+};
+
+/// How long each half of the handshake may take before `open` gives up.
+pub const DEFAULT_HANDSHAKE_TIMEOUT: Duration = Duration::from_secs(5);
+
+/// A response.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Reply {
+    pub msg: u16,
+    /// The service's `SaAisErrorT` for the call.
+    pub status: SaAisErrorT,
+    pub payload: Vec<u8>,
+}
+
+/// A callback frame, lent to the dispatch closure.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Callback<'a> {
+    pub msg: u16,
+    /// The `SaAisErrorT` the callback reports.
+    pub status: SaAisErrorT,
+    pub payload: &'a [u8],
+}
+
+/// `SaDispatchFlagsT`, checked.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum DispatchMode {
+    /// Run at most one pending callback.
+    One,
+    /// Run every pending callback.
+    All,
+    /// Run callbacks as they come until the handle is finalized.
+    Blocking,
+}
+
+impl DispatchMode {
+    /// `None` for a value the spec does not define (`SA_AIS_ERR_INVALID_PARAM`).
+    pub fn from_flags(flags: SaDispatchFlagsT) -> Option<DispatchMode> {
+        match flags {
+            SA_DISPATCH_ONE => Some(DispatchMode::One),
+            SA_DISPATCH_ALL => Some(DispatchMode::All),
+            SA_DISPATCH_BLOCKING => Some(DispatchMode::Blocking),
+            _ => None,
+        }
+    }
+}
+
+/// Why a handle could not be opened.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct OpenError {
+    /// `SA_AIS_ERR_TRY_AGAIN` when no executive answers, `SA_AIS_ERR_ACCESS` when it
+    /// refuses the caller, `SA_AIS_ERR_VERSION` for a version it does not serve,
+    /// `SA_AIS_ERR_LIBRARY` for anything unexpected.
+    pub error: SaAisErrorT,
+    /// The service's version as the executive reported it in a refusal, if it did.
+    pub version: Option<AisVersion>,
+}
+
+impl OpenError {
+    fn new(error: SaAisErrorT) -> OpenError {
+        OpenError { error, version: None }
+    }
+}
+
+/// The request side's shared state.
+struct Calls {
+    next_id: u32,
+    /// Calls waiting for their response, by request id; `Some` once it arrived.
+    waiting: HashMap<u32, Option<Reply>>,
+    /// A thread is reading the request socket for everybody.
+    reading: bool,
+    /// Set for good once the connection failed or was finalized.
+    dead: Option<SaAisErrorT>,
+}
+
+/// Bytes read from the request socket and not yet parsed; only the reading thread
+/// touches it. Zeroed once, so reading into it needs no `unsafe`.
+struct Inbox {
+    buf: Vec<u8>,
+    start: usize,
+    end: usize,
+}
+
+const INBOX_SIZE: usize = 16 * 1024;
+
+/// A connection to the executive for one library handle.
+///
+/// Thread-safe: any number of threads may [`call`](Connection::call) at once (each
+/// response finds its caller by request id, in whatever order the executive answers),
+/// while others [`dispatch`](Connection::dispatch), and any thread may
+/// [`finalize`](Connection::finalize), which ends every wait on the connection.
+pub struct Connection {
+    req: UnixStream,
+    disp: UnixStream,
+    welcome: Welcome,
+    limits: Limits,
+    /// Serialises frame writes on the request socket.
+    writer: Mutex<()>,
+    calls: Mutex<Calls>,
+    arrived: Condvar,
+    inbox: Mutex<Inbox>,
+    /// Serialises frame reads on the dispatch socket (never held while a callback runs).
+    dispatch_read: Mutex<()>,
+    finalized: AtomicBool,
+}
+
+fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
+    // Nothing holding these locks panics midway through an update; a poisoned lock (a
+    // panic elsewhere in the thread) is used as it is: the state is still consistent.
+    m.lock().unwrap_or_else(|e| e.into_inner())
+}
+
+impl Connection {
+    /// Opens a handle of `service` on the executive named by `AIS_IPC_SOCKET` (default
+    /// `@ais`), asking for `version`.
+    pub fn open(service: ServiceId, version: AisVersion) -> Result<Connection, OpenError> {
+        let socket = SocketName::from_env().map_err(|_| OpenError::new(SA_AIS_ERR_LIBRARY))?;
+        Connection::open_at(&socket, service, version, DEFAULT_HANDSHAKE_TIMEOUT)
+    }
+
+    /// As [`open`](Connection::open), on an explicit socket and handshake timeout.
+    pub fn open_at(
+        socket: &SocketName,
+        service: ServiceId,
+        version: AisVersion,
+        handshake_timeout: Duration,
+    ) -> Result<Connection, OpenError> {
+        let req = connect(socket)?;
+        set_timeouts(&req, Some(handshake_timeout))?;
+        let hello = Handshake::Hello(Hello {
+            service,
+            protocol_version: PROTOCOL_VERSION.into(),
+            pid: std::process::id(),
+            version,
+        });
+        send_handshake(&req, &hello, handshake_timeout)?;
+        let welcome = match read_handshake(&req)? {
+            Handshake::Welcome(w) if w.service == service => w,
+            Handshake::Refused(r) => {
+                let v = (r.version != AisVersion::default()).then_some(r.version);
+                return Err(OpenError { error: r.error, version: v });
+            }
+            _ => return Err(OpenError::new(SA_AIS_ERR_LIBRARY)),
+        };
+        if welcome.protocol_version != u16::from(PROTOCOL_VERSION) {
+            return Err(OpenError::new(SA_AIS_ERR_LIBRARY));
+        }
+
+        let disp = connect(socket)?;
+        set_timeouts(&disp, Some(handshake_timeout))?;
+        let attach = Handshake::Attach(Attach {
+            service,
+            conn_id: welcome.conn_id,
+            cookie: welcome.cookie,
+        });
+        send_handshake(&disp, &attach, handshake_timeout)?;
+        match read_handshake(&disp)? {
+            Handshake::Attached(a) if a.service == service => {}
+            Handshake::Refused(r) => return Err(OpenError::new(r.error)),
+            _ => return Err(OpenError::new(SA_AIS_ERR_LIBRARY)),
+        }
+        set_timeouts(&req, None)?;
+        set_timeouts(&disp, None)?;
+
+        Ok(Connection {
+            req,
+            disp,
+            limits: Limits::new(welcome.max_payload),
+            welcome,
+            writer: Mutex::new(()),
+            calls: Mutex::new(Calls {
+                next_id: 1,
+                waiting: HashMap::new(),
+                reading: false,
+                dead: None,
+            }),
+            arrived: Condvar::new(),
+            inbox: Mutex::new(Inbox { buf: vec![0; INBOX_SIZE], start: 0, end: 0 }),
+            dispatch_read: Mutex::new(()),
+            finalized: AtomicBool::new(false),
+        })
+    }
+
+    /// The executive's name for this connection (its log lines use it).
+    pub fn conn_id(&self) -> u64 {
+        self.welcome.conn_id
+    }
+
+    /// The service's version, as the executive announced it.
+    pub fn version(&self) -> AisVersion {
+        self.welcome.version
+    }
+
+    /// The largest payload either side sends on this connection.
+    pub fn max_payload(&self) -> u32 {
+        self.limits.max_payload()
+    }
+
+    /// The selection object: the dispatch socket, readable exactly while a callback is
+    /// pending (and, for good, once the executive has gone or the handle is finalized).
+    pub fn selection_object(&self) -> RawFd {
+        self.disp.as_raw_fd()
+    }
+
+    /// The selection object, borrowed (for polling it from Rust).
+    pub fn selection_fd(&self) -> BorrowedFd<'_> {
+        self.disp.as_fd()
+    }
+
+    /// Sends a request and waits for its response, at most `timeout` if given.
+    ///
+    /// Errors: `SA_AIS_ERR_TIMEOUT` (the connection stays usable; a late response is
+    /// discarded), `SA_AIS_ERR_TOO_BIG` (payload over [`max_payload`](Self::max_payload)),
+    /// `SA_AIS_ERR_BAD_HANDLE` (finalized), `SA_AIS_ERR_LIBRARY` (the executive went away
+    /// or broke the protocol; the handle is unusable from then on).
+    pub fn call(&self, msg: u16, payload: &[u8], timeout: Option<Duration>) -> Result<Reply, SaAisErrorT> {
+        let deadline = timeout.map(|t| Instant::now().checked_add(t).unwrap_or_else(far_future));
+        let id = {
+            let mut c = lock(&self.calls);
+            if let Some(e) = c.dead {
+                return Err(e);
+            }
+            let mut id = c.next_id;
+            // Skip 0 and ids still waiting (after 2^32 calls with one stuck in between).
+            while id == 0 || c.waiting.contains_key(&id) {
+                id = id.wrapping_add(1);
+            }
+            c.next_id = id.wrapping_add(1);
+            c.waiting.insert(id, None);
+            id
+        };
+        if let Err(e) = self.send(msg, 0, id, payload, deadline) {
+            lock(&self.calls).waiting.remove(&id);
+            return Err(e);
+        }
+        self.wait_reply(id, deadline)
+    }
+
+    /// Sends a request the executive answers with nothing (`NO_REPLY`): the "accepted"
+    /// calls. Blocks only while the socket is full (the executive's window is the bound).
+    pub fn post(&self, msg: u16, payload: &[u8]) -> Result<(), SaAisErrorT> {
+        if let Some(e) = lock(&self.calls).dead {
+            return Err(e);
+        }
+        self.send(msg, flags::NO_REPLY, 0, payload, None)
+    }
+
+    fn send(
+        &self,
+        msg: u16,
+        flags: u16,
+        request_id: u32,
+        payload: &[u8],
+        deadline: Option<Instant>,
+    ) -> Result<(), SaAisErrorT> {
+        if payload.len() > self.limits.max_payload() as usize {
+            return Err(SA_AIS_ERR_TOO_BIG);
+        }
+        let header = Header {
+            msg,
+            flags,
+            request_id,
+            len: payload.len() as u32,
+            ..Header::new(Kind::Request, self.welcome.service)
+        }
+        .encode();
+        let _w = lock(&self.writer);
+        match sys::send_all(self.req.as_fd(), &[&header, payload], deadline) {
+            Ok(()) => Ok(()),
+            Err(SendError::TimedOut) => Err(SA_AIS_ERR_TIMEOUT),
+            Err(SendError::TimedOutMidFrame) | Err(SendError::Io(_)) => Err(self.fail(SA_AIS_ERR_LIBRARY)),
+        }
+    }
+
+    /// Marks the connection dead (first cause wins) and wakes every waiter; returns the
+    /// error callers should see.
+    fn fail(&self, e: SaAisErrorT) -> SaAisErrorT {
+        let e = if self.is_finalized() { SA_AIS_ERR_BAD_HANDLE } else { e };
+        let mut c = lock(&self.calls);
+        let e = *c.dead.get_or_insert(e);
+        self.arrived.notify_all();
+        e
+    }
+
+    /// Waits for response `id`. One waiting thread at a time reads the socket and hands
+    /// every response it finds to its caller; the others sleep on the condition variable
+    /// until theirs arrives or the reader role is free.
+    fn wait_reply(&self, id: u32, deadline: Option<Instant>) -> Result<Reply, SaAisErrorT> {
+        let mut c = lock(&self.calls);
+        loop {
+            if let Some(Some(_)) = c.waiting.get(&id) {
+                return Ok(c.waiting.remove(&id).flatten().expect("checked above"));
+            }
+            if let Some(e) = c.dead {
+                c.waiting.remove(&id);
+                return Err(e);
+            }
+            if deadline.is_some_and(|d| Instant::now() >= d) {
+                c.waiting.remove(&id);
+                return Err(SA_AIS_ERR_TIMEOUT);
+            }
+            if !c.reading {
+                c.reading = true;
+                drop(c);
+                let got = self.read_responses(deadline);
+                c = lock(&self.calls);
+                c.reading = false;
+                match got {
+                    Ok(replies) => {
+                        for (rid, r) in replies {
+                            // A response nobody waits for (its call timed out) is dropped.
+                            if let Some(slot) = c.waiting.get_mut(&rid) {
+                                *slot = Some(r);
+                            }
+                        }
+                    }
+                    Err(e) => {
+                        let e = if self.is_finalized() { SA_AIS_ERR_BAD_HANDLE } else { e };
+                        c.dead.get_or_insert(e);
+                    }
+                }
+                self.arrived.notify_all();
+                continue;
+            }
+            c = match deadline {
+                None => self.arrived.wait(c).unwrap_or_else(|e| e.into_inner()),
+                Some(d) => {
+                    let left = d.saturating_duration_since(Instant::now());
+                    self.arrived.wait_timeout(c, left).unwrap_or_else(|e| e.into_inner()).0
+                }
+            };
+        }
+    }
+
+    /// Reads the request socket until at least one complete response is buffered (or the
+    /// deadline passes: then none), and returns all complete ones.
+    fn read_responses(&self, deadline: Option<Instant>) -> Result<Vec<(u32, Reply)>, SaAisErrorT> {
+        let mut inbox = lock(&self.inbox);
+        let ib = &mut *inbox;
+        loop {
+            let mut out = Vec::new();
+            loop {
+                let avail = &ib.buf[ib.start..ib.end];
+                match ais_proto::split_frame(avail, &self.limits) {
+                    Ok(Some((h, p))) => {
+                        if h.kind != Kind::Response || h.service != self.welcome.service {
+                            return Err(SA_AIS_ERR_LIBRARY);
+                        }
+                        out.push((h.request_id, Reply { msg: h.msg, status: h.status, payload: p.to_vec() }));
+                        ib.start += h.frame_len();
+                    }
+                    Ok(None) => break,
+                    Err(_) => return Err(SA_AIS_ERR_LIBRARY),
+                }
+            }
+            if ib.start == ib.end {
+                ib.start = 0;
+                ib.end = 0;
+                if ib.buf.len() > INBOX_SIZE {
+                    ib.buf.truncate(INBOX_SIZE);
+                    ib.buf.shrink_to_fit();
+                }
+            }
+            if !out.is_empty() {
+                return Ok(out);
+            }
+            // Room for the whole pending frame (its header passed the limit check).
+            let need = match Header::decode(&ib.buf[ib.start..ib.end], &self.limits) {
+                Ok(h) => h.frame_len(),
+                Err(_) => HEADER_LEN,
+            };
+            if ib.start > 0 && (ib.buf.len() - ib.start < need || ib.end == ib.buf.len()) {
+                ib.buf.copy_within(ib.start..ib.end, 0);
+                ib.end -= ib.start;
+                ib.start = 0;
+            }
+            if ib.buf.len() < need {
+                ib.buf.resize(need, 0);
+            }
+            match sys::recv_some(self.req.as_fd(), &mut ib.buf[ib.end..], true, deadline) {
+                Ok(Recv::Data(n)) => ib.end += n,
+                Ok(Recv::Nothing) => return Ok(Vec::new()), // deadline
+                Ok(Recv::Eof) | Err(_) => return Err(SA_AIS_ERR_LIBRARY),
+            }
+        }
+    }
+
+    /// Runs pending callbacks through `f` as `mode` says.
+    ///
+    /// Returns `Ok` when done, including when a `Blocking` dispatch is ended by
+    /// [`finalize`](Self::finalize); `SA_AIS_ERR_BAD_HANDLE` if the handle was finalized
+    /// before; `SA_AIS_ERR_LIBRARY` once the executive has gone. `f` may call back into
+    /// the connection, finalize included.
+    pub fn dispatch(&self, mode: DispatchMode, mut f: impl FnMut(Callback<'_>)) -> Result<(), SaAisErrorT> {
+        if self.is_finalized() {
+            return Err(SA_AIS_ERR_BAD_HANDLE);
+        }
+        loop {
+            if mode == DispatchMode::Blocking {
+                match sys::wait(self.disp.as_fd(), PollFlags::POLLIN, None) {
+                    Ok(_) => {}
+                    Err(_) => return self.dispatch_end(),
+                }
+            }
+            if self.is_finalized() {
+                return Ok(());
+            }
+            match self.next_callback() {
+                Ok(Some((h, payload))) => f(Callback { msg: h.msg, status: h.status, payload: &payload }),
+                Ok(None) if mode == DispatchMode::Blocking => continue,
+                Ok(None) => return Ok(()),
+                Err(()) => return self.dispatch_end(),
+            }
+            if mode == DispatchMode::One {
+                return Ok(());
+            }
+        }
+    }
+
+    /// The result of a dispatch whose socket ended.
+    fn dispatch_end(&self) -> Result<(), SaAisErrorT> {
+        if self.is_finalized() {
+            Ok(())
+        } else {
+            Err(self.fail(SA_AIS_ERR_LIBRARY))
+        }
+    }
+
+    /// Takes one callback frame off the dispatch socket if one is there: exactly its
+    /// bytes, so the socket stays readable while more are queued. `Err` at end of stream
+    /// or on a protocol error.
+    fn next_callback(&self) -> Result<Option<(Header, Vec<u8>)>, ()> {
+        let _r = lock(&self.dispatch_read);
+        let fd = self.disp.as_fd();
+        let mut hdr = [0u8; HEADER_LEN];
+        let n = match sys::recv_some(fd, &mut hdr, false, None) {
+            Ok(Recv::Data(n)) => n,
+            Ok(Recv::Nothing) => return Ok(None),
+            Ok(Recv::Eof) | Err(_) => return Err(()),
+        };
+        // The executive writes whole frames, so the rest of one that has begun follows.
+        if !sys::recv_exact(fd, &mut hdr[n..]).map_err(|_| ())? {
+            return Err(());
+        }
+        let h = Header::decode(&hdr, &self.limits).map_err(|_| ())?;
+        if h.kind != Kind::Callback || h.service != self.welcome.service {
+            return Err(());
+        }
+        let mut payload = vec![0u8; h.len as usize];
+        if !sys::recv_exact(fd, &mut payload).map_err(|_| ())? {
+            return Err(());
+        }
+        Ok(Some((h, payload)))
+    }
+
+    /// Ends the connection: every call in progress returns `SA_AIS_ERR_BAD_HANDLE`, a
+    /// blocking dispatch returns, and the executive sees the sockets close. Idempotent.
+    /// The descriptors themselves close when the `Connection` is dropped, so a thread
+    /// still inside a call never touches a reused descriptor number.
+    pub fn finalize(&self) {
+        if self.finalized.swap(true, Ordering::SeqCst) {
+            return;
+        }
+        let _ = self.req.shutdown(std::net::Shutdown::Both);
+        let _ = self.disp.shutdown(std::net::Shutdown::Both);
+        let _ = self.fail(SA_AIS_ERR_BAD_HANDLE);
+    }
+
+    pub fn is_finalized(&self) -> bool {
+        self.finalized.load(Ordering::SeqCst)
+    }
+}
+
+impl Drop for Connection {
+    fn drop(&mut self) {
+        self.finalize();
+    }
+}
+
+fn far_future() -> Instant {
+    Instant::now() + Duration::from_secs(100 * 365 * 86_400)
+}
+
+fn connect(socket: &SocketName) -> Result<UnixStream, OpenError> {
+    let r = match socket {
+        SocketName::Abstract(n) => SocketAddr::from_abstract_name(n).and_then(|a| UnixStream::connect_addr(&a)),
+        SocketName::Path(p) => UnixStream::connect(p),
+    };
+    r.map_err(|e| {
+        OpenError::new(match Errno::from_raw(e.raw_os_error().unwrap_or(0)) {
+            // No executive (yet): the caller may retry.
+            Errno::ENOENT | Errno::ECONNREFUSED | Errno::EAGAIN => SA_AIS_ERR_TRY_AGAIN,
+            Errno::EACCES | Errno::EPERM => SA_AIS_ERR_ACCESS,
+            _ => SA_AIS_ERR_LIBRARY,
+        })
+    })
+}
+
+fn set_timeouts(s: &UnixStream, t: Option<Duration>) -> Result<(), OpenError> {
+    s.set_read_timeout(t)
+        .and_then(|_| s.set_write_timeout(t))
+        .map_err(|_| OpenError::new(SA_AIS_ERR_LIBRARY))
+}
+
+/// Writes a handshake frame; an executive that does not take it within `timeout` is
+/// busy (`SA_AIS_ERR_TRY_AGAIN`).
+fn send_handshake(s: &UnixStream, m: &Handshake, timeout: Duration) -> Result<(), OpenError> {
+    let f = m.encode();
+    let deadline = Instant::now().checked_add(timeout);
+    sys::send_all(s.as_fd(), &[&f], deadline).map_err(|e| match e {
+        SendError::TimedOut | SendError::TimedOutMidFrame => OpenError::new(SA_AIS_ERR_TRY_AGAIN),
+        SendError::Io(_) => OpenError::new(SA_AIS_ERR_LIBRARY),
+    })
+}
+
+/// Reads one handshake frame (small: anything over 64 bytes of payload is a protocol
+/// error). The socket's read timeout bounds the wait.
+fn read_handshake(mut s: &UnixStream) -> Result<Handshake, OpenError> {
+    let err = |e: std::io::Error| {
+        OpenError::new(match e.kind() {
+            std::io::ErrorKind::WouldBlock | std::io::ErrorKind::TimedOut => SA_AIS_ERR_TRY_AGAIN,
+            _ => SA_AIS_ERR_LIBRARY,
+        })
+    };
+    let mut hdr = [0u8; HEADER_LEN];
+    s.read_exact(&mut hdr).map_err(err)?;
+    let h = Header::decode(&hdr, &Limits::new(64)).map_err(|_| OpenError::new(SA_AIS_ERR_LIBRARY))?;
+    let mut payload = vec![0u8; h.len as usize];
+    s.read_exact(&mut payload).map_err(err)?;
+    Handshake::decode(&h, &payload).map_err(|_| OpenError::new(SA_AIS_ERR_LIBRARY))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn no_executive_is_try_again() {
+        let s = SocketName::parse("@ais-runtime-test-nobody-listens").unwrap();
+        let e = Connection::open_at(&s, ServiceId::ECHO, AisVersion::default(), Duration::from_secs(1)).err();
+        assert_eq!(e, Some(OpenError { error: SA_AIS_ERR_TRY_AGAIN, version: None }));
+        let p = SocketName::parse("/nonexistent-dir/ais.sock").unwrap();
+        let e = Connection::open_at(&p, ServiceId::ECHO, AisVersion::default(), Duration::from_secs(1)).err();
+        assert_eq!(e.map(|e| e.error), Some(SA_AIS_ERR_TRY_AGAIN));
+    }
+
+    #[test]
+    fn dispatch_flags() {
+        assert_eq!(DispatchMode::from_flags(1), Some(DispatchMode::One));
+        assert_eq!(DispatchMode::from_flags(2), Some(DispatchMode::All));
+        assert_eq!(DispatchMode::from_flags(3), Some(DispatchMode::Blocking));
+        assert_eq!(DispatchMode::from_flags(0), None);
+        assert_eq!(DispatchMode::from_flags(4), None);
+    }
+
+    /// The protocol's own error numbers are the C ones.
+    #[test]
+    fn status_numbers_match_sa_ais_error_t() {
+        use crate::types::ais::*;
+        use ais_proto::status as s;
+        let pairs = [
+            (s::OK, SA_AIS_OK),
+            (s::LIBRARY, SA_AIS_ERR_LIBRARY),
+            (s::VERSION, SA_AIS_ERR_VERSION),
+            (s::TIMEOUT, SA_AIS_ERR_TIMEOUT),
+            (s::TRY_AGAIN, SA_AIS_ERR_TRY_AGAIN),
+            (s::INVALID_PARAM, SA_AIS_ERR_INVALID_PARAM),
+            (s::NO_MEMORY, SA_AIS_ERR_NO_MEMORY),
+            (s::BAD_HANDLE, SA_AIS_ERR_BAD_HANDLE),
+            (s::ACCESS, SA_AIS_ERR_ACCESS),
+            (s::NO_RESOURCES, SA_AIS_ERR_NO_RESOURCES),
+            (s::NOT_SUPPORTED, SA_AIS_ERR_NOT_SUPPORTED),
+            (s::TOO_BIG, SA_AIS_ERR_TOO_BIG),
+        ];
+        for (a, b) in pairs {
+            assert_eq!(a, b);
+        }
+    }
+}
