@@ -311,6 +311,13 @@ impl Totem {
                     || ring_id.seq <= self.ring.seq
                     || commit.members[my_idx].filled
                 {
+                    // A ring that names us but that we cannot join: take its
+                    // number, so that our next join stops its formation at
+                    // once instead of after a token timeout.
+                    if ring_id.seq > self.highest_ring_seq && !commit.members[my_idx].filled {
+                        self.highest_ring_seq = ring_id.seq;
+                        self.send_join();
+                    }
                     return;
                 }
                 self.save_ring_seq(ring_id.seq);
