@@ -78,6 +78,10 @@ pub enum Allowed {
     GroupMember,
 }
 
+/// The verdict for a peer no rule allows.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Denied;
+
 /// The access rule's parameters.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct AccessPolicy {
@@ -108,7 +112,7 @@ impl AccessPolicy {
 
     /// The decision when it needs no database lookup: `Some` if rules 1 or 2 allow the
     /// peer, or if rule 3 is disabled (then `None` never comes back).
-    pub fn quick(&self, cred: &PeerCred) -> Option<Result<Allowed, ()>> {
+    pub fn quick(&self, cred: &PeerCred) -> Option<Result<Allowed, Denied>> {
         if cred.uid == 0 {
             return Some(Ok(Allowed::RootUser));
         }
@@ -122,28 +126,28 @@ impl AccessPolicy {
             return Some(Ok(Allowed::ConfiguredGid));
         }
         match self.group {
-            None => Some(Err(())),
+            None => Some(Err(Denied)),
             Some(_) => None,
         }
     }
 
-    /// The full decision; `Err(())` means refused.
-    pub fn decide(&self, cred: &PeerCred, db: &dyn UserDb) -> Result<Allowed, ()> {
+    /// The full decision.
+    pub fn decide(&self, cred: &PeerCred, db: &dyn UserDb) -> Result<Allowed, Denied> {
         if let Some(d) = self.quick(cred) {
             return d;
         }
-        let group = self.group.as_deref().and_then(|n| db.group_by_name(n)).ok_or(())?;
+        let group = self.group.as_deref().and_then(|n| db.group_by_name(n)).ok_or(Denied)?;
         if cred.gid == group.gid {
             return Ok(Allowed::GroupGid);
         }
-        let user = db.user_by_uid(cred.uid).ok_or(())?;
+        let user = db.user_by_uid(cred.uid).ok_or(Denied)?;
         if user.gid == group.gid {
             return Ok(Allowed::PrimaryGroup);
         }
-        if group.members.iter().any(|m| *m == user.name) {
+        if group.members.contains(&user.name) {
             return Ok(Allowed::GroupMember);
         }
-        Err(())
+        Err(Denied)
     }
 }
 
@@ -212,9 +216,9 @@ mod tests {
         assert_eq!(d(1002, 500), Ok(Allowed::GroupGid));
         assert_eq!(d(1000, 1000), Ok(Allowed::PrimaryGroup));
         assert_eq!(d(1001, 1001), Ok(Allowed::GroupMember));
-        assert_eq!(d(1002, 1002), Err(()));
+        assert_eq!(d(1002, 1002), Err(Denied));
         // Unknown users are refused, not an error.
-        assert_eq!(d(4242, 4242), Err(()));
+        assert_eq!(d(4242, 4242), Err(Denied));
     }
 
     #[test]
@@ -224,13 +228,13 @@ mod tests {
         assert_eq!(p.quick(&cred(2000, 5)), Some(Ok(Allowed::ConfiguredUid)));
         assert_eq!(p.quick(&cred(1000, 1000)), None);
         let no_group = AccessPolicy { group: None, ..policy() };
-        assert_eq!(no_group.quick(&cred(1000, 500)), Some(Err(())));
+        assert_eq!(no_group.quick(&cred(1000, 500)), Some(Err(Denied)));
     }
 
     #[test]
     fn a_missing_group_allows_nobody_through_rule_3() {
         let p = AccessPolicy { group: Some("nosuchgroup".into()), ..AccessPolicy::default() };
-        assert_eq!(p.decide(&cred(1000, 500), &Db), Err(()));
+        assert_eq!(p.decide(&cred(1000, 500), &Db), Err(Denied));
     }
 
     #[test]

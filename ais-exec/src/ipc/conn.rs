@@ -148,7 +148,7 @@ async fn request_socket(
             let policy = access.clone();
             tokio::task::spawn_blocking(move || policy.decide(&cred, &SystemUserDb))
                 .await
-                .unwrap_or(Err(()))
+                .unwrap_or(Err(super::access::Denied))
         }
     };
     if verdict.is_err() {

@@ -60,7 +60,7 @@ use bytes::Bytes;
 use tokio::sync::{mpsc, Notify, OwnedSemaphorePermit};
 use tokio::task::JoinHandle;
 
-pub use access::{AccessPolicy, PeerCred};
+pub use access::{AccessPolicy, Allowed, Denied, PeerCred};
 pub use ais_proto::{AisVersion, ServiceId, SocketName};
 pub use service::{Service, Services};
 
@@ -188,7 +188,9 @@ impl Responder {
 
 impl Drop for Responder {
     fn drop(&mut self) {
-        if !self.answered && !self.no_reply {
+        // A connection that is gone has nobody to answer (services drop such requests on
+        // `Disconnected`); only a live one is worth the warning.
+        if !self.answered && !self.no_reply && !self.out.closed.load(Ordering::Relaxed) {
             log::warn!(
                 "ipc: {} ({}) request {} (msg {}) dropped unanswered; answering SA_AIS_ERR_LIBRARY",
                 self.conn,
