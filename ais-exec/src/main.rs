@@ -5,7 +5,10 @@ use std::process::ExitCode;
 use ais_exec::config::{self, Settings};
 use ais_exec::daemon::logging::{self, LogConfig};
 use ais_exec::daemon::options::{self, Action, USAGE};
-use ais_exec::daemon::{self, NoServices};
+use ais_exec::daemon;
+use ais_exec::ipc::{self, AccessPolicy, IpcConfig, SocketName};
+use ais_exec::services::clm::node::NodeInfo;
+use ais_exec::services::host::Host;
 use ais_totem::NodeId;
 use tokio::signal::unix::{signal, SignalKind};
 
@@ -134,10 +137,37 @@ async fn run(prepared: daemon::Prepared, settings: Settings) -> ExitCode {
         }
     };
     let node: NodeId = prepared.node_id;
-    let (driver, handle) = match daemon::start(prepared, &settings, NoServices) {
+    let me = local_record(&prepared, &settings);
+    log::info!(target: "CLM", "this node: {} ({}), booted at {} s", me.name, me.address, me.boot_timestamp / 1_000_000_000);
+    let socket = match SocketName::from_env() {
+        Ok(s) => s,
+        Err(e) => {
+            log::error!(target: "MAIN", "can't start: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    let access = match AccessPolicy::from_config("ais", &settings.uidgid) {
+        Ok(a) => a,
+        Err(e) => {
+            log::error!(target: "MAIN", "can't start: uidgid: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    let (driver, handle) = match daemon::start(prepared, &settings, Host::new(me)) {
         Ok(x) => x,
         Err(e) => {
             log::error!(target: "MAIN", "can't start: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    let ipc_config = IpcConfig::new(socket, access, Host::services());
+    let _server = match ipc::serve(ipc_config, handle.request_sender()) {
+        Ok(s) => {
+            log::info!(target: "IPC", "clients connect on {}", s.socket());
+            s
+        }
+        Err(e) => {
+            log::error!(target: "MAIN", "can't start the IPC server: {e}");
             return ExitCode::FAILURE;
         }
     };
@@ -158,4 +188,27 @@ async fn run(prepared: daemon::Prepared, settings: Settings) -> ExitCode {
     driver.run().await;
     log::info!(target: "MAIN", "AIS Executive exiting.");
     ExitCode::SUCCESS
+}
+
+/// This node's CLM record: its node id, the address it binds, its name (from
+/// a `nodes { node { } }` entry, else the host name) and the time it booted.
+fn local_record(prepared: &daemon::Prepared, settings: &Settings) -> NodeInfo {
+    let addr = prepared.transport.local;
+    let configured = settings.nodes.iter().find(|n| n.nodeid == prepared.node_id).and_then(|n| n.name.clone());
+    let name = configured
+        .or_else(|| std::fs::read_to_string("/proc/sys/kernel/hostname").ok().map(|h| h.trim().to_string()))
+        .filter(|n| !n.is_empty())
+        .unwrap_or_else(|| addr.to_string());
+    NodeInfo::new(prepared.node_id, addr, &name, boot_time_ns(), 0)
+}
+
+/// When the system booted, in nanoseconds since the epoch (now less uptime).
+fn boot_time_ns() -> i64 {
+    let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap_or_default();
+    let uptime = std::fs::read_to_string("/proc/uptime")
+        .ok()
+        .and_then(|s| s.split_whitespace().next().and_then(|u| u.parse::<f64>().ok()))
+        .unwrap_or(0.0);
+    // Whole seconds, as openais reported it: stable across reads.
+    ((now.as_secs_f64() - uptime).floor() as i64) * 1_000_000_000
 }

@@ -10,6 +10,7 @@
 //! - `runtime`: the client runtime they share (connection to the executive, handles).
 
 pub mod clm;
+mod clm_client;
 mod guard;
 pub mod runtime;
 pub mod types;

@@ -3,3 +3,4 @@
 //! node, and answers its local clients.
 
 pub mod clm;
+pub mod host;

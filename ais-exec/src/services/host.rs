@@ -1,0 +1,105 @@
+//! The services as the daemon's ordering task runs them: cluster events and
+//! IPC events in, replies, callbacks and cluster messages out.
+//!
+//! Every cluster message a service multicasts starts with its service id
+//! (u16, big-endian), so each delivery reaches the service that sent it.
+
+use super::clm::node::NodeInfo;
+use super::clm::service::{ClmService, Effect};
+use crate::daemon::{ClusterEvent, HostCtx, ServiceHost};
+use crate::ipc::{self, AisVersion, Client, ConnId, ServiceId};
+use ais_totem::{ConfKind, Guarantee};
+use bytes::{BufMut, Bytes, BytesMut};
+use std::collections::HashMap;
+
+/// The CLM version this executive implements (B.04.01 includes B.01.01).
+pub const CLM_VERSION: AisVersion = AisVersion::new(b'B', 4, 1);
+
+pub struct Host {
+    clm: ClmService<ConnId>,
+    clients: HashMap<ConnId, Client>,
+}
+
+impl Host {
+    /// `me` is this node's CLM record.
+    pub fn new(me: NodeInfo) -> Host {
+        Host { clm: ClmService::new(me), clients: HashMap::new() }
+    }
+
+    /// The services and versions the IPC server offers.
+    pub fn services() -> Vec<(ServiceId, AisVersion)> {
+        vec![(ServiceId::CLM, CLM_VERSION)]
+    }
+
+    fn apply(&mut self, ctx: &mut HostCtx<'_>, service: ServiceId, effects: Vec<Effect<ConnId>>) {
+        for e in effects {
+            match e {
+                Effect::Multicast(data) => {
+                    let mut b = BytesMut::with_capacity(2 + data.len());
+                    b.put_u16(service.0);
+                    b.put_slice(&data);
+                    if let Err(e) = ctx.submit(b.freeze(), Guarantee::Agreed) {
+                        log::error!(target: "SERV", "{service}: can't multicast: {e}");
+                    }
+                }
+                Effect::Callback { conn, msg, status, payload } => {
+                    let Some(client) = self.clients.get(&conn) else { continue };
+                    if let Err(e) = client.callback(msg, status, Bytes::from(payload)) {
+                        if e == ipc::CallbackError::Full {
+                            // A client that does not read its callbacks is
+                            // disconnected rather than allowed to hold memory.
+                            log::warn!(target: "SERV", "{service}: {conn} does not read its callbacks; disconnecting it");
+                            client.disconnect();
+                        }
+                    }
+                }
+            }
+        }
+    }
+}
+
+impl ServiceHost for Host {
+    type Request = ipc::Event;
+
+    fn on_event(&mut self, ctx: &mut HostCtx<'_>, event: &ClusterEvent) {
+        match event {
+            ClusterEvent::ConfChange(c) if c.kind == ConfKind::Regular => {
+                let fx = self.clm.configuration(c.ring_id.seq, &c.members);
+                self.apply(ctx, ServiceId::CLM, fx);
+            }
+            ClusterEvent::ConfChange(_) => {}
+            ClusterEvent::Deliver(d) => {
+                if d.data.len() < 2 {
+                    return;
+                }
+                let service = ServiceId(u16::from_be_bytes([d.data[0], d.data[1]]));
+                if service == ServiceId::CLM {
+                    let fx = self.clm.delivered(d.sender, &d.data[2..]);
+                    self.apply(ctx, service, fx);
+                }
+            }
+        }
+    }
+
+    fn on_request(&mut self, ctx: &mut HostCtx<'_>, request: ipc::Event) {
+        match request {
+            ipc::Event::Connected(client) => {
+                self.clients.insert(client.conn(), client);
+            }
+            ipc::Event::Request(r) if r.service == ServiceId::CLM => {
+                let (reply, fx) = self.clm.request(r.conn, r.msg, &r.payload);
+                r.responder.respond(reply.status, reply.payload);
+                self.apply(ctx, ServiceId::CLM, fx);
+            }
+            ipc::Event::Request(r) => {
+                r.responder.respond(ais_proto::status::NOT_SUPPORTED, Bytes::new());
+            }
+            ipc::Event::Disconnected { conn, service } => {
+                self.clients.remove(&conn);
+                if service == ServiceId::CLM {
+                    self.clm.disconnected(conn);
+                }
+            }
+        }
+    }
+}

@@ -1,0 +1,286 @@
+//! The safe side of `libSaClm`: handles, version negotiation, the requests to
+//! the executive and the decoding of what comes back. `clm.rs` does the C
+//! pointer work around it.
+
+use crate::runtime::{Connection, DispatchMode, HandleTable};
+use crate::types::ais::*;
+use crate::types::clm::*;
+use ais_proto::clm::{self as msg, ClusterNode, NotificationList};
+use ais_proto::{AisVersion, Reader, ServiceId, Writer};
+use std::collections::HashSet;
+use std::sync::Mutex;
+use std::time::Duration;
+
+/// Which API a handle was opened with; it decides the callback shapes.
+#[derive(Clone, Copy)]
+pub enum Callbacks {
+    /// B.01.01 (and B.03, whose eviction callback is never invoked: no
+    /// administrative operations exist here).
+    B01 { node_get: SaClmClusterNodeGetCallbackT, track: SaClmClusterTrackCallbackT },
+    B04 { node_get: SaClmClusterNodeGetCallbackT_4, track: SaClmClusterTrackCallbackT_4 },
+}
+
+impl Callbacks {
+    pub fn has_track(&self) -> bool {
+        match self {
+            Callbacks::B01 { track, .. } => track.is_some(),
+            Callbacks::B04 { track, .. } => track.is_some(),
+        }
+    }
+    pub fn has_node_get(&self) -> bool {
+        match self {
+            Callbacks::B01 { node_get, .. } => node_get.is_some(),
+            Callbacks::B04 { node_get, .. } => node_get.is_some(),
+        }
+    }
+}
+
+pub struct ClmHandle {
+    pub conn: Connection,
+    pub callbacks: Callbacks,
+    /// Notification arrays this library allocated and not yet freed.
+    pub allocated: Mutex<HashSet<usize>>,
+}
+
+// The callbacks are plain C function pointers, callable from any thread.
+unsafe impl Send for Callbacks {}
+unsafe impl Sync for Callbacks {}
+
+/// The handle table of libSaClm; tag 1 (`CLM`) in the top bits.
+pub static HANDLES: HandleTable<ClmHandle> = HandleTable::new(1);
+
+/// The version each initialize call implements, written back to the caller.
+pub const B01: SaVersionT = SaVersionT { releaseCode: b'B', majorVersion: 1, minorVersion: 1 };
+pub const B03: SaVersionT = SaVersionT { releaseCode: b'B', majorVersion: 3, minorVersion: 1 };
+pub const B04: SaVersionT = SaVersionT { releaseCode: b'B', majorVersion: 4, minorVersion: 1 };
+
+/// The AIS rule: accepted when the release code is ours and the requested
+/// major version is not above ours.
+pub fn version_ok(requested: &SaVersionT, ours: &SaVersionT) -> bool {
+    requested.releaseCode == ours.releaseCode && requested.majorVersion <= ours.majorVersion
+}
+
+/// Opens a connection for a new handle and registers it.
+pub fn open(ours: &SaVersionT, callbacks: Callbacks) -> Result<SaClmHandleT, SaAisErrorT> {
+    let version = AisVersion::new(ours.releaseCode, ours.majorVersion, ours.minorVersion);
+    let conn = Connection::open(ServiceId::CLM, version).map_err(|e| e.error)?;
+    HANDLES.insert(ClmHandle { conn, callbacks, allocated: Mutex::new(HashSet::new()) })
+}
+
+/// Validates `trackFlags` as saClmClusterTrack does.
+pub fn check_track_flags(flags: SaUint8T) -> Result<(), SaAisErrorT> {
+    let known = SA_TRACK_CURRENT | SA_TRACK_CHANGES | SA_TRACK_CHANGES_ONLY;
+    let both = SA_TRACK_CHANGES | SA_TRACK_CHANGES_ONLY;
+    if flags == 0 || flags & !known != 0 || flags & both == both {
+        return Err(SA_AIS_ERR_BAD_FLAGS);
+    }
+    Ok(())
+}
+
+/// Starts tracking; returns the current membership when asked for in the
+/// reply (CURRENT with a buffer).
+pub fn track_start(h: &ClmHandle, flags: SaUint8T, in_callback: bool) -> Result<Option<NotificationList>, SaAisErrorT> {
+    let mut w = Writer::new();
+    w.u8(flags).bool(in_callback);
+    let reply = h.conn.call(msg::TRACK_START, w.as_slice(), None)?;
+    if reply.status != SA_AIS_OK {
+        return Err(reply.status);
+    }
+    if flags & SA_TRACK_CURRENT != 0 && !in_callback {
+        let list = NotificationList::decode(&mut Reader::new(&reply.payload)).map_err(|_| SA_AIS_ERR_LIBRARY)?;
+        return Ok(Some(list));
+    }
+    Ok(None)
+}
+
+pub fn track_stop(h: &ClmHandle) -> SaAisErrorT {
+    match h.conn.call(msg::TRACK_STOP, &[], None) {
+        Ok(r) => r.status,
+        Err(e) => e,
+    }
+}
+
+/// One node's record, waiting at most `timeout` nanoseconds.
+pub fn node_get(h: &ClmHandle, node_id: SaClmNodeIdT, timeout: SaTimeT) -> Result<ClusterNode, SaAisErrorT> {
+    let mut w = Writer::new();
+    w.u32(node_id);
+    let reply = h.conn.call(msg::NODE_GET, w.as_slice(), Some(Duration::from_nanos(timeout as u64)))?;
+    if reply.status != SA_AIS_OK {
+        return Err(reply.status);
+    }
+    ClusterNode::decode(&mut Reader::new(&reply.payload)).map_err(|_| SA_AIS_ERR_LIBRARY)
+}
+
+pub fn node_get_async(h: &ClmHandle, invocation: SaInvocationT, node_id: SaClmNodeIdT) -> SaAisErrorT {
+    let mut w = Writer::new();
+    w.u64(invocation).u32(node_id);
+    match h.conn.call(msg::NODE_GET_ASYNC, w.as_slice(), None) {
+        Ok(r) => r.status,
+        Err(e) => e,
+    }
+}
+
+/// Fills a B.01 node record.
+pub fn to_node(n: &ClusterNode) -> SaClmClusterNodeT {
+    SaClmClusterNodeT {
+        nodeId: n.node_id,
+        nodeAddress: to_address(n),
+        nodeName: to_name(&n.name),
+        member: if n.member { SA_TRUE } else { SA_FALSE },
+        bootTimestamp: n.boot_timestamp,
+        initialViewNumber: n.initial_view,
+    }
+}
+
+/// Fills a B.04 node record (no execution environment is modelled).
+pub fn to_node_4(n: &ClusterNode) -> SaClmClusterNodeT_4 {
+    SaClmClusterNodeT_4 {
+        nodeId: n.node_id,
+        nodeAddress: to_address(n),
+        nodeName: to_name(&n.name),
+        executionEnvironment: to_name(&[]),
+        member: if n.member { SA_TRUE } else { SA_FALSE },
+        bootTimestamp: n.boot_timestamp,
+        initialViewNumber: n.initial_view,
+    }
+}
+
+fn to_address(n: &ClusterNode) -> SaClmNodeAddressT {
+    let mut a = SaClmNodeAddressT { family: n.family, length: 0, value: [0; SA_CLM_MAX_ADDRESS_LENGTH] };
+    let len = n.address.len().min(SA_CLM_MAX_ADDRESS_LENGTH);
+    a.value[..len].copy_from_slice(&n.address[..len]);
+    a.length = len as SaUint16T;
+    a
+}
+
+fn to_name(b: &[u8]) -> SaNameT {
+    let mut name = SaNameT { length: 0, value: [0; SA_MAX_NAME_LENGTH] };
+    let len = b.len().min(SA_MAX_NAME_LENGTH);
+    name.value[..len].copy_from_slice(&b[..len]);
+    name.length = len as SaUint16T;
+    name
+}
+
+pub fn to_notifications(list: &NotificationList) -> Vec<SaClmClusterNotificationT> {
+    list.items
+        .iter()
+        .map(|n| SaClmClusterNotificationT { clusterNode: to_node(&n.node), clusterChange: n.change })
+        .collect()
+}
+
+pub fn to_notifications_4(list: &NotificationList) -> Vec<SaClmClusterNotificationT_4> {
+    list.items
+        .iter()
+        .map(|n| SaClmClusterNotificationT_4 { clusterNode: to_node_4(&n.node), clusterChange: n.change })
+        .collect()
+}
+
+/// Runs the handle's pending callbacks.
+pub fn dispatch(h: &ClmHandle, mode: DispatchMode) -> Result<(), SaAisErrorT> {
+    h.conn.dispatch(mode, |cb| {
+        let mut r = Reader::new(cb.payload);
+        match cb.msg {
+            msg::TRACK_CALLBACK => {
+                let Ok(list) = NotificationList::decode(&mut r) else { return };
+                match h.callbacks {
+                    Callbacks::B01 { track: Some(f), .. } => {
+                        let mut items = to_notifications(&list);
+                        let buf = SaClmClusterNotificationBufferT {
+                            viewNumber: list.view,
+                            numberOfItems: items.len() as SaUint32T,
+                            notification: items.as_mut_ptr(),
+                        };
+                        // SAFETY: a C callback the application registered, given a
+                        // buffer valid for the duration of the call, as the spec says.
+                        unsafe { f(&buf, list.members, cb.status) };
+                    }
+                    Callbacks::B04 { track: Some(f), .. } => {
+                        let mut items = to_notifications_4(&list);
+                        let buf = SaClmClusterNotificationBufferT_4 {
+                            viewNumber: list.view,
+                            numberOfItems: items.len() as SaUint32T,
+                            notification: items.as_mut_ptr(),
+                        };
+                        // SAFETY: as above; no root cause or correlation ids are known.
+                        unsafe {
+                            f(
+                                &buf,
+                                list.members,
+                                0,
+                                std::ptr::null(),
+                                std::ptr::null(),
+                                SA_CLM_CHANGE_COMPLETED,
+                                0,
+                                cb.status,
+                            )
+                        };
+                    }
+                    _ => {}
+                }
+            }
+            msg::NODE_GET_CALLBACK => {
+                let Ok(invocation) = r.u64() else { return };
+                let node = if cb.status == SA_AIS_OK { ClusterNode::decode(&mut r).ok() } else { None };
+                match h.callbacks {
+                    Callbacks::B01 { node_get: Some(f), .. } => {
+                        let n = node.as_ref().map(to_node);
+                        let p = n.as_ref().map_or(std::ptr::null(), |n| n as *const _);
+                        // SAFETY: the registered callback, with a record valid during
+                        // the call (or NULL with an error).
+                        unsafe { f(invocation, p, cb.status) };
+                    }
+                    Callbacks::B04 { node_get: Some(f), .. } => {
+                        let n = node.as_ref().map(to_node_4);
+                        let p = n.as_ref().map_or(std::ptr::null(), |n| n as *const _);
+                        // SAFETY: as above.
+                        unsafe { f(invocation, p, cb.status) };
+                    }
+                    _ => {}
+                }
+            }
+            _ => {}
+        }
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn version_negotiation_follows_the_ais_rule() {
+        let v = |r: u8, maj: u8, min: u8| SaVersionT { releaseCode: r, majorVersion: maj, minorVersion: min };
+        assert!(version_ok(&v(b'B', 1, 1), &B01));
+        assert!(version_ok(&v(b'B', 1, 9), &B01), "minor versions do not matter");
+        assert!(!version_ok(&v(b'B', 2, 1), &B01));
+        assert!(!version_ok(&v(b'A', 1, 1), &B01));
+        assert!(version_ok(&v(b'B', 4, 1), &B04));
+        assert!(version_ok(&v(b'B', 1, 1), &B04));
+    }
+
+    #[test]
+    fn track_flags() {
+        assert_eq!(check_track_flags(SA_TRACK_CURRENT), Ok(()));
+        assert_eq!(check_track_flags(SA_TRACK_CURRENT | SA_TRACK_CHANGES_ONLY), Ok(()));
+        assert_eq!(check_track_flags(0), Err(SA_AIS_ERR_BAD_FLAGS));
+        assert_eq!(check_track_flags(SA_TRACK_CHANGES | SA_TRACK_CHANGES_ONLY), Err(SA_AIS_ERR_BAD_FLAGS));
+        assert_eq!(check_track_flags(SA_TRACK_LOCAL), Err(SA_AIS_ERR_BAD_FLAGS));
+    }
+
+    #[test]
+    fn records_are_copied_into_the_c_structs_with_their_lengths() {
+        let n = ClusterNode {
+            node_id: 3,
+            family: 1,
+            address: b"127.0.0.3".to_vec(),
+            name: b"host3".to_vec(),
+            member: true,
+            boot_timestamp: 7,
+            initial_view: 2,
+        };
+        let c = to_node(&n);
+        assert_eq!((c.nodeId, c.nodeAddress.length, c.nodeName.length, c.member), (3, 9, 5, SA_TRUE));
+        assert_eq!(&c.nodeAddress.value[..9], b"127.0.0.3");
+        assert_eq!(to_node_4(&n).executionEnvironment.length, 0);
+    }
+}

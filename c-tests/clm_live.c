@@ -1,0 +1,211 @@
+/*
+ * CLM against a live executive, as an application uses it.
+ *
+ *   clm_live api            every CLM call and its error paths on one node
+ *   clm_live wait N SECS    track changes until the cluster has N members
+ *                           (exit 0), or give up after SECS (exit 1)
+ *
+ * The executive is the one AIS_IPC_SOCKET names.
+ */
+#include <saClm.h>
+
+#include <poll.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+static int failures;
+
+#define CHECK(expr, want)                                                          \
+	do {                                                                       \
+		SaAisErrorT got_ = (expr);                                         \
+		if (got_ != (want)) {                                              \
+			fprintf(stderr, "FAIL %s:%d: %s = %d, want %d\n", __FILE__, \
+				__LINE__, #expr, (int)got_, (int)(want));          \
+			failures++;                                                \
+		}                                                                  \
+	} while (0)
+
+static int track_calls;
+static SaUint32T last_members;
+static SaInvocationT got_invocation;
+static SaClmNodeIdT got_node;
+
+static void print_buffer(const SaClmClusterNotificationBufferT *b, SaUint32T members)
+{
+	SaUint32T i;
+	printf("view %llu, %u members:", (unsigned long long)b->viewNumber, (unsigned)members);
+	for (i = 0; i < b->numberOfItems; i++) {
+		const SaClmClusterNotificationT *n = &b->notification[i];
+		const char *what = n->clusterChange == SA_CLM_NODE_JOINED ? "joined"
+				 : n->clusterChange == SA_CLM_NODE_LEFT	  ? "left"
+				 : n->clusterChange == SA_CLM_NODE_NO_CHANGE ? "here"
+									     : "changed";
+		printf(" %u(%.*s %s)", (unsigned)n->clusterNode.nodeId,
+		       (int)n->clusterNode.nodeAddress.length,
+		       (const char *)n->clusterNode.nodeAddress.value, what);
+	}
+	printf("\n");
+	fflush(stdout);
+}
+
+static void track_cb(const SaClmClusterNotificationBufferT *b, SaUint32T members, SaAisErrorT error)
+{
+	track_calls++;
+	last_members = members;
+	if (error == SA_AIS_OK)
+		print_buffer(b, members);
+}
+
+static void node_get_cb(SaInvocationT invocation, const SaClmClusterNodeT *node, SaAisErrorT error)
+{
+	got_invocation = invocation;
+	got_node = (error == SA_AIS_OK && node) ? node->nodeId : 0;
+}
+
+static SaAisErrorT init(SaClmHandleT *h, const SaClmCallbacksT *cb)
+{
+	SaVersionT v = {'B', 1, 1};
+	SaAisErrorT rc;
+	int tries;
+	/* The executive answers TRY_AGAIN until its first view is complete. */
+	for (tries = 0; tries < 100; tries++) {
+		rc = saClmInitialize(h, cb, &v);
+		if (rc != SA_AIS_ERR_TRY_AGAIN)
+			return rc;
+		nanosleep(&(struct timespec){0, 50000000}, NULL);
+	}
+	return rc;
+}
+
+static int api(void)
+{
+	SaClmCallbacksT cb = {node_get_cb, track_cb};
+	SaClmHandleT h, h2;
+	SaVersionT v = {'B', 9, 1};
+	SaSelectionObjectT sel;
+	SaClmClusterNodeT node;
+	SaClmClusterNotificationBufferT buf;
+	SaClmClusterNotificationT one[1];
+	SaAisErrorT rc;
+	int tries;
+
+	CHECK(saClmInitialize(&h, &cb, &v), SA_AIS_ERR_VERSION);
+	if (v.releaseCode != 'B' || v.majorVersion != 1)
+		fprintf(stderr, "FAIL version not written back\n"), failures++;
+	CHECK(init(&h, &cb), SA_AIS_OK);
+	CHECK(saClmSelectionObjectGet(h, &sel), SA_AIS_OK);
+	CHECK(saClmSelectionObjectGet(h, NULL), SA_AIS_ERR_INVALID_PARAM);
+
+	/* The local node, once the first view is complete. */
+	for (tries = 0; tries < 100; tries++) {
+		rc = saClmClusterNodeGet(h, SA_CLM_LOCAL_NODE_ID, SA_TIME_ONE_SECOND, &node);
+		if (rc != SA_AIS_ERR_TRY_AGAIN)
+			break;
+		nanosleep(&(struct timespec){0, 50000000}, NULL);
+	}
+	CHECK(rc, SA_AIS_OK);
+	printf("local node %u, address %.*s, name %.*s, member %d, view %llu\n", (unsigned)node.nodeId,
+	       (int)node.nodeAddress.length, (const char *)node.nodeAddress.value,
+	       (int)node.nodeName.length, (const char *)node.nodeName.value, (int)node.member,
+	       (unsigned long long)node.initialViewNumber);
+	if (node.member != SA_TRUE || node.nodeAddress.family != SA_CLM_AF_INET)
+		fprintf(stderr, "FAIL local node record\n"), failures++;
+	CHECK(saClmClusterNodeGet(h, node.nodeId, SA_TIME_ONE_SECOND, &node), SA_AIS_OK);
+	CHECK(saClmClusterNodeGet(h, 0x7ffffff0u, SA_TIME_ONE_SECOND, &node), SA_AIS_ERR_NOT_EXIST);
+	CHECK(saClmClusterNodeGet(h, SA_CLM_LOCAL_NODE_ID, SA_TIME_ONE_SECOND, NULL), SA_AIS_ERR_INVALID_PARAM);
+
+	/* Current membership into a library-allocated array, then freed. */
+	buf.notification = NULL;
+	buf.numberOfItems = 0;
+	CHECK(saClmClusterTrack(h, SA_TRACK_CURRENT, &buf), SA_AIS_OK);
+	if (buf.numberOfItems < 1 || buf.notification == NULL)
+		fprintf(stderr, "FAIL empty membership\n"), failures++;
+	else
+		print_buffer(&buf, buf.numberOfItems);
+	CHECK(saClmClusterNotificationFree(h, buf.notification), SA_AIS_OK);
+	CHECK(saClmClusterNotificationFree(h, buf.notification), SA_AIS_ERR_INVALID_PARAM);
+
+	/* A caller array that is too small when the cluster has more nodes. */
+	buf.notification = one;
+	buf.numberOfItems = 1;
+	rc = saClmClusterTrack(h, SA_TRACK_CURRENT, &buf);
+	if (rc != SA_AIS_OK && !(rc == SA_AIS_ERR_NO_SPACE && buf.numberOfItems > 1))
+		fprintf(stderr, "FAIL caller buffer: %d\n", (int)rc), failures++;
+
+	CHECK(saClmClusterTrack(h, 0, NULL), SA_AIS_ERR_BAD_FLAGS);
+	CHECK(saClmClusterTrack(h, SA_TRACK_CHANGES | SA_TRACK_CHANGES_ONLY, NULL), SA_AIS_ERR_BAD_FLAGS);
+	CHECK(saClmClusterTrackStop(h), SA_AIS_ERR_NOT_EXIST);
+
+	/* Current membership through the callback, seen on the selection object. */
+	CHECK(saClmClusterTrack(h, SA_TRACK_CURRENT | SA_TRACK_CHANGES, NULL), SA_AIS_OK);
+	{
+		struct pollfd p = {(int)sel, POLLIN, 0};
+		if (poll(&p, 1, 2000) != 1)
+			fprintf(stderr, "FAIL selection object not readable\n"), failures++;
+	}
+	CHECK(saClmDispatch(h, SA_DISPATCH_ALL), SA_AIS_OK);
+	if (track_calls != 1)
+		fprintf(stderr, "FAIL %d track callbacks\n", track_calls), failures++;
+	CHECK(saClmClusterTrackStop(h), SA_AIS_OK);
+
+	/* Async node get. */
+	CHECK(saClmClusterNodeGetAsync(h, 4242, SA_CLM_LOCAL_NODE_ID), SA_AIS_OK);
+	CHECK(saClmDispatch(h, SA_DISPATCH_BLOCKING == 3 ? SA_DISPATCH_ONE : SA_DISPATCH_ONE), SA_AIS_OK);
+	if (got_invocation != 4242 || got_node != node.nodeId)
+		fprintf(stderr, "FAIL async node get: %llu %u\n", (unsigned long long)got_invocation,
+			(unsigned)got_node), failures++;
+	CHECK(saClmDispatch(h, 99), SA_AIS_ERR_INVALID_PARAM);
+
+	/* A handle without callbacks. */
+	CHECK(init(&h2, NULL), SA_AIS_OK);
+	CHECK(saClmClusterTrack(h2, SA_TRACK_CHANGES, NULL), SA_AIS_ERR_INIT);
+	CHECK(saClmClusterNodeGetAsync(h2, 1, SA_CLM_LOCAL_NODE_ID), SA_AIS_ERR_INIT);
+	CHECK(saClmFinalize(h2), SA_AIS_OK);
+
+	CHECK(saClmFinalize(h), SA_AIS_OK);
+	CHECK(saClmFinalize(h), SA_AIS_ERR_BAD_HANDLE);
+	CHECK(saClmClusterNodeGet(h, SA_CLM_LOCAL_NODE_ID, SA_TIME_ONE_SECOND, &node), SA_AIS_ERR_BAD_HANDLE);
+	return failures;
+}
+
+/* Tracks changes until the cluster has `want` members. */
+static int wait_members(unsigned want, int secs)
+{
+	SaClmCallbacksT cb = {node_get_cb, track_cb};
+	SaClmHandleT h;
+	SaSelectionObjectT sel;
+	time_t end = time(NULL) + secs;
+
+	CHECK(init(&h, &cb), SA_AIS_OK);
+	if (failures)
+		return 1;
+	CHECK(saClmSelectionObjectGet(h, &sel), SA_AIS_OK);
+	CHECK(saClmClusterTrack(h, SA_TRACK_CURRENT | SA_TRACK_CHANGES, NULL), SA_AIS_OK);
+	while (time(NULL) < end) {
+		struct pollfd p = {(int)sel, POLLIN, 0};
+		if (poll(&p, 1, 200) == 1)
+			CHECK(saClmDispatch(h, SA_DISPATCH_ALL), SA_AIS_OK);
+		if (track_calls > 0 && last_members == want) {
+			saClmFinalize(h);
+			return failures ? 1 : 0;
+		}
+	}
+	fprintf(stderr, "FAIL: still %u members, want %u\n", (unsigned)last_members, want);
+	saClmFinalize(h);
+	return 1;
+}
+
+int main(int argc, char **argv)
+{
+	if (argc >= 2 && strcmp(argv[1], "api") == 0) {
+		int f = api();
+		printf("clm_live api: %s\n", f ? "FAILED" : "ok");
+		return f ? 1 : 0;
+	}
+	if (argc == 4 && strcmp(argv[1], "wait") == 0)
+		return wait_members((unsigned)atoi(argv[2]), atoi(argv[3]));
+	fprintf(stderr, "usage: clm_live api | wait N SECS\n");
+	return 2;
+}
