@@ -4,6 +4,7 @@
  *   clm_live api            every CLM call and its error paths on one node
  *   clm_live wait N SECS    track changes until the cluster has N members
  *                           (exit 0), or give up after SECS (exit 1)
+ *   clm_live watch SECS     print every membership change for SECS seconds
  *
  * The executive is the one AIS_IPC_SOCKET names.
  */
@@ -197,8 +198,32 @@ static int wait_members(unsigned want, int secs)
 	return 1;
 }
 
+/* Prints the membership and every change for `secs` seconds. */
+static int watch(int secs)
+{
+	SaClmCallbacksT cb = {node_get_cb, track_cb};
+	SaClmHandleT h;
+	SaSelectionObjectT sel;
+	time_t end = time(NULL) + secs;
+
+	CHECK(init(&h, &cb), SA_AIS_OK);
+	if (failures)
+		return 1;
+	CHECK(saClmSelectionObjectGet(h, &sel), SA_AIS_OK);
+	CHECK(saClmClusterTrack(h, SA_TRACK_CURRENT | SA_TRACK_CHANGES, NULL), SA_AIS_OK);
+	while (time(NULL) < end) {
+		struct pollfd p = {(int)sel, POLLIN, 0};
+		if (poll(&p, 1, 200) == 1)
+			CHECK(saClmDispatch(h, SA_DISPATCH_ALL), SA_AIS_OK);
+	}
+	saClmFinalize(h);
+	return failures ? 1 : 0;
+}
+
 int main(int argc, char **argv)
 {
+	if (argc == 3 && strcmp(argv[1], "watch") == 0)
+		return watch(atoi(argv[2]));
 	if (argc >= 2 && strcmp(argv[1], "api") == 0) {
 		int f = api();
 		printf("clm_live api: %s\n", f ? "FAILED" : "ok");
@@ -206,6 +231,6 @@ int main(int argc, char **argv)
 	}
 	if (argc == 4 && strcmp(argv[1], "wait") == 0)
 		return wait_members((unsigned)atoi(argv[2]), atoi(argv[3]));
-	fprintf(stderr, "usage: clm_live api | wait N SECS\n");
+	fprintf(stderr, "usage: clm_live api | wait N SECS | watch SECS\n");
 	return 2;
 }
