@@ -167,6 +167,35 @@ static int api(void)
 
 	CHECK(saClmFinalize(h), SA_AIS_OK);
 	CHECK(saClmFinalize(h), SA_AIS_ERR_BAD_HANDLE);
+
+	/* The B.04.01 API beside it. */
+	{
+		SaClmCallbacksT_4 cb4 = {NULL, NULL};
+		SaVersionT v4 = {'B', 4, 1};
+		SaClmHandleT h4;
+		SaClmClusterNodeT_4 n4;
+		SaClmClusterNotificationBufferT_4 b4;
+		CHECK(saClmInitialize_4(&h4, &cb4, &v4), SA_AIS_OK);
+		CHECK(saClmClusterNodeGet_4(h4, SA_CLM_LOCAL_NODE_ID, SA_TIME_ONE_SECOND, &n4), SA_AIS_OK);
+		if (n4.nodeId != node.nodeId || n4.executionEnvironment.length != 0)
+			fprintf(stderr, "FAIL B.04 node record\n"), failures++;
+		b4.notification = NULL;
+		b4.numberOfItems = 0;
+		CHECK(saClmClusterTrack_4(h4, SA_TRACK_CURRENT, &b4), SA_AIS_OK);
+		if (b4.numberOfItems < 1)
+			fprintf(stderr, "FAIL B.04 membership\n"), failures++;
+		CHECK(saClmClusterNotificationFree_4(h4, b4.notification), SA_AIS_OK);
+		CHECK(saClmClusterTrack_4(h4, SA_TRACK_CHANGES, NULL), SA_AIS_ERR_INIT);
+		CHECK(saClmResponse_4(h4, 1, SA_CLM_CALLBACK_RESPONSE_OK), SA_AIS_ERR_INVALID_PARAM);
+		CHECK(saClmFinalize(h4), SA_AIS_OK);
+	}
+	{
+		SaVersionT v3 = {'B', 3, 1};
+		SaClmHandleT h3;
+		CHECK(saClmInitialize_3(&h3, NULL, &v3), SA_AIS_OK);
+		CHECK(saClmResponse(h3, 1, SA_AIS_OK), SA_AIS_ERR_INVALID_PARAM);
+		CHECK(saClmFinalize(h3), SA_AIS_OK);
+	}
 	CHECK(saClmClusterNodeGet(h, SA_CLM_LOCAL_NODE_ID, SA_TIME_ONE_SECOND, &node), SA_AIS_ERR_BAD_HANDLE);
 	return failures;
 }
