@@ -23,7 +23,7 @@ use crate::types::ais::{
     SA_TRACK_CHANGES_ONLY, SA_TRACK_CURRENT,
 };
 use crate::types::clm::{
-    SaClmCallbacksT, SaClmCallbacksT_3, SaClmCallbacksT_4, SaClmClusterNodeT, SaClmClusterNodeT_4,
+    SaClmClusterNodeGetCallbackT, SaClmClusterTrackCallbackT, SaClmCallbacksT, SaClmCallbacksT_3, SaClmCallbacksT_4, SaClmClusterNodeT, SaClmClusterNodeT_4,
     SaClmClusterNotificationBufferT, SaClmClusterNotificationBufferT_4, SaClmClusterNotificationT,
     SaClmClusterNotificationT_4, SaClmHandleT, SaClmNodeIdT, SaClmResponseT,
 };
@@ -44,6 +44,45 @@ unsafe fn initialize(
     match client::open(ours, callbacks) {
         Ok(h) => {
             *handle = h;
+            SA_AIS_OK
+        }
+        Err(e) => e,
+    }
+}
+
+/// saClmInitialize and saClmInitialize_3: B.01 callback shapes (B.03's node
+/// eviction callback is never invoked: there are no administrative operations).
+unsafe fn initialize_b01(
+    handle: *mut SaClmHandleT,
+    version: *mut SaVersionT,
+    ours: &SaVersionT,
+    callbacks: Option<(SaClmClusterNodeGetCallbackT, SaClmClusterTrackCallbackT)>,
+) -> SaAisErrorT {
+    if handle.is_null() || version.is_null() {
+        return SA_AIS_ERR_INVALID_PARAM;
+    }
+    let (node_get, track) = callbacks.unwrap_or((None, None));
+    initialize(handle, version, ours, Callbacks::B01 { node_get, track })
+}
+
+/// saClmClusterNodeGet for either record type `T`.
+unsafe fn node_get<T>(
+    handle: SaClmHandleT,
+    node_id: SaClmNodeIdT,
+    timeout: SaTimeT,
+    out: *mut T,
+    convert: fn(&ais_proto::clm::ClusterNode) -> T,
+) -> SaAisErrorT {
+    let h = match HANDLES.get(handle) {
+        Ok(h) => h,
+        Err(e) => return e,
+    };
+    if out.is_null() || timeout < 0 {
+        return SA_AIS_ERR_INVALID_PARAM;
+    }
+    match client::node_get(&h, node_id, timeout) {
+        Ok(n) => {
+            *out = convert(&n);
             SA_AIS_OK
         }
         Err(e) => e,
@@ -123,15 +162,8 @@ pub unsafe extern "C" fn saClmInitialize(
     version: *mut SaVersionT,
 ) -> SaAisErrorT {
     guard(|| {
-        if clmHandle.is_null() || version.is_null() {
-            return SA_AIS_ERR_INVALID_PARAM;
-        }
-        let cb = if clmCallbacks.is_null() { None } else { Some(*clmCallbacks) };
-        let callbacks = Callbacks::B01 {
-            node_get: cb.and_then(|c| c.saClmClusterNodeGetCallback),
-            track: cb.and_then(|c| c.saClmClusterTrackCallback),
-        };
-        initialize(clmHandle, version, &B01, callbacks)
+        let cb = clmCallbacks.as_ref().map(|c| (c.saClmClusterNodeGetCallback, c.saClmClusterTrackCallback));
+        initialize_b01(clmHandle, version, &B01, cb)
     })
 }
 
@@ -220,22 +252,7 @@ pub unsafe extern "C" fn saClmClusterNodeGet(
     timeout: SaTimeT,
     clusterNode: *mut SaClmClusterNodeT,
 ) -> SaAisErrorT {
-    guard(|| {
-        let h = match HANDLES.get(clmHandle) {
-            Ok(h) => h,
-            Err(e) => return e,
-        };
-        if clusterNode.is_null() || timeout < 0 {
-            return SA_AIS_ERR_INVALID_PARAM;
-        }
-        match client::node_get(&h, nodeId, timeout) {
-            Ok(n) => {
-                *clusterNode = client::to_node(&n);
-                SA_AIS_OK
-            }
-            Err(e) => e,
-        }
-    })
+    guard(|| node_get(clmHandle, nodeId, timeout, clusterNode, client::to_node))
 }
 
 /// B.01.01: one node's information, delivered to the node-get callback.
@@ -267,15 +284,8 @@ pub unsafe extern "C" fn saClmInitialize_3(
     version: *mut SaVersionT,
 ) -> SaAisErrorT {
     guard(|| {
-        if clmHandle.is_null() || version.is_null() {
-            return SA_AIS_ERR_INVALID_PARAM;
-        }
-        let cb = if clmCallbacks.is_null() { None } else { Some(*clmCallbacks) };
-        let callbacks = Callbacks::B01 {
-            node_get: cb.and_then(|c| c.saClmClusterNodeGetCallback),
-            track: cb.and_then(|c| c.saClmClusterTrackCallback),
-        };
-        initialize(clmHandle, version, &B03, callbacks)
+        let cb = clmCallbacks.as_ref().map(|c| (c.saClmClusterNodeGetCallback, c.saClmClusterTrackCallback));
+        initialize_b01(clmHandle, version, &B03, cb)
     })
 }
 
@@ -323,22 +333,7 @@ pub unsafe extern "C" fn saClmClusterNodeGet_4(
     timeout: SaTimeT,
     clusterNode: *mut SaClmClusterNodeT_4,
 ) -> SaAisErrorT {
-    guard(|| {
-        let h = match HANDLES.get(clmHandle) {
-            Ok(h) => h,
-            Err(e) => return e,
-        };
-        if clusterNode.is_null() || timeout < 0 {
-            return SA_AIS_ERR_INVALID_PARAM;
-        }
-        match client::node_get(&h, nodeId, timeout) {
-            Ok(n) => {
-                *clusterNode = client::to_node_4(&n);
-                SA_AIS_OK
-            }
-            Err(e) => e,
-        }
-    })
+    guard(|| node_get(clmHandle, nodeId, timeout, clusterNode, client::to_node_4))
 }
 
 /// B.02: frees the notification array a track call allocated.
