@@ -8,15 +8,21 @@ use std::process::{Command, Output, Stdio};
 use std::time::{Duration, Instant};
 
 use common::*;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use nix::sys::signal::{kill, Signal};
 use nix::unistd::Pid;
 
 /// Runs aisexec to completion (every case here exits by itself quickly; a
 /// bug that lets one run on is killed after a bound).
 fn aisexec(args: &[&str], env: &[(&str, &Path)]) -> Output {
+    static NEXT: AtomicUsize = AtomicUsize::new(0);
     use std::io::Read;
     let mut cmd = Command::new(AISEXEC);
-    cmd.args(args).env_remove("OPENAIS_MAIN_CONFIG_FILE").stdin(Stdio::null());
+    // An IPC socket of its own: tests run in parallel on one machine.
+    cmd.args(args)
+        .env_remove("OPENAIS_MAIN_CONFIG_FILE")
+        .env("AIS_IPC_SOCKET", format!("@ais-cli-test-{}-{}", std::process::id(), NEXT.fetch_add(1, Ordering::Relaxed)))
+        .stdin(Stdio::null());
     for (k, v) in env {
         cmd.env(k, v);
     }

@@ -119,13 +119,16 @@ pub struct Node {
 }
 
 impl Node {
-    /// Starts `aisexec -f -c <config>` with `AIS_RUN_DIR=run_dir`.
+    /// Starts `aisexec -f -c <config>` with `AIS_RUN_DIR=run_dir` and an IPC
+    /// socket of its own (several executives share this machine).
     pub fn start(name: &str, config: &Path, run_dir: &Path) -> Node {
+        let socket = format!("@ais-test-{}-{}-{name}", std::process::id(), run_dir.display());
         let mut child = Command::new(AISEXEC)
             .arg("-f")
             .arg("-c")
             .arg(config)
             .env("AIS_RUN_DIR", run_dir)
+            .env("AIS_IPC_SOCKET", socket)
             .env_remove("OPENAIS_MAIN_CONFIG_FILE")
             .stdin(Stdio::null())
             .stdout(Stdio::null())
