@@ -73,11 +73,10 @@ fn main() -> ExitCode {
     }
 
     log::info!(target: "MAIN", "AIS Executive Service {VERSION} starting (configuration {})", path.display());
-    if settings.totem.secauth {
+    if !settings.totem.secauth {
         report(
             log::Level::Warn,
-            "totem.secauth is on, but authentication and encryption of datagrams are not \
-             implemented yet: they are sent unauthenticated and in the clear",
+            "totem.secauth is off: datagrams are not authenticated and are sent in the clear",
         );
     }
 

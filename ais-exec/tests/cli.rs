@@ -110,9 +110,9 @@ fn warnings_then_a_startup_failure() {
     let dir = TempDir::new("cli-warn");
     let path = dir.path().join("openais.conf");
     // An address in no local network (documentation ranges first; some test
-    // machines sit in one of them). secauth left at its default (on) must
-    // say it is not implemented. The only member is loopback: nothing may
-    // leave the machine even if the executive started.
+    // machines sit in one of them). secauth off must be warned about. The
+    // only member is loopback: nothing may leave the machine even if the
+    // executive started.
     let here = ais_exec::daemon::netif::local_addresses().unwrap();
     let Some(foreign) = ["203.0.113.77", "198.51.100.77", "192.0.2.77", "10.254.253.77"]
         .into_iter()
@@ -124,7 +124,7 @@ fn warnings_then_a_startup_failure() {
     std::fs::write(
         &path,
         format!(
-            "totem {{\n\tbogus: 1\n\ttransport: udpu\n\tinterface {{\n\t\tbindnetaddr: {foreign}\n\
+            "totem {{\n\tbogus: 1\n\tsecauth: off\n\ttransport: udpu\n\tinterface {{\n\t\tbindnetaddr: {foreign}\n\
              \t\tmember {{\n\t\t\tmemberaddr: 127.0.0.1\n\t\t}}\n\t}}\n}}\nlogging {{\n\tto_syslog: no\n}}\n"
         ),
     )
@@ -133,7 +133,7 @@ fn warnings_then_a_startup_failure() {
     let err = text(&o.stderr);
     assert_eq!(o.status.code(), Some(1), "{err}");
     assert!(err.contains(&format!("{}:2: unknown key 'totem.bogus' ignored", path.display())), "{err}");
-    assert!(err.contains("secauth is on, but authentication and encryption"), "{err}");
+    assert!(err.contains("secauth is off: datagrams are not authenticated"), "{err}");
     assert!(err.contains(&format!("no local interface has an address in bindnetaddr {foreign}")), "{err}");
 }
 

@@ -1,11 +1,11 @@
 //! What a Totem datagram becomes on the wire, and back.
 //!
-//! This is the seam where `secauth` (authenticated encryption with the
-//! cluster key) goes: the transport seals every datagram it sends and opens
-//! every one it receives, and knows nothing else about the envelope. Until
-//! that is written the only codec is [`Plain`], which sends the datagram as
-//! it is; the core keeps datagrams within `netmtu - TRANSPORT_OVERHEAD`, so
-//! a sealing codec has room for its nonce and tag.
+//! The seam where `secauth` (authenticated encryption with the cluster key,
+//! [`super::crypto::Sealed`]) sits: the transport seals every datagram it
+//! sends and opens every one it receives, and knows nothing else about the
+//! envelope. [`Plain`] sends the datagram as it is (secauth off); the core
+//! keeps datagrams within `netmtu - TRANSPORT_OVERHEAD`, so a sealing codec
+//! has room for its nonce and tag.
 
 use bytes::Bytes;
 
@@ -17,6 +17,19 @@ pub trait Codec: Send {
     fn open(&mut self, wire: &[u8]) -> Option<Bytes>;
     /// A name for the startup log.
     fn name(&self) -> &'static str;
+    /// Datagrams `open` refused so far.
+    fn dropped(&self) -> Dropped {
+        Dropped::default()
+    }
+}
+
+/// What a codec dropped, by reason.
+#[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
+pub struct Dropped {
+    /// Failed authentication (wrong key, tampered, truncated, not ours).
+    pub bad: u64,
+    /// Authentic but seen before, or older than the replay window.
+    pub replayed: u64,
 }
 
 /// No envelope: the datagram is sent as the core made it.

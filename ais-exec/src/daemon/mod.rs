@@ -13,8 +13,10 @@
 //!    the caller spawns or awaits [`Driver::run`] and hands the
 //!    [`DaemonHandle`] to the IPC server and tools.
 
+pub mod authkey;
 pub mod codec;
 pub mod conflog;
+pub mod crypto;
 pub mod driver;
 pub mod logging;
 pub mod netif;
@@ -29,7 +31,7 @@ use std::path::PathBuf;
 
 use ais_totem::{NodeId, Options, Totem};
 
-pub use codec::{Codec, Plain};
+pub use codec::{Codec, Dropped, Plain};
 pub use driver::{
     Clock, ClusterEvent, DaemonHandle, Driver, HostCtx, Membership, NoServices, ServiceHost, Status,
     SubmitError,
@@ -60,11 +62,18 @@ pub struct Prepared {
     pub store: FileStore,
     /// Where the ring sequence file lives (`$AIS_RUN_DIR` or /var/lib/ais).
     pub run_dir: PathBuf,
+    /// The cluster key when `totem.secauth` is on.
+    pub authkey: Option<authkey::AuthKey>,
 }
 
 /// Step 1: resolve, bind and open (see the module documentation). Remarks
 /// worth a warning are logged here.
 pub fn prepare(settings: &Settings) -> Result<Prepared, StartError> {
+    let authkey = if settings.totem.secauth {
+        Some(authkey::load(&crate::config::authkey_path()).map_err(|e| StartError(e.to_string()))?)
+    } else {
+        None
+    };
     let (transport, remarks) = TransportConfig::from_settings(&settings.totem)
         .map_err(|e| StartError(format!("ring 0: {e}")))?;
     for r in remarks {
@@ -75,7 +84,7 @@ pub fn prepare(settings: &Settings) -> Result<Prepared, StartError> {
     let sockets = Sockets::bind(&transport).map_err(|e| StartError(format!("ring 0: {e}")))?;
     let dir = run_dir();
     let store = FileStore::open(&dir, node_id).map_err(|e| StartError(format!("ring sequence store: {e}")))?;
-    Ok(Prepared { node_id, transport, sockets, store, run_dir: dir })
+    Ok(Prepared { node_id, transport, sockets, store, run_dir: dir, authkey })
 }
 
 /// Step 2: the core and the ordering task, with `host` as its services.
@@ -85,9 +94,14 @@ pub fn start<H: ServiceHost>(
     settings: &Settings,
     host: H,
 ) -> Result<(Driver<H>, DaemonHandle<H::Request>), StartError> {
-    let Prepared { node_id, transport: tcfg, sockets, store, .. } = prepared;
+    let Prepared { node_id, transport: tcfg, sockets, store, authkey, .. } = prepared;
     let peers = transport::peers_for(node_id, &tcfg, settings);
-    let codec: Box<dyn Codec> = Box::new(Plain);
+    let codec: Box<dyn Codec> = match &authkey {
+        Some(key) => Box::new(
+            crypto::Sealed::new(key.bytes()).map_err(|e| StartError(format!("datagram security: {e}")))?,
+        ),
+        None => Box::new(Plain),
+    };
     log::info!(target: "NET", "datagram security: {}", codec.name());
     let transport =
         Transport::new(node_id, sockets, peers, codec).map_err(|e| StartError(format!("ring 0: {e}")))?;
