@@ -177,7 +177,7 @@ pub fn run(sc: &Scenario) -> Outcome {
             stuck = true;
             break;
         }
-        if sim.trace && sim.events % 1_000_000 == 0 {
+        if sim.trace && sim.events.is_multiple_of(1_000_000) {
             println!("{:>9.3} {} events, queue {}", sim.now as f64 / 1e6, sim.events, sim.queue.len());
         }
         sim.handle(item.ev);
