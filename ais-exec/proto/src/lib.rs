@@ -9,6 +9,7 @@
 //!   with.
 //! - [`addr`]: the socket name (`AIS_IPC_SOCKET`, `@name` for the abstract namespace).
 //! - [`status`]: the `SaAisErrorT` numbers the protocol itself carries.
+//! - [`cfg`]: the configuration service's messages (`ais-cfgtool`).
 //! - [`clm`]: the cluster membership service's messages.
 //! - [`echo`]: the message ids of the test-only echo service.
 //!
@@ -16,6 +17,7 @@
 //! never an allocation sized by an unchecked length ([`fuzzing`] holds the fuzz bodies).
 
 pub mod addr;
+pub mod cfg;
 pub mod clm;
 pub mod codec;
 pub mod echo;

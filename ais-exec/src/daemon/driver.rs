@@ -163,6 +163,12 @@ impl HostCtx<'_> {
     pub fn now(&self) -> Time {
         self.now
     }
+
+    /// The protocol instance, read-only: its state, ring and counters (for
+    /// the configuration service and its tools).
+    pub fn totem(&self) -> &Totem {
+        self.totem
+    }
 }
 
 /// The services, as the ordering task drives them. Both calls run on the

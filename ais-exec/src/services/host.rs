@@ -26,9 +26,10 @@ impl Host {
         Host { clm: ClmService::new(me), clients: HashMap::new() }
     }
 
-    /// The services and versions the IPC server offers.
+    /// The services and versions the IPC server offers (CFG has no AIS
+    /// version: it is this executive's own).
     pub fn services() -> Vec<(ServiceId, AisVersion)> {
-        vec![(ServiceId::CLM, CLM_VERSION)]
+        vec![(ServiceId::CLM, CLM_VERSION), (ServiceId::CFG, AisVersion::new(0, 0, 0))]
     }
 
     fn apply(&mut self, ctx: &mut HostCtx<'_>, service: ServiceId, effects: Vec<Effect<ConnId>>) {
@@ -91,6 +92,9 @@ impl ServiceHost for Host {
                 r.responder.respond(reply.status, reply.payload);
                 self.apply(ctx, ServiceId::CLM, fx);
             }
+            ipc::Event::Request(r) if r.service == ServiceId::CFG && r.msg == ais_proto::cfg::RING_STATUS => {
+                r.responder.respond(ais_proto::status::OK, ring_status(ctx).encode());
+            }
             ipc::Event::Request(r) => {
                 r.responder.respond(ais_proto::status::NOT_SUPPORTED, Bytes::new());
             }
@@ -101,5 +105,36 @@ impl ServiceHost for Host {
                 }
             }
         }
+    }
+}
+
+/// What `ais-cfgtool -s` shows: the ring as this node's protocol sees it.
+fn ring_status(ctx: &HostCtx<'_>) -> ais_proto::cfg::RingStatus {
+    let t = ctx.totem();
+    let (ring, members) = t.ring();
+    let st = t.stats();
+    let state = match t.state() {
+        ais_totem::State::Operational => "operational",
+        ais_totem::State::Gather => "gather",
+        ais_totem::State::Commit => "commit",
+        ais_totem::State::Recovery => "recovery",
+    };
+    let counters = [
+        ("frames_sent", st.frames_sent),
+        ("frames_received", st.frames_received),
+        ("frames_retransmitted", st.frames_retransmitted),
+        ("tokens_received", st.tokens_received),
+        ("tokens_retransmitted", st.tokens_retransmitted),
+        ("datagrams_rejected", st.datagrams_rejected),
+        ("rings_formed", st.rings_formed),
+        ("messages_delivered", st.messages_delivered),
+    ];
+    ais_proto::cfg::RingStatus {
+        node_id: t.node_id(),
+        state: state.to_string(),
+        ring_rep: ring.rep,
+        ring_seq: ring.seq,
+        members: members.to_vec(),
+        counters: counters.iter().map(|(n, v)| (n.to_string(), *v)).collect(),
     }
 }
