@@ -3,4 +3,5 @@
 //! node, and answers its local clients.
 
 pub mod clm;
+pub mod cpg;
 pub mod host;

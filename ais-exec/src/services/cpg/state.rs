@@ -1,0 +1,347 @@
+//! The process groups, as every node holds them, and what each ordered CPG
+//! message does to them.
+
+use super::wire::{CpgMsg, Group};
+use std::collections::{BTreeMap, BTreeSet};
+
+pub type NodeId = u32;
+
+/// A group member: a process on a node.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct Member {
+    pub node: NodeId,
+    pub pid: u32,
+}
+
+/// Why a member joined or left (`cpg_reason_t`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Reason {
+    Join = 1,
+    Leave = 2,
+    NodeDown = 3,
+    NodeUp = 4,
+    ProcDown = 5,
+}
+
+/// What the local processes must be told.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Event {
+    /// A group's membership changed; `recipients` are the local pids to
+    /// tell (members before or after the change).
+    ConfChange {
+        group: Group,
+        members: Vec<Member>,
+        left: Vec<(Member, Reason)>,
+        joined: Vec<(Member, Reason)>,
+        recipients: Vec<u32>,
+    },
+    /// A message for the group's local members.
+    Deliver { group: Group, from: Member, data: Vec<u8>, recipients: Vec<u32> },
+}
+
+type Groups = BTreeMap<Group, Vec<Member>>;
+
+pub struct CpgState {
+    me: NodeId,
+    /// The groups as last reported to the local processes.
+    view: Groups,
+    /// Nodes of the current configuration, and of the one before it.
+    config: BTreeSet<NodeId>,
+    prev_config: BTreeSet<NodeId>,
+    /// While re-synchronising after a configuration change: the groups being
+    /// rebuilt and the nodes whose join lists have not arrived yet.
+    building: Option<(Groups, BTreeSet<NodeId>)>,
+    /// Reasons of the joins and leaves applied mid-sync, reported with it.
+    sync_reasons: BTreeMap<(Group, Member), Reason>,
+}
+
+impl CpgState {
+    pub fn new(me: NodeId) -> CpgState {
+        CpgState {
+            me,
+            view: Groups::new(),
+            config: BTreeSet::new(),
+            prev_config: BTreeSet::new(),
+            building: None,
+            sync_reasons: BTreeMap::new(),
+        }
+    }
+
+    /// Whether the groups are settled (clients' requests wait otherwise).
+    pub fn is_synced(&self) -> bool {
+        self.building.is_none()
+    }
+
+    pub fn members(&self, group: &[u8]) -> &[Member] {
+        self.view.get(group).map_or(&[], |v| v.as_slice())
+    }
+
+    /// Groups with their members, for iteration.
+    pub fn groups(&self) -> impl Iterator<Item = (&Group, &Vec<Member>)> {
+        self.view.iter()
+    }
+
+    /// A regular configuration: start rebuilding from join lists. Returns
+    /// this node's join list, to multicast.
+    pub fn configuration(&mut self, members: &[NodeId]) -> CpgMsg {
+        // A sync cut short by another change keeps the older configuration as
+        // the one the clients last heard about.
+        if self.building.is_none() {
+            self.prev_config = std::mem::take(&mut self.config);
+        }
+        self.config = members.iter().copied().collect();
+        // What this node's own processes are is known locally and is the
+        // same in the reported view and any half-built one.
+        let mine: Vec<(Group, u32)> = self
+            .view
+            .iter()
+            .flat_map(|(g, ms)| ms.iter().filter(|m| m.node == self.me).map(move |m| (g.clone(), m.pid)))
+            .collect();
+        self.building = Some((Groups::new(), self.config.clone()));
+        CpgMsg::JoinList(mine)
+    }
+
+    fn local(ms: &[Member], me: NodeId) -> impl Iterator<Item = u32> + '_ {
+        ms.iter().filter(move |m| m.node == me).map(|m| m.pid)
+    }
+
+    /// An ordered CPG message from `sender`.
+    pub fn deliver(&mut self, sender: NodeId, msg: CpgMsg) -> Vec<Event> {
+        match msg {
+            CpgMsg::JoinList(entries) => self.join_list(sender, entries),
+            CpgMsg::Join { group, pid } => self.change(group, Member { node: sender, pid }, true, Reason::Join),
+            CpgMsg::Leave { group, pid } => self.change(group, Member { node: sender, pid }, false, Reason::Leave),
+            CpgMsg::ProcDown { group, pid } => {
+                self.change(group, Member { node: sender, pid }, false, Reason::ProcDown)
+            }
+            CpgMsg::Mcast { group, pid, data } => {
+                // Delivered to the local members of the group as this node
+                // knows them: its own processes are known even mid-sync.
+                let groups = match &self.building {
+                    Some((b, _)) => b,
+                    None => &self.view,
+                };
+                let mut recipients: Vec<u32> = groups.get(&group).map_or(vec![], |ms| Self::local(ms, self.me).collect());
+                if recipients.is_empty() {
+                    recipients = self.view.get(&group).map_or(vec![], |ms| Self::local(ms, self.me).collect());
+                }
+                if recipients.is_empty() {
+                    return Vec::new();
+                }
+                vec![Event::Deliver { group, from: Member { node: sender, pid }, data, recipients }]
+            }
+        }
+    }
+
+    fn change(&mut self, group: Group, m: Member, join: bool, reason: Reason) -> Vec<Event> {
+        if let Some((b, _)) = &mut self.building {
+            // Mid-sync: the net change is reported when the sync completes.
+            self.sync_reasons.insert((group.clone(), m), reason);
+            let ms = b.entry(group.clone()).or_default();
+            if join && !ms.contains(&m) {
+                ms.push(m);
+            } else if !join {
+                ms.retain(|x| *x != m);
+                if ms.is_empty() {
+                    b.remove(&group);
+                }
+            }
+            return Vec::new();
+        }
+        let before: Vec<u32> = self.view.get(&group).map_or(vec![], |ms| Self::local(ms, self.me).collect());
+        let ms = self.view.entry(group.clone()).or_default();
+        let (left, joined) = if join {
+            if ms.contains(&m) {
+                return Vec::new();
+            }
+            ms.push(m);
+            (vec![], vec![(m, reason)])
+        } else {
+            if !ms.contains(&m) {
+                return Vec::new();
+            }
+            ms.retain(|x| *x != m);
+            (vec![(m, reason)], vec![])
+        };
+        let members = ms.clone();
+        if members.is_empty() {
+            self.view.remove(&group);
+        }
+        let mut recipients = before;
+        recipients.extend(Self::local(&members, self.me));
+        recipients.sort_unstable();
+        recipients.dedup();
+        vec![Event::ConfChange { group, members, left, joined, recipients }]
+    }
+
+    fn join_list(&mut self, sender: NodeId, entries: Vec<(Group, u32)>) -> Vec<Event> {
+        let Some((b, pending)) = &mut self.building else { return Vec::new() };
+        if !pending.remove(&sender) {
+            return Vec::new(); // not a member of this configuration, or a repeat
+        }
+        for (g, pid) in entries {
+            let m = Member { node: sender, pid };
+            let ms = b.entry(g).or_default();
+            if !ms.contains(&m) {
+                ms.push(m);
+            }
+        }
+        if !pending.is_empty() {
+            return Vec::new();
+        }
+        let (built, _) = self.building.take().unwrap();
+        let reasons = std::mem::take(&mut self.sync_reasons);
+        let old = std::mem::replace(&mut self.view, built);
+        let names: BTreeSet<&Group> = old.keys().chain(self.view.keys()).collect();
+        let mut events = Vec::new();
+        for g in names {
+            let before = old.get(g).map_or(&[][..], |v| v.as_slice());
+            let after = self.view.get(g).map_or(&[][..], |v| v.as_slice());
+            let left: Vec<(Member, Reason)> = before
+                .iter()
+                .filter(|m| !after.contains(m))
+                .map(|m| {
+                    let r = if !self.config.contains(&m.node) {
+                        Reason::NodeDown
+                    } else {
+                        *reasons.get(&(g.clone(), *m)).unwrap_or(&Reason::ProcDown)
+                    };
+                    (*m, r)
+                })
+                .collect();
+            let joined: Vec<(Member, Reason)> = after
+                .iter()
+                .filter(|m| !before.contains(m))
+                .map(|m| (*m, if self.prev_config.contains(&m.node) { Reason::Join } else { Reason::NodeUp }))
+                .collect();
+            if left.is_empty() && joined.is_empty() {
+                continue;
+            }
+            let mut recipients: Vec<u32> = Self::local(before, self.me).chain(Self::local(after, self.me)).collect();
+            recipients.sort_unstable();
+            recipients.dedup();
+            if recipients.is_empty() {
+                continue;
+            }
+            events.push(Event::ConfChange { group: g.clone(), members: after.to_vec(), left, joined, recipients });
+        }
+        events
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A few nodes applying the same ordered messages, as Totem delivers them.
+    struct Cluster {
+        nodes: BTreeMap<NodeId, CpgState>,
+        events: BTreeMap<NodeId, Vec<Event>>,
+    }
+
+    impl Cluster {
+        fn new(ids: &[NodeId]) -> Cluster {
+            let mut c = Cluster { nodes: BTreeMap::new(), events: BTreeMap::new() };
+            for &id in ids {
+                c.nodes.insert(id, CpgState::new(id));
+            }
+            c
+        }
+        fn send(&mut self, to: &[NodeId], sender: NodeId, msg: CpgMsg) {
+            for id in to {
+                let ev = self.nodes.get_mut(id).unwrap().deliver(sender, msg.clone());
+                self.events.entry(*id).or_default().extend(ev);
+            }
+        }
+        fn configure(&mut self, members: &[NodeId]) {
+            let lists: Vec<(NodeId, CpgMsg)> =
+                members.iter().map(|id| (*id, self.nodes.get_mut(id).unwrap().configuration(members))).collect();
+            for (sender, l) in lists {
+                self.send(members, sender, l);
+            }
+        }
+        fn take(&mut self, id: NodeId) -> Vec<Event> {
+            self.events.remove(&id).unwrap_or_default()
+        }
+    }
+
+    fn g() -> Group {
+        b"g".to_vec()
+    }
+    fn m(node: NodeId, pid: u32) -> Member {
+        Member { node, pid }
+    }
+
+    #[test]
+    fn join_mcast_leave_in_order_with_reasons() {
+        let mut c = Cluster::new(&[1, 2]);
+        c.configure(&[1, 2]);
+        c.send(&[1, 2], 1, CpgMsg::Join { group: g(), pid: 10 });
+        c.send(&[1, 2], 2, CpgMsg::Join { group: g(), pid: 20 });
+        let ev = c.take(1);
+        let Event::ConfChange { members, joined, recipients, .. } = &ev[1] else { panic!() };
+        assert_eq!(members, &vec![m(1, 10), m(2, 20)]);
+        assert_eq!(joined, &vec![(m(2, 20), Reason::Join)]);
+        assert_eq!(recipients, &vec![10]);
+        c.send(&[1, 2], 2, CpgMsg::Mcast { group: g(), pid: 20, data: b"hi".to_vec() });
+        for id in [1, 2] {
+            let ev = c.take(id);
+            let Event::Deliver { from, data, recipients, .. } = ev.last().unwrap() else { panic!() };
+            assert_eq!((*from, data.as_slice(), recipients.len()), (m(2, 20), &b"hi"[..], 1));
+        }
+        c.send(&[1, 2], 2, CpgMsg::Leave { group: g(), pid: 20 });
+        let Event::ConfChange { left, recipients, .. } = &c.take(2)[0] else { panic!() };
+        assert_eq!(left, &vec![(m(2, 20), Reason::Leave)]);
+        assert_eq!(recipients, &vec![20], "the leaver hears its own leave");
+        c.send(&[1, 2], 1, CpgMsg::ProcDown { group: g(), pid: 10 });
+        assert!(c.nodes[&1].members(&g()).is_empty());
+    }
+
+    #[test]
+    fn node_down_and_node_up_after_configuration_changes() {
+        let mut c = Cluster::new(&[1, 2, 3]);
+        c.configure(&[1, 2, 3]);
+        for id in [1, 2, 3] {
+            c.send(&[1, 2, 3], id, CpgMsg::Join { group: g(), pid: id * 10 });
+        }
+        c.take(1);
+        // Node 3 goes away.
+        c.configure(&[1, 2]);
+        let ev = c.take(1);
+        let Event::ConfChange { left, members, .. } = &ev[0] else { panic!("{ev:?}") };
+        assert_eq!(left, &vec![(m(3, 30), Reason::NodeDown)]);
+        assert_eq!(members, &vec![m(1, 10), m(2, 20)]);
+        // Node 3 comes back (its state was kept) and the groups merge.
+        c.configure(&[1, 2, 3]);
+        let ev = c.take(1);
+        let Event::ConfChange { joined, members, .. } = &ev[0] else { panic!("{ev:?}") };
+        assert_eq!(joined, &vec![(m(3, 30), Reason::NodeUp)]);
+        assert_eq!(members.len(), 3);
+        // Every node holds the same groups.
+        let views: Vec<Vec<Member>> = [1, 2, 3].iter().map(|id| c.nodes[id].members(&g()).to_vec()).collect();
+        assert!(views.windows(2).all(|w| w[0] == w[1]), "{views:?}");
+    }
+
+    #[test]
+    fn joins_during_a_sync_are_reported_once_it_completes_and_mcasts_still_reach_local_members() {
+        let mut c = Cluster::new(&[1, 2]);
+        c.configure(&[1, 2]);
+        c.send(&[1, 2], 1, CpgMsg::Join { group: g(), pid: 10 });
+        c.take(1);
+        // New configuration: node 1's list arrives, then a join from node 2,
+        // a multicast, then node 2's list.
+        let l1 = c.nodes.get_mut(&1).unwrap().configuration(&[1, 2]);
+        let l2 = c.nodes.get_mut(&2).unwrap().configuration(&[1, 2]);
+        c.send(&[1, 2], 1, l1);
+        c.send(&[1, 2], 2, CpgMsg::Join { group: g(), pid: 20 });
+        c.send(&[1, 2], 2, CpgMsg::Mcast { group: g(), pid: 20, data: vec![7] });
+        assert!(!c.nodes[&1].is_synced());
+        let ev = c.take(1);
+        assert!(matches!(&ev[..], [Event::Deliver { recipients, .. }] if recipients == &vec![10]), "{ev:?}");
+        c.send(&[1, 2], 2, l2);
+        let ev = c.take(1);
+        let Event::ConfChange { joined, .. } = &ev[0] else { panic!("{ev:?}") };
+        assert_eq!(joined, &vec![(m(2, 20), Reason::Join)]);
+        assert!(c.nodes[&1].is_synced());
+    }
+}
