@@ -122,8 +122,14 @@ impl Node {
     /// Starts `aisexec -f -c <config>` with `AIS_RUN_DIR=run_dir` and an IPC
     /// socket of its own (several executives share this machine).
     pub fn start(name: &str, config: &Path, run_dir: &Path) -> Node {
+        Node::start_env(name, config, run_dir, &[])
+    }
+
+    /// As [`Node::start`], with more environment variables.
+    pub fn start_env(name: &str, config: &Path, run_dir: &Path, env: &[(&str, &Path)]) -> Node {
         let socket = format!("@ais-test-{}-{}-{name}", std::process::id(), run_dir.display());
         let mut child = Command::new(AISEXEC)
+            .envs(env.iter().copied())
             .arg("-f")
             .arg("-c")
             .arg(config)
