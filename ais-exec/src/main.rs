@@ -3,9 +3,9 @@
 use std::process::ExitCode;
 
 use ais_exec::config::{self, Settings};
+use ais_exec::daemon;
 use ais_exec::daemon::logging::{self, LogConfig};
 use ais_exec::daemon::options::{self, Action, USAGE};
-use ais_exec::daemon;
 use ais_exec::ipc::{self, AccessPolicy, IpcConfig, SocketName};
 use ais_exec::services::clm::node::NodeInfo;
 use ais_exec::services::host::Host;
@@ -193,9 +193,17 @@ async fn run(prepared: daemon::Prepared, settings: Settings) -> ExitCode {
 /// a `nodes { node { } }` entry, else the host name) and the time it booted.
 fn local_record(prepared: &daemon::Prepared, settings: &Settings) -> NodeInfo {
     let addr = prepared.transport.local;
-    let configured = settings.nodes.iter().find(|n| n.nodeid == prepared.node_id).and_then(|n| n.name.clone());
+    let configured = settings
+        .nodes
+        .iter()
+        .find(|n| n.nodeid == prepared.node_id)
+        .and_then(|n| n.name.clone());
     let name = configured
-        .or_else(|| std::fs::read_to_string("/proc/sys/kernel/hostname").ok().map(|h| h.trim().to_string()))
+        .or_else(|| {
+            std::fs::read_to_string("/proc/sys/kernel/hostname")
+                .ok()
+                .map(|h| h.trim().to_string())
+        })
         .filter(|n| !n.is_empty())
         .unwrap_or_else(|| addr.to_string());
     NodeInfo::new(prepared.node_id, addr, &name, boot_time_ns(), 0)
@@ -203,7 +211,9 @@ fn local_record(prepared: &daemon::Prepared, settings: &Settings) -> NodeInfo {
 
 /// When the system booted, in nanoseconds since the epoch (now less uptime).
 fn boot_time_ns() -> i64 {
-    let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap_or_default();
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap_or_default();
     let uptime = std::fs::read_to_string("/proc/uptime")
         .ok()
         .and_then(|s| s.split_whitespace().next().and_then(|u| u.parse::<f64>().ok()))

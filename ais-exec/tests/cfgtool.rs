@@ -17,18 +17,33 @@ fn cfgtool_prints_the_ring_of_a_running_executive() {
     let run = dir.path().join("run");
     std::fs::create_dir_all(&run).unwrap();
     let node = Node::start("n1", &conf, &run);
-    assert!(node.lines.wait_for(0, Duration::from_secs(10), regular_config(1)).is_some(), "{}", node.log());
+    assert!(
+        node.lines
+            .wait_for(0, Duration::from_secs(10), regular_config(1))
+            .is_some(),
+        "{}",
+        node.log()
+    );
     // The socket Node::start gives the executive.
     let socket = format!("@ais-test-{}-{}-n1", std::process::id(), run.display());
-    let out = Command::new(CFGTOOL).arg("-s").env("AIS_IPC_SOCKET", &socket).output().unwrap();
+    let out = Command::new(CFGTOOL)
+        .arg("-s")
+        .env("AIS_IPC_SOCKET", &socket)
+        .output()
+        .unwrap();
     let text = String::from_utf8_lossy(&out.stdout);
     assert!(out.status.success(), "{text}{}", String::from_utf8_lossy(&out.stderr));
     assert!(text.contains("Local node ID 2130706433"), "{text}");
     assert!(text.contains("state\t= operational"), "{text}");
     assert!(text.contains("members\t= 1 (2130706433)"), "{text}");
     assert!(text.contains("rings_formed\t= 1"), "{text}");
+    assert!(text.contains("dropped_bad_digest\t= 0"), "{text}");
 
-    let out = Command::new(CFGTOOL).arg("-s").env("AIS_IPC_SOCKET", "@ais-test-nobody-listens").output().unwrap();
+    let out = Command::new(CFGTOOL)
+        .arg("-s")
+        .env("AIS_IPC_SOCKET", "@ais-test-nobody-listens")
+        .output()
+        .unwrap();
     assert_eq!(out.status.code(), Some(1));
     assert!(String::from_utf8_lossy(&out.stderr).contains("is aisexec running?"));
     let out = Command::new(CFGTOOL).arg("-q").output().unwrap();

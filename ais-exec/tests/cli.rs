@@ -8,9 +8,9 @@ use std::process::{Command, Output, Stdio};
 use std::time::{Duration, Instant};
 
 use common::*;
-use std::sync::atomic::{AtomicUsize, Ordering};
 use nix::sys::signal::{kill, Signal};
 use nix::unistd::Pid;
+use std::sync::atomic::{AtomicUsize, Ordering};
 
 /// Runs aisexec to completion (every case here exits by itself quickly; a
 /// bug that lets one run on is killed after a bound).
@@ -21,7 +21,14 @@ fn aisexec(args: &[&str], env: &[(&str, &Path)]) -> Output {
     // An IPC socket of its own: tests run in parallel on one machine.
     cmd.args(args)
         .env_remove("OPENAIS_MAIN_CONFIG_FILE")
-        .env("AIS_IPC_SOCKET", format!("@ais-cli-test-{}-{}", std::process::id(), NEXT.fetch_add(1, Ordering::Relaxed)))
+        .env(
+            "AIS_IPC_SOCKET",
+            format!(
+                "@ais-cli-test-{}-{}",
+                std::process::id(),
+                NEXT.fetch_add(1, Ordering::Relaxed)
+            ),
+        )
         .stdin(Stdio::null());
     for (k, v) in env {
         cmd.env(k, v);
@@ -47,7 +54,11 @@ fn aisexec(args: &[&str], env: &[(&str, &Path)]) -> Output {
         }
         std::thread::sleep(Duration::from_millis(10));
     };
-    Output { status, stdout: out.join().unwrap(), stderr: err.join().unwrap() }
+    Output {
+        status,
+        stdout: out.join().unwrap(),
+        stderr: err.join().unwrap(),
+    }
 }
 
 fn text(b: &[u8]) -> String {
@@ -58,7 +69,10 @@ fn text(b: &[u8]) -> String {
 fn version_and_help() {
     let v = aisexec(&["-v"], &[]);
     assert!(v.status.success());
-    assert_eq!(text(&v.stdout), format!("aisexec (ais-exec) {}\n", env!("CARGO_PKG_VERSION")));
+    assert_eq!(
+        text(&v.stdout),
+        format!("aisexec (ais-exec) {}\n", env!("CARGO_PKG_VERSION"))
+    );
     let h = aisexec(&["-h"], &[]);
     assert!(h.status.success());
     assert!(text(&h.stdout).contains("-c FILE"));
@@ -98,9 +112,16 @@ fn config_file_from_environment_and_option() {
     let missing_opt = dir.path().join("from-option.conf");
     let o = aisexec(&["-f"], &[("OPENAIS_MAIN_CONFIG_FILE", &missing_env)]);
     assert_eq!(o.status.code(), Some(1));
-    assert!(text(&o.stderr).contains(&format!("{}: can't read", missing_env.display())), "{}", text(&o.stderr));
+    assert!(
+        text(&o.stderr).contains(&format!("{}: can't read", missing_env.display())),
+        "{}",
+        text(&o.stderr)
+    );
     // -c wins over the variable.
-    let o = aisexec(&["-f", "-c", missing_opt.to_str().unwrap()], &[("OPENAIS_MAIN_CONFIG_FILE", &missing_env)]);
+    let o = aisexec(
+        &["-f", "-c", missing_opt.to_str().unwrap()],
+        &[("OPENAIS_MAIN_CONFIG_FILE", &missing_env)],
+    );
     assert_eq!(o.status.code(), Some(1));
     assert!(text(&o.stderr).contains(&format!("{}: can't read", missing_opt.display())));
 }
@@ -132,9 +153,15 @@ fn warnings_then_a_startup_failure() {
     let o = aisexec(&["-f", "-c", path.to_str().unwrap()], &[("AIS_RUN_DIR", dir.path())]);
     let err = text(&o.stderr);
     assert_eq!(o.status.code(), Some(1), "{err}");
-    assert!(err.contains(&format!("{}:2: unknown key 'totem.bogus' ignored", path.display())), "{err}");
+    assert!(
+        err.contains(&format!("{}:2: unknown key 'totem.bogus' ignored", path.display())),
+        "{err}"
+    );
     assert!(err.contains("secauth is off: datagrams are not authenticated"), "{err}");
-    assert!(err.contains(&format!("no local interface has an address in bindnetaddr {foreign}")), "{err}");
+    assert!(
+        err.contains(&format!("no local interface has an address in bindnetaddr {foreign}")),
+        "{err}"
+    );
 }
 
 #[test]
@@ -182,7 +209,10 @@ impl Drop for PidGuard {
 fn alive(p: Pid) -> bool {
     match std::fs::read_to_string(format!("/proc/{p}/stat")) {
         // The state follows the parenthesised command name.
-        Ok(stat) => !matches!(stat.rsplit(')').next().and_then(|r| r.trim_start().chars().next()), Some('Z' | 'X')),
+        Ok(stat) => !matches!(
+            stat.rsplit(')').next().and_then(|r| r.trim_start().chars().next()),
+            Some('Z' | 'X')
+        ),
         Err(_) => false,
     }
 }
@@ -213,7 +243,13 @@ fn without_f_it_becomes_a_daemon() {
     let pid = loop {
         let text = std::fs::read_to_string(&log).unwrap_or_default();
         if let Some(line) = text.lines().find(|l| l.contains("started and ready")) {
-            let pid: i32 = line.rsplit("pid ").next().unwrap().trim_end_matches(").").parse().unwrap();
+            let pid: i32 = line
+                .rsplit("pid ")
+                .next()
+                .unwrap()
+                .trim_end_matches(").")
+                .parse()
+                .unwrap();
             break Pid::from_raw(pid);
         }
         assert!(Instant::now() < deadline, "no ready line in the log:\n{text}");
@@ -224,7 +260,10 @@ fn without_f_it_becomes_a_daemon() {
     assert_ne!(pid.as_raw() as u32, std::process::id());
     // A ring of its own is formed and logged to the file.
     let deadline = Instant::now() + Duration::from_secs(20);
-    while !std::fs::read_to_string(&log).unwrap().contains("Regular configuration of 1 members") {
+    while !std::fs::read_to_string(&log)
+        .unwrap()
+        .contains("Regular configuration of 1 members")
+    {
         assert!(Instant::now() < deadline, "no ring formed");
         std::thread::sleep(Duration::from_millis(20));
     }
@@ -238,7 +277,9 @@ fn without_f_it_becomes_a_daemon() {
         std::thread::sleep(Duration::from_millis(20));
     }
     guard.0 = None;
-    assert!(std::fs::read_to_string(&log).unwrap().contains("AIS Executive exiting."));
+    assert!(std::fs::read_to_string(&log)
+        .unwrap()
+        .contains("AIS Executive exiting."));
 }
 
 /// IPv6: a node on ::1 (with the node id IPv6 needs) forms a ring of its own
@@ -264,11 +305,27 @@ fn ipv6_loopback_single_node() {
     )
     .unwrap();
     let mut n = Node::start("::1", &path, dir.path());
-    assert!(n.lines.wait_for(0, Duration::from_secs(20), regular_config(1)).is_some(), "{}", n.log());
+    assert!(
+        n.lines
+            .wait_for(0, Duration::from_secs(20), regular_config(1))
+            .is_some(),
+        "{}",
+        n.log()
+    );
     let lines = n.lines.all();
-    assert!(lines.iter().any(|l| l.contains("r(0) ip(::1) nodeid 66")), "{}", n.log());
+    assert!(
+        lines.iter().any(|l| l.contains("r(0) ip(::1) nodeid 66")),
+        "{}",
+        n.log()
+    );
     // fileline: on puts the source position before the message.
-    assert!(lines.iter().any(|l| l.contains(".rs:") && l.contains(": CLM CONFIGURATION CHANGE")), "{}", n.log());
+    assert!(
+        lines
+            .iter()
+            .any(|l| l.contains(".rs:") && l.contains(": CLM CONFIGURATION CHANGE")),
+        "{}",
+        n.log()
+    );
     assert!(dir.path().join("ringid_66").exists());
     n.signal(Signal::SIGTERM);
     assert!(n.wait_exit(Duration::from_secs(10)).expect("exit").success());

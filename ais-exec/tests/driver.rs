@@ -31,7 +31,8 @@ impl ServiceHost for Recorder {
     }
     fn on_request(&mut self, ctx: &mut HostCtx<'_>, request: Bytes) {
         assert!(ctx.membership().installed, "requests are only sent once a ring is up");
-        ctx.submit(request, Guarantee::Agreed).expect("room in the core's queue");
+        ctx.submit(request, Guarantee::Agreed)
+            .expect("room in the core's queue");
     }
 }
 
@@ -64,7 +65,9 @@ fn node_with(
         local,
         ifname: "lo".into(),
         port,
-        mode: Mode::Unicast { members: members.to_vec() },
+        mode: Mode::Unicast {
+            members: members.to_vec(),
+        },
     };
     let id = ais_exec::daemon::nodeid::from_address(local, false).unwrap();
     let mut peers = Peers::new(id, local, port, cfg.reach());
@@ -77,7 +80,10 @@ fn node_with(
         TotemConfig::from_token(2000, 4),
         id,
         Box::new(MemoryStore::new()),
-        Options { seed: u64::from(id), ..opts },
+        Options {
+            seed: u64::from(id),
+            ..opts
+        },
         clock.now(),
     )
     .unwrap();
@@ -88,10 +94,13 @@ fn node_with(
 
 async fn until_members(h: &DaemonHandle<Bytes>, n: usize) {
     let mut w = h.watch_membership();
-    tokio::time::timeout(Duration::from_secs(30), w.wait_for(|m| m.installed && m.members.len() == n))
-        .await
-        .expect("ring formed in time")
-        .expect("driver running");
+    tokio::time::timeout(
+        Duration::from_secs(30),
+        w.wait_for(|m| m.installed && m.members.len() == n),
+    )
+    .await
+    .expect("ring formed in time")
+    .expect("driver running");
 }
 
 #[test]
@@ -105,7 +114,10 @@ fn two_ordering_tasks_agree() {
         }
     };
     let members: Vec<IpAddr> = addrs.iter().map(|a| a.parse().unwrap()).collect();
-    let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
     rt.block_on(async {
         let (da, ha, ra) = node(addrs[0], port, &members);
         let (db, hb, rb) = node(addrs[1], port, &members);
@@ -120,16 +132,22 @@ fn two_ordering_tasks_agree() {
         let mut sub = hb.subscribe();
         // Oversized messages are refused up front.
         let big = Bytes::from(vec![0u8; MAX_MESSAGE_SIZE + 1]);
-        assert_eq!(ha.try_submit(big.clone(), Guarantee::Agreed), Err(SubmitError::TooLarge));
+        assert_eq!(
+            ha.try_submit(big.clone(), Guarantee::Agreed),
+            Err(SubmitError::TooLarge)
+        );
         assert_eq!(ha.submit(big, Guarantee::Agreed).await, Err(SubmitError::TooLarge));
 
         // Interleave: A through its handle, B through its service host.
         const N: usize = 200;
         let plain_sender = hb.request_sender();
         for i in 0..N {
-            ha.submit(Bytes::from(format!("a{i}")), if i % 2 == 0 { Guarantee::Agreed } else { Guarantee::Safe })
-                .await
-                .unwrap();
+            ha.submit(
+                Bytes::from(format!("a{i}")),
+                if i % 2 == 0 { Guarantee::Agreed } else { Guarantee::Safe },
+            )
+            .await
+            .unwrap();
             let b = Bytes::from(format!("b{i}"));
             if i % 2 == 0 {
                 hb.request(b).await.unwrap();
@@ -175,9 +193,16 @@ fn two_ordering_tasks_agree() {
         let host_a = tokio::time::timeout(Duration::from_secs(5), ta).await.unwrap().unwrap();
         assert_eq!(host_a.payloads().len(), 2 * N);
         until_members(&hb, 1).await;
-        assert!(started.elapsed() < Duration::from_millis(1500), "took {:?}", started.elapsed());
+        assert!(
+            started.elapsed() < Duration::from_millis(1500),
+            "took {:?}",
+            started.elapsed()
+        );
         assert!(ha.status().await.is_none(), "a stopped driver answers nothing");
-        assert_eq!(ha.try_submit(Bytes::from_static(b"x"), Guarantee::Agreed), Err(SubmitError::Stopped));
+        assert_eq!(
+            ha.try_submit(Bytes::from_static(b"x"), Guarantee::Agreed),
+            Err(SubmitError::Stopped)
+        );
         // B's events end with the transitional and regular configurations.
         let events = rb.0.lock().unwrap().clone();
         let confs: Vec<_> = events
@@ -191,7 +216,10 @@ fn two_ordering_tasks_agree() {
             .collect();
         assert_eq!(
             confs,
-            vec![(ais_totem::ConfKind::Regular, vec![0x7f000002]), (ais_totem::ConfKind::Transitional, vec![0x7f000002])]
+            vec![
+                (ais_totem::ConfKind::Regular, vec![0x7f000002]),
+                (ais_totem::ConfKind::Transitional, vec![0x7f000002])
+            ]
         );
         hb.shutdown();
         tokio::time::timeout(Duration::from_secs(5), tb).await.unwrap().unwrap();
@@ -210,7 +238,10 @@ fn full_queues_answer_try_again() {
             return;
         }
     };
-    let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
     rt.block_on(async {
         let me: Vec<IpAddr> = vec!["127.0.0.1".parse().unwrap()];
         let (driver, h, _) = node("127.0.0.1", port, &me);
@@ -220,7 +251,9 @@ fn full_queues_answer_try_again() {
         }
         assert_eq!(h.try_submit(msg(), Guarantee::Agreed), Err(SubmitError::TryAgain));
         assert!(
-            tokio::time::timeout(Duration::from_millis(50), h.submit(msg(), Guarantee::Agreed)).await.is_err(),
+            tokio::time::timeout(Duration::from_millis(50), h.submit(msg(), Guarantee::Agreed))
+                .await
+                .is_err(),
             "submit waits while the queue is full"
         );
         for _ in 0..ais_exec::daemon::driver::REQUEST_QUEUE {
@@ -248,9 +281,15 @@ fn a_full_core_queue_parks_submissions() {
         }
     };
     let members: Vec<IpAddr> = addrs.iter().map(|a| a.parse().unwrap()).collect();
-    let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
     rt.block_on(async {
-        let tiny = Options { send_queue_messages: 4, ..Options::default() };
+        let tiny = Options {
+            send_queue_messages: 4,
+            ..Options::default()
+        };
         let (da, ha, ra) = node_with(addrs[0], port, &members, tiny);
         let (db, hb, rb) = node(addrs[1], port, &members);
         let ta = tokio::spawn(da.run());

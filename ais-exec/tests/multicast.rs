@@ -20,12 +20,16 @@ fn loopback_multicast_works(port: u16) -> Result<(), String> {
     let err = |what: &str, e: std::io::Error| format!("{what}: {e}");
     let rx = Socket::new(Domain::IPV4, Type::DGRAM, Some(Protocol::UDP)).map_err(|e| err("socket", e))?;
     rx.set_reuse_address(true).map_err(|e| err("SO_REUSEADDR", e))?;
-    rx.bind(&SocketAddr::V4(SocketAddrV4::new(GROUP, port)).into()).map_err(|e| err("bind", e))?;
-    rx.join_multicast_v4(&GROUP, &Ipv4Addr::LOCALHOST).map_err(|e| err("join on lo", e))?;
+    rx.bind(&SocketAddr::V4(SocketAddrV4::new(GROUP, port)).into())
+        .map_err(|e| err("bind", e))?;
+    rx.join_multicast_v4(&GROUP, &Ipv4Addr::LOCALHOST)
+        .map_err(|e| err("join on lo", e))?;
     rx.set_read_timeout(Some(Duration::from_secs(1))).unwrap();
     let tx = Socket::new(Domain::IPV4, Type::DGRAM, Some(Protocol::UDP)).map_err(|e| err("socket", e))?;
-    tx.bind(&SocketAddr::from((Ipv4Addr::LOCALHOST, 0)).into()).map_err(|e| err("bind", e))?;
-    tx.set_multicast_if_v4(&Ipv4Addr::LOCALHOST).map_err(|e| err("IP_MULTICAST_IF", e))?;
+    tx.bind(&SocketAddr::from((Ipv4Addr::LOCALHOST, 0)).into())
+        .map_err(|e| err("bind", e))?;
+    tx.set_multicast_if_v4(&Ipv4Addr::LOCALHOST)
+        .map_err(|e| err("IP_MULTICAST_IF", e))?;
     tx.set_multicast_ttl_v4(0).map_err(|e| err("ttl", e))?;
     tx.set_multicast_loop_v4(true).map_err(|e| err("loop", e))?;
     tx.send_to(b"probe", &SocketAddr::V4(SocketAddrV4::new(GROUP, port)).into())
@@ -72,7 +76,9 @@ fn two_nodes_over_loopback_multicast() {
     let logs = |nodes: &[Node]| nodes.iter().map(Node::log).collect::<Vec<_>>().join("\n");
     for n in &nodes {
         assert!(
-            n.lines.wait_for(0, Duration::from_secs(40), regular_config(2)).is_some(),
+            n.lines
+                .wait_for(0, Duration::from_secs(40), regular_config(2))
+                .is_some(),
             "{} never saw 2 members\n{}",
             n.name,
             logs(&nodes)
@@ -82,7 +88,10 @@ fn two_nodes_over_loopback_multicast() {
     // unicast), and list it by address.
     for (n, other) in nodes.iter().zip(["127.0.0.2", "127.0.0.1"]) {
         assert!(
-            n.lines.all().iter().any(|l| l.contains(&format!("r(0) ip({other}) nodeid"))),
+            n.lines
+                .all()
+                .iter()
+                .any(|l| l.contains(&format!("r(0) ip({other}) nodeid"))),
             "{}\n{}",
             n.name,
             n.log()
@@ -91,7 +100,10 @@ fn two_nodes_over_loopback_multicast() {
     let mark = nodes[1].lines.len();
     nodes[0].signal(Signal::SIGTERM);
     assert!(
-        nodes[1].lines.wait_for(mark, Duration::from_secs(3), regular_config(1)).is_some(),
+        nodes[1]
+            .lines
+            .wait_for(mark, Duration::from_secs(3), regular_config(1))
+            .is_some(),
         "the leave did not reach the other node at once\n{}",
         logs(&nodes)
     );

@@ -87,8 +87,13 @@ fn three_nodes_leave_and_rejoin() {
             n.name
         );
     }
-    eprintln!("departure seen by both survivors {:?} after SIGTERM", stopped_at.elapsed());
-    let status = nodes[1].wait_exit(LEAVE_BOUND).unwrap_or_else(|| panic!("no exit\n{}", logs(&nodes)));
+    eprintln!(
+        "departure seen by both survivors {:?} after SIGTERM",
+        stopped_at.elapsed()
+    );
+    let status = nodes[1]
+        .wait_exit(LEAVE_BOUND)
+        .unwrap_or_else(|| panic!("no exit\n{}", logs(&nodes)));
     assert!(status.success(), "exit status {status:?}\n{}", logs(&nodes));
     assert!(nodes[1].lines.all().iter().any(|l| l.contains("SIGTERM received")));
 
@@ -110,11 +115,24 @@ fn three_nodes_leave_and_rejoin() {
         let at = at.unwrap_or_else(|| panic!("{} never saw 3 members again\n{}", n.name, logs(&nodes)));
         rings.push(ring_of(&n.lines.all()[at]).unwrap());
     }
-    assert!(rings.iter().all(|r| *r == rings[0]), "one ring for all three: {rings:?}");
-    assert!(rings[1] > saved, "restarted node's ring {} is not beyond its saved {saved}", rings[1]);
-    let first = nodes[1].lines.wait_for(0, Duration::ZERO, |l| l.contains("installed on ring")).unwrap();
+    assert!(
+        rings.iter().all(|r| *r == rings[0]),
+        "one ring for all three: {rings:?}"
+    );
+    assert!(
+        rings[1] > saved,
+        "restarted node's ring {} is not beyond its saved {saved}",
+        rings[1]
+    );
+    let first = nodes[1]
+        .lines
+        .wait_for(0, Duration::ZERO, |l| l.contains("installed on ring"))
+        .unwrap();
     let first_ring = ring_of(&nodes[1].lines.all()[first]).unwrap();
-    assert!(first_ring > saved, "restarted node's first ring {first_ring} reuses a sequence <= {saved}");
+    assert!(
+        first_ring > saved,
+        "restarted node's first ring {first_ring} reuses a sequence <= {saved}"
+    );
 
     // Clean shutdown of everyone: all exit 0.
     for n in &nodes {

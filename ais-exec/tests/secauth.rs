@@ -50,9 +50,21 @@ fn same_key_forms_a_ring_and_a_wrong_key_stays_out() {
     let a = Node::start_env(ADDRS[0], &config(ADDRS[0]), &run_dir, &[(key, &good)]);
     let b = Node::start_env(ADDRS[1], &config(ADDRS[1]), &run_dir, &[(key, &good)]);
     for n in [&a, &b] {
-        assert!(n.lines.wait_for(0, FORM_BOUND, regular_config(2)).is_some(), "{} never saw 2 members\n{}", n.name, logs(&[&a, &b]));
+        assert!(
+            n.lines.wait_for(0, FORM_BOUND, regular_config(2)).is_some(),
+            "{} never saw 2 members\n{}",
+            n.name,
+            logs(&[&a, &b])
+        );
     }
-    assert!(a.lines.all().iter().any(|l| l.contains("datagram security: AES-256-GCM")), "{}", a.log());
+    assert!(
+        a.lines
+            .all()
+            .iter()
+            .any(|l| l.contains("datagram security: AES-256-GCM")),
+        "{}",
+        a.log()
+    );
 
     let marks = [a.lines.len(), b.lines.len()];
     let c = Node::start_env(ADDRS[2], &config(ADDRS[2]), &run_dir, &[(key, &bad)]);
@@ -60,7 +72,9 @@ fn same_key_forms_a_ring_and_a_wrong_key_stays_out() {
     // rate limited) ...
     for (n, m) in [(&a, marks[0]), (&b, marks[1])] {
         assert!(
-            n.lines.wait_for(m, Duration::from_secs(10), |l| l.contains("invalid digest")).is_some(),
+            n.lines
+                .wait_for(m, Duration::from_secs(10), |l| l.contains("invalid digest"))
+                .is_some(),
             "{} never reported the wrong key\n{}",
             n.name,
             logs(&[&a, &b, &c])
@@ -70,11 +84,25 @@ fn same_key_forms_a_ring_and_a_wrong_key_stays_out() {
     // configuration on either member, and the intruder only ever sees itself.
     std::thread::sleep(Duration::from_millis(3 * u64::from(TOKEN_MS)) + Duration::from_millis(500));
     for (n, m) in [(&a, marks[0]), (&b, marks[1])] {
-        let changed: Vec<_> = n.lines.all().into_iter().skip(m).filter(|l| l.contains("configuration of")).collect();
-        assert!(changed.is_empty(), "{} installed a configuration: {changed:?}\n{}", n.name, logs(&[&a, &b, &c]));
+        let changed: Vec<_> = n
+            .lines
+            .all()
+            .into_iter()
+            .skip(m)
+            .filter(|l| l.contains("configuration of"))
+            .collect();
+        assert!(
+            changed.is_empty(),
+            "{} installed a configuration: {changed:?}\n{}",
+            n.name,
+            logs(&[&a, &b, &c])
+        );
     }
     assert!(
-        !c.lines.all().iter().any(|l| l.contains("configuration of 2") || l.contains("configuration of 3")),
+        !c.lines
+            .all()
+            .iter()
+            .any(|l| l.contains("configuration of 2") || l.contains("configuration of 3")),
         "the intruder joined\n{}",
         logs(&[&a, &b, &c])
     );
@@ -86,7 +114,10 @@ fn aisexec_exit(config: &Path, run_dir: &Path, key: &Path) -> (Option<i32>, Stri
         .arg(config)
         .env("AIS_RUN_DIR", run_dir)
         .env("OPENAIS_TOTEM_AUTHKEY_FILE", key)
-        .env("AIS_IPC_SOCKET", format!("@ais-test-secauth-cli-{}", std::process::id()))
+        .env(
+            "AIS_IPC_SOCKET",
+            format!("@ais-test-secauth-cli-{}", std::process::id()),
+        )
         .output()
         .unwrap();
     (o.status.code(), String::from_utf8_lossy(&o.stderr).into_owned())
@@ -103,13 +134,19 @@ fn bad_key_files_stop_aisexec() {
     let missing = dir.path().join("missing");
     let (code, err) = aisexec_exit(&config, run_dir, &missing);
     assert_eq!(code, Some(1), "{err}");
-    assert!(err.contains(&missing.display().to_string()) && err.contains("ais-keygen"), "{err}");
+    assert!(
+        err.contains(&missing.display().to_string()) && err.contains("ais-keygen"),
+        "{err}"
+    );
 
     let open = write_key(dir.path(), "open.key", 0);
     std::fs::set_permissions(&open, std::fs::Permissions::from_mode(0o644)).unwrap();
     let (code, err) = aisexec_exit(&config, run_dir, &open);
     assert_eq!(code, Some(1), "{err}");
-    assert!(err.contains(&open.display().to_string()) && err.contains("mode 0644"), "{err}");
+    assert!(
+        err.contains(&open.display().to_string()) && err.contains("mode 0644"),
+        "{err}"
+    );
 
     let short = dir.path().join("short.key");
     std::fs::write(&short, [1u8; 64]).unwrap();
@@ -138,7 +175,11 @@ fn keygen_writes_a_private_key_once() {
     assert_eq!(second.len(), 4096);
     assert_ne!(&first[..], &second[..128]);
     assert_eq!(run(&["-s", "4097", "-k", k]).status.code(), Some(1));
-    assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 1, "no temporary file left");
+    assert_eq!(
+        std::fs::read_dir(dir.path()).unwrap().count(),
+        1,
+        "no temporary file left"
+    );
     // What it writes is what aisexec accepts.
     assert!(ais_exec::daemon::authkey::load(&key).is_ok());
 }

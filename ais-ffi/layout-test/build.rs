@@ -22,6 +22,5 @@ fn main() {
     // and the value of every enumerator against its Rust constant.
 
     // ctest reads the types module as a crate root: it must stay free of other crates.
-    ctest::generate_test(&mut cfg, ffi.join("src/types/mod.rs"), "layout.rs")
-        .expect("ctest generation");
+    ctest::generate_test(&mut cfg, ffi.join("src/types/mod.rs"), "layout.rs").expect("ctest generation");
 }

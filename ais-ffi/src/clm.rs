@@ -17,15 +17,14 @@ use crate::clm_client::{self as client, Callbacks, ClmHandle, B01, B03, B04, HAN
 use crate::guard::guard;
 use crate::runtime::DispatchMode;
 use crate::types::ais::{
-    SaAisErrorT, SaDispatchFlagsT, SaInvocationT, SaSelectionObjectT, SaTimeT, SaUint32T,
-    SaUint64T, SaUint8T, SaVersionT, SA_AIS_ERR_INIT, SA_AIS_ERR_INVALID_PARAM,
-    SA_AIS_ERR_NO_MEMORY, SA_AIS_ERR_NO_SPACE, SA_AIS_ERR_VERSION, SA_AIS_OK, SA_TRACK_CHANGES,
-    SA_TRACK_CHANGES_ONLY, SA_TRACK_CURRENT,
+    SaAisErrorT, SaDispatchFlagsT, SaInvocationT, SaSelectionObjectT, SaTimeT, SaUint32T, SaUint64T, SaUint8T,
+    SaVersionT, SA_AIS_ERR_INIT, SA_AIS_ERR_INVALID_PARAM, SA_AIS_ERR_NO_MEMORY, SA_AIS_ERR_NO_SPACE,
+    SA_AIS_ERR_VERSION, SA_AIS_OK, SA_TRACK_CHANGES, SA_TRACK_CHANGES_ONLY, SA_TRACK_CURRENT,
 };
 use crate::types::clm::{
-    SaClmClusterNodeGetCallbackT, SaClmClusterTrackCallbackT, SaClmCallbacksT, SaClmCallbacksT_3, SaClmCallbacksT_4, SaClmClusterNodeT, SaClmClusterNodeT_4,
-    SaClmClusterNotificationBufferT, SaClmClusterNotificationBufferT_4, SaClmClusterNotificationT,
-    SaClmClusterNotificationT_4, SaClmHandleT, SaClmNodeIdT, SaClmResponseT,
+    SaClmCallbacksT, SaClmCallbacksT_3, SaClmCallbacksT_4, SaClmClusterNodeGetCallbackT, SaClmClusterNodeT,
+    SaClmClusterNodeT_4, SaClmClusterNotificationBufferT, SaClmClusterNotificationBufferT_4, SaClmClusterNotificationT,
+    SaClmClusterNotificationT_4, SaClmClusterTrackCallbackT, SaClmHandleT, SaClmNodeIdT, SaClmResponseT,
 };
 use ais_proto::clm::NotificationList;
 
@@ -112,7 +111,9 @@ unsafe fn track<T: Copy>(
         Ok(l) => l,
         Err(e) => return e,
     };
-    let (Some(list), Some((view, count, array))) = (list, buffer) else { return SA_AIS_OK };
+    let (Some(list), Some((view, count, array))) = (list, buffer) else {
+        return SA_AIS_OK;
+    };
     let items = convert(&list);
     *view = list.view;
     if !(*array).is_null() {
@@ -145,7 +146,13 @@ unsafe fn free_notification(handle: SaClmHandleT, p: *mut u8) -> SaAisErrorT {
         Ok(h) => h,
         Err(e) => return e,
     };
-    if p.is_null() || !h.allocated.lock().unwrap_or_else(|e| e.into_inner()).remove(&(p as usize)) {
+    if p.is_null()
+        || !h
+            .allocated
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .remove(&(p as usize))
+    {
         return SA_AIS_ERR_INVALID_PARAM;
     }
     libc::free(p as *mut libc::c_void);
@@ -162,7 +169,9 @@ pub unsafe extern "C" fn saClmInitialize(
     version: *mut SaVersionT,
 ) -> SaAisErrorT {
     guard(|| {
-        let cb = clmCallbacks.as_ref().map(|c| (c.saClmClusterNodeGetCallback, c.saClmClusterTrackCallback));
+        let cb = clmCallbacks
+            .as_ref()
+            .map(|c| (c.saClmClusterNodeGetCallback, c.saClmClusterTrackCallback));
         initialize_b01(clmHandle, version, &B01, cb)
     })
 }
@@ -189,12 +198,11 @@ pub unsafe extern "C" fn saClmSelectionObjectGet(
 
 /// B.01.01: runs pending callbacks (`SA_DISPATCH_ONE`, `_ALL` or `_BLOCKING`).
 #[no_mangle]
-pub unsafe extern "C" fn saClmDispatch(
-    clmHandle: SaClmHandleT,
-    dispatchFlags: SaDispatchFlagsT,
-) -> SaAisErrorT {
+pub unsafe extern "C" fn saClmDispatch(clmHandle: SaClmHandleT, dispatchFlags: SaDispatchFlagsT) -> SaAisErrorT {
     guard(|| {
-        let Some(mode) = DispatchMode::from_flags(dispatchFlags) else { return SA_AIS_ERR_INVALID_PARAM };
+        let Some(mode) = DispatchMode::from_flags(dispatchFlags) else {
+            return SA_AIS_ERR_INVALID_PARAM;
+        };
         match HANDLES.get(clmHandle) {
             Ok(h) => match client::dispatch(&h, mode) {
                 Ok(()) => SA_AIS_OK,
@@ -231,7 +239,14 @@ pub unsafe extern "C" fn saClmClusterTrack(
             Ok(h) => h,
             Err(e) => return e,
         };
-        track(&h, trackFlags, notificationBuffer.as_mut().map(|b| (&mut b.viewNumber, &mut b.numberOfItems, &mut b.notification)), client::to_notifications)
+        track(
+            &h,
+            trackFlags,
+            notificationBuffer
+                .as_mut()
+                .map(|b| (&mut b.viewNumber, &mut b.numberOfItems, &mut b.notification)),
+            client::to_notifications,
+        )
     })
 }
 
@@ -284,7 +299,9 @@ pub unsafe extern "C" fn saClmInitialize_3(
     version: *mut SaVersionT,
 ) -> SaAisErrorT {
     guard(|| {
-        let cb = clmCallbacks.as_ref().map(|c| (c.saClmClusterNodeGetCallback, c.saClmClusterTrackCallback));
+        let cb = clmCallbacks
+            .as_ref()
+            .map(|c| (c.saClmClusterNodeGetCallback, c.saClmClusterTrackCallback));
         initialize_b01(clmHandle, version, &B03, cb)
     })
 }
@@ -300,7 +317,11 @@ pub unsafe extern "C" fn saClmInitialize_4(
         if clmHandle.is_null() || version.is_null() {
             return SA_AIS_ERR_INVALID_PARAM;
         }
-        let cb = if clmCallbacks.is_null() { None } else { Some(*clmCallbacks) };
+        let cb = if clmCallbacks.is_null() {
+            None
+        } else {
+            Some(*clmCallbacks)
+        };
         let callbacks = Callbacks::B04 {
             node_get: cb.and_then(|c| c.saClmClusterNodeGetCallback),
             track: cb.and_then(|c| c.saClmClusterTrackCallback),
@@ -321,7 +342,14 @@ pub unsafe extern "C" fn saClmClusterTrack_4(
             Ok(h) => h,
             Err(e) => return e,
         };
-        track(&h, trackFlags, notificationBuffer.as_mut().map(|b| (&mut b.viewNumber, &mut b.numberOfItems, &mut b.notification)), client::to_notifications_4)
+        track(
+            &h,
+            trackFlags,
+            notificationBuffer
+                .as_mut()
+                .map(|b| (&mut b.viewNumber, &mut b.numberOfItems, &mut b.notification)),
+            client::to_notifications_4,
+        )
     })
 }
 
@@ -395,14 +423,17 @@ pub unsafe extern "C" fn saClmResponse_4(
 mod tests {
     use super::*;
     use crate::types::ais::{
-        SA_AIS_ERR_BAD_FLAGS, SA_AIS_ERR_BAD_HANDLE, SA_AIS_ERR_TRY_AGAIN, SA_DISPATCH_ALL,
-        SA_TIME_ONE_SECOND,
+        SA_AIS_ERR_BAD_FLAGS, SA_AIS_ERR_BAD_HANDLE, SA_AIS_ERR_TRY_AGAIN, SA_DISPATCH_ALL, SA_TIME_ONE_SECOND,
     };
     use crate::types::clm::{SA_CLM_CALLBACK_RESPONSE_OK, SA_CLM_LOCAL_NODE_ID};
     use std::ptr::{null, null_mut};
 
     fn v(r: u8, maj: u8, min: u8) -> SaVersionT {
-        SaVersionT { releaseCode: r, majorVersion: maj, minorVersion: min }
+        SaVersionT {
+            releaseCode: r,
+            majorVersion: maj,
+            minorVersion: min,
+        }
     }
 
     /// Without an executive: version errors write our version back, a missing
@@ -420,8 +451,14 @@ mod tests {
             assert_eq!(saClmInitialize_4(&mut handle, null(), &mut version), SA_AIS_ERR_VERSION);
             assert_eq!(version, v(b'B', 4, 1));
             let mut version = v(b'B', 1, 1);
-            assert_eq!(saClmInitialize(null_mut(), null(), &mut version), SA_AIS_ERR_INVALID_PARAM);
-            assert_eq!(saClmInitialize(&mut handle, null(), null_mut()), SA_AIS_ERR_INVALID_PARAM);
+            assert_eq!(
+                saClmInitialize(null_mut(), null(), &mut version),
+                SA_AIS_ERR_INVALID_PARAM
+            );
+            assert_eq!(
+                saClmInitialize(&mut handle, null(), null_mut()),
+                SA_AIS_ERR_INVALID_PARAM
+            );
             assert_eq!(saClmInitialize(&mut handle, null(), &mut version), SA_AIS_ERR_TRY_AGAIN);
             assert_eq!(handle, 0, "no handle without an executive");
             let bad = 0x0001_0000_0000_0099;

@@ -16,8 +16,14 @@ use std::time::Duration;
 pub enum Callbacks {
     /// B.01.01 (and B.03, whose eviction callback is never invoked: no
     /// administrative operations exist here).
-    B01 { node_get: SaClmClusterNodeGetCallbackT, track: SaClmClusterTrackCallbackT },
-    B04 { node_get: SaClmClusterNodeGetCallbackT_4, track: SaClmClusterTrackCallbackT_4 },
+    B01 {
+        node_get: SaClmClusterNodeGetCallbackT,
+        track: SaClmClusterTrackCallbackT,
+    },
+    B04 {
+        node_get: SaClmClusterNodeGetCallbackT_4,
+        track: SaClmClusterTrackCallbackT_4,
+    },
 }
 
 impl Callbacks {
@@ -50,9 +56,21 @@ unsafe impl Sync for Callbacks {}
 pub static HANDLES: HandleTable<ClmHandle> = HandleTable::new(1);
 
 /// The version each initialize call implements, written back to the caller.
-pub const B01: SaVersionT = SaVersionT { releaseCode: b'B', majorVersion: 1, minorVersion: 1 };
-pub const B03: SaVersionT = SaVersionT { releaseCode: b'B', majorVersion: 3, minorVersion: 1 };
-pub const B04: SaVersionT = SaVersionT { releaseCode: b'B', majorVersion: 4, minorVersion: 1 };
+pub const B01: SaVersionT = SaVersionT {
+    releaseCode: b'B',
+    majorVersion: 1,
+    minorVersion: 1,
+};
+pub const B03: SaVersionT = SaVersionT {
+    releaseCode: b'B',
+    majorVersion: 3,
+    minorVersion: 1,
+};
+pub const B04: SaVersionT = SaVersionT {
+    releaseCode: b'B',
+    majorVersion: 4,
+    minorVersion: 1,
+};
 
 /// The AIS rule: accepted when the release code is ours and the requested
 /// major version is not above ours.
@@ -64,7 +82,11 @@ pub fn version_ok(requested: &SaVersionT, ours: &SaVersionT) -> bool {
 pub fn open(ours: &SaVersionT, callbacks: Callbacks) -> Result<SaClmHandleT, SaAisErrorT> {
     let version = AisVersion::new(ours.releaseCode, ours.majorVersion, ours.minorVersion);
     let conn = Connection::open(ServiceId::CLM, version).map_err(|e| e.error)?;
-    HANDLES.insert(ClmHandle { conn, callbacks, allocated: Mutex::new(HashSet::new()) })
+    HANDLES.insert(ClmHandle {
+        conn,
+        callbacks,
+        allocated: Mutex::new(HashSet::new()),
+    })
 }
 
 /// Validates `trackFlags` as saClmClusterTrack does.
@@ -104,7 +126,9 @@ pub fn track_stop(h: &ClmHandle) -> SaAisErrorT {
 pub fn node_get(h: &ClmHandle, node_id: SaClmNodeIdT, timeout: SaTimeT) -> Result<ClusterNode, SaAisErrorT> {
     let mut w = Writer::new();
     w.u32(node_id);
-    let reply = h.conn.call(msg::NODE_GET, w.as_slice(), Some(Duration::from_nanos(timeout as u64)))?;
+    let reply = h
+        .conn
+        .call(msg::NODE_GET, w.as_slice(), Some(Duration::from_nanos(timeout as u64)))?;
     if reply.status != SA_AIS_OK {
         return Err(reply.status);
     }
@@ -146,7 +170,11 @@ pub fn to_node_4(n: &ClusterNode) -> SaClmClusterNodeT_4 {
 }
 
 fn to_address(n: &ClusterNode) -> SaClmNodeAddressT {
-    let mut a = SaClmNodeAddressT { family: n.family, length: 0, value: [0; SA_CLM_MAX_ADDRESS_LENGTH] };
+    let mut a = SaClmNodeAddressT {
+        family: n.family,
+        length: 0,
+        value: [0; SA_CLM_MAX_ADDRESS_LENGTH],
+    };
     let len = n.address.len().min(SA_CLM_MAX_ADDRESS_LENGTH);
     a.value[..len].copy_from_slice(&n.address[..len]);
     a.length = len as SaUint16T;
@@ -154,7 +182,10 @@ fn to_address(n: &ClusterNode) -> SaClmNodeAddressT {
 }
 
 fn to_name(b: &[u8]) -> SaNameT {
-    let mut name = SaNameT { length: 0, value: [0; SA_MAX_NAME_LENGTH] };
+    let mut name = SaNameT {
+        length: 0,
+        value: [0; SA_MAX_NAME_LENGTH],
+    };
     let len = b.len().min(SA_MAX_NAME_LENGTH);
     name.value[..len].copy_from_slice(&b[..len]);
     name.length = len as SaUint16T;
@@ -164,14 +195,20 @@ fn to_name(b: &[u8]) -> SaNameT {
 pub fn to_notifications(list: &NotificationList) -> Vec<SaClmClusterNotificationT> {
     list.items
         .iter()
-        .map(|n| SaClmClusterNotificationT { clusterNode: to_node(&n.node), clusterChange: n.change })
+        .map(|n| SaClmClusterNotificationT {
+            clusterNode: to_node(&n.node),
+            clusterChange: n.change,
+        })
         .collect()
 }
 
 pub fn to_notifications_4(list: &NotificationList) -> Vec<SaClmClusterNotificationT_4> {
     list.items
         .iter()
-        .map(|n| SaClmClusterNotificationT_4 { clusterNode: to_node_4(&n.node), clusterChange: n.change })
+        .map(|n| SaClmClusterNotificationT_4 {
+            clusterNode: to_node_4(&n.node),
+            clusterChange: n.change,
+        })
         .collect()
 }
 
@@ -181,7 +218,9 @@ pub fn dispatch(h: &ClmHandle, mode: DispatchMode) -> Result<(), SaAisErrorT> {
         let mut r = Reader::new(cb.payload);
         match cb.msg {
             msg::TRACK_CALLBACK => {
-                let Ok(list) = NotificationList::decode(&mut r) else { return };
+                let Ok(list) = NotificationList::decode(&mut r) else {
+                    return;
+                };
                 match h.callbacks {
                     Callbacks::B01 { track: Some(f), .. } => {
                         let mut items = to_notifications(&list);
@@ -220,7 +259,11 @@ pub fn dispatch(h: &ClmHandle, mode: DispatchMode) -> Result<(), SaAisErrorT> {
             }
             msg::NODE_GET_CALLBACK => {
                 let Ok(invocation) = r.u64() else { return };
-                let node = if cb.status == SA_AIS_OK { ClusterNode::decode(&mut r).ok() } else { None };
+                let node = if cb.status == SA_AIS_OK {
+                    ClusterNode::decode(&mut r).ok()
+                } else {
+                    None
+                };
                 match h.callbacks {
                     Callbacks::B01 { node_get: Some(f), .. } => {
                         let n = node.as_ref().map(to_node);
@@ -249,7 +292,11 @@ mod tests {
 
     #[test]
     fn version_negotiation_follows_the_ais_rule() {
-        let v = |r: u8, maj: u8, min: u8| SaVersionT { releaseCode: r, majorVersion: maj, minorVersion: min };
+        let v = |r: u8, maj: u8, min: u8| SaVersionT {
+            releaseCode: r,
+            majorVersion: maj,
+            minorVersion: min,
+        };
         assert!(version_ok(&v(b'B', 1, 1), &B01));
         assert!(version_ok(&v(b'B', 1, 9), &B01), "minor versions do not matter");
         assert!(!version_ok(&v(b'B', 2, 1), &B01));
@@ -263,7 +310,10 @@ mod tests {
         assert_eq!(check_track_flags(SA_TRACK_CURRENT), Ok(()));
         assert_eq!(check_track_flags(SA_TRACK_CURRENT | SA_TRACK_CHANGES_ONLY), Ok(()));
         assert_eq!(check_track_flags(0), Err(SA_AIS_ERR_BAD_FLAGS));
-        assert_eq!(check_track_flags(SA_TRACK_CHANGES | SA_TRACK_CHANGES_ONLY), Err(SA_AIS_ERR_BAD_FLAGS));
+        assert_eq!(
+            check_track_flags(SA_TRACK_CHANGES | SA_TRACK_CHANGES_ONLY),
+            Err(SA_AIS_ERR_BAD_FLAGS)
+        );
         assert_eq!(check_track_flags(SA_TRACK_LOCAL), Err(SA_AIS_ERR_BAD_FLAGS));
     }
 
@@ -279,7 +329,10 @@ mod tests {
             initial_view: 2,
         };
         let c = to_node(&n);
-        assert_eq!((c.nodeId, c.nodeAddress.length, c.nodeName.length, c.member), (3, 9, 5, SA_TRUE));
+        assert_eq!(
+            (c.nodeId, c.nodeAddress.length, c.nodeName.length, c.member),
+            (3, 9, 5, SA_TRUE)
+        );
         assert_eq!(&c.nodeAddress.value[..9], b"127.0.0.3");
         assert_eq!(to_node_4(&n).executionEnvironment.length, 0);
     }

@@ -63,8 +63,7 @@ impl SocketName {
     /// `AIS_IPC_SOCKET`, or [`DEFAULT_SOCKET`] when it is unset or empty.
     pub fn from_env() -> Result<SocketName, AddrError> {
         match std::env::var_os(SOCKET_ENV) {
-            Some(v) if !v.is_empty() => SocketName::parse(v)
-                .map_err(|e| AddrError(format!("{SOCKET_ENV}: {e}"))),
+            Some(v) if !v.is_empty() => SocketName::parse(v).map_err(|e| AddrError(format!("{SOCKET_ENV}: {e}"))),
             _ => SocketName::parse(DEFAULT_SOCKET),
         }
     }

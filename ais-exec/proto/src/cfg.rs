@@ -54,7 +54,14 @@ impl RingStatus {
             counters.push((name, r.u64()?));
         }
         r.finish()?;
-        Ok(RingStatus { node_id, state, ring_rep, ring_seq, members, counters })
+        Ok(RingStatus {
+            node_id,
+            state,
+            ring_rep,
+            ring_seq,
+            members,
+            counters,
+        })
     }
 }
 

@@ -128,9 +128,18 @@ mod tests {
             view: 5,
             members: 2,
             items: vec![
-                Notification { node: node(1), change: 1 },
-                Notification { node: node(2), change: 2 },
-                Notification { node: node(3), change: 3 },
+                Notification {
+                    node: node(1),
+                    change: 1,
+                },
+                Notification {
+                    node: node(2),
+                    change: 2,
+                },
+                Notification {
+                    node: node(3),
+                    change: 3,
+                },
             ],
         }
     }

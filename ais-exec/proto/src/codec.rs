@@ -91,7 +91,10 @@ impl<'a> Reader<'a> {
     /// The next `n` bytes.
     pub fn bytes(&mut self, n: usize) -> Result<&'a [u8], DecodeError> {
         if n > self.buf.len() {
-            return Err(DecodeError::Truncated { needed: n, left: self.buf.len() });
+            return Err(DecodeError::Truncated {
+                needed: n,
+                left: self.buf.len(),
+            });
         }
         let (head, tail) = self.buf.split_at(n);
         self.buf = tail;
@@ -142,7 +145,10 @@ impl<'a> Reader<'a> {
         let count = self.u32()? as u64;
         let need = count.saturating_mul(min_elem_size.max(1) as u64);
         if need > self.buf.len() as u64 {
-            return Err(DecodeError::CountTooLarge { count, left: self.buf.len() });
+            return Err(DecodeError::CountTooLarge {
+                count,
+                left: self.buf.len(),
+            });
         }
         Ok(count as usize)
     }
@@ -183,7 +189,9 @@ impl Writer {
     }
 
     pub fn with_capacity(n: usize) -> Writer {
-        Writer { buf: Vec::with_capacity(n) }
+        Writer {
+            buf: Vec::with_capacity(n),
+        }
     }
 
     write_int!(u8: u8, u16: u16, u32: u32, u64: u64, i32: i32, i64: i64);
@@ -241,7 +249,13 @@ mod tests {
 
     fn sample() -> Vec<u8> {
         let mut w = Writer::new();
-        w.u8(0xAB).u16(0xBEEF).u32(7).u64(u64::MAX - 1).i32(-5).i64(i64::MIN).bool(true);
+        w.u8(0xAB)
+            .u16(0xBEEF)
+            .u32(7)
+            .u64(u64::MAX - 1)
+            .i32(-5)
+            .i64(i64::MIN)
+            .bool(true);
         w.blob(b"blob").unwrap().name(b"safNode=1").unwrap();
         w.count(2).unwrap().u16(1).u16(2).bytes(b"xy");
         w.into_vec()
@@ -307,9 +321,18 @@ mod tests {
         // A blob claiming 4 GiB in an 8-byte payload: rejected by comparison, no allocation.
         let mut w = Writer::new();
         w.u32(u32::MAX).u32(0);
-        assert!(matches!(Reader::new(w.as_slice()).blob(), Err(DecodeError::Truncated { .. })));
+        assert!(matches!(
+            Reader::new(w.as_slice()).blob(),
+            Err(DecodeError::Truncated { .. })
+        ));
         let mut r = Reader::new(w.as_slice());
-        assert_eq!(r.count(1), Err(DecodeError::CountTooLarge { count: u32::MAX as u64, left: 4 }));
+        assert_eq!(
+            r.count(1),
+            Err(DecodeError::CountTooLarge {
+                count: u32::MAX as u64,
+                left: 4
+            })
+        );
         // A count of zero-sized elements is still bounded by one byte each.
         let mut w = Writer::new();
         w.u32(5).bytes(&[0; 4]);

@@ -156,7 +156,11 @@ pub struct Limits {
 impl Limits {
     /// A limit of `max_payload` bytes, clamped to [`HARD_MAX_PAYLOAD`].
     pub const fn new(max_payload: u32) -> Limits {
-        let m = if max_payload > HARD_MAX_PAYLOAD { HARD_MAX_PAYLOAD } else { max_payload };
+        let m = if max_payload > HARD_MAX_PAYLOAD {
+            HARD_MAX_PAYLOAD
+        } else {
+            max_payload
+        };
         Limits { max_payload: m }
     }
 
@@ -195,7 +199,10 @@ pub enum FrameError {
     UnknownKind(u8),
     UnknownFlags(u16),
     /// The announced payload exceeds the limit.
-    TooLarge { len: u32, max: u32 },
+    TooLarge {
+        len: u32,
+        max: u32,
+    },
 }
 
 impl fmt::Display for FrameError {
@@ -220,7 +227,15 @@ impl std::error::Error for FrameError {}
 impl Header {
     /// A header of `kind` for `service` with every other field zero.
     pub const fn new(kind: Kind, service: ServiceId) -> Header {
-        Header { kind, service, msg: 0, flags: 0, request_id: 0, status: 0, len: 0 }
+        Header {
+            kind,
+            service,
+            msg: 0,
+            flags: 0,
+            request_id: 0,
+            status: 0,
+            len: 0,
+        }
     }
 
     pub fn encode(&self) -> [u8; HEADER_LEN] {
@@ -260,7 +275,10 @@ impl Header {
         }
         let len = u32_at(20);
         if len > limits.max_payload() {
-            return Err(FrameError::TooLarge { len, max: limits.max_payload() });
+            return Err(FrameError::TooLarge {
+                len,
+                max: limits.max_payload(),
+            });
         }
         Ok(Header {
             kind,
@@ -284,10 +302,7 @@ impl Header {
 /// `Ok(None)`: not enough bytes yet (the header, once complete, has been validated, so
 /// waiting for the rest is safe: it is within the limit). `Ok(Some((header, payload)))`:
 /// the frame occupies `header.frame_len()` bytes of `buf`.
-pub fn split_frame<'a>(
-    buf: &'a [u8],
-    limits: &Limits,
-) -> Result<Option<(Header, &'a [u8])>, FrameError> {
+pub fn split_frame<'a>(buf: &'a [u8], limits: &Limits) -> Result<Option<(Header, &'a [u8])>, FrameError> {
     if buf.len() < HEADER_LEN {
         // Reject a wrong magic or version as soon as those bytes are there, so a peer
         // speaking something else is not left waiting for a header that never completes.
@@ -340,17 +355,17 @@ mod tests {
         let b = sample().encode();
         assert_eq!(
             b,
-            [
-                b'o', b'A', b'I', b'S', 1, 6, 2, 0, 0x34, 0x12, 1, 0, 0xEF, 0xBE, 0xAD, 0xDE, 7,
-                0, 0, 0, 3, 0, 0, 0
-            ]
+            [b'o', b'A', b'I', b'S', 1, 6, 2, 0, 0x34, 0x12, 1, 0, 0xEF, 0xBE, 0xAD, 0xDE, 7, 0, 0, 0, 3, 0, 0, 0]
         );
     }
 
     #[test]
     fn header_round_trips_for_every_kind() {
         for k in 1..=8u8 {
-            let h = Header { kind: Kind::from_u8(k).unwrap(), ..sample() };
+            let h = Header {
+                kind: Kind::from_u8(k).unwrap(),
+                ..sample()
+            };
             assert_eq!(Header::decode(&h.encode(), &Limits::default()), Ok(h));
         }
         assert_eq!(Kind::from_u8(0), None);
@@ -395,8 +410,14 @@ mod tests {
         let l = Limits::new(100);
         let h = Header { len: 101, ..sample() };
         // Only the header is present: the verdict must not need (or allocate) the payload.
-        assert_eq!(split_frame(&h.encode(), &l), Err(FrameError::TooLarge { len: 101, max: 100 }));
-        let h = Header { len: u32::MAX, ..sample() };
+        assert_eq!(
+            split_frame(&h.encode(), &l),
+            Err(FrameError::TooLarge { len: 101, max: 100 })
+        );
+        let h = Header {
+            len: u32::MAX,
+            ..sample()
+        };
         assert!(matches!(
             Header::decode(&h.encode(), &Limits::default()),
             Err(FrameError::TooLarge { .. })
@@ -409,7 +430,13 @@ mod tests {
     #[test]
     fn split_takes_exactly_one_frame() {
         let mut s = encode_frame(&sample(), b"one");
-        s.extend(encode_frame(&Header { request_id: 2, ..sample() }, b"second"));
+        s.extend(encode_frame(
+            &Header {
+                request_id: 2,
+                ..sample()
+            },
+            b"second",
+        ));
         let (h, p) = split_frame(&s, &Limits::default()).unwrap().unwrap();
         assert_eq!(p, b"one");
         let rest = &s[h.frame_len()..];

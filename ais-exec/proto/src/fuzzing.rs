@@ -38,7 +38,11 @@ pub fn decode_handshake(data: &[u8]) {
             (_, 3) => status::LIBRARY,
             _ => 0,
         };
-        let h = Header { status, len: payload.len() as u32, ..Header::new(kind, service) };
+        let h = Header {
+            status,
+            len: payload.len() as u32,
+            ..Header::new(kind, service)
+        };
         if let Ok(m) = Handshake::decode(&h, payload) {
             assert_eq!(m.encode(), encode_frame(&h, payload), "handshake re-encoding differs");
         }
@@ -93,7 +97,12 @@ mod tests {
         let v = AisVersion::new(b'B', 1, 1);
         let s = ServiceId::CPG;
         let mut out: Vec<Vec<u8>> = [
-            Handshake::Hello(Hello { service: s, protocol_version: 1, pid: 7, version: v }),
+            Handshake::Hello(Hello {
+                service: s,
+                protocol_version: 1,
+                pid: 7,
+                version: v,
+            }),
             Handshake::Welcome(Welcome {
                 service: s,
                 conn_id: 1,
@@ -102,8 +111,16 @@ mod tests {
                 max_payload: 3,
                 version: v,
             }),
-            Handshake::Refused(Refused { service: s, error: status::VERSION, version: v }),
-            Handshake::Attach(Attach { service: s, conn_id: 1, cookie: 2 }),
+            Handshake::Refused(Refused {
+                service: s,
+                error: status::VERSION,
+                version: v,
+            }),
+            Handshake::Attach(Attach {
+                service: s,
+                conn_id: 1,
+                cookie: 2,
+            }),
         ]
         .iter()
         .map(Handshake::encode)

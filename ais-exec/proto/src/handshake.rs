@@ -42,7 +42,11 @@ pub struct AisVersion {
 
 impl AisVersion {
     pub const fn new(release_code: u8, major: u8, minor: u8) -> AisVersion {
-        AisVersion { release_code, major, minor }
+        AisVersion {
+            release_code,
+            major,
+            minor,
+        }
     }
 
     /// The AIS rule: the release code matches and the requested major version is not
@@ -56,7 +60,11 @@ impl AisVersion {
     }
 
     fn read(r: &mut Reader<'_>) -> Result<AisVersion, DecodeError> {
-        Ok(AisVersion { release_code: r.u8()?, major: r.u8()?, minor: r.u8()? })
+        Ok(AisVersion {
+            release_code: r.u8()?,
+            major: r.u8()?,
+            minor: r.u8()?,
+        })
     }
 }
 
@@ -155,7 +163,10 @@ impl Handshake {
                 Kind::Hello
             }
             Handshake::Welcome(m) => {
-                w.u64(m.conn_id).u64(m.cookie).u16(m.protocol_version).u32(m.max_payload);
+                w.u64(m.conn_id)
+                    .u64(m.cookie)
+                    .u16(m.protocol_version)
+                    .u32(m.max_payload);
                 m.version.write(&mut w);
                 Kind::Welcome
             }
@@ -170,7 +181,10 @@ impl Handshake {
             }
             Handshake::Attached(_) => Kind::Attached,
         };
-        let header = Header { status, ..Header::new(kind, self.service()) };
+        let header = Header {
+            status,
+            ..Header::new(kind, self.service())
+        };
         encode_frame(&header, w.as_slice())
     }
 
@@ -208,9 +222,11 @@ impl Handshake {
                 error: header.status,
                 version: AisVersion::read(&mut r)?,
             }),
-            Kind::Attach => {
-                Handshake::Attach(Attach { service, conn_id: r.u64()?, cookie: r.u64()? })
-            }
+            Kind::Attach => Handshake::Attach(Attach {
+                service,
+                conn_id: r.u64()?,
+                cookie: r.u64()?,
+            }),
             Kind::Attached => Handshake::Attached(Attached { service }),
             Kind::Request | Kind::Response | Kind::Callback => {
                 return Err(DecodeError::Invalid("frame kind in a handshake"))
@@ -230,7 +246,12 @@ mod tests {
         let v = AisVersion::new(b'B', 1, 1);
         let s = ServiceId::CLM;
         vec![
-            Handshake::Hello(Hello { service: s, protocol_version: 1, pid: 4242, version: v }),
+            Handshake::Hello(Hello {
+                service: s,
+                protocol_version: 1,
+                pid: 4242,
+                version: v,
+            }),
             Handshake::Welcome(Welcome {
                 service: s,
                 conn_id: 17,
@@ -239,8 +260,16 @@ mod tests {
                 max_payload: 1 << 20,
                 version: v,
             }),
-            Handshake::Refused(Refused { service: s, error: status::ACCESS, version: v }),
-            Handshake::Attach(Attach { service: s, conn_id: 17, cookie: 99 }),
+            Handshake::Refused(Refused {
+                service: s,
+                error: status::ACCESS,
+                version: v,
+            }),
+            Handshake::Attach(Attach {
+                service: s,
+                conn_id: 17,
+                cookie: 99,
+            }),
             Handshake::Attached(Attached { service: s }),
         ]
     }
@@ -291,14 +320,24 @@ mod tests {
             Header { msg: 1, ..h },
             Header { request_id: 1, ..h },
             Header { status: 5, ..h },
-            Header { kind: Kind::Request, ..h },
+            Header {
+                kind: Kind::Request,
+                ..h
+            },
         ] {
             assert!(Handshake::decode(&bad, p).is_err(), "{bad:?}");
         }
         let r = samples()[2].encode();
         let (h, p) = split_frame(&r, &Limits::default()).unwrap().unwrap();
         assert!(Handshake::decode(&Header { status: 0, ..h }, p).is_err());
-        assert!(Handshake::decode(&Header { status: status::OK, ..h }, p).is_err());
+        assert!(Handshake::decode(
+            &Header {
+                status: status::OK,
+                ..h
+            },
+            p
+        )
+        .is_err());
     }
 
     #[test]

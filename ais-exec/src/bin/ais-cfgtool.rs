@@ -31,7 +31,10 @@ fn status() -> ExitCode {
     let conn = match Connection::open(ServiceId::CFG, AisVersion::new(0, 0, 0)) {
         Ok(c) => c,
         Err(e) => {
-            eprintln!("ais-cfgtool: can't reach the executive (SaAisErrorT {}): is aisexec running?", e.error);
+            eprintln!(
+                "ais-cfgtool: can't reach the executive (SaAisErrorT {}): is aisexec running?",
+                e.error
+            );
             return ExitCode::FAILURE;
         }
     };

@@ -31,7 +31,11 @@ enum Cmd {
 }
 
 fn parse(mut args: impl Iterator<Item = OsString>) -> Result<Cmd, String> {
-    let mut o = Opts { file: ais_exec::config::authkey_path(), size: MIN_LEN, force: false };
+    let mut o = Opts {
+        file: ais_exec::config::authkey_path(),
+        size: MIN_LEN,
+        force: false,
+    };
     while let Some(a) = args.next() {
         match a.to_str() {
             Some("-h") | Some("--help") => return Ok(Cmd::Help),
@@ -58,14 +62,20 @@ fn write_key(o: &Opts) -> Result<(), String> {
     }
     let mut key = vec![0u8; o.size];
     openssl::rand::rand_bytes(&mut key).map_err(|e| format!("random bytes: {e}"))?;
-    let name = path.file_name().ok_or_else(|| format!("{}: not a file name", path.display()))?;
+    let name = path
+        .file_name()
+        .ok_or_else(|| format!("{}: not a file name", path.display()))?;
     let mut tmp_name = OsString::from(".");
     tmp_name.push(name);
     tmp_name.push(format!(".tmp{}", std::process::id()));
     let tmp = path.with_file_name(tmp_name);
     let result = (|| {
         // create_new: never write through a file or link someone left there.
-        let mut f = std::fs::OpenOptions::new().write(true).create_new(true).mode(0o400).open(&tmp)?;
+        let mut f = std::fs::OpenOptions::new()
+            .write(true)
+            .create_new(true)
+            .mode(0o400)
+            .open(&tmp)?;
         f.write_all(&key)?;
         f.sync_all()?;
         if o.force {
@@ -90,7 +100,11 @@ fn main() -> ExitCode {
         }
         Ok(Cmd::Run(o)) => match write_key(&o) {
             Ok(()) => {
-                println!("wrote a {}-byte key to {} (mode 0400); copy it to every node", o.size, o.file.display());
+                println!(
+                    "wrote a {}-byte key to {} (mode 0400); copy it to every node",
+                    o.size,
+                    o.file.display()
+                );
                 ExitCode::SUCCESS
             }
             Err(e) => {

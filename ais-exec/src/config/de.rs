@@ -120,9 +120,7 @@ fn parse_bool(s: &str) -> Result<bool, DeError> {
     match s {
         "on" | "yes" | "true" | "1" => Ok(true),
         "off" | "no" | "false" | "0" => Ok(false),
-        _ => Err(DeError::new(format!(
-            "expected on, off, yes or no, found '{s}'"
-        ))),
+        _ => Err(DeError::new(format!("expected on, off, yes or no, found '{s}'"))),
     }
 }
 
@@ -132,11 +130,7 @@ macro_rules! parse_int {
         s.parse::<$ty>().map_err(|_| {
             let digits = s.strip_prefix(['-', '+']).unwrap_or(s);
             if !digits.is_empty() && digits.bytes().all(|b| b.is_ascii_digit()) {
-                DeError::new(format!(
-                    "{s} is out of range ({}..{})",
-                    <$ty>::MIN,
-                    <$ty>::MAX
-                ))
+                DeError::new(format!("{s} is out of range ({}..{})", <$ty>::MIN, <$ty>::MAX))
             } else {
                 DeError::new(format!("expected a whole number, found '{s}'"))
             }
@@ -197,9 +191,7 @@ impl<'a> Deserializer<'a> {
             Node::Block(entries) => Ok(entries),
             Node::Value(_) => {
                 let name = self.path.rsplit('.').next().unwrap_or("");
-                Err(self.fail(format!(
-                    "expected a block '{name} {{ ... }}', found a value"
-                )))
+                Err(self.fail(format!("expected a block '{name} {{ ... }}', found a value")))
             }
         }
     }
@@ -303,23 +295,13 @@ impl<'de> de::Deserializer<'de> for Deserializer<'de> {
         visitor.visit_unit()
     }
 
-    fn deserialize_unit_struct<V: Visitor<'de>>(
-        self,
-        _name: &'static str,
-        visitor: V,
-    ) -> Result<V::Value, DeError> {
+    fn deserialize_unit_struct<V: Visitor<'de>>(self, _name: &'static str, visitor: V) -> Result<V::Value, DeError> {
         visitor.visit_unit()
     }
 
-    fn deserialize_newtype_struct<V: Visitor<'de>>(
-        self,
-        _name: &'static str,
-        visitor: V,
-    ) -> Result<V::Value, DeError> {
+    fn deserialize_newtype_struct<V: Visitor<'de>>(self, _name: &'static str, visitor: V) -> Result<V::Value, DeError> {
         let (line, path) = (self.line, self.path.clone());
-        visitor
-            .visit_newtype_struct(self)
-            .map_err(|e| e.at(line, &path))
+        visitor.visit_newtype_struct(self).map_err(|e| e.at(line, &path))
     }
 
     fn deserialize_seq<V: Visitor<'de>>(self, _visitor: V) -> Result<V::Value, DeError> {
@@ -327,11 +309,7 @@ impl<'de> de::Deserializer<'de> for Deserializer<'de> {
         Err(self.fail("a list here is not supported"))
     }
 
-    fn deserialize_tuple<V: Visitor<'de>>(
-        self,
-        _len: usize,
-        visitor: V,
-    ) -> Result<V::Value, DeError> {
+    fn deserialize_tuple<V: Visitor<'de>>(self, _len: usize, visitor: V) -> Result<V::Value, DeError> {
         self.deserialize_seq(visitor)
     }
 
@@ -367,9 +345,7 @@ impl<'de> de::Deserializer<'de> for Deserializer<'de> {
         visitor: V,
     ) -> Result<V::Value, DeError> {
         let s = self.scalar()?;
-        visitor
-            .visit_enum(Word(s))
-            .map_err(|e| e.at(self.line, &self.path))
+        visitor.visit_enum(Word(s)).map_err(|e| e.at(self.line, &self.path))
     }
 
     fn deserialize_ignored_any<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, DeError> {
@@ -389,11 +365,10 @@ impl<'a> Group<'a> {
     fn single(self) -> Result<Deserializer<'a>, DeError> {
         match self.entries.as_slice() {
             [only] => Ok(Deserializer::entry(only, self.path)),
-            [first, second, ..] => Err(DeError::new(format!(
-                "given more than once (first on line {})",
-                first.line
-            ))
-            .at(second.line, &self.path)),
+            [first, second, ..] => Err(
+                DeError::new(format!("given more than once (first on line {})", first.line))
+                    .at(second.line, &self.path),
+            ),
             [] => Err(DeError::new("internal error: empty group").at(0, &self.path)),
         }
     }
@@ -463,10 +438,7 @@ struct GroupSeq<'a> {
 impl<'de> de::SeqAccess<'de> for GroupSeq<'de> {
     type Error = DeError;
 
-    fn next_element_seed<T: DeserializeSeed<'de>>(
-        &mut self,
-        seed: T,
-    ) -> Result<Option<T::Value>, DeError> {
+    fn next_element_seed<T: DeserializeSeed<'de>>(&mut self, seed: T) -> Result<Option<T::Value>, DeError> {
         match self.entries.next() {
             Some(entry) => seed
                 .deserialize(Deserializer::entry(entry, self.path.clone()))
@@ -511,10 +483,7 @@ impl<'a> BlockMap<'a> {
 impl<'de> de::MapAccess<'de> for BlockMap<'de> {
     type Error = DeError;
 
-    fn next_key_seed<K: DeserializeSeed<'de>>(
-        &mut self,
-        seed: K,
-    ) -> Result<Option<K::Value>, DeError> {
+    fn next_key_seed<K: DeserializeSeed<'de>>(&mut self, seed: K) -> Result<Option<K::Value>, DeError> {
         match self.groups.next() {
             Some((name, entries)) => {
                 let path = join(&self.path, name);
@@ -552,10 +521,7 @@ impl<'de> de::EnumAccess<'de> for Word<'de> {
     type Error = DeError;
     type Variant = UnitOnly;
 
-    fn variant_seed<T: DeserializeSeed<'de>>(
-        self,
-        seed: T,
-    ) -> Result<(T::Value, UnitOnly), DeError> {
+    fn variant_seed<T: DeserializeSeed<'de>>(self, seed: T) -> Result<(T::Value, UnitOnly), DeError> {
         seed.deserialize(BorrowedStrDeserializer::<DeError>::new(self.0))
             .map(|v| (v, UnitOnly))
     }

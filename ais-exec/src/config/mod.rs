@@ -19,9 +19,8 @@ use std::ffi::OsString;
 use std::path::{Path, PathBuf};
 
 pub use settings::{
-    AisExec, Amf, AmfMode, ConfigError, Event, Interface, LoggerSubsys, Logging, Member, NodeEntry,
-    RrpMode, Settings, SyslogFacility, Totem, Transport, UidGid, VsfType, Warning,
-    DEFAULT_MCASTPORT, MAX_INTERFACES,
+    AisExec, Amf, AmfMode, ConfigError, Event, Interface, LoggerSubsys, Logging, Member, NodeEntry, RrpMode, Settings,
+    SyslogFacility, Totem, Transport, UidGid, VsfType, Warning, DEFAULT_MCASTPORT, MAX_INTERFACES,
 };
 
 /// Where openais.conf is read when `OPENAIS_MAIN_CONFIG_FILE` is not set.
@@ -42,26 +41,17 @@ fn path_from(value: Option<OsString>, default: &str) -> PathBuf {
 
 /// openais.conf: `$OPENAIS_MAIN_CONFIG_FILE` or `/etc/ais/openais.conf`.
 pub fn main_config_path() -> PathBuf {
-    path_from(
-        std::env::var_os("OPENAIS_MAIN_CONFIG_FILE"),
-        DEFAULT_MAIN_CONFIG_FILE,
-    )
+    path_from(std::env::var_os("OPENAIS_MAIN_CONFIG_FILE"), DEFAULT_MAIN_CONFIG_FILE)
 }
 
 /// The authkey: `$OPENAIS_TOTEM_AUTHKEY_FILE` or `/etc/ais/authkey`.
 pub fn authkey_path() -> PathBuf {
-    path_from(
-        std::env::var_os("OPENAIS_TOTEM_AUTHKEY_FILE"),
-        DEFAULT_AUTHKEY_FILE,
-    )
+    path_from(std::env::var_os("OPENAIS_TOTEM_AUTHKEY_FILE"), DEFAULT_AUTHKEY_FILE)
 }
 
 /// amf.conf: `$OPENAIS_AMF_CONFIG_FILE` or `/etc/ais/amf.conf`.
 pub fn amf_config_path() -> PathBuf {
-    path_from(
-        std::env::var_os("OPENAIS_AMF_CONFIG_FILE"),
-        DEFAULT_AMF_CONFIG_FILE,
-    )
+    path_from(std::env::var_os("OPENAIS_AMF_CONFIG_FILE"), DEFAULT_AMF_CONFIG_FILE)
 }
 
 impl Settings {
@@ -79,15 +69,13 @@ impl Settings {
 
         let mut ignored: Vec<Vec<(String, Option<usize>)>> = Vec::new();
         let raw: raw::RawSettings =
-            serde_ignored::deserialize(de::Deserializer::new(&tree.entries), |path| {
-                ignored.push(steps(&path))
-            })
-            .map_err(|e| ConfigError {
-                file: file_name.to_owned(),
-                line: e.line,
-                key: (!e.path.is_empty()).then(|| e.path.clone()),
-                message: e.message,
-            })?;
+            serde_ignored::deserialize(de::Deserializer::new(&tree.entries), |path| ignored.push(steps(&path)))
+                .map_err(|e| ConfigError {
+                    file: file_name.to_owned(),
+                    line: e.line,
+                    key: (!e.path.is_empty()).then(|| e.path.clone()),
+                    message: e.message,
+                })?;
 
         let mut ctx = resolve::Ctx {
             file: file_name,
@@ -96,11 +84,7 @@ impl Settings {
         };
         for path in &ignored {
             let steps: Vec<parse::Step<'_>> = path.iter().map(|(n, i)| (n.as_str(), *i)).collect();
-            let key = path
-                .iter()
-                .map(|(n, _)| n.as_str())
-                .collect::<Vec<_>>()
-                .join(".");
+            let key = path.iter().map(|(n, _)| n.as_str()).collect::<Vec<_>>().join(".");
             // A key given twice is reported at each of its lines.
             for entry in tree.find(&steps) {
                 ctx.warnings.push(Warning {
@@ -163,9 +147,7 @@ fn steps(path: &serde_ignored::Path<'_>) -> Vec<(String, Option<usize>)> {
                 out.push((key.clone(), index.take()));
                 cur = parent;
             }
-            Path::Some { parent }
-            | Path::NewtypeStruct { parent }
-            | Path::NewtypeVariant { parent } => {
+            Path::Some { parent } | Path::NewtypeStruct { parent } | Path::NewtypeVariant { parent } => {
                 cur = parent;
             }
         }

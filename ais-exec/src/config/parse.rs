@@ -87,11 +87,7 @@ impl Tree {
         let mut stack: Vec<(String, u32, Vec<Entry>)> = Vec::new();
         let mut root: Vec<Entry> = Vec::new();
         let path_of = |stack: &[(String, u32, Vec<Entry>)]| -> String {
-            stack
-                .iter()
-                .map(|(n, _, _)| n.as_str())
-                .collect::<Vec<_>>()
-                .join(".")
+            stack.iter().map(|(n, _, _)| n.as_str()).collect::<Vec<_>>().join(".")
         };
 
         for (index, raw) in text.lines().enumerate() {
@@ -177,10 +173,7 @@ impl Tree {
             return Err(SyntaxError {
                 line,
                 key: None,
-                message: format!(
-                    "expected 'key: value', 'name {{' or '}}', found '{}'",
-                    show(trimmed)
-                ),
+                message: format!("expected 'key: value', 'name {{' or '}}', found '{}'", show(trimmed)),
             });
         }
 
@@ -320,10 +313,8 @@ mod tests {
 
     #[test]
     fn find_and_line() {
-        let tree = Tree::parse(
-            "t {\n i {\n  m {\n  a: 1\n  }\n }\n i {\n  m {\n  }\n  m {\n  a: 2\n  }\n }\n}\n",
-        )
-        .unwrap();
+        let tree =
+            Tree::parse("t {\n i {\n  m {\n  a: 1\n  }\n }\n i {\n  m {\n  }\n  m {\n  a: 2\n  }\n }\n}\n").unwrap();
         assert_eq!(tree.find(&[("t", None), ("i", None)]).len(), 2);
         assert_eq!(
             tree.line(&[("t", None), ("i", Some(1)), ("m", Some(1)), ("a", None)]),

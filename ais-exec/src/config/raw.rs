@@ -4,9 +4,7 @@
 
 use serde::Deserialize;
 
-use super::settings::{
-    AisExec, Amf, Event, Interface, Logging, NodeEntry, RrpMode, Transport, UidGid, VsfType,
-};
+use super::settings::{AisExec, Amf, Event, Interface, Logging, NodeEntry, RrpMode, Transport, UidGid, VsfType};
 
 /// The whole file.
 #[derive(Debug, Default, Deserialize)]

@@ -10,8 +10,8 @@ use ais_totem::config::TotemConfig;
 use super::parse::{Step, Tree};
 use super::raw::{RawSettings, RawTotem};
 use super::settings::{
-    ConfigError, Event, Interface, Logging, NodeEntry, RrpMode, Settings, Totem, Transport, UidGid,
-    Warning, MAX_INTERFACES,
+    ConfigError, Event, Interface, Logging, NodeEntry, RrpMode, Settings, Totem, Transport, UidGid, Warning,
+    MAX_INTERFACES,
 };
 
 /// Where errors and warnings are reported: the file and its tree.
@@ -22,10 +22,7 @@ pub struct Ctx<'a> {
 }
 
 fn dotted(path: &[Step<'_>]) -> String {
-    path.iter()
-        .map(|(name, _)| *name)
-        .collect::<Vec<_>>()
-        .join(".")
+    path.iter().map(|(name, _)| *name).collect::<Vec<_>>().join(".")
 }
 
 impl Ctx<'_> {
@@ -159,11 +156,7 @@ fn protocol(raw: &RawTotem, ctx: &Ctx<'_>) -> Result<TotemConfig, ConfigError> {
         // Not written: it was derived from (or defaulted beside) another
         // key; point at that one so the reader sees what to change.
         let sources: &[&str] = match e.parameter {
-            "hold" => &[
-                "token_retransmit",
-                "token",
-                "token_retransmits_before_loss_const",
-            ],
+            "hold" => &["token_retransmit", "token", "token_retransmits_before_loss_const"],
             "token_retransmit" => &["token", "token_retransmits_before_loss_const"],
             "consensus" => &["token"],
             "max_messages" => &["window_size"],
@@ -194,10 +187,7 @@ fn family(a: &IpAddr) -> &'static str {
 
 fn interfaces(raw: &RawTotem, ctx: &mut Ctx<'_>) -> Result<Vec<Interface>, ConfigError> {
     if raw.interface.is_empty() {
-        return Err(ctx.error(
-            &[T, ("interface", None)],
-            "at least one interface { } is needed",
-        ));
+        return Err(ctx.error(&[T, ("interface", None)], "at least one interface { } is needed"));
     }
     if raw.interface.len() > MAX_INTERFACES {
         return Err(ctx.error(
@@ -229,21 +219,14 @@ fn interfaces(raw: &RawTotem, ctx: &mut Ctx<'_>) -> Result<Vec<Interface>, Confi
         if usize::from(iface.ringnumber) >= MAX_INTERFACES {
             return Err(ctx.error(
                 &at("ringnumber"),
-                format!(
-                    "{} is out of range (0..{})",
-                    iface.ringnumber,
-                    MAX_INTERFACES - 1
-                ),
+                format!("{} is out of range (0..{})", iface.ringnumber, MAX_INTERFACES - 1),
             ));
         }
         let line = ctx.tree.line(&at("ringnumber"));
         if let Some(first) = rings.insert(iface.ringnumber, line) {
             return Err(ctx.error(
                 &at("ringnumber"),
-                format!(
-                    "ring {} already has an interface (line {first})",
-                    iface.ringnumber
-                ),
+                format!("ring {} already has an interface (line {first})", iface.ringnumber),
             ));
         }
         if iface.mcastport < 2 {
@@ -255,10 +238,7 @@ fn interfaces(raw: &RawTotem, ctx: &mut Ctx<'_>) -> Result<Vec<Interface>, Confi
         }
         let v6 = iface.bindnetaddr.is_ipv6();
         if v6 && raw.nodeid.is_none() {
-            return Err(ctx.error(
-                &at("bindnetaddr"),
-                "an IPv6 address needs totem.nodeid to be set",
-            ));
+            return Err(ctx.error(&at("bindnetaddr"), "an IPv6 address needs totem.nodeid to be set"));
         }
         match (raw.transport, iface.mcastaddr) {
             (Transport::Udp, None) => {
@@ -270,9 +250,7 @@ fn interfaces(raw: &RawTotem, ctx: &mut Ctx<'_>) -> Result<Vec<Interface>, Confi
             }
             (Transport::Udp, Some(m)) => {
                 if !m.is_multicast() {
-                    return Err(
-                        ctx.error(&at("mcastaddr"), format!("{m} is not a multicast address"))
-                    );
+                    return Err(ctx.error(&at("mcastaddr"), format!("{m} is not a multicast address")));
                 }
                 if m.is_ipv6() != v6 {
                     return Err(ctx.error(
@@ -308,12 +286,7 @@ fn interfaces(raw: &RawTotem, ctx: &mut Ctx<'_>) -> Result<Vec<Interface>, Confi
         }
         let mut seen: HashMap<IpAddr, usize> = HashMap::new();
         for (j, member) in iface.members.iter().enumerate() {
-            let path = [
-                T,
-                ("interface", Some(i)),
-                ("member", Some(j)),
-                ("memberaddr", None),
-            ];
+            let path = [T, ("interface", Some(i)), ("member", Some(j)), ("memberaddr", None)];
             let a = member.memberaddr;
             if a.is_ipv6() != v6 {
                 return Err(ctx.error(
@@ -326,16 +299,10 @@ fn interfaces(raw: &RawTotem, ctx: &mut Ctx<'_>) -> Result<Vec<Interface>, Confi
                 ));
             }
             if let Some(first) = seen.insert(a, j) {
-                let first_line = ctx.tree.line(&[
-                    T,
-                    ("interface", Some(i)),
-                    ("member", Some(first)),
-                    ("memberaddr", None),
-                ]);
-                return Err(ctx.error(
-                    &path,
-                    format!("{a} is already a member (line {first_line})"),
-                ));
+                let first_line =
+                    ctx.tree
+                        .line(&[T, ("interface", Some(i)), ("member", Some(first)), ("memberaddr", None)]);
+                return Err(ctx.error(&path, format!("{a} is already a member (line {first_line})")));
             }
         }
     }
@@ -352,10 +319,7 @@ fn interfaces(raw: &RawTotem, ctx: &mut Ctx<'_>) -> Result<Vec<Interface>, Confi
                 .unwrap_or(0);
             return Err(ctx.error(
                 &[T, ("interface", Some(i)), ("ringnumber", None)],
-                format!(
-                    "ring {} given but ring {expected} has no interface",
-                    iface.ringnumber
-                ),
+                format!("ring {} given but ring {expected} has no interface", iface.ringnumber),
             ));
         }
     }
@@ -378,10 +342,7 @@ fn check_logging(logging: &Logging, ctx: &Ctx<'_>) -> Result<(), ConfigError> {
 fn check_event(event: &Event, ctx: &Ctx<'_>) -> Result<(), ConfigError> {
     const E: Step<'static> = ("event", None);
     if event.delivery_queue_size == 0 {
-        return Err(ctx.error(
-            &[E, ("delivery_queue_size", None)],
-            "must be greater than 0",
-        ));
+        return Err(ctx.error(&[E, ("delivery_queue_size", None)], "must be greater than 0"));
     }
     if event.delivery_queue_resume >= event.delivery_queue_size {
         return Err(ctx.error(
@@ -419,10 +380,7 @@ fn check_nodes(nodes: &[NodeEntry], ctx: &Ctx<'_>) -> Result<(), ConfigError> {
         }
         if let Some(first) = ids.insert(node.nodeid, i) {
             let line = ctx.tree.line(&[(block, None), ("node", Some(first))]);
-            return Err(ctx.error(
-                &at("nodeid"),
-                format!("{} is already used (line {line})", node.nodeid),
-            ));
+            return Err(ctx.error(&at("nodeid"), format!("{} is already used (line {line})", node.nodeid)));
         }
         if let Some(first) = addrs.insert(node.ring0_addr, i) {
             let line = ctx.tree.line(&[(block, None), ("node", Some(first))]);

@@ -291,13 +291,9 @@ pub struct NodeEntry {
 fn addr<'de, D: Deserializer<'de>>(d: D) -> Result<IpAddr, D::Error> {
     let s = String::deserialize(d)?;
     // Accept the bracketed form corosync prints for IPv6.
-    let bare = s
-        .strip_prefix('[')
-        .and_then(|t| t.strip_suffix(']'))
-        .unwrap_or(&s);
-    bare.parse().map_err(|_| {
-        serde::de::Error::custom(format!("expected an IPv4 or IPv6 address, found '{s}'"))
-    })
+    let bare = s.strip_prefix('[').and_then(|t| t.strip_suffix(']')).unwrap_or(&s);
+    bare.parse()
+        .map_err(|_| serde::de::Error::custom(format!("expected an IPv4 or IPv6 address, found '{s}'")))
 }
 
 fn opt_addr<'de, D: Deserializer<'de>>(d: D) -> Result<Option<IpAddr>, D::Error> {

@@ -206,11 +206,7 @@ fn udpu_with_members() {
     let iface = &s.totem.interfaces[0];
     assert_eq!(iface.mcastaddr, None);
     assert_eq!(
-        iface
-            .members
-            .iter()
-            .map(|m| m.memberaddr)
-            .collect::<Vec<_>>(),
+        iface.members.iter().map(|m| m.memberaddr).collect::<Vec<_>>(),
         vec![ip("10.0.0.1"), ip("10.0.0.2"), ip("10.0.0.3")]
     );
 }
@@ -224,8 +220,7 @@ fn udpu_over_ipv6_with_nodeid() {
     assert_eq!(s.totem.interfaces[0].members[1].memberaddr, ip("fd00::2"));
 }
 
-const MINIMAL: &str =
-    "totem {\n interface {\n  bindnetaddr: 10.0.0.0\n  mcastaddr: 239.1.1.1\n }\n}\n";
+const MINIMAL: &str = "totem {\n interface {\n  bindnetaddr: 10.0.0.0\n  mcastaddr: 239.1.1.1\n }\n}\n";
 
 #[test]
 fn every_default() {
@@ -284,16 +279,9 @@ fn every_default() {
         (p.token, p.token_retransmit, p.hold, p.consensus),
         (1000, 238, 180, 1200)
     );
+    assert_eq!((p.join, p.send_join, p.merge, p.downcheck), (50, 0, 200, 1000));
     assert_eq!(
-        (p.join, p.send_join, p.merge, p.downcheck),
-        (50, 0, 200, 1000)
-    );
-    assert_eq!(
-        (
-            p.fail_recv_const,
-            p.seqno_unchanged_const,
-            p.miss_count_const
-        ),
+        (p.fail_recv_const, p.seqno_unchanged_const, p.miss_count_const),
         (2500, 30, 5)
     );
     assert_eq!((p.window_size, p.max_messages, p.netmtu), (50, 17, 1500));
@@ -405,10 +393,7 @@ fn each_error_names_file_line_and_key() {
         };
         assert!(shown.starts_with(&place), "{shown}");
         if !key.is_empty() {
-            assert!(
-                shown[place.len()..].starts_with(&format!("{key}: ")),
-                "{shown}"
-            );
+            assert!(shown[place.len()..].starts_with(&format!("{key}: ")), "{shown}");
         }
     }
 }
@@ -522,10 +507,7 @@ fn derived_timeouts() {
 fn derived_value_errors_point_at_their_source() {
     // An explicit token_retransmit not below the token: its own line.
     let e = fail(&totem_with("token: 500\ntoken_retransmit: 600\n", IFACE));
-    assert_eq!(
-        (e.line, e.key.as_deref()),
-        (3, Some("totem.token_retransmit"))
-    );
+    assert_eq!((e.line, e.key.as_deref()), (3, Some("totem.token_retransmit")));
     // An explicit hold too large for a derived token_retransmit: line of hold.
     let e = fail(&totem_with("token: 500\nhold: 200\n", IFACE));
     assert_eq!((e.line, e.key.as_deref()), (3, Some("totem.hold")));
@@ -591,10 +573,7 @@ nodes {
     assert_eq!(t.rrp_mode, RrpMode::Passive);
     // Ordered by ring number.
     assert_eq!(
-        t.interfaces
-            .iter()
-            .map(|i| i.ringnumber)
-            .collect::<Vec<_>>(),
+        t.interfaces.iter().map(|i| i.ringnumber).collect::<Vec<_>>(),
         vec![0, 1]
     );
     assert_eq!(
@@ -661,18 +640,12 @@ fn crlf_line_endings() {
 fn key_with_no_value() {
     // Known key: an error naming it.
     let e = fail(&format!("{MINIMAL}logging {{\n logfile:\n}}\n"));
-    assert_eq!(
-        e.to_string(),
-        format!("{FILE}:8: logging.logfile: has no value")
-    );
+    assert_eq!(e.to_string(), format!("{FILE}:8: logging.logfile: has no value"));
     let e = fail(&totem_with("cluster_name:   \n", IFACE));
     assert_eq!((e.line, e.key.as_deref()), (2, Some("totem.cluster_name")));
     // Unknown key: only a warning.
     let (_, w) = read(&totem_with("bogus:\n", IFACE));
-    assert_eq!(
-        w[0].to_string(),
-        format!("{FILE}:2: unknown key 'totem.bogus' ignored")
-    );
+    assert_eq!(w[0].to_string(), format!("{FILE}:2: unknown key 'totem.bogus' ignored"));
 }
 
 #[test]
@@ -707,9 +680,7 @@ fn aliases_from_openais_and_corosync() {
 #[test]
 fn booleans_take_both_spellings() {
     for (word, value) in [("on", true), ("yes", true), ("off", false), ("no", false)] {
-        let text = format!(
-            "{MINIMAL}logging {{\n debug: {word}\n timestamp: {word}\n to_stderr: {word}\n}}\n"
-        );
+        let text = format!("{MINIMAL}logging {{\n debug: {word}\n timestamp: {word}\n to_stderr: {word}\n}}\n");
         let l = read(&text).0.logging;
         assert_eq!((l.debug, l.timestamp, l.to_stderr), (value, value, value));
     }
@@ -796,11 +767,7 @@ fn garbage_never_panics() {
         for _ in 0..1 + rng.below(6) {
             // Mutate at a char boundary: insert a piece, delete a span, or
             // duplicate a span.
-            let bounds: Vec<usize> = text
-                .char_indices()
-                .map(|(i, _)| i)
-                .chain([text.len()])
-                .collect();
+            let bounds: Vec<usize> = text.char_indices().map(|(i, _)| i).chain([text.len()]).collect();
             let first = rng.below(bounds.len());
             let last = (first + rng.below(60)).min(bounds.len() - 1);
             let (lo, hi) = (bounds[first], bounds[last]);
@@ -817,9 +784,7 @@ fn garbage_never_panics() {
     }
     // Pure noise too.
     for _ in 0..500 {
-        let text: String = (0..rng.below(200))
-            .map(|_| PIECES[rng.below(PIECES.len())])
-            .collect();
+        let text: String = (0..rng.below(200)).map(|_| PIECES[rng.below(PIECES.len())]).collect();
         let _ = Settings::from_str(&text, FILE);
     }
 }
@@ -839,10 +804,8 @@ fn load_file_reads_and_names_the_file() {
     let e = Settings::load_file(&missing).unwrap_err();
     assert_eq!(e.file, missing.display().to_string());
     assert!(
-        e.to_string().starts_with(&format!(
-            "{}: can't read the configuration: ",
-            missing.display()
-        )),
+        e.to_string()
+            .starts_with(&format!("{}: can't read the configuration: ", missing.display())),
         "{e}"
     );
 
@@ -856,10 +819,7 @@ fn load_file_reads_and_names_the_file() {
     let e = Settings::load_file(&bad).unwrap_err();
     assert_eq!(
         e.to_string(),
-        format!(
-            "{}:2: totem.token: expected a whole number, found 'x'",
-            bad.display()
-        )
+        format!("{}:2: totem.token: expected a whole number, found 'x'", bad.display())
     );
 
     std::fs::remove_dir_all(&dir).unwrap();
@@ -867,10 +827,7 @@ fn load_file_reads_and_names_the_file() {
 
 #[test]
 fn file_paths_and_their_variables() {
-    assert_eq!(
-        path_from(None, DEFAULT_AUTHKEY_FILE),
-        PathBuf::from("/etc/ais/authkey")
-    );
+    assert_eq!(path_from(None, DEFAULT_AUTHKEY_FILE), PathBuf::from("/etc/ais/authkey"));
     assert_eq!(
         path_from(Some("".into()), DEFAULT_AMF_CONFIG_FILE),
         PathBuf::from("/etc/ais/amf.conf")
@@ -888,16 +845,8 @@ fn file_paths_and_their_variables() {
             main_config_path as fn() -> PathBuf,
             "/etc/ais/openais.conf",
         ),
-        (
-            "OPENAIS_TOTEM_AUTHKEY_FILE",
-            authkey_path,
-            "/etc/ais/authkey",
-        ),
-        (
-            "OPENAIS_AMF_CONFIG_FILE",
-            amf_config_path,
-            "/etc/ais/amf.conf",
-        ),
+        ("OPENAIS_TOTEM_AUTHKEY_FILE", authkey_path, "/etc/ais/authkey"),
+        ("OPENAIS_AMF_CONFIG_FILE", amf_config_path, "/etc/ais/amf.conf"),
     ];
     for (var, get, default) in vars {
         let saved = std::env::var_os(var);
@@ -925,8 +874,7 @@ fn file_paths_and_their_variables() {
     std::fs::remove_file(&path).unwrap();
     assert_eq!(loaded.unwrap().0, read(MINIMAL).0);
     assert!(
-        e.to_string()
-            .starts_with("/nonexistent/openais.conf: can't read"),
+        e.to_string().starts_with("/nonexistent/openais.conf: can't read"),
         "{e}"
     );
 }

@@ -81,7 +81,10 @@ pub fn load(path: &Path) -> Result<AuthKey, KeyError> {
     }
     let mut key = Vec::with_capacity(meta.len() as usize);
     // One byte more than allowed, to notice a file that grew meanwhile.
-    (&mut file).take(MAX_LEN as u64 + 1).read_to_end(&mut key).map_err(|e| KeyError::Io(path.into(), e))?;
+    (&mut file)
+        .take(MAX_LEN as u64 + 1)
+        .read_to_end(&mut key)
+        .map_err(|e| KeyError::Io(path.into(), e))?;
     if key.len() < MIN_LEN || key.len() > MAX_LEN {
         return Err(KeyError::Size(path.into(), key.len() as u64));
     }
@@ -111,7 +114,10 @@ mod tests {
         for (name, len) in [("short", 127), ("long", 4097), ("empty", 0)] {
             let p = write(&dir, name, len, 0o400);
             let e = load(&p).unwrap_err().to_string();
-            assert!(e.contains(&p.display().to_string()) && e.contains(&format!("is {len} bytes")), "{e}");
+            assert!(
+                e.contains(&p.display().to_string()) && e.contains(&format!("is {len} bytes")),
+                "{e}"
+            );
         }
         for mode in [0o440, 0o404, 0o600 | 0o020, 0o644] {
             let p = write(&dir, "open", 128, mode);

@@ -62,7 +62,10 @@ mod tests {
     fn regular_configuration_block() {
         let c = ConfChange {
             kind: ConfKind::Regular,
-            ring_id: RingId { rep: 0x7f000001, seq: 12 },
+            ring_id: RingId {
+                rep: 0x7f000001,
+                seq: 12,
+            },
             old_ring_id: None,
             members: vec![0x7f000001, 0x7f000002],
             left: vec![0x7f000003],
@@ -116,6 +119,9 @@ mod tests {
         };
         let l = lines(&c, &|_| None);
         assert_eq!(l[0], "CLM CONFIGURATION CHANGE (transitional)");
-        assert_eq!(l.last().unwrap(), "Transitional configuration of 1 members from ring 12 to ring 16");
+        assert_eq!(
+            l.last().unwrap(),
+            "Transitional configuration of 1 members from ring 12 to ring 16"
+        );
     }
 }

@@ -71,7 +71,10 @@ struct ReplayWindow {
 
 impl ReplayWindow {
     fn new(first: u64) -> ReplayWindow {
-        let mut w = ReplayWindow { top: first, bits: [0; (WINDOW / 64) as usize] };
+        let mut w = ReplayWindow {
+            top: first,
+            bits: [0; (WINDOW / 64) as usize],
+        };
         w.set(first);
         w
     }
@@ -211,7 +214,10 @@ impl Sealed {
         self.dropped.bad += 1;
         self.bad_since_log += 1;
         let now = Instant::now();
-        if self.bad_logged_at.is_none_or(|t| now.duration_since(t) >= BAD_LOG_INTERVAL) {
+        if self
+            .bad_logged_at
+            .is_none_or(|t| now.duration_since(t) >= BAD_LOG_INTERVAL)
+        {
             log::warn!(
                 target: "NET",
                 "invalid digest: keys differ between nodes? ({} datagrams dropped since the last report, {} in all)",

@@ -21,8 +21,7 @@ use std::convert::Infallible;
 use std::sync::Arc;
 
 use ais_totem::{
-    ConfChange, ConfKind, Delivery, Guarantee, NodeId, Output, RingId, State, Stats, Time, Totem,
-    MAX_MESSAGE_SIZE,
+    ConfChange, ConfKind, Delivery, Guarantee, NodeId, Output, RingId, State, Stats, Time, Totem, MAX_MESSAGE_SIZE,
 };
 use bytes::Bytes;
 use tokio::sync::{broadcast, mpsc, oneshot, watch};
@@ -140,6 +139,7 @@ pub struct HostCtx<'a> {
     totem: &'a mut Totem,
     now: Time,
     membership: &'a Membership,
+    dropped: super::codec::Dropped,
 }
 
 impl HostCtx<'_> {
@@ -168,6 +168,11 @@ impl HostCtx<'_> {
     /// the configuration service and its tools).
     pub fn totem(&self) -> &Totem {
         self.totem
+    }
+
+    /// Datagrams the security codec dropped (bad digest, replay).
+    pub fn security_dropped(&self) -> super::codec::Dropped {
+        self.dropped
     }
 }
 
@@ -241,7 +246,10 @@ impl<R: Send + 'static> DaemonHandle<R> {
         if data.len() > MAX_MESSAGE_SIZE {
             return Err(SubmitError::TooLarge);
         }
-        self.submits.send(Submit { data, guarantee }).await.map_err(|_| SubmitError::Stopped)
+        self.submits
+            .send(Submit { data, guarantee })
+            .await
+            .map_err(|_| SubmitError::Stopped)
     }
 
     /// Queues a cluster message or answers `TryAgain` at once: the call for
@@ -404,7 +412,12 @@ impl<H: ServiceHost> Driver<H> {
                 // `None` then just disables the branch and the ring runs on.
                 Some(s) = self.submits.recv(), if self.parked.is_none() => self.submit(s),
                 Some(r) = self.requests.recv() => {
-                    let mut ctx = HostCtx { totem: &mut self.totem, now: self.clock.now(), membership: &self.membership };
+                    let mut ctx = HostCtx {
+                        totem: &mut self.totem,
+                        now: self.clock.now(),
+                        membership: &self.membership,
+                        dropped: self.transport.dropped(),
+                    };
                     self.host.on_request(&mut ctx, r);
                 }
                 Some(c) = self.control.recv() => self.control(c),
@@ -500,7 +513,12 @@ impl<H: ServiceHost> Driver<H> {
     }
 
     fn dispatch(&mut self, event: ClusterEvent) {
-        let mut ctx = HostCtx { totem: &mut self.totem, now: self.clock.now(), membership: &self.membership };
+        let mut ctx = HostCtx {
+            totem: &mut self.totem,
+            now: self.clock.now(),
+            membership: &self.membership,
+            dropped: self.transport.dropped(),
+        };
         self.host.on_event(&mut ctx, &event);
         if self.events.receiver_count() > 0 {
             let _ = self.events.send(event);
@@ -513,7 +531,11 @@ impl<H: ServiceHost> Driver<H> {
         let peers = self.transport.peers();
         let lines = match c.kind {
             ConfKind::Regular => {
-                let prev: &[NodeId] = if self.membership.installed { &self.membership.members } else { &[] };
+                let prev: &[NodeId] = if self.membership.installed {
+                    &self.membership.members
+                } else {
+                    &[]
+                };
                 conflog::lines(&conflog::against_previous(c, prev), &|id| peers.address_of(id))
             }
             ConfKind::Transitional => conflog::lines(c, &|id| peers.address_of(id)),

@@ -90,8 +90,12 @@ pub fn init(cfg: LogConfig) -> io::Result<()> {
     if let Some(facility) = cfg.syslog {
         // The ident must be 'static on Linux; LOG_PID because several
         // executives may share a syslog in tests.
-        nix::syslog::openlog(Some(c"aisexec"), LogFlags::LOG_PID | LogFlags::LOG_NDELAY, nix_facility(facility))
-            .map_err(io::Error::from)?;
+        nix::syslog::openlog(
+            Some(c"aisexec"),
+            LogFlags::LOG_PID | LogFlags::LOG_NDELAY,
+            nix_facility(facility),
+        )
+        .map_err(io::Error::from)?;
     }
     let max = if cfg.debug || !cfg.debug_subsys.is_empty() {
         LevelFilter::Debug
@@ -256,7 +260,10 @@ mod tests {
 
     #[test]
     fn lines_carry_subsystem_and_level() {
-        assert_eq!(format_line(None, Level::Info, "CLM", "New Configuration:"), "[CLM  ] New Configuration:");
+        assert_eq!(
+            format_line(None, Level::Info, "CLM", "New Configuration:"),
+            "[CLM  ] New Configuration:"
+        );
         assert_eq!(format_line(None, Level::Warn, "TOTEM", "x"), "[TOTEM] warning: x");
         let l = format_line(Some(UNIX_EPOCH), Level::Debug, "NET", "y");
         assert_eq!(l, "1970-01-01T00:00:00.000Z [NET  ] debug: y");

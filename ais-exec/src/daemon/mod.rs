@@ -33,8 +33,7 @@ use ais_totem::{NodeId, Options, Totem};
 
 pub use codec::{Codec, Dropped, Plain};
 pub use driver::{
-    Clock, ClusterEvent, DaemonHandle, Driver, HostCtx, Membership, NoServices, ServiceHost, Status,
-    SubmitError,
+    Clock, ClusterEvent, DaemonHandle, Driver, HostCtx, Membership, NoServices, ServiceHost, Status, SubmitError,
 };
 pub use ringseq::{run_dir, FileStore};
 pub use transport::{Sockets, Transport, TransportConfig};
@@ -74,17 +73,28 @@ pub fn prepare(settings: &Settings) -> Result<Prepared, StartError> {
     } else {
         None
     };
-    let (transport, remarks) = TransportConfig::from_settings(&settings.totem)
-        .map_err(|e| StartError(format!("ring 0: {e}")))?;
+    let (transport, remarks) =
+        TransportConfig::from_settings(&settings.totem).map_err(|e| StartError(format!("ring 0: {e}")))?;
     for r in remarks {
         log::warn!(target: "NET", "{r}");
     }
-    let node_id = nodeid::choose(settings.totem.nodeid, transport.local, settings.totem.clear_node_high_bit)
-        .map_err(|e| StartError(e.to_string()))?;
+    let node_id = nodeid::choose(
+        settings.totem.nodeid,
+        transport.local,
+        settings.totem.clear_node_high_bit,
+    )
+    .map_err(|e| StartError(e.to_string()))?;
     let sockets = Sockets::bind(&transport).map_err(|e| StartError(format!("ring 0: {e}")))?;
     let dir = run_dir();
     let store = FileStore::open(&dir, node_id).map_err(|e| StartError(format!("ring sequence store: {e}")))?;
-    Ok(Prepared { node_id, transport, sockets, store, run_dir: dir, authkey })
+    Ok(Prepared {
+        node_id,
+        transport,
+        sockets,
+        store,
+        run_dir: dir,
+        authkey,
+    })
 }
 
 /// Step 2: the core and the ordering task, with `host` as its services.
@@ -94,21 +104,36 @@ pub fn start<H: ServiceHost>(
     settings: &Settings,
     host: H,
 ) -> Result<(Driver<H>, DaemonHandle<H::Request>), StartError> {
-    let Prepared { node_id, transport: tcfg, sockets, store, authkey, .. } = prepared;
+    let Prepared {
+        node_id,
+        transport: tcfg,
+        sockets,
+        store,
+        authkey,
+        ..
+    } = prepared;
     let peers = transport::peers_for(node_id, &tcfg, settings);
     let codec: Box<dyn Codec> = match &authkey {
-        Some(key) => Box::new(
-            crypto::Sealed::new(key.bytes()).map_err(|e| StartError(format!("datagram security: {e}")))?,
-        ),
+        Some(key) => {
+            Box::new(crypto::Sealed::new(key.bytes()).map_err(|e| StartError(format!("datagram security: {e}")))?)
+        }
         None => Box::new(Plain),
     };
     log::info!(target: "NET", "datagram security: {}", codec.name());
-    let transport =
-        Transport::new(node_id, sockets, peers, codec).map_err(|e| StartError(format!("ring 0: {e}")))?;
+    let transport = Transport::new(node_id, sockets, peers, codec).map_err(|e| StartError(format!("ring 0: {e}")))?;
     let clock = Clock::new();
-    let opts = Options { seed: seed(node_id), ..Options::default() };
-    let totem = Totem::new(settings.totem.protocol.clone(), node_id, Box::new(store), opts, clock.now())
-        .map_err(|e| StartError(e.to_string()))?;
+    let opts = Options {
+        seed: seed(node_id),
+        ..Options::default()
+    };
+    let totem = Totem::new(
+        settings.totem.protocol.clone(),
+        node_id,
+        Box::new(store),
+        opts,
+        clock.now(),
+    )
+    .map_err(|e| StartError(e.to_string()))?;
     Ok(Driver::new(totem, transport, host, clock))
 }
 

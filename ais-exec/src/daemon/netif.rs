@@ -92,7 +92,10 @@ pub fn select(bindnet: IpAddr, addrs: &[LocalAddr]) -> Option<Selection> {
     Some(if is_network {
         Selection::Network(found.clone())
     } else {
-        Selection::InSubnet { requested: bindnet, iface: found.clone() }
+        Selection::InSubnet {
+            requested: bindnet,
+            iface: found.clone(),
+        }
     })
 }
 
@@ -128,7 +131,12 @@ mod tests {
     use super::*;
 
     fn la(ifname: &str, addr: &str, mask: &str, up: bool) -> LocalAddr {
-        LocalAddr { ifname: ifname.into(), addr: addr.parse().unwrap(), netmask: Some(mask.parse().unwrap()), up }
+        LocalAddr {
+            ifname: ifname.into(),
+            addr: addr.parse().unwrap(),
+            netmask: Some(mask.parse().unwrap()),
+            up,
+        }
     }
 
     fn host() -> Vec<LocalAddr> {
@@ -150,7 +158,11 @@ mod tests {
     fn exact_address() {
         let h = host();
         assert_eq!(select(ip("192.168.1.10"), &h), Some(Selection::Exact(h[1].clone())));
-        assert_eq!(select(ip("10.1.0.5"), &h), Some(Selection::Exact(h[2].clone())), "exact wins even if down");
+        assert_eq!(
+            select(ip("10.1.0.5"), &h),
+            Some(Selection::Exact(h[2].clone())),
+            "exact wins even if down"
+        );
         assert_eq!(select(ip("fd00::10"), &h), Some(Selection::Exact(h[5].clone())));
     }
 
@@ -169,11 +181,17 @@ mod tests {
         let h = host();
         assert_eq!(
             select(ip("127.0.0.2"), &h),
-            Some(Selection::InSubnet { requested: ip("127.0.0.2"), iface: h[0].clone() })
+            Some(Selection::InSubnet {
+                requested: ip("127.0.0.2"),
+                iface: h[0].clone()
+            })
         );
         assert_eq!(
             select(ip("192.168.1.77"), &h),
-            Some(Selection::InSubnet { requested: ip("192.168.1.77"), iface: h[1].clone() })
+            Some(Selection::InSubnet {
+                requested: ip("192.168.1.77"),
+                iface: h[1].clone()
+            })
         );
     }
 
@@ -182,7 +200,12 @@ mod tests {
         let h = host();
         assert_eq!(select(ip("172.16.0.0"), &h), None);
         assert_eq!(select(ip("fe80::1"), &h), None);
-        let no_mask = [LocalAddr { ifname: "x".into(), addr: ip("1.2.3.4"), netmask: None, up: true }];
+        let no_mask = [LocalAddr {
+            ifname: "x".into(),
+            addr: ip("1.2.3.4"),
+            netmask: None,
+            up: true,
+        }];
         assert_eq!(select(ip("1.2.3.0"), &no_mask), None);
     }
 

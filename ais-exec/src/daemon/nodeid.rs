@@ -83,7 +83,11 @@ mod tests {
         let v6: IpAddr = "fd00::1".parse().unwrap();
         assert_eq!(choose(Some(7), v6, false), Ok(7));
         let a: IpAddr = "10.0.0.1".parse().unwrap();
-        assert_eq!(choose(Some(7), a, true), Ok(7), "clear_node_high_bit only applies to derived ids");
+        assert_eq!(
+            choose(Some(7), a, true),
+            Ok(7),
+            "clear_node_high_bit only applies to derived ids"
+        );
         assert_eq!(choose(None, a, false), Ok(0x0A00_0001));
     }
 }

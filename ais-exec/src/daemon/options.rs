@@ -79,7 +79,10 @@ mod tests {
     }
 
     fn run(foreground: bool, config: Option<&str>) -> Result<Action, String> {
-        Ok(Action::Run(CmdLine { foreground, config: config.map(PathBuf::from) }))
+        Ok(Action::Run(CmdLine {
+            foreground,
+            config: config.map(PathBuf::from),
+        }))
     }
 
     #[test]
@@ -91,7 +94,11 @@ mod tests {
         assert_eq!(p(&["-fc", "/x.conf"]), run(true, Some("/x.conf")));
         assert_eq!(p(&["-f", "--"]), run(true, None));
         assert_eq!(p(&["-h"]), Ok(Action::Help));
-        assert_eq!(p(&["-f", "-v", "-x"]), Ok(Action::Version), "stops at -v like getopt users do");
+        assert_eq!(
+            p(&["-f", "-v", "-x"]),
+            Ok(Action::Version),
+            "stops at -v like getopt users do"
+        );
     }
 
     #[test]

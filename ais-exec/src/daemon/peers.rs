@@ -127,7 +127,9 @@ mod tests {
 
     #[test]
     fn udpu_all_is_every_member_but_me() {
-        let members = ["127.0.0.1:5405", "127.0.0.2:5405", "127.0.0.3:5405", "127.0.0.1:5405"].map(sa).to_vec();
+        let members = ["127.0.0.1:5405", "127.0.0.2:5405", "127.0.0.3:5405", "127.0.0.1:5405"]
+            .map(sa)
+            .to_vec();
         let p = Peers::new(0x7f000002, ip("127.0.0.2"), 5405, Reach::Members(members));
         assert_eq!(dests(&p, Dest::All), vec![sa("127.0.0.1:5405"), sa("127.0.0.3:5405")]);
     }

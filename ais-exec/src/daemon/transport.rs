@@ -55,7 +55,10 @@ impl TransportConfig {
     /// From `totem { }`. Returns remarks worth a warning beside the result.
     pub fn from_settings(totem: &config::Totem) -> io::Result<(TransportConfig, Vec<String>)> {
         let mut remarks = Vec::new();
-        let iface = totem.interfaces.first().ok_or_else(|| io::Error::other("totem has no interface"))?;
+        let iface = totem
+            .interfaces
+            .first()
+            .ok_or_else(|| io::Error::other("totem has no interface"))?;
         if totem.interfaces.len() > 1 {
             remarks.push(format!(
                 "only ring 0 is used: the redundant ring protocol is not implemented ({} interfaces configured)",
@@ -67,12 +70,24 @@ impl TransportConfig {
         let mode = match totem.transport {
             TransportKind::Udp => Mode::Multicast {
                 // The reader insists on a group with transport udp.
-                group: iface.mcastaddr.ok_or_else(|| io::Error::other("transport udp needs mcastaddr"))?,
+                group: iface
+                    .mcastaddr
+                    .ok_or_else(|| io::Error::other("transport udp needs mcastaddr"))?,
                 ttl: iface.ttl,
             },
-            TransportKind::Udpu => Mode::Unicast { members: iface.members.iter().map(|m| m.memberaddr).collect() },
+            TransportKind::Udpu => Mode::Unicast {
+                members: iface.members.iter().map(|m| m.memberaddr).collect(),
+            },
         };
-        Ok((TransportConfig { local, ifname: ifa.ifname, port: iface.mcastport, mode }, remarks))
+        Ok((
+            TransportConfig {
+                local,
+                ifname: ifa.ifname,
+                port: iface.mcastport,
+                mode,
+            },
+            remarks,
+        ))
     }
 
     /// How `Dest::All` is reached.
@@ -130,10 +145,17 @@ impl Sockets {
         // No SO_REUSEADDR here: a second executive on the same address must
         // fail to start rather than share (and split) its traffic.
         let main = new_socket(&local)?;
-        main.bind(&local.into()).map_err(|e| ctx(e, format_args!("bind {local}")))?;
+        main.bind(&local.into())
+            .map_err(|e| ctx(e, format_args!("bind {local}")))?;
         let group = match (&cfg.mode, cfg.local) {
             (Mode::Unicast { .. }, _) => None,
-            (Mode::Multicast { group: IpAddr::V4(g), ttl }, IpAddr::V4(l)) => {
+            (
+                Mode::Multicast {
+                    group: IpAddr::V4(g),
+                    ttl,
+                },
+                IpAddr::V4(l),
+            ) => {
                 main.set_multicast_if_v4(&l)?;
                 main.set_multicast_ttl_v4(u32::from(*ttl))?;
                 main.set_multicast_loop_v4(true)?;
@@ -145,7 +167,13 @@ impl Sockets {
                     .map_err(|e| ctx(e, format_args!("join {g} on {l} ({})", cfg.ifname)))?;
                 Some(s)
             }
-            (Mode::Multicast { group: IpAddr::V6(g), ttl }, IpAddr::V6(_)) => {
+            (
+                Mode::Multicast {
+                    group: IpAddr::V6(g),
+                    ttl,
+                },
+                IpAddr::V6(_),
+            ) => {
                 let index = cfg.ifindex()?;
                 main.set_multicast_if_v6(index)?;
                 main.set_multicast_hops_v6(u32::from(*ttl))?;
@@ -159,10 +187,15 @@ impl Sockets {
                 Some(s)
             }
             (Mode::Multicast { group, .. }, local) => {
-                return Err(io::Error::other(format!("mcastaddr {group} and bind address {local} differ in family")))
+                return Err(io::Error::other(format!(
+                    "mcastaddr {group} and bind address {local} differ in family"
+                )))
             }
         };
-        Ok(Sockets { main: main.into(), group: group.map(Into::into) })
+        Ok(Sockets {
+            main: main.into(),
+            group: group.map(Into::into),
+        })
     }
 
     /// The address the main socket is bound to.
@@ -206,6 +239,11 @@ impl Transport {
         })
     }
 
+    /// What the datagram codec dropped (bad digest, replay) so far.
+    pub fn dropped(&self) -> super::codec::Dropped {
+        self.codec.dropped()
+    }
+
     pub fn peers(&self) -> &Peers {
         &self.peers
     }
@@ -241,7 +279,13 @@ impl Transport {
     /// awaits `recv_from`), so the driver can select on it.
     pub async fn recv(&mut self) -> Bytes {
         loop {
-            let Transport { main, group, buf_main, buf_group, .. } = self;
+            let Transport {
+                main,
+                group,
+                buf_main,
+                buf_group,
+                ..
+            } = self;
             let got = tokio::select! {
                 r = main.recv_from(buf_main) => r.map(|(n, from)| (n, from, false)),
                 r = async {
@@ -263,7 +307,11 @@ impl Transport {
                     continue;
                 }
             };
-            let wire = if on_group { &self.buf_group[..n] } else { &self.buf_main[..n] };
+            let wire = if on_group {
+                &self.buf_group[..n]
+            } else {
+                &self.buf_main[..n]
+            };
             let Some(datagram) = self.codec.open(wire) else {
                 log::debug!(target: "NET", "dropped a datagram of {n} bytes from {from} (codec)");
                 continue;
@@ -301,7 +349,12 @@ pub fn peers_for(me: NodeId, cfg: &TransportConfig, settings: &config::Settings)
         peers.seed(n.nodeid, n.ring0_addr);
     }
     if settings.totem.nodeid.is_none() {
-        let members = settings.totem.interfaces.first().map(|i| i.members.as_slice()).unwrap_or_default();
+        let members = settings
+            .totem
+            .interfaces
+            .first()
+            .map(|i| i.members.as_slice())
+            .unwrap_or_default();
         for m in members {
             if let Ok(id) = super::nodeid::from_address(m.memberaddr, settings.totem.clear_node_high_bit) {
                 peers.seed(id, m.memberaddr);
@@ -336,10 +389,17 @@ mod tests {
         let p = peers_for(me, &cfg, &s);
         let mut d = Vec::new();
         p.destinations(Dest::All, &mut d);
-        assert_eq!(d, vec!["127.0.0.1:7000".parse().unwrap(), "127.0.0.3:7000".parse().unwrap()]);
+        assert_eq!(
+            d,
+            vec!["127.0.0.1:7000".parse().unwrap(), "127.0.0.3:7000".parse().unwrap()]
+        );
         d.clear();
         p.destinations(Dest::Node(0x7f000003), &mut d);
-        assert_eq!(d, vec!["127.0.0.3:7000".parse::<SocketAddr>().unwrap()], "derived ids are seeded");
+        assert_eq!(
+            d,
+            vec!["127.0.0.3:7000".parse::<SocketAddr>().unwrap()],
+            "derived ids are seeded"
+        );
     }
 
     #[test]
@@ -357,10 +417,22 @@ mod tests {
 
     #[test]
     fn multicast_config() {
-        let s = settings("totem {\ninterface {\nbindnetaddr: 127.0.0.0\nmcastaddr: 239.255.1.1\nmcastport: 6000\nttl: 3\n}\n}\n");
+        let s = settings(
+            "totem {\ninterface {\nbindnetaddr: 127.0.0.0\nmcastaddr: 239.255.1.1\nmcastport: 6000\nttl: 3\n}\n}\n",
+        );
         let (cfg, _) = TransportConfig::from_settings(&s.totem).unwrap();
-        assert_eq!(cfg.local, "127.0.0.1".parse::<IpAddr>().unwrap(), "the network picks lo's address");
-        assert_eq!(cfg.mode, Mode::Multicast { group: "239.255.1.1".parse().unwrap(), ttl: 3 });
+        assert_eq!(
+            cfg.local,
+            "127.0.0.1".parse::<IpAddr>().unwrap(),
+            "the network picks lo's address"
+        );
+        assert_eq!(
+            cfg.mode,
+            Mode::Multicast {
+                group: "239.255.1.1".parse().unwrap(),
+                ttl: 3
+            }
+        );
         assert_eq!(cfg.reach(), Reach::Group("239.255.1.1:6000".parse().unwrap()));
     }
 
@@ -368,7 +440,10 @@ mod tests {
     /// peer, dropping non-Totem junk, and never sending to itself.
     #[test]
     fn udpu_round_trip_on_loopback() {
-        let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
+        let rt = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .unwrap();
         rt.block_on(async {
             let port = {
                 // A free port on 127.0.0.1; the same port is then used on .2.
@@ -381,13 +456,27 @@ mod tests {
                     local,
                     ifname: "lo".into(),
                     port,
-                    mode: Mode::Unicast { members: vec!["127.0.0.1".parse().unwrap(), "127.0.0.2".parse().unwrap()] },
+                    mode: Mode::Unicast {
+                        members: vec!["127.0.0.1".parse().unwrap(), "127.0.0.2".parse().unwrap()],
+                    },
                 }
             };
             let (c1, c2) = (mk("127.0.0.1"), mk("127.0.0.2"));
             let (a, b) = (0x7f000001, 0x7f000002);
-            let mut t1 = Transport::new(a, Sockets::bind(&c1).unwrap(), Peers::new(a, c1.local, port, c1.reach()), Box::new(Plain)).unwrap();
-            let mut t2 = Transport::new(b, Sockets::bind(&c2).unwrap(), Peers::new(b, c2.local, port, c2.reach()), Box::new(Plain)).unwrap();
+            let mut t1 = Transport::new(
+                a,
+                Sockets::bind(&c1).unwrap(),
+                Peers::new(a, c1.local, port, c1.reach()),
+                Box::new(Plain),
+            )
+            .unwrap();
+            let mut t2 = Transport::new(
+                b,
+                Sockets::bind(&c2).unwrap(),
+                Peers::new(b, c2.local, port, c2.reach()),
+                Box::new(Plain),
+            )
+            .unwrap();
             assert!(Sockets::bind(&c1).is_err(), "a second bind of the same address fails");
 
             // Junk first: dropped, the Totem datagram after it comes through.
@@ -400,14 +489,23 @@ mod tests {
             }
             .encode();
             t1.send(Dest::All, pkt.clone()).await;
-            let got = tokio::time::timeout(std::time::Duration::from_secs(5), t2.recv()).await.unwrap();
+            let got = tokio::time::timeout(std::time::Duration::from_secs(5), t2.recv())
+                .await
+                .unwrap();
             assert_eq!(got, pkt);
             assert_eq!(t2.peers().address_of(a), Some(c1.local));
 
             // And back, by node id.
-            let back = ais_totem::wire::Packet { sender: b, ring_id: ais_totem::RingId { rep: b, seq: 8 }, body: ais_totem::wire::Body::MergeDetect }.encode();
+            let back = ais_totem::wire::Packet {
+                sender: b,
+                ring_id: ais_totem::RingId { rep: b, seq: 8 },
+                body: ais_totem::wire::Body::MergeDetect,
+            }
+            .encode();
             t2.send(Dest::Node(a), back.clone()).await;
-            let got = tokio::time::timeout(std::time::Duration::from_secs(5), t1.recv()).await.unwrap();
+            let got = tokio::time::timeout(std::time::Duration::from_secs(5), t1.recv())
+                .await
+                .unwrap();
             assert_eq!(got, back);
         });
     }

@@ -54,12 +54,18 @@ pub struct SystemUserDb;
 impl UserDb for SystemUserDb {
     fn user_by_uid(&self, uid: u32) -> Option<UserInfo> {
         let u = User::from_uid(Uid::from_raw(uid)).ok()??;
-        Some(UserInfo { name: u.name, gid: u.gid.as_raw() })
+        Some(UserInfo {
+            name: u.name,
+            gid: u.gid.as_raw(),
+        })
     }
 
     fn group_by_name(&self, name: &str) -> Option<GroupInfo> {
         let g = Group::from_name(name).ok()??;
-        Some(GroupInfo { gid: g.gid.as_raw(), members: g.mem })
+        Some(GroupInfo {
+            gid: g.gid.as_raw(),
+            members: g.mem,
+        })
     }
 }
 
@@ -98,7 +104,10 @@ impl AccessPolicy {
     /// `uidgid { }` blocks, whose names are resolved now (numbers are taken as they are).
     /// An unknown name is an error naming it.
     pub fn from_config(group: &str, uidgid: &[UidGid]) -> Result<AccessPolicy, String> {
-        let mut p = AccessPolicy { group: Some(group.to_owned()), ..AccessPolicy::default() };
+        let mut p = AccessPolicy {
+            group: Some(group.to_owned()),
+            ..AccessPolicy::default()
+        };
         for e in uidgid {
             if let Some(u) = &e.uid {
                 p.uids.push(resolve_uid(u)?);
@@ -193,16 +202,27 @@ mod tests {
         }
 
         fn group_by_name(&self, name: &str) -> Option<GroupInfo> {
-            (name == "ais").then(|| GroupInfo { gid: 500, members: vec!["bob".into()] })
+            (name == "ais").then(|| GroupInfo {
+                gid: 500,
+                members: vec!["bob".into()],
+            })
         }
     }
 
     fn cred(uid: u32, gid: u32) -> PeerCred {
-        PeerCred { pid: Some(77), uid, gid }
+        PeerCred {
+            pid: Some(77),
+            uid,
+            gid,
+        }
     }
 
     fn policy() -> AccessPolicy {
-        AccessPolicy { group: Some("ais".into()), uids: vec![2000], gids: vec![3000] }
+        AccessPolicy {
+            group: Some("ais".into()),
+            uids: vec![2000],
+            gids: vec![3000],
+        }
     }
 
     #[test]
@@ -227,13 +247,19 @@ mod tests {
         assert_eq!(p.quick(&cred(0, 5)), Some(Ok(Allowed::RootUser)));
         assert_eq!(p.quick(&cred(2000, 5)), Some(Ok(Allowed::ConfiguredUid)));
         assert_eq!(p.quick(&cred(1000, 1000)), None);
-        let no_group = AccessPolicy { group: None, ..policy() };
+        let no_group = AccessPolicy {
+            group: None,
+            ..policy()
+        };
         assert_eq!(no_group.quick(&cred(1000, 500)), Some(Err(Denied)));
     }
 
     #[test]
     fn a_missing_group_allows_nobody_through_rule_3() {
-        let p = AccessPolicy { group: Some("nosuchgroup".into()), ..AccessPolicy::default() };
+        let p = AccessPolicy {
+            group: Some("nosuchgroup".into()),
+            ..AccessPolicy::default()
+        };
         assert_eq!(p.decide(&cred(1000, 500), &Db), Err(Denied));
     }
 
@@ -243,8 +269,11 @@ mod tests {
             uid: uid.map(Into::into),
             gid: gid.map(Into::into),
         };
-        let p = AccessPolicy::from_config("ais", &[e(Some("root"), None), e(Some("42"), Some("root")), e(None, Some("7"))])
-            .unwrap();
+        let p = AccessPolicy::from_config(
+            "ais",
+            &[e(Some("root"), None), e(Some("42"), Some("root")), e(None, Some("7"))],
+        )
+        .unwrap();
         assert_eq!(p.uids, [0, 42]);
         assert_eq!(p.gids, [0, 7]);
         assert_eq!(p.group.as_deref(), Some("ais"));

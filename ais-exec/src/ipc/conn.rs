@@ -8,8 +8,8 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use ais_proto::{
-    status, AisVersion, Attach, Attached, FrameError, Handshake, Hello, Kind, Limits, Refused,
-    ServiceId, Welcome, PROTOCOL_VERSION,
+    status, AisVersion, Attach, Attached, FrameError, Handshake, Hello, Kind, Limits, Refused, ServiceId, Welcome,
+    PROTOCOL_VERSION,
 };
 use tokio::net::unix::{OwnedReadHalf, OwnedWriteHalf};
 use tokio::net::{UnixListener, UnixStream};
@@ -19,8 +19,7 @@ use tokio::time::timeout;
 use super::access::SystemUserDb;
 use super::io::{closed, write_all, write_batch, FrameReader, ReadError};
 use super::{
-    Client, ClientInner, ConnId, Event, IpcConfig, Outbox, Outgoing, PeerCred, Request, Responder,
-    REQUEST_FLAGS,
+    Client, ClientInner, ConnId, Event, IpcConfig, Outbox, Outgoing, PeerCred, Request, Responder, REQUEST_FLAGS,
 };
 
 /// State every connection task shares (none of it service state).
@@ -87,7 +86,11 @@ pub(super) async fn accept_loop(listener: UnixListener, shared: Arc<Shared>) {
 
 async fn handle(mut stream: UnixStream, shared: Arc<Shared>) {
     let cred = match stream.peer_cred() {
-        Ok(c) => PeerCred { pid: c.pid(), uid: c.uid(), gid: c.gid() },
+        Ok(c) => PeerCred {
+            pid: c.pid(),
+            uid: c.uid(),
+            gid: c.gid(),
+        },
         Err(e) => {
             log::warn!("ipc: no peer credentials ({e}); closing");
             return;
@@ -95,24 +98,26 @@ async fn handle(mut stream: UnixStream, shared: Arc<Shared>) {
     };
     let who = Who(cred);
     let mut reader = FrameReader::new(shared.limits);
-    let (header, payload) =
-        match timeout(shared.config.handshake_timeout, reader.next(&mut stream)).await {
-            Ok(Ok(Some(f))) => f,
-            Ok(Ok(None)) => return,
-            Err(_) => {
-                log::info!("ipc: {who}: no handshake within {:?}; closing", shared.config.handshake_timeout);
-                return;
-            }
-            Ok(Err(ReadError::Frame(FrameError::UnsupportedVersion(v)))) => {
-                log::warn!("ipc: {who}: protocol version {v} (we speak {PROTOCOL_VERSION}); refused");
-                refuse(&stream, ServiceId(0), status::VERSION, AisVersion::default()).await;
-                return;
-            }
-            Ok(Err(e)) => {
-                log::warn!("ipc: {who}: bad handshake frame: {e}; closing");
-                return;
-            }
-        };
+    let (header, payload) = match timeout(shared.config.handshake_timeout, reader.next(&mut stream)).await {
+        Ok(Ok(Some(f))) => f,
+        Ok(Ok(None)) => return,
+        Err(_) => {
+            log::info!(
+                "ipc: {who}: no handshake within {:?}; closing",
+                shared.config.handshake_timeout
+            );
+            return;
+        }
+        Ok(Err(ReadError::Frame(FrameError::UnsupportedVersion(v)))) => {
+            log::warn!("ipc: {who}: protocol version {v} (we speak {PROTOCOL_VERSION}); refused");
+            refuse(&stream, ServiceId(0), status::VERSION, AisVersion::default()).await;
+            return;
+        }
+        Ok(Err(e)) => {
+            log::warn!("ipc: {who}: bad handshake frame: {e}; closing");
+            return;
+        }
+    };
     match Handshake::decode(&header, &payload) {
         Ok(Handshake::Hello(h)) => request_socket(stream, reader, cred, h, shared).await,
         Ok(Handshake::Attach(a)) => dispatch_socket(stream, reader, cred, a, shared).await,
@@ -123,7 +128,12 @@ async fn handle(mut stream: UnixStream, shared: Arc<Shared>) {
 
 /// Best effort: a refused client may already be gone or not reading.
 async fn refuse(s: &UnixStream, service: ServiceId, error: u32, version: AisVersion) {
-    let f = Handshake::Refused(Refused { service, error, version }).encode();
+    let f = Handshake::Refused(Refused {
+        service,
+        error,
+        version,
+    })
+    .encode();
     let _ = timeout(Duration::from_secs(1), write_all(s, &f)).await;
 }
 
@@ -137,7 +147,10 @@ async fn request_socket(
     let who = Who(cred);
     let service = hello.service;
     if hello.protocol_version != u16::from(PROTOCOL_VERSION) {
-        log::warn!("ipc: {who}: asks for protocol {} (we speak {PROTOCOL_VERSION}); refused", hello.protocol_version);
+        log::warn!(
+            "ipc: {who}: asks for protocol {} (we speak {PROTOCOL_VERSION}); refused",
+            hello.protocol_version
+        );
         return refuse(&stream, service, status::VERSION, AisVersion::default()).await;
     }
 
@@ -164,14 +177,25 @@ async fn request_socket(
         return refuse(&stream, service, status::NOT_SUPPORTED, AisVersion::default()).await;
     };
     if !AisVersion::accepts(ours, hello.version) {
-        log::info!("ipc: {who}: {service} version {} requested, {ours} served; refused", hello.version);
+        log::info!(
+            "ipc: {who}: {service} version {} requested, {ours} served; refused",
+            hello.version
+        );
         return refuse(&stream, service, status::VERSION, ours).await;
     }
 
     let conn = ConnId(shared.next_conn.fetch_add(1, Ordering::Relaxed));
     let cookie = shared.cookie(conn);
     let (tx, rx) = oneshot::channel();
-    shared.pending().insert(conn.0, PendingAttach { cookie, cred, service, tx });
+    shared.pending().insert(
+        conn.0,
+        PendingAttach {
+            cookie,
+            cred,
+            service,
+            tx,
+        },
+    );
     let welcome = Handshake::Welcome(Welcome {
         service,
         conn_id: conn.0,
@@ -223,8 +247,18 @@ async fn request_socket(
     } else {
         log::debug!("ipc: {conn} ({who}) opened {service} {}", hello.version);
         let window = Arc::new(Semaphore::new(shared.config.window.max(1)));
-        serve_requests(&mut req_r, &disp_r, &mut reader, conn, service, &close, &window, &responses, &shared)
-            .await
+        serve_requests(
+            &mut req_r,
+            &disp_r,
+            &mut reader,
+            conn,
+            service,
+            &close,
+            &window,
+            &responses,
+            &shared,
+        )
+        .await
     };
 
     responses.closed.store(true, Ordering::Relaxed);
@@ -293,7 +327,14 @@ async fn serve_requests(
             permit: Some(permit),
             answered: false,
         };
-        let request = Request { conn, service, msg: h.msg, flags: h.flags, payload, responder };
+        let request = Request {
+            conn,
+            service,
+            msg: h.msg,
+            flags: h.flags,
+            payload,
+            responder,
+        };
         if shared.events.send(Event::Request(request)).await.is_err() {
             return "the executive is shutting down".into();
         }
@@ -301,12 +342,7 @@ async fn serve_requests(
 }
 
 /// Writes what the outbox receives, many frames per system call when they queue up.
-async fn writer(
-    s: OwnedWriteHalf,
-    mut rx: mpsc::UnboundedReceiver<Outgoing>,
-    outbox: Arc<Outbox>,
-    close: Arc<Notify>,
-) {
+async fn writer(s: OwnedWriteHalf, mut rx: mpsc::UnboundedReceiver<Outgoing>, outbox: Arc<Outbox>, close: Arc<Notify>) {
     const BATCH: usize = 64;
     let mut batch = Vec::with_capacity(BATCH);
     while rx.recv_many(&mut batch, BATCH).await > 0 {
@@ -323,23 +359,13 @@ async fn writer(
     }
 }
 
-async fn dispatch_socket(
-    stream: UnixStream,
-    reader: FrameReader,
-    cred: PeerCred,
-    attach: Attach,
-    shared: Arc<Shared>,
-) {
+async fn dispatch_socket(stream: UnixStream, reader: FrameReader, cred: PeerCred, attach: Attach, shared: Arc<Shared>) {
     let who = Who(cred);
     // Checked before removal, so a wrong guess cannot cancel somebody else's handshake.
     let entry = {
         let mut pending = shared.pending();
         match pending.get(&attach.conn_id) {
-            Some(p)
-                if p.cookie == attach.cookie
-                    && p.cred == cred
-                    && p.service == attach.service =>
-            {
+            Some(p) if p.cookie == attach.cookie && p.cred == cred && p.service == attach.service => {
                 pending.remove(&attach.conn_id)
             }
             _ => None,
@@ -356,7 +382,10 @@ async fn dispatch_socket(
         log::warn!("ipc: {who}: sent data after Attach; closing");
         return;
     }
-    let ok = Handshake::Attached(Attached { service: attach.service }).encode();
+    let ok = Handshake::Attached(Attached {
+        service: attach.service,
+    })
+    .encode();
     if write_all(&stream, &ok).await.is_ok() {
         // The request socket's task takes it from here; if it gave up meanwhile, the
         // stream drops and closes.

@@ -34,7 +34,10 @@ impl EchoService {
 
     /// Reports connections and disconnections to `tx` (tests time them).
     pub fn with_observer(tx: Sender<EchoEvent>) -> EchoService {
-        EchoService { observer: Some(tx), ..EchoService::default() }
+        EchoService {
+            observer: Some(tx),
+            ..EchoService::default()
+        }
     }
 
     fn notify(&self, e: EchoEvent) {
@@ -68,13 +71,17 @@ impl Service for EchoService {
     }
 
     fn request(&mut self, req: Request) {
-        let Request { conn, msg, payload, responder, .. } = req;
+        let Request {
+            conn,
+            msg,
+            payload,
+            responder,
+            ..
+        } = req;
         match msg {
             echo::ECHO => responder.respond(status::OK, payload),
             echo::CALLBACKS => {
-                let (Some((count, blob)), Some(c)) =
-                    (Self::number_and_blob(&payload), self.clients.get(&conn))
-                else {
+                let (Some((count, blob)), Some(c)) = (Self::number_and_blob(&payload), self.clients.get(&conn)) else {
                     return responder.respond(status::INVALID_PARAM, Bytes::new());
                 };
                 for _ in 0..count {

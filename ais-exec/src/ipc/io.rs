@@ -96,7 +96,12 @@ pub(super) struct FrameReader {
 
 impl FrameReader {
     pub(super) fn new(limits: Limits) -> FrameReader {
-        FrameReader { buf: vec![0; INITIAL_BUF], start: 0, end: 0, limits }
+        FrameReader {
+            buf: vec![0; INITIAL_BUF],
+            start: 0,
+            end: 0,
+            limits,
+        }
     }
 
     /// Bytes received but not yet returned as frames.
@@ -106,10 +111,7 @@ impl FrameReader {
 
     /// The next frame; `Ok(None)` at a clean end of stream. Cancel-safe: all state lives in
     /// `self`, and a read completes in the poll that performs it.
-    pub(super) async fn next<R: AsyncRead + Unpin>(
-        &mut self,
-        s: &mut R,
-    ) -> Result<Option<(Header, Bytes)>, ReadError> {
+    pub(super) async fn next<R: AsyncRead + Unpin>(&mut self, s: &mut R) -> Result<Option<(Header, Bytes)>, ReadError> {
         loop {
             let avail = &self.buf[self.start..self.end];
             let need = match split_frame(avail, &self.limits) {

@@ -86,11 +86,7 @@ pub struct IpcConfig {
 
 impl IpcConfig {
     /// A configuration with the default limits.
-    pub fn new(
-        socket: SocketName,
-        access: AccessPolicy,
-        services: Vec<(ServiceId, AisVersion)>,
-    ) -> IpcConfig {
+    pub fn new(socket: SocketName, access: AccessPolicy, services: Vec<(ServiceId, AisVersion)>) -> IpcConfig {
         IpcConfig {
             socket,
             access,
@@ -258,13 +254,12 @@ impl Client {
 
     /// Queues a callback frame on the dispatch socket; `status` is the `SaAisErrorT` the
     /// callback reports (e.g. the `error` of `saClmClusterNodeGetCallback`), `OK` if none.
-    pub fn callback(
-        &self,
-        msg: u16,
-        status: u32,
-        payload: impl Into<Bytes>,
-    ) -> Result<(), CallbackError> {
-        let header = Header { msg, status, ..Header::new(Kind::Callback, self.inner.service) };
+    pub fn callback(&self, msg: u16, status: u32, payload: impl Into<Bytes>) -> Result<(), CallbackError> {
+        let header = Header {
+            msg,
+            status,
+            ..Header::new(Kind::Callback, self.inner.service)
+        };
         self.inner.callbacks.push(header, payload.into(), None, true)
     }
 
@@ -309,7 +304,13 @@ pub(crate) struct Outbox {
 
 impl Outbox {
     fn new(tx: mpsc::UnboundedSender<Outgoing>, limit: usize, max_payload: u32) -> Outbox {
-        Outbox { tx, queued: AtomicUsize::new(0), limit, max_payload, closed: AtomicBool::new(false) }
+        Outbox {
+            tx,
+            queued: AtomicUsize::new(0),
+            limit,
+            max_payload,
+            closed: AtomicBool::new(false),
+        }
     }
 
     fn push(
@@ -338,7 +339,11 @@ impl Outbox {
             payload = Bytes::new();
         }
         header.len = payload.len() as u32;
-        let frame = Outgoing { header: header.encode(), payload, _permit: permit };
+        let frame = Outgoing {
+            header: header.encode(),
+            payload,
+            _permit: permit,
+        };
         let n = frame.len();
         let before = self.queued.fetch_add(n, Ordering::Relaxed);
         if enforce_limit && before + n > self.limit && before > 0 {

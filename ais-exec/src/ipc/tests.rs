@@ -52,7 +52,10 @@ impl TestServer {
         let (ready_tx, ready) = std::sync::mpsc::channel();
         let name = socket.clone();
         let thread = thread::spawn(move || {
-            let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
+            let rt = tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()
+                .unwrap();
             rt.block_on(async move {
                 let mut services = Services::new();
                 services.add(Box::new(EchoService::with_observer(obs_tx)));
@@ -78,7 +81,12 @@ impl TestServer {
             // Dropping the runtime drops every connection task and closes their sockets.
         });
         ready.recv().unwrap().unwrap();
-        TestServer { socket, events, stop: Some(stop), thread: Some(thread) }
+        TestServer {
+            socket,
+            events,
+            stop: Some(stop),
+            thread: Some(thread),
+        }
     }
 
     fn open(&self) -> Connection {
@@ -197,14 +205,19 @@ fn the_selection_object_is_readable_exactly_while_callbacks_are_pending() {
     let mut got = Vec::new();
     for left in (0..3).rev() {
         assert!(dispatch_ready(&c, 1000), "not readable with {} pending", left + 1);
-        c.dispatch(DispatchMode::One, |cb| got.push((cb.msg, cb.status, cb.payload.to_vec()))).unwrap();
+        c.dispatch(DispatchMode::One, |cb| {
+            got.push((cb.msg, cb.status, cb.payload.to_vec()))
+        })
+        .unwrap();
         assert_eq!(got.len(), 3 - left);
     }
     assert!(got.iter().all(|g| *g == (op::CALLBACK, status::OK, b"cb".to_vec())));
     assert!(!dispatch_ready(&c, 100), "readable after every callback ran");
     // ONE and ALL with nothing pending return at once.
-    c.dispatch(DispatchMode::One, |_| panic!("no callback is pending")).unwrap();
-    c.dispatch(DispatchMode::All, |_| panic!("no callback is pending")).unwrap();
+    c.dispatch(DispatchMode::One, |_| panic!("no callback is pending"))
+        .unwrap();
+    c.dispatch(DispatchMode::All, |_| panic!("no callback is pending"))
+        .unwrap();
 
     c.call(op::CALLBACKS, &blob(5, b"all"), Some(T)).unwrap();
     let mut n = 0;
@@ -240,7 +253,11 @@ fn finalize_ends_a_blocking_dispatch_and_every_later_call() {
     while seen.load(Ordering::SeqCst) < 2 && Instant::now() < end {
         thread::sleep(Duration::from_millis(5));
     }
-    assert_eq!(seen.load(Ordering::SeqCst), 2, "the blocking dispatch ran the callbacks");
+    assert_eq!(
+        seen.load(Ordering::SeqCst),
+        2,
+        "the blocking dispatch ran the callbacks"
+    );
     thread::sleep(Duration::from_millis(50));
     let t0 = Instant::now();
     c.finalize();
@@ -275,7 +292,9 @@ fn raw_exchange(socket: &SocketName, frame: &[u8]) -> Vec<u8> {
 }
 
 fn raw_connect(socket: &SocketName) -> StdStream {
-    let SocketName::Abstract(n) = socket else { unreachable!() };
+    let SocketName::Abstract(n) = socket else {
+        unreachable!()
+    };
     let s = StdStream::connect_addr(&SocketAddr::from_abstract_name(n).unwrap()).unwrap();
     s.set_read_timeout(Some(Duration::from_secs(2))).unwrap();
     s
@@ -284,7 +303,8 @@ fn raw_connect(socket: &SocketName) -> StdStream {
 /// Everything until EOF; panics if the server does not close within the read timeout.
 fn read_to_close(mut s: &StdStream) -> Vec<u8> {
     let mut out = Vec::new();
-    s.read_to_end(&mut out).expect("the server did not close the connection");
+    s.read_to_end(&mut out)
+        .expect("the server did not close the connection");
     out
 }
 
@@ -319,14 +339,20 @@ fn misbehaving_clients_are_disconnected_and_others_carry_on() {
     check("version 2");
 
     // An oversized length in the very first header: rejected from the header alone.
-    let huge = Header { len: u32::MAX, ..Header::new(Kind::Hello, ServiceId::ECHO) }.encode();
+    let huge = Header {
+        len: u32::MAX,
+        ..Header::new(Kind::Hello, ServiceId::ECHO)
+    }
+    .encode();
     assert_eq!(raw_exchange(&s.socket, &huge), b"");
     check("oversized hello");
 
     // A proper handshake by hand, then an oversized request: the connection is dropped
     // and the service is told.
     let (req, disp, conn) = raw_handshake(&s.socket);
-    assert!(s.expect(|e| matches!(e, EchoEvent::Connected(c, _) if c.0 == conn), T).is_some());
+    assert!(s
+        .expect(|e| matches!(e, EchoEvent::Connected(c, _) if c.0 == conn), T)
+        .is_some());
     let over = Header {
         len: ais_proto::DEFAULT_MAX_PAYLOAD + 1,
         request_id: 1,
@@ -340,14 +366,24 @@ fn misbehaving_clients_are_disconnected_and_others_carry_on() {
 
     // A request for another service on an ECHO connection.
     let (req, _disp, _) = raw_handshake(&s.socket);
-    let wrong = Header { request_id: 1, ..Header::new(Kind::Request, ServiceId::CLM) };
+    let wrong = Header {
+        request_id: 1,
+        ..Header::new(Kind::Request, ServiceId::CLM)
+    };
     (&req).write_all(&wrong.encode()).unwrap();
     assert_eq!(read_to_close(&req), b"");
     check("wrong service");
 
     // A dispatch socket with a made-up cookie.
-    let attach = Handshake::Attach(ais_proto::Attach { service: ServiceId::ECHO, conn_id: 1, cookie: 42 });
-    assert_eq!(refused_status(&raw_exchange(&s.socket, &attach.encode())), Some(status::ACCESS));
+    let attach = Handshake::Attach(ais_proto::Attach {
+        service: ServiceId::ECHO,
+        conn_id: 1,
+        cookie: 42,
+    });
+    assert_eq!(
+        refused_status(&raw_exchange(&s.socket, &attach.encode())),
+        Some(status::ACCESS)
+    );
     check("bad cookie");
 
     // Connects and says nothing: dropped after the handshake timeout, the others unaffected.
@@ -368,7 +404,9 @@ fn raw_handshake(socket: &SocketName) -> (StdStream, StdStream, u64) {
     let mut b = [0u8; HEADER_LEN + 25];
     (&req).read_exact(&mut b).unwrap();
     let h = Header::decode(&b, &Default::default()).unwrap();
-    let Ok(Handshake::Welcome(w)) = Handshake::decode(&h, &b[HEADER_LEN..]) else { panic!("no welcome") };
+    let Ok(Handshake::Welcome(w)) = Handshake::decode(&h, &b[HEADER_LEN..]) else {
+        panic!("no welcome")
+    };
     let disp = raw_connect(socket);
     let attach = Handshake::Attach(ais_proto::Attach {
         service: ServiceId::ECHO,
@@ -386,12 +424,27 @@ fn raw_handshake(socket: &SocketName) -> (StdStream, StdStream, u64) {
 fn refusals_carry_the_right_error() {
     let s = TestServer::start();
     let open = |svc, v| Connection::open_at(&s.socket, svc, v, T).err();
-    assert_eq!(open(ServiceId::CKPT, echo::VERSION).map(|e| e.error), Some(status::NOT_SUPPORTED));
+    assert_eq!(
+        open(ServiceId::CKPT, echo::VERSION).map(|e| e.error),
+        Some(status::NOT_SUPPORTED)
+    );
     let ours = Some(echo::VERSION);
     let too_new = AisVersion::new(b'A', 2, 0);
-    assert_eq!(open(ServiceId::ECHO, too_new), Some(OpenError { error: status::VERSION, version: ours }));
+    assert_eq!(
+        open(ServiceId::ECHO, too_new),
+        Some(OpenError {
+            error: status::VERSION,
+            version: ours
+        })
+    );
     let other_release = AisVersion::new(b'B', 1, 1);
-    assert_eq!(open(ServiceId::ECHO, other_release), Some(OpenError { error: status::VERSION, version: ours }));
+    assert_eq!(
+        open(ServiceId::ECHO, other_release),
+        Some(OpenError {
+            error: status::VERSION,
+            version: ours
+        })
+    );
     assert_eq!(open(ServiceId::ECHO, AisVersion::new(b'A', 1, 0)), None);
 }
 
@@ -445,7 +498,10 @@ fn a_filesystem_socket_replaces_a_stale_one_and_is_not_stolen() {
     let c = Connection::open_at(&name, ServiceId::ECHO, echo::VERSION, T).unwrap();
     assert_eq!(c.call(op::ECHO, b"path", Some(T)).unwrap().payload, b"path");
     // A second executive on the same path must fail, not take it over.
-    let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
     let err = rt.block_on(async {
         let (tx, _rx) = tokio::sync::mpsc::channel(1);
         serve(IpcConfig::new(name.clone(), AccessPolicy::default(), vec![]), tx).err()
@@ -457,7 +513,11 @@ fn a_filesystem_socket_replaces_a_stale_one_and_is_not_stolen() {
     std::fs::write(&file, b"data").unwrap();
     let err = rt.block_on(async {
         let (tx, _rx) = tokio::sync::mpsc::channel(1);
-        serve(IpcConfig::new(SocketName::Path(file.clone()), AccessPolicy::default(), vec![]), tx).err()
+        serve(
+            IpcConfig::new(SocketName::Path(file.clone()), AccessPolicy::default(), vec![]),
+            tx,
+        )
+        .err()
     });
     assert!(err.is_some());
     assert_eq!(std::fs::read(&file).unwrap(), b"data");
@@ -539,7 +599,9 @@ fn a_killed_client_is_disconnected_within_a_second() {
         let _ = kid.kill();
         panic!("child said {said:?}")
     });
-    assert!(s.expect(|e| matches!(e, EchoEvent::Connected(c, _) if c.0 == conn), T).is_some());
+    assert!(s
+        .expect(|e| matches!(e, EchoEvent::Connected(c, _) if c.0 == conn), T)
+        .is_some());
     let t0 = Instant::now();
     kid.kill().unwrap();
     let seen = s.expect(|e| *e == EchoEvent::Disconnected(ConnId(conn)), T);
@@ -566,17 +628,26 @@ fn another_uid_is_refused_unless_configured() {
             .output()
             .unwrap();
         let text = String::from_utf8_lossy(&out.stdout).into_owned();
-        ["OPENED", "REFUSED"].iter().find_map(|m| {
-            text.find(m).map(|i| text[i..].lines().next().unwrap_or("").to_owned())
-        })
+        ["OPENED", "REFUSED"]
+            .iter()
+            .find_map(|m| text.find(m).map(|i| text[i..].lines().next().unwrap_or("").to_owned()))
     };
-    let no_group = || AccessPolicy { group: Some("ais-test-no-such-group".into()), ..AccessPolicy::default() };
+    let no_group = || AccessPolicy {
+        group: Some("ais-test-no-such-group".into()),
+        ..AccessPolicy::default()
+    };
     let refusing = TestServer::start_with(move |c| c.access = no_group());
-    assert_eq!(run(&refusing).as_deref(), Some(format!("REFUSED {}", status::ACCESS).as_str()));
+    assert_eq!(
+        run(&refusing).as_deref(),
+        Some(format!("REFUSED {}", status::ACCESS).as_str())
+    );
     // Root still gets in.
     refusing.open();
     let allowing = TestServer::start_with(move |c| {
-        c.access = AccessPolicy { uids: vec![NOBODY], ..no_group() };
+        c.access = AccessPolicy {
+            uids: vec![NOBODY],
+            ..no_group()
+        };
     });
     assert_eq!(run(&allowing).as_deref(), Some("OPENED"));
     let seen = allowing.expect(|e| matches!(e, EchoEvent::Connected(_, cred) if cred.uid == NOBODY), T);

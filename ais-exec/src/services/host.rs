@@ -23,13 +23,19 @@ pub struct Host {
 impl Host {
     /// `me` is this node's CLM record.
     pub fn new(me: NodeInfo) -> Host {
-        Host { clm: ClmService::new(me), clients: HashMap::new() }
+        Host {
+            clm: ClmService::new(me),
+            clients: HashMap::new(),
+        }
     }
 
     /// The services and versions the IPC server offers (CFG has no AIS
     /// version: it is this executive's own).
     pub fn services() -> Vec<(ServiceId, AisVersion)> {
-        vec![(ServiceId::CLM, CLM_VERSION), (ServiceId::CFG, AisVersion::new(0, 0, 0))]
+        vec![
+            (ServiceId::CLM, CLM_VERSION),
+            (ServiceId::CFG, AisVersion::new(0, 0, 0)),
+        ]
     }
 
     fn apply(&mut self, ctx: &mut HostCtx<'_>, service: ServiceId, effects: Vec<Effect<ConnId>>) {
@@ -43,8 +49,15 @@ impl Host {
                         log::error!(target: "SERV", "{service}: can't multicast: {e}");
                     }
                 }
-                Effect::Callback { conn, msg, status, payload } => {
-                    let Some(client) = self.clients.get(&conn) else { continue };
+                Effect::Callback {
+                    conn,
+                    msg,
+                    status,
+                    payload,
+                } => {
+                    let Some(client) = self.clients.get(&conn) else {
+                        continue;
+                    };
                     if let Err(e) = client.callback(msg, status, Bytes::from(payload)) {
                         if e == ipc::CallbackError::Full {
                             // A client that does not read its callbacks is
@@ -126,6 +139,8 @@ fn ring_status(ctx: &HostCtx<'_>) -> ais_proto::cfg::RingStatus {
         ("tokens_received", st.tokens_received),
         ("tokens_retransmitted", st.tokens_retransmitted),
         ("datagrams_rejected", st.datagrams_rejected),
+        ("dropped_bad_digest", ctx.security_dropped().bad),
+        ("dropped_replayed", ctx.security_dropped().replayed),
         ("rings_formed", st.rings_formed),
         ("messages_delivered", st.messages_delivered),
     ];

@@ -152,7 +152,11 @@ impl Node {
                 cv.notify_all();
             }
         });
-        Node { name: name.into(), child: Some(child), lines }
+        Node {
+            name: name.into(),
+            child: Some(child),
+            lines,
+        }
     }
 
     pub fn pid(&self) -> nix::unistd::Pid {

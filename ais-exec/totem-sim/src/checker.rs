@@ -47,9 +47,12 @@ fn segments<'a>(inc: &'a Incarnation, out: &mut Vec<Violation>) -> Vec<Segment<'
     let mut segs: Vec<Segment> = Vec::new();
     for e in &inc.events {
         match e {
-            Event::Conf { key, members, .. } => {
-                segs.push(Segment { inc: inc.id, key: *key, members, delivered: Vec::new() })
-            }
+            Event::Conf { key, members, .. } => segs.push(Segment {
+                inc: inc.id,
+                key: *key,
+                members,
+                delivered: Vec::new(),
+            }),
             Event::Deliver { time, msg, safe, frame } => match segs.last_mut() {
                 Some(s) => s.delivered.push((*msg, *safe, *frame, *time)),
                 None => out.push(Violation {
@@ -183,11 +186,18 @@ pub fn check(h: &History) -> Vec<Violation> {
                     detail: format!("incarnation {} installed {:?} without itself", inc.id, s.key),
                 });
             }
-            let expected = if i % 2 == 0 { ConfKind::Regular } else { ConfKind::Transitional };
+            let expected = if i % 2 == 0 {
+                ConfKind::Regular
+            } else {
+                ConfKind::Transitional
+            };
             if s.key.kind != expected {
                 out.push(Violation {
                     property: 5,
-                    detail: format!("incarnation {}: configuration {i} is {:?}, expected {expected:?}", inc.id, s.key),
+                    detail: format!(
+                        "incarnation {}: configuration {i} is {:?}, expected {expected:?}",
+                        inc.id, s.key
+                    ),
                 });
                 break;
             }
@@ -256,7 +266,9 @@ pub fn check(h: &History) -> Vec<Violation> {
             }),
         }
         for &sid in &l.survivors {
-            let Some(idx) = h.incarnations.iter().position(|i| i.id == sid) else { continue };
+            let Some(idx) = h.incarnations.iter().position(|i| i.id == sid) else {
+                continue;
+            };
             let got: HashSet<MsgId> = all[idx].iter().flat_map(|s| s.delivered.iter().map(|d| d.0)).collect();
             let missing = l.after_formation.iter().filter(|m| !got.contains(m)).count();
             if missing > 0 {
@@ -286,19 +298,32 @@ mod tests {
     fn reg(ring: RingId, members: &[NodeId]) -> Event {
         Event::Conf {
             time: 0,
-            key: ConfKey { kind: ConfKind::Regular, ring_id: ring, old_ring_id: None },
+            key: ConfKey {
+                kind: ConfKind::Regular,
+                ring_id: ring,
+                old_ring_id: None,
+            },
             members: members.to_vec(),
         }
     }
     fn trans(old: RingId, ring: RingId, members: &[NodeId]) -> Event {
         Event::Conf {
             time: 0,
-            key: ConfKey { kind: ConfKind::Transitional, ring_id: ring, old_ring_id: Some(old) },
+            key: ConfKey {
+                kind: ConfKind::Transitional,
+                ring_id: ring,
+                old_ring_id: Some(old),
+            },
             members: members.to_vec(),
         }
     }
     fn dl(msg: MsgId, safe: bool, seq: u64) -> Event {
-        Event::Deliver { time: 10, msg, safe, frame: (R1, seq) }
+        Event::Deliver {
+            time: 10,
+            msg,
+            safe,
+            frame: (R1, seq),
+        }
     }
     fn m(inc: u32, c: u64) -> MsgId {
         msg_id(inc, c)
@@ -310,7 +335,13 @@ mod tests {
         let i1 = Incarnation {
             id: 1,
             node: 1,
-            events: vec![reg(R1, &[1, 2]), dl(m(1, 1), false, 1), dl(m(2, 1), true, 2), trans(R1, R2, &[1]), reg(R2, &[1])],
+            events: vec![
+                reg(R1, &[1, 2]),
+                dl(m(1, 1), false, 1),
+                dl(m(2, 1), true, 2),
+                trans(R1, R2, &[1]),
+                reg(R2, &[1]),
+            ],
             ended: false,
             submitted: vec![m(1, 1)],
         };
@@ -324,7 +355,11 @@ mod tests {
         let mut received = HashMap::new();
         received.insert((R1, 1), vec![(1, 0), (2, 0)]);
         received.insert((R1, 2), vec![(1, 0), (2, 0)]);
-        History { incarnations: vec![i1, i2], received, liveness: None }
+        History {
+            incarnations: vec![i1, i2],
+            received,
+            liveness: None,
+        }
     }
 
     fn props(h: &History) -> Vec<u8> {
@@ -363,8 +398,18 @@ mod tests {
     #[test]
     fn property_2_fifo_broken() {
         let mut h = good();
-        h.incarnations[0].events.push(Event::Deliver { time: 20, msg: m(2, 3), safe: false, frame: (R2, 1) });
-        h.incarnations[0].events.push(Event::Deliver { time: 21, msg: m(2, 2), safe: false, frame: (R2, 2) });
+        h.incarnations[0].events.push(Event::Deliver {
+            time: 20,
+            msg: m(2, 3),
+            safe: false,
+            frame: (R2, 1),
+        });
+        h.incarnations[0].events.push(Event::Deliver {
+            time: 21,
+            msg: m(2, 2),
+            safe: false,
+            frame: (R2, 2),
+        });
         assert_eq!(props(&h), vec![2]);
     }
 
@@ -383,7 +428,12 @@ mod tests {
         let mut h = good();
         // Node 2 also moves to the same transitional configuration, but
         // having delivered one message fewer in R1.
-        h.incarnations[1].events = vec![reg(R1, &[1, 2]), dl(m(1, 1), false, 1), trans(R1, R2, &[1]), reg(R2, &[1])];
+        h.incarnations[1].events = vec![
+            reg(R1, &[1, 2]),
+            dl(m(1, 1), false, 1),
+            trans(R1, R2, &[1]),
+            reg(R2, &[1]),
+        ];
         // (members say [1] only, which property 5 also flags; 4 must be there)
         assert!(props(&h).contains(&4));
     }

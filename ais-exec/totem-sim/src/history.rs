@@ -33,8 +33,17 @@ pub struct ConfKey {
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Event {
-    Conf { time: Time, key: ConfKey, members: Vec<NodeId> },
-    Deliver { time: Time, msg: MsgId, safe: bool, frame: FrameId },
+    Conf {
+        time: Time,
+        key: ConfKey,
+        members: Vec<NodeId>,
+    },
+    Deliver {
+        time: Time,
+        msg: MsgId,
+        safe: bool,
+        frame: FrameId,
+    },
 }
 
 /// One run of one node, from start to crash, leave, or the end of the run.

@@ -31,7 +31,10 @@ pub fn run_seed(seed: u64, min_nodes: usize, max_nodes: usize) -> Outcome {
             Outcome {
                 seed,
                 nodes: n,
-                violations: vec![Violation { property: 0, detail: format!("panicked: {msg}") }],
+                violations: vec![Violation {
+                    property: 0,
+                    detail: format!("panicked: {msg}"),
+                }],
                 events: 0,
                 delivered: 0,
                 submitted: 0,

@@ -35,7 +35,11 @@ impl Scenario {
         // being small or dense.
         let mut node_ids: Vec<NodeId> = Vec::with_capacity(n);
         while node_ids.len() < n {
-            let id = if r.chance(0.5) { r.range(1, 64) as NodeId } else { r.range(1, u32::MAX as u64) as NodeId };
+            let id = if r.chance(0.5) {
+                r.range(1, 64) as NodeId
+            } else {
+                r.range(1, u32::MAX as u64) as NodeId
+            };
             if !node_ids.contains(&id) {
                 node_ids.push(id);
             }

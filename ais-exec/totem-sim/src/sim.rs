@@ -8,9 +8,7 @@ use crate::checker::{check, Violation};
 use crate::history::*;
 use crate::rng::Rng;
 use crate::scenario::Scenario;
-use ais_totem::{
-    ms, Dest, Guarantee, MemoryStore, NodeId, Options, Output, State, SubmitError, Time, Totem,
-};
+use ais_totem::{ms, Dest, Guarantee, MemoryStore, NodeId, Options, Output, State, SubmitError, Time, Totem};
 use bytes::Bytes;
 use std::cmp::Ordering;
 use std::collections::{BinaryHeap, HashMap, HashSet};
@@ -178,7 +176,12 @@ pub fn run(sc: &Scenario) -> Outcome {
             break;
         }
         if sim.trace && sim.events.is_multiple_of(1_000_000) {
-            println!("{:>9.3} {} events, queue {}", sim.now as f64 / 1e6, sim.events, sim.queue.len());
+            println!(
+                "{:>9.3} {} events, queue {}",
+                sim.now as f64 / 1e6,
+                sim.events,
+                sim.queue.len()
+            );
         }
         sim.handle(item.ev);
         if sim.done {
@@ -191,13 +194,26 @@ pub fn run(sc: &Scenario) -> Outcome {
         bound,
         formed_at: sim.formed_at,
         after_formation: sim.post.iter().copied().collect(),
-        survivors: sim.nodes.iter().filter(|n| n.totem.is_some()).map(|n| sim.history.incarnations[n.inc].id).collect(),
+        survivors: sim
+            .nodes
+            .iter()
+            .filter(|n| n.totem.is_some())
+            .map(|n| sim.history.incarnations[n.inc].id)
+            .collect(),
     });
     let mut violations = check(&sim.history);
     if stuck {
-        violations.push(Violation { property: 7, detail: format!("run exceeded {EVENT_BUDGET} events") });
+        violations.push(Violation {
+            property: 7,
+            detail: format!("run exceeded {EVENT_BUDGET} events"),
+        });
     }
-    let rings_formed = sim.nodes.iter().filter_map(|n| n.totem.as_ref()).map(|t| t.stats().rings_formed).sum();
+    let rings_formed = sim
+        .nodes
+        .iter()
+        .filter_map(|n| n.totem.as_ref())
+        .map(|t| t.stats().rings_formed)
+        .sum();
     Outcome {
         seed: sc.seed,
         nodes: n,
@@ -215,7 +231,11 @@ pub fn run(sc: &Scenario) -> Outcome {
 impl Sim {
     fn push(&mut self, time: Time, ev: Ev) {
         self.seq += 1;
-        self.queue.push(Item { time, seq: self.seq, ev });
+        self.queue.push(Item {
+            time,
+            seq: self.seq,
+            ev,
+        });
     }
 
     fn token(&self) -> Time {
@@ -258,14 +278,21 @@ impl Sim {
             Ev::Submit { node } => {
                 if self.submitting {
                     self.submit(node, false);
-                    let next = self.now + 1 + self.rng.range(0, 2 * self.sc.submit_interval * self.nodes.len() as u64 / 2);
+                    let next = self.now
+                        + 1
+                        + self
+                            .rng
+                            .range(0, 2 * self.sc.submit_interval * self.nodes.len() as u64 / 2);
                     self.push(next, Ev::Submit { node });
                 }
             }
             Ev::Fault => {
                 if self.faults_on {
                     self.fault();
-                    let next = self.now + self.rng.range(self.sc.fault_interval / 2, self.sc.fault_interval * 3 / 2);
+                    let next = self.now
+                        + self
+                            .rng
+                            .range(self.sc.fault_interval / 2, self.sc.fault_interval * 3 / 2);
                     if next < self.sc.fault_phase {
                         self.push(next, Ev::Fault);
                     }
@@ -328,11 +355,23 @@ impl Sim {
             }
             Output::ConfChange(c) => {
                 if self.trace {
-                    println!("{:>9.3} node {} {:?} {:?} old {:?} members {:?}", now as f64 / 1e6, self.nodes[i].id, c.kind, c.ring_id, c.old_ring_id, c.members);
+                    println!(
+                        "{:>9.3} node {} {:?} {:?} old {:?} members {:?}",
+                        now as f64 / 1e6,
+                        self.nodes[i].id,
+                        c.kind,
+                        c.ring_id,
+                        c.old_ring_id,
+                        c.members
+                    );
                 }
                 self.history.incarnations[inc].events.push(Event::Conf {
                     time: now,
-                    key: ConfKey { kind: c.kind, ring_id: c.ring_id, old_ring_id: c.old_ring_id },
+                    key: ConfKey {
+                        kind: c.kind,
+                        ring_id: c.ring_id,
+                        old_ring_id: c.old_ring_id,
+                    },
                     members: c.members,
                 });
             }
@@ -366,9 +405,21 @@ impl Sim {
             let at = self.now + base + self.net.range(0, jitter);
             if self.faults_on && self.net.chance(self.sc.dup_p) {
                 let again = at + self.net.range(0, 2 * base + jitter);
-                self.push(again, Ev::Datagram { to: j, data: data.clone() });
+                self.push(
+                    again,
+                    Ev::Datagram {
+                        to: j,
+                        data: data.clone(),
+                    },
+                );
             }
-            self.push(at, Ev::Datagram { to: j, data: data.clone() });
+            self.push(
+                at,
+                Ev::Datagram {
+                    to: j,
+                    data: data.clone(),
+                },
+            );
         }
     }
 
@@ -386,7 +437,11 @@ impl Sim {
         };
         let mut data = vec![(id & 0xFF) as u8; len];
         data[..8].copy_from_slice(&id.to_be_bytes());
-        let g = if self.rng.chance(self.sc.safe_share) { Guarantee::Safe } else { Guarantee::Agreed };
+        let g = if self.rng.chance(self.sc.safe_share) {
+            Guarantee::Safe
+        } else {
+            Guarantee::Agreed
+        };
         let now = self.now;
         let r = self.nodes[i].totem.as_mut().unwrap().submit(now, Bytes::from(data), g);
         match r {
@@ -478,16 +533,30 @@ impl Sim {
             return;
         }
         let id = self.history.incarnations.len() as u32 + 1;
-        self.history.incarnations.push(Incarnation { id, node: self.nodes[i].id, ..Default::default() });
-        let opts = Options { seed: self.rng.next_u64(), observe_receptions: true, ..Options::default() };
+        self.history.incarnations.push(Incarnation {
+            id,
+            node: self.nodes[i].id,
+            ..Default::default()
+        });
+        let opts = Options {
+            seed: self.rng.next_u64(),
+            observe_receptions: true,
+            ..Options::default()
+        };
         let node = &mut self.nodes[i];
         node.inc = self.history.incarnations.len() - 1;
         node.counter = 0;
         node.own_pending = 0;
         node.post_delivered = 0;
         node.timer_at = None;
-        let totem = Totem::new(self.sc.totem.clone(), node.id, Box::new(node.store.clone()), opts, self.now)
-            .expect("scenario configurations are valid");
+        let totem = Totem::new(
+            self.sc.totem.clone(),
+            node.id,
+            Box::new(node.store.clone()),
+            opts,
+            self.now,
+        )
+        .expect("scenario configurations are valid");
         node.totem = Some(totem);
         self.after_call(i);
     }
@@ -591,7 +660,10 @@ impl Sim {
                 if frames != self.progress.0 {
                     self.progress = (frames, self.now);
                 }
-                let drained = self.nodes.iter().all(|n| n.own_pending == 0 && n.post_delivered == self.post.len());
+                let drained = self
+                    .nodes
+                    .iter()
+                    .all(|n| n.own_pending == 0 && n.post_delivered == self.post.len());
                 if drained || self.now > self.progress.1 + token * 20 {
                     self.done = true;
                     return;

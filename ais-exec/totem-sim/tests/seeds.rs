@@ -18,7 +18,12 @@ fn shard(first: u64, count: u64, min: usize, max: usize) {
             ));
         }
     }
-    assert!(failures.is_empty(), "{} of {count} seeds failed:\n{}", failures.len(), failures.join("\n"));
+    assert!(
+        failures.is_empty(),
+        "{} of {count} seeds failed:\n{}",
+        failures.len(),
+        failures.join("\n")
+    );
 }
 
 macro_rules! shards {

@@ -23,7 +23,13 @@ impl Ring {
         let nodes = (1..=n as u32)
             .map(|id| Totem::new(cfg.clone(), id, Box::new(MemoryStore::new()), Options::default(), 0).unwrap())
             .collect();
-        let mut r = Ring { nodes, wire: VecDeque::new(), delivered: vec![0; n], bytes: 0, now: 0 };
+        let mut r = Ring {
+            nodes,
+            wire: VecDeque::new(),
+            delivered: vec![0; n],
+            bytes: 0,
+            now: 0,
+        };
         r.drain_all();
         r
     }
@@ -83,7 +89,11 @@ impl Ring {
                 }
             }
             self.pump();
-            if self.nodes.iter().all(|t| t.state() == ais_totem::State::Operational && t.ring().1.len() == 3) {
+            if self
+                .nodes
+                .iter()
+                .all(|t| t.state() == ais_totem::State::Operational && t.ring().1.len() == 3)
+            {
                 return;
             }
         }
@@ -144,7 +154,11 @@ fn main() {
         run("defaults (window 50)", &defaults, size, Guarantee::Agreed, d);
     }
     run("defaults (window 50)", &defaults, 64, Guarantee::Safe, d);
-    let wide = TotemConfig { window_size: 500, max_messages: 200, ..TotemConfig::default() };
+    let wide = TotemConfig {
+        window_size: 500,
+        max_messages: 200,
+        ..TotemConfig::default()
+    };
     for &size in &[64usize, 1024] {
         run("window 500, max_messages 200", &wide, size, Guarantee::Agreed, d);
     }

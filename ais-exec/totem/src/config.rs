@@ -89,7 +89,10 @@ impl fmt::Display for ConfigError {
 impl std::error::Error for ConfigError {}
 
 fn err(parameter: &'static str, reason: impl Into<String>) -> ConfigError {
-    ConfigError { parameter, reason: reason.into() }
+    ConfigError {
+        parameter,
+        reason: reason.into(),
+    }
 }
 
 impl TotemConfig {
@@ -98,8 +101,7 @@ impl TotemConfig {
     /// retransmit = token / (count + 0.2), hold = 0.75 x retransmit,
     /// consensus = 1.2 x token.
     pub fn from_token(token: u32, retransmits_before_loss: u32) -> TotemConfig {
-        let token_retransmit =
-            ((token as u64 * 10) / (retransmits_before_loss as u64 * 10 + 2)).max(1) as u32;
+        let token_retransmit = ((token as u64 * 10) / (retransmits_before_loss as u64 * 10 + 2)).max(1) as u32;
         TotemConfig {
             token,
             token_retransmit,
@@ -123,7 +125,10 @@ impl TotemConfig {
             ("token", self.token),
             ("token_retransmit", self.token_retransmit),
             ("hold", self.hold),
-            ("token_retransmits_before_loss_const", self.token_retransmits_before_loss_const),
+            (
+                "token_retransmits_before_loss_const",
+                self.token_retransmits_before_loss_const,
+            ),
             ("join", self.join),
             ("consensus", self.consensus),
             ("merge", self.merge),
@@ -209,21 +214,37 @@ mod tests {
     fn defaults_are_those_of_openais_and_corosync_1_4() {
         let c = TotemConfig::default();
         assert_eq!(
-            (c.token, c.token_retransmit, c.hold, c.token_retransmits_before_loss_const),
+            (
+                c.token,
+                c.token_retransmit,
+                c.hold,
+                c.token_retransmits_before_loss_const
+            ),
             (1000, 238, 180, 4)
         );
-        assert_eq!((c.join, c.send_join, c.consensus, c.merge, c.downcheck), (50, 0, 1200, 200, 1000));
+        assert_eq!(
+            (c.join, c.send_join, c.consensus, c.merge, c.downcheck),
+            (50, 0, 1200, 200, 1000)
+        );
         assert_eq!((c.fail_recv_const, c.seqno_unchanged_const), (2500, 30));
-        assert_eq!((c.window_size, c.max_messages, c.miss_count_const, c.netmtu), (50, 17, 5, 1500));
+        assert_eq!(
+            (c.window_size, c.max_messages, c.miss_count_const, c.netmtu),
+            (50, 17, 5, 1500)
+        );
         assert_eq!(c.validate(), Ok(()));
     }
 
     #[test]
     fn consensus_below_1_2_token_is_refused_by_name() {
-        let c = TotemConfig { consensus: 1199, ..TotemConfig::default() };
+        let c = TotemConfig {
+            consensus: 1199,
+            ..TotemConfig::default()
+        };
         let e = c.validate().unwrap_err();
         assert_eq!(e.parameter, "consensus");
-        assert!(e.to_string().starts_with("totem.consensus: must be at least 1.2 x token"));
+        assert!(e
+            .to_string()
+            .starts_with("totem.consensus: must be at least 1.2 x token"));
     }
 
     #[test]
@@ -231,14 +252,56 @@ mod tests {
         let d = TotemConfig::default();
         let cases: Vec<(TotemConfig, &str)> = vec![
             (TotemConfig { token: 0, ..d.clone() }, "token"),
-            (TotemConfig { token_retransmit: 1000, ..d.clone() }, "token_retransmit"),
+            (
+                TotemConfig {
+                    token_retransmit: 1000,
+                    ..d.clone()
+                },
+                "token_retransmit",
+            ),
             (TotemConfig { hold: 238, ..d.clone() }, "hold"),
-            (TotemConfig { join: 1200, ..d.clone() }, "join"),
-            (TotemConfig { send_join: 1300, ..d.clone() }, "send_join"),
-            (TotemConfig { max_messages: 51, ..d.clone() }, "max_messages"),
-            (TotemConfig { netmtu: 500, ..d.clone() }, "netmtu"),
-            (TotemConfig { window_size: 0, ..d.clone() }, "window_size"),
-            (TotemConfig { miss_count_const: 0, ..d.clone() }, "miss_count_const"),
+            (
+                TotemConfig {
+                    join: 1200,
+                    ..d.clone()
+                },
+                "join",
+            ),
+            (
+                TotemConfig {
+                    send_join: 1300,
+                    ..d.clone()
+                },
+                "send_join",
+            ),
+            (
+                TotemConfig {
+                    max_messages: 51,
+                    ..d.clone()
+                },
+                "max_messages",
+            ),
+            (
+                TotemConfig {
+                    netmtu: 500,
+                    ..d.clone()
+                },
+                "netmtu",
+            ),
+            (
+                TotemConfig {
+                    window_size: 0,
+                    ..d.clone()
+                },
+                "window_size",
+            ),
+            (
+                TotemConfig {
+                    miss_count_const: 0,
+                    ..d.clone()
+                },
+                "miss_count_const",
+            ),
         ];
         for (c, name) in cases {
             assert_eq!(c.validate().unwrap_err().parameter, name, "{c:?}");

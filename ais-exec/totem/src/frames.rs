@@ -34,7 +34,12 @@ pub struct FrameStore {
 
 impl FrameStore {
     pub fn new() -> FrameStore {
-        FrameStore { base: 1, slots: VecDeque::new(), aru: 0, high: 0 }
+        FrameStore {
+            base: 1,
+            slots: VecDeque::new(),
+            aru: 0,
+            high: 0,
+        }
     }
 
     /// Highest `s` such that every frame up to `s` has been received.
@@ -93,7 +98,9 @@ impl FrameStore {
 
     /// Sequence numbers in `(from, to]` this store lacks, at most `limit`.
     pub fn missing(&self, from: u64, to: u64, limit: usize) -> impl Iterator<Item = u64> + '_ {
-        (from.max(self.aru) + 1..=to).filter(move |s| !self.contains(*s)).take(limit)
+        (from.max(self.aru) + 1..=to)
+            .filter(move |s| !self.contains(*s))
+            .take(limit)
     }
 }
 
@@ -108,7 +115,13 @@ mod tests {
     use super::*;
 
     fn f() -> Stored {
-        Stored { sender: 1, safe: false, app: true, payload: Bytes::new(), raw: Bytes::new() }
+        Stored {
+            sender: 1,
+            safe: false,
+            app: true,
+            payload: Bytes::new(),
+            raw: Bytes::new(),
+        }
     }
 
     #[test]

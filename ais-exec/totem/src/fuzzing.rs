@@ -76,7 +76,11 @@ mod tests {
             Packet {
                 sender: 3,
                 ring_id: RingId { rep: 3, seq: 8 },
-                body: Body::Join(Join { ring_seq: 8, proc_set: vec![3, 7], fail_set: vec![] }),
+                body: Body::Join(Join {
+                    ring_seq: 8,
+                    proc_set: vec![3, 7],
+                    fail_set: vec![],
+                }),
             }
             .encode()
             .to_vec(),

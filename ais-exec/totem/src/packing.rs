@@ -58,15 +58,19 @@ impl SendQueue {
         }
         // An empty queue always takes one message, so a full-size message can
         // always be sent.
-        if !self.queue.is_empty()
-            && (self.bytes + data.len() > self.max_bytes || self.queue.len() >= self.max_messages)
+        if !self.queue.is_empty() && (self.bytes + data.len() > self.max_bytes || self.queue.len() >= self.max_messages)
         {
             return Err(SubmitError::QueueFull);
         }
         self.bytes += data.len();
         let msg_no = self.next_msg_no;
         self.next_msg_no = self.next_msg_no.wrapping_add(1);
-        self.queue.push_back(Pending { data, guarantee, msg_no, offset: 0 });
+        self.queue.push_back(Pending {
+            data,
+            guarantee,
+            msg_no,
+            offset: 0,
+        });
         Ok(())
     }
 
@@ -156,7 +160,12 @@ impl SendQueue {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Chunk {
     Whole(Bytes),
-    Fragment { msg_no: u32, total: u32, offset: u32, data: Bytes },
+    Fragment {
+        msg_no: u32,
+        total: u32,
+        offset: u32,
+        data: Bytes,
+    },
 }
 
 /// Iterates over the chunks of a payload; stops at the first malformed one
@@ -199,17 +208,18 @@ impl Iterator for Chunks {
                 let offset = u32::from_be_bytes([b[9], b[10], b[11], b[12]]);
                 let len = u16::from_be_bytes([b[13], b[14]]) as usize;
                 let end = offset as u64 + len as u64;
-                if rest < FRAGMENT_HEADER + len
-                    || total as usize > MAX_MESSAGE_SIZE
-                    || end > total as u64
-                    || len == 0
-                {
+                if rest < FRAGMENT_HEADER + len || total as usize > MAX_MESSAGE_SIZE || end > total as u64 || len == 0 {
                     self.pos = p.len();
                     return None;
                 }
                 let start = self.pos + FRAGMENT_HEADER;
                 self.pos = start + len;
-                Some(Chunk::Fragment { msg_no, total, offset, data: p.slice(start..start + len) })
+                Some(Chunk::Fragment {
+                    msg_no,
+                    total,
+                    offset,
+                    data: p.slice(start..start + len),
+                })
             }
             _ => {
                 self.pos = p.len();
@@ -241,14 +251,25 @@ impl Assembly {
                 self.partial = None;
                 Some(data)
             }
-            Chunk::Fragment { msg_no, total, offset, data } => {
+            Chunk::Fragment {
+                msg_no,
+                total,
+                offset,
+                data,
+            } => {
                 if offset == 0 {
                     let mut buf = BytesMut::with_capacity(total as usize);
                     buf.put_slice(&data);
-                    self.partial = Some(Partial { msg_no, total: total as usize, data: buf });
+                    self.partial = Some(Partial {
+                        msg_no,
+                        total: total as usize,
+                        data: buf,
+                    });
                 } else {
                     match &mut self.partial {
-                        Some(p) if p.msg_no == msg_no && p.total == total as usize && p.data.len() == offset as usize => {
+                        Some(p)
+                            if p.msg_no == msg_no && p.total == total as usize && p.data.len() == offset as usize =>
+                        {
                             p.data.put_slice(&data);
                         }
                         _ => {
@@ -285,7 +306,11 @@ mod tests {
 
     fn unpack(frames: &[Bytes]) -> Vec<Bytes> {
         let mut a = Assembly::default();
-        frames.iter().flat_map(|f| Chunks::new(f.clone()).collect::<Vec<_>>()).filter_map(|c| a.push(c)).collect()
+        frames
+            .iter()
+            .flat_map(|f| Chunks::new(f.clone()).collect::<Vec<_>>())
+            .filter_map(|c| a.push(c))
+            .collect()
     }
 
     #[test]
@@ -302,7 +327,11 @@ mod tests {
         assert_eq!(unpack(&frames), msgs);
         // 196 small messages of 67 bytes each and 4 of 100 kB.
         let ideal = (196 * 67 + 4 * 100_000) / 1404;
-        assert!(frames.len() < ideal + ideal / 10 + 10, "{} frames, ideal {ideal}", frames.len());
+        assert!(
+            frames.len() < ideal + ideal / 10 + 10,
+            "{} frames, ideal {ideal}",
+            frames.len()
+        );
     }
 
     #[test]
@@ -310,10 +339,16 @@ mod tests {
         let mut q = SendQueue::new(0, 0);
         let m = Bytes::from(vec![0xA5u8; MAX_MESSAGE_SIZE]);
         q.push(m.clone(), Guarantee::Safe).unwrap();
-        assert_eq!(q.push(Bytes::from_static(b"x"), Guarantee::Safe), Err(SubmitError::QueueFull));
+        assert_eq!(
+            q.push(Bytes::from_static(b"x"), Guarantee::Safe),
+            Err(SubmitError::QueueFull)
+        );
         assert_eq!(unpack(&frames_of(&mut q, 1404)), vec![m]);
         let mut q = SendQueue::new(0, 0);
-        assert_eq!(q.push(Bytes::from(vec![0; MAX_MESSAGE_SIZE + 1]), Guarantee::Safe), Err(SubmitError::TooLarge));
+        assert_eq!(
+            q.push(Bytes::from(vec![0; MAX_MESSAGE_SIZE + 1]), Guarantee::Safe),
+            Err(SubmitError::TooLarge)
+        );
     }
 
     #[test]

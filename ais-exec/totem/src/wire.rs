@@ -280,7 +280,10 @@ impl Packet {
         if sender == 0 {
             return Err(DecodeError::Invalid("sender node id 0"));
         }
-        let ring_id = RingId { rep: r.u32()?, seq: r.u64()? };
+        let ring_id = RingId {
+            rep: r.u32()?,
+            seq: r.u64()?,
+        };
         if ring_id.seq >= MAX_SEQ {
             return Err(DecodeError::Invalid("ring sequence number out of range"));
         }
@@ -309,7 +312,16 @@ impl Packet {
                 if aru > seq || seq >= MAX_SEQ || token_seq >= MAX_SEQ {
                     return Err(DecodeError::Invalid("token sequence numbers out of range"));
                 }
-                Body::Token(Token { token_seq, seq, aru, aru_id, fcc, backlog, recovery_pending, rtr })
+                Body::Token(Token {
+                    token_seq,
+                    seq,
+                    aru,
+                    aru_id,
+                    fcc,
+                    backlog,
+                    recovery_pending,
+                    rtr,
+                })
             }
             KIND_MCAST => {
                 let seq = r.u64()?;
@@ -321,7 +333,10 @@ impl Packet {
                     return Err(DecodeError::Invalid("frame sequence number out of range"));
                 }
                 let origin = if flags & FLAG_ENCAPSULATED != 0 {
-                    let ring_id = RingId { rep: r.u32()?, seq: r.u64()? };
+                    let ring_id = RingId {
+                        rep: r.u32()?,
+                        seq: r.u64()?,
+                    };
                     let seq = r.u64()?;
                     let sender = r.u32()?;
                     let oflags = r.u8()?;
@@ -344,7 +359,12 @@ impl Packet {
                     None
                 };
                 let payload = r.rest();
-                Body::Mcast(Mcast { seq, safe: flags & FLAG_SAFE != 0, origin, payload })
+                Body::Mcast(Mcast {
+                    seq,
+                    safe: flags & FLAG_SAFE != 0,
+                    origin,
+                    payload,
+                })
             }
             KIND_JOIN => {
                 let ring_seq = r.u64()?;
@@ -353,7 +373,11 @@ impl Packet {
                 }
                 let proc_set = r.nodes()?;
                 let fail_set = r.nodes()?;
-                Body::Join(Join { ring_seq, proc_set, fail_set })
+                Body::Join(Join {
+                    ring_seq,
+                    proc_set,
+                    fail_set,
+                })
             }
             KIND_COMMIT => {
                 let rotation = r.u8()?;
@@ -377,9 +401,20 @@ impl Packet {
                 r.need(k * 36)?;
                 let mut old_rings = Vec::with_capacity(k);
                 for _ in 0..k {
-                    let ring_id = RingId { rep: r.u32()?, seq: r.u64()? };
-                    let o = OldRing { ring_id, min_aru: r.u64()?, max_high: r.u64()?, max_safe: r.u64()? };
-                    if [o.ring_id.seq, o.min_aru, o.max_high, o.max_safe].iter().any(|&v| v >= MAX_SEQ) {
+                    let ring_id = RingId {
+                        rep: r.u32()?,
+                        seq: r.u64()?,
+                    };
+                    let o = OldRing {
+                        ring_id,
+                        min_aru: r.u64()?,
+                        max_high: r.u64()?,
+                        max_safe: r.u64()?,
+                    };
+                    if [o.ring_id.seq, o.min_aru, o.max_high, o.max_safe]
+                        .iter()
+                        .any(|&v| v >= MAX_SEQ)
+                    {
                         return Err(DecodeError::Invalid("commit sequence numbers out of range"));
                     }
                     old_rings.push(o);
@@ -390,10 +425,17 @@ impl Packet {
                 if !members.windows(2).all(|w| w[0].node < w[1].node) || members[0].node == 0 {
                     return Err(DecodeError::Invalid("commit members not sorted and unique"));
                 }
-                if members.iter().any(|m| m.old_ring != NO_OLD_RING && m.old_ring as usize >= k) {
+                if members
+                    .iter()
+                    .any(|m| m.old_ring != NO_OLD_RING && m.old_ring as usize >= k)
+                {
                     return Err(DecodeError::Invalid("commit old ring index"));
                 }
-                Body::Commit(Commit { rotation, members, old_rings })
+                Body::Commit(Commit {
+                    rotation,
+                    members,
+                    old_rings,
+                })
             }
             KIND_MERGE_DETECT => Body::MergeDetect,
             KIND_HOLD_CANCEL => Body::HoldCancel,
@@ -497,7 +539,11 @@ mod tests {
     }
 
     fn samples() -> Vec<Packet> {
-        let p = |body| Packet { sender: 7, ring_id: ring(), body };
+        let p = |body| Packet {
+            sender: 7,
+            ring_id: ring(),
+            body,
+        };
         vec![
             p(Body::Token(Token {
                 token_seq: 9,
@@ -509,7 +555,12 @@ mod tests {
                 recovery_pending: 1,
                 rtr: vec![91, 95],
             })),
-            p(Body::Mcast(Mcast { seq: 5, safe: true, origin: None, payload: Bytes::from_static(b"abc") })),
+            p(Body::Mcast(Mcast {
+                seq: 5,
+                safe: true,
+                origin: None,
+                payload: Bytes::from_static(b"abc"),
+            })),
             p(Body::Mcast(Mcast {
                 seq: 6,
                 safe: false,
@@ -522,14 +573,31 @@ mod tests {
                 }),
                 payload: Bytes::new(),
             })),
-            p(Body::Join(Join { ring_seq: 44, proc_set: vec![1, 2, 7], fail_set: vec![2] })),
+            p(Body::Join(Join {
+                ring_seq: 44,
+                proc_set: vec![1, 2, 7],
+                fail_set: vec![2],
+            })),
             p(Body::Commit(Commit {
                 rotation: 1,
                 members: vec![
-                    CommitMember { node: 1, old_ring: 0, filled: true },
-                    CommitMember { node: 7, old_ring: NO_OLD_RING, filled: false },
+                    CommitMember {
+                        node: 1,
+                        old_ring: 0,
+                        filled: true,
+                    },
+                    CommitMember {
+                        node: 7,
+                        old_ring: NO_OLD_RING,
+                        filled: false,
+                    },
                 ],
-                old_rings: vec![OldRing { ring_id: ring(), min_aru: 3, max_high: 9, max_safe: 2 }],
+                old_rings: vec![OldRing {
+                    ring_id: ring(),
+                    min_aru: 3,
+                    max_high: 9,
+                    max_safe: 2,
+                }],
             })),
             p(Body::MergeDetect),
             p(Body::HoldCancel),
@@ -584,7 +652,10 @@ mod tests {
     fn unknown_versions_kinds_and_garbage_are_rejected() {
         let mut b = samples()[0].encode().to_vec();
         b[2] = 2;
-        assert_eq!(Packet::decode(&Bytes::from(b.clone())), Err(DecodeError::UnsupportedVersion(2)));
+        assert_eq!(
+            Packet::decode(&Bytes::from(b.clone())),
+            Err(DecodeError::UnsupportedVersion(2))
+        );
         b[2] = 1;
         b[3] = 99;
         assert_eq!(Packet::decode(&Bytes::from(b)), Err(DecodeError::UnknownKind(99)));

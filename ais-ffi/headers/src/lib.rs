@@ -89,11 +89,7 @@ fn write_doc(out: &mut String, indent: &str, doc: &[&str]) {
     for line in doc {
         // `/// text` arrives as " text".
         let line = line.strip_prefix(' ').unwrap_or(line);
-        let _ = writeln!(
-            out,
-            "{indent} *{}{line}",
-            if line.is_empty() { "" } else { " " }
-        );
+        let _ = writeln!(out, "{indent} *{}{line}", if line.is_empty() { "" } else { " " });
     }
     let _ = writeln!(out, "{indent} */");
 }
@@ -134,10 +130,7 @@ pub fn generate(h: &Header) -> Result<String, String> {
     config.after_includes = Some(render_enums((h.enums)()));
     // cbindgen emits only the types functions reach; a header declares every type.
     for src in h.sources {
-        config
-            .export
-            .include
-            .extend(declared_types(&ffi_dir().join(src))?);
+        config.export.include.extend(declared_types(&ffi_dir().join(src))?);
     }
 
     let mut builder = cbindgen::Builder::new().with_config(config);
@@ -145,9 +138,6 @@ pub fn generate(h: &Header) -> Result<String, String> {
         builder = builder.with_src(ffi_dir().join(src));
     }
     let mut out = Vec::new();
-    builder
-        .generate()
-        .map_err(|e| e.to_string())?
-        .write(&mut out);
+    builder.generate().map_err(|e| e.to_string())?.write(&mut out);
     Ok(String::from_utf8(out).expect("cbindgen writes UTF-8"))
 }

@@ -9,12 +9,7 @@
 //! test, which is what links the C side in.)
 
 // The generated code is not ours to lint.
-#![allow(
-    non_camel_case_types,
-    non_snake_case,
-    non_upper_case_globals,
-    unused_imports
-)]
+#![allow(non_camel_case_types, non_snake_case, non_upper_case_globals, unused_imports)]
 #![allow(clippy::all)]
 
 use ais_ffi::types::ais::*;

@@ -10,17 +10,16 @@ use std::sync::{Condvar, Mutex, MutexGuard};
 use std::time::{Duration, Instant};
 
 use ais_proto::{
-    flags, AisVersion, Attach, Handshake, Header, Hello, Kind, Limits, ServiceId, SocketName,
-    Welcome, HEADER_LEN, PROTOCOL_VERSION,
+    flags, AisVersion, Attach, Handshake, Header, Hello, Kind, Limits, ServiceId, SocketName, Welcome, HEADER_LEN,
+    PROTOCOL_VERSION,
 };
 use nix::errno::Errno;
 use nix::poll::PollFlags;
 
 use super::sys::{self, Recv, SendError};
 use crate::types::ais::{
-    SaAisErrorT, SaDispatchFlagsT, SA_AIS_ERR_ACCESS, SA_AIS_ERR_BAD_HANDLE,
-    SA_AIS_ERR_LIBRARY, SA_AIS_ERR_TIMEOUT, SA_AIS_ERR_TOO_BIG, SA_AIS_ERR_TRY_AGAIN,
-    SA_DISPATCH_ALL, SA_DISPATCH_BLOCKING, SA_DISPATCH_ONE,
+    SaAisErrorT, SaDispatchFlagsT, SA_AIS_ERR_ACCESS, SA_AIS_ERR_BAD_HANDLE, SA_AIS_ERR_LIBRARY, SA_AIS_ERR_TIMEOUT,
+    SA_AIS_ERR_TOO_BIG, SA_AIS_ERR_TRY_AGAIN, SA_DISPATCH_ALL, SA_DISPATCH_BLOCKING, SA_DISPATCH_ONE,
 };
 
 /// How long each half of the handshake may take before `open` gives up.
@@ -160,7 +159,10 @@ impl Connection {
             Handshake::Welcome(w) if w.service == service => w,
             Handshake::Refused(r) => {
                 let v = (r.version != AisVersion::default()).then_some(r.version);
-                return Err(OpenError { error: r.error, version: v });
+                return Err(OpenError {
+                    error: r.error,
+                    version: v,
+                });
             }
             _ => return Err(OpenError::new(SA_AIS_ERR_LIBRARY)),
         };
@@ -197,7 +199,11 @@ impl Connection {
                 dead: None,
             }),
             arrived: Condvar::new(),
-            inbox: Mutex::new(Inbox { buf: vec![0; INBOX_SIZE], start: 0, end: 0 }),
+            inbox: Mutex::new(Inbox {
+                buf: vec![0; INBOX_SIZE],
+                start: 0,
+                end: 0,
+            }),
             dispatch_read: Mutex::new(()),
             finalized: AtomicBool::new(false),
         })
@@ -368,7 +374,14 @@ impl Connection {
                         if h.kind != Kind::Response || h.service != self.welcome.service {
                             return Err(SA_AIS_ERR_LIBRARY);
                         }
-                        out.push((h.request_id, Reply { msg: h.msg, status: h.status, payload: p.to_vec() }));
+                        out.push((
+                            h.request_id,
+                            Reply {
+                                msg: h.msg,
+                                status: h.status,
+                                payload: p.to_vec(),
+                            },
+                        ));
                         ib.start += h.frame_len();
                     }
                     Ok(None) => break,
@@ -428,7 +441,11 @@ impl Connection {
                 return Ok(());
             }
             match self.next_callback() {
-                Ok(Some((h, payload))) => f(Callback { msg: h.msg, status: h.status, payload: &payload }),
+                Ok(Some((h, payload))) => f(Callback {
+                    msg: h.msg,
+                    status: h.status,
+                    payload: &payload,
+                }),
                 Ok(None) if mode == DispatchMode::Blocking => continue,
                 Ok(None) => return Ok(()),
                 Err(()) => return self.dispatch_end(),
@@ -560,7 +577,13 @@ mod tests {
     fn no_executive_is_try_again() {
         let s = SocketName::parse("@ais-runtime-test-nobody-listens").unwrap();
         let e = Connection::open_at(&s, ServiceId::ECHO, AisVersion::default(), Duration::from_secs(1)).err();
-        assert_eq!(e, Some(OpenError { error: SA_AIS_ERR_TRY_AGAIN, version: None }));
+        assert_eq!(
+            e,
+            Some(OpenError {
+                error: SA_AIS_ERR_TRY_AGAIN,
+                version: None
+            })
+        );
         let p = SocketName::parse("/nonexistent-dir/ais.sock").unwrap();
         let e = Connection::open_at(&p, ServiceId::ECHO, AisVersion::default(), Duration::from_secs(1)).err();
         assert_eq!(e.map(|e| e.error), Some(SA_AIS_ERR_TRY_AGAIN));

@@ -30,7 +30,13 @@ impl<T> HandleTable<T> {
     /// A table whose handles carry `tag` in their top 16 bits; `const`, so each library can
     /// keep its table in a `static`.
     pub const fn new(tag: u16) -> HandleTable<T> {
-        HandleTable { tag, inner: RwLock::new(Inner { last: 0, map: BTreeMap::new() }) }
+        HandleTable {
+            tag,
+            inner: RwLock::new(Inner {
+                last: 0,
+                map: BTreeMap::new(),
+            }),
+        }
     }
 
     // A panic while holding the lock cannot leave the map inconsistent (each operation

@@ -25,7 +25,5 @@ mod sys;
 mod tests;
 
 pub use ais_proto::{AisVersion, ServiceId, SocketName};
-pub use conn::{
-    Callback, Connection, DispatchMode, OpenError, Reply, DEFAULT_HANDSHAKE_TIMEOUT,
-};
+pub use conn::{Callback, Connection, DispatchMode, OpenError, Reply, DEFAULT_HANDSHAKE_TIMEOUT};
 pub use handles::HandleTable;

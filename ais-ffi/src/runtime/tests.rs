@@ -16,7 +16,11 @@ use super::{Connection, DispatchMode};
 
 fn listener() -> (UnixListener, SocketName) {
     static N: AtomicU32 = AtomicU32::new(0);
-    let name = format!("ais-runtime-test-{}-{}", std::process::id(), N.fetch_add(1, Ordering::Relaxed));
+    let name = format!(
+        "ais-runtime-test-{}-{}",
+        std::process::id(),
+        N.fetch_add(1, Ordering::Relaxed)
+    );
     let l = UnixListener::bind_addr(&SocketAddr::from_abstract_name(name.as_bytes()).unwrap()).unwrap();
     (l, SocketName::Abstract(name.into_bytes()))
 }
@@ -35,7 +39,9 @@ fn fake_executive(then: impl FnOnce(UnixStream, UnixStream) + Send + 'static) ->
     let (l, name) = listener();
     thread::spawn(move || {
         let (req, _) = l.accept().unwrap();
-        let Handshake::Hello(h) = read_frame(&req) else { panic!("no hello") };
+        let Handshake::Hello(h) = read_frame(&req) else {
+            panic!("no hello")
+        };
         let w = Welcome {
             service: h.service,
             conn_id: 1,
@@ -46,9 +52,13 @@ fn fake_executive(then: impl FnOnce(UnixStream, UnixStream) + Send + 'static) ->
         };
         (&req).write_all(&Handshake::Welcome(w).encode()).unwrap();
         let (disp, _) = l.accept().unwrap();
-        let Handshake::Attach(a) = read_frame(&disp) else { panic!("no attach") };
+        let Handshake::Attach(a) = read_frame(&disp) else {
+            panic!("no attach")
+        };
         assert_eq!((a.conn_id, a.cookie), (1, 2));
-        (&disp).write_all(&Handshake::Attached(Attached { service: h.service }).encode()).unwrap();
+        (&disp)
+            .write_all(&Handshake::Attached(Attached { service: h.service }).encode())
+            .unwrap();
         then(req, disp);
     });
     name
@@ -99,8 +109,16 @@ fn a_response_for_another_request_is_not_taken() {
         let mut p = vec![0; h.len as usize];
         (&req).read_exact(&mut p).unwrap();
         // First a stray response (a timed-out call's, say), then the real one.
-        let stray = Header { request_id: h.request_id + 100, status: 1, ..Header::new(Kind::Response, h.service) };
-        let real = Header { request_id: h.request_id, status: 1, ..Header::new(Kind::Response, h.service) };
+        let stray = Header {
+            request_id: h.request_id + 100,
+            status: 1,
+            ..Header::new(Kind::Response, h.service)
+        };
+        let real = Header {
+            request_id: h.request_id,
+            status: 1,
+            ..Header::new(Kind::Response, h.service)
+        };
         (&req).write_all(&encode_frame(&stray, b"stray")).unwrap();
         (&req).write_all(&encode_frame(&real, b"real")).unwrap();
         thread::sleep(Duration::from_millis(500));
@@ -119,11 +137,21 @@ const CHILD_ENV: &str = "AIS_RUNTIME_TEST_SIGPIPE_CHILD";
 fn a_closed_executive_does_not_raise_sigpipe() {
     use std::os::unix::process::ExitStatusExt;
     let out = Command::new(std::env::current_exe().unwrap())
-        .args(["--exact", "runtime::tests::sigpipe_child", "--ignored", "--test-threads=1"])
+        .args([
+            "--exact",
+            "runtime::tests::sigpipe_child",
+            "--ignored",
+            "--test-threads=1",
+        ])
         .env(CHILD_ENV, "1")
         .output()
         .unwrap();
-    assert_eq!(out.status.signal(), None, "the child was killed by signal {:?}", out.status.signal());
+    assert_eq!(
+        out.status.signal(),
+        None,
+        "the child was killed by signal {:?}",
+        out.status.signal()
+    );
     assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stdout));
     assert!(String::from_utf8_lossy(&out.stdout).contains("1 passed"));
 }

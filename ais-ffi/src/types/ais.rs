@@ -4,9 +4,7 @@
 //!
 //! cbindgen renders this file into `include/saAis.h`; doc comments become header comments.
 
-use core::ffi::{
-    c_char, c_double, c_float, c_int, c_longlong, c_short, c_uchar, c_uint, c_ulonglong, c_ushort,
-};
+use core::ffi::{c_char, c_double, c_float, c_int, c_longlong, c_short, c_uchar, c_uint, c_ulonglong, c_ushort};
 
 // The integer types are the C types the SA Forum header names (`char`, `long long`, ...),
 // not <stdint.h> ones: `unsigned long long` and `uint64_t` differ for printf formats and

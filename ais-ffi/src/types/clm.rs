@@ -5,8 +5,8 @@
 //! cbindgen renders this file, with the functions in `crate::clm`, into `include/saClm.h`.
 
 use super::ais::{
-    SaAisErrorT, SaBoolT, SaInvocationT, SaNameT, SaNtfCorrelationIdsT, SaTimeT, SaUint16T,
-    SaUint32T, SaUint64T, SaUint8T,
+    SaAisErrorT, SaBoolT, SaInvocationT, SaNameT, SaNtfCorrelationIdsT, SaTimeT, SaUint16T, SaUint32T, SaUint64T,
+    SaUint8T,
 };
 
 pub type SaClmHandleT = SaUint64T;
@@ -156,13 +156,8 @@ pub type SaClmClusterTrackCallbackT = Option<
 >;
 
 /// B.01.01.
-pub type SaClmClusterNodeGetCallbackT = Option<
-    unsafe extern "C" fn(
-        invocation: SaInvocationT,
-        clusterNode: *const SaClmClusterNodeT,
-        error: SaAisErrorT,
-    ),
->;
+pub type SaClmClusterNodeGetCallbackT =
+    Option<unsafe extern "C" fn(invocation: SaInvocationT, clusterNode: *const SaClmClusterNodeT, error: SaAisErrorT)>;
 
 /// B.01.01: what `saClmInitialize` takes.
 #[repr(C)]
@@ -174,11 +169,7 @@ pub struct SaClmCallbacksT {
 
 /// B.03.
 pub type SaClmClusterNodeEvictionCallbackT = Option<
-    unsafe extern "C" fn(
-        clmHandle: SaClmHandleT,
-        invocation: SaInvocationT,
-        operationId: SaClmAdminOperationIdT,
-    ),
+    unsafe extern "C" fn(clmHandle: SaClmHandleT, invocation: SaInvocationT, operationId: SaClmAdminOperationIdT),
 >;
 
 /// B.03: what `saClmInitialize_3` takes.
@@ -192,11 +183,7 @@ pub struct SaClmCallbacksT_3 {
 
 /// B.04.01.
 pub type SaClmClusterNodeGetCallbackT_4 = Option<
-    unsafe extern "C" fn(
-        invocation: SaInvocationT,
-        clusterNode: *const SaClmClusterNodeT_4,
-        error: SaAisErrorT,
-    ),
+    unsafe extern "C" fn(invocation: SaInvocationT, clusterNode: *const SaClmClusterNodeT_4, error: SaAisErrorT),
 >;
 
 /// B.04.01.

@@ -85,7 +85,9 @@ fn replay_is_rejected() {
 #[test]
 fn window_accepts_reordering_and_slides() {
     let (mut a, mut b) = pair();
-    let ws: Vec<Bytes> = (0..3000u32).map(|i| a.seal(Bytes::from(i.to_be_bytes().to_vec()))).collect();
+    let ws: Vec<Bytes> = (0..3000u32)
+        .map(|i| a.seal(Bytes::from(i.to_be_bytes().to_vec())))
+        .collect();
     // Out of order within the window: all accepted once.
     for i in (0..1024).rev() {
         assert!(b.open(&ws[i]).is_some(), "{i}");

@@ -122,7 +122,13 @@ mod tests {
 
     #[test]
     fn node_join_round_trips_and_rejects_every_truncation() {
-        let info = NodeInfo::new(7, "192.168.1.7".parse().unwrap(), "node-seven", 1_700_000_000_000_000_000, 3);
+        let info = NodeInfo::new(
+            7,
+            "192.168.1.7".parse().unwrap(),
+            "node-seven",
+            1_700_000_000_000_000_000,
+            3,
+        );
         assert_eq!(info.address, "192.168.1.7");
         assert_eq!(info.family, AF_INET);
         let b = NodeJoin(info.clone()).encode();

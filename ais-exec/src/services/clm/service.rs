@@ -29,7 +29,12 @@ pub enum Effect<C> {
     /// Multicast this CLM message to every executive, in agreed order.
     Multicast(Vec<u8>),
     /// Send a callback frame on `conn`'s dispatch channel.
-    Callback { conn: C, msg: u16, status: u32, payload: Vec<u8> },
+    Callback {
+        conn: C,
+        msg: u16,
+        status: u32,
+        payload: Vec<u8>,
+    },
 }
 
 /// A reply to a request: the status for the frame header and the payload.
@@ -41,7 +46,10 @@ pub struct Reply {
 
 impl Reply {
     fn status(status: u32) -> Reply {
-        Reply { status, payload: Vec::new() }
+        Reply {
+            status,
+            payload: Vec::new(),
+        }
     }
 }
 
@@ -69,7 +77,10 @@ fn wire_list(view: u64, members: u32, entries: &[Entry]) -> Vec<u8> {
         members,
         items: entries
             .iter()
-            .map(|e| Notification { node: wire_node(&e.node, e.member), change: e.change as u32 })
+            .map(|e| Notification {
+                node: wire_node(&e.node, e.member),
+                change: e.change as u32,
+            })
             .collect(),
     };
     let mut w = Writer::new();
@@ -82,7 +93,11 @@ impl<C: Copy + Eq + Hash> ClmService<C> {
     /// `me` is this node's record; its `initial_view` is filled in when the
     /// first ring forms.
     pub fn new(me: NodeInfo) -> ClmService<C> {
-        ClmService { me, view: ClusterView::new(), trackers: Trackers::default() }
+        ClmService {
+            me,
+            view: ClusterView::new(),
+            trackers: Trackers::default(),
+        }
     }
 
     /// A regular configuration: every member announces its record again.
@@ -99,7 +114,9 @@ impl<C: Copy + Eq + Hash> ClmService<C> {
 
     /// A CLM message delivered in agreed order.
     pub fn delivered(&mut self, sender: NodeId, data: &[u8]) -> Vec<Effect<C>> {
-        let Ok(NodeJoin(info)) = NodeJoin::decode(data) else { return Vec::new() };
+        let Ok(NodeJoin(info)) = NodeJoin::decode(data) else {
+            return Vec::new();
+        };
         match self.view.node_join(sender, info) {
             Some(change) => self.notify(&change),
             None => Vec::new(),
@@ -121,7 +138,14 @@ impl<C: Copy + Eq + Hash> ClmService<C> {
     }
 
     fn current_entries(&self) -> Vec<Entry> {
-        self.view.members().map(|n| Entry { node: n.clone(), member: true, change: Change::NoChange }).collect()
+        self.view
+            .members()
+            .map(|n| Entry {
+                node: n.clone(),
+                member: true,
+                change: Change::NoChange,
+            })
+            .collect()
     }
 
     /// A client request. Malformed payloads answer INVALID_PARAM.
@@ -145,18 +169,35 @@ impl<C: Copy + Eq + Hash> ClmService<C> {
                 let entries = self.current_entries();
                 let list = wire_list(self.view.view_number(), entries.len() as u32, &entries);
                 if in_callback {
-                    let cb = Effect::Callback { conn, msg: msg::TRACK_CALLBACK, status: status::OK, payload: list };
+                    let cb = Effect::Callback {
+                        conn,
+                        msg: msg::TRACK_CALLBACK,
+                        status: status::OK,
+                        payload: list,
+                    };
                     (Reply::status(status::OK), vec![cb])
                 } else {
-                    (Reply { status: status::OK, payload: list }, Vec::new())
+                    (
+                        Reply {
+                            status: status::OK,
+                            payload: list,
+                        },
+                        Vec::new(),
+                    )
                 }
             }
             msg::TRACK_STOP => {
-                let s = if self.trackers.stop(conn) { status::OK } else { status::NOT_EXIST };
+                let s = if self.trackers.stop(conn) {
+                    status::OK
+                } else {
+                    status::NOT_EXIST
+                };
                 (Reply::status(s), Vec::new())
             }
             msg::NODE_GET => {
-                let Ok(id) = r.u32() else { return (Reply::status(status::INVALID_PARAM), Vec::new()) };
+                let Ok(id) = r.u32() else {
+                    return (Reply::status(status::INVALID_PARAM), Vec::new());
+                };
                 let (s, payload) = self.node_get(id);
                 (Reply { status: s, payload }, Vec::new())
             }
@@ -171,7 +212,12 @@ impl<C: Copy + Eq + Hash> ClmService<C> {
                 let mut w = Writer::new();
                 w.u64(invocation);
                 w.bytes(&node);
-                let cb = Effect::Callback { conn, msg: msg::NODE_GET_CALLBACK, status: s, payload: w.into_vec() };
+                let cb = Effect::Callback {
+                    conn,
+                    msg: msg::NODE_GET_CALLBACK,
+                    status: s,
+                    payload: w.into_vec(),
+                };
                 (Reply::status(status::OK), vec![cb])
             }
             _ => (Reply::status(status::NOT_SUPPORTED), Vec::new()),
@@ -210,7 +256,13 @@ mod tests {
     use super::*;
 
     fn node(id: u32) -> NodeInfo {
-        NodeInfo::new(id, format!("127.0.0.{id}").parse().unwrap(), &format!("host{id}"), 42, 0)
+        NodeInfo::new(
+            id,
+            format!("127.0.0.{id}").parse().unwrap(),
+            &format!("host{id}"),
+            42,
+            0,
+        )
     }
 
     /// Runs three services as if Totem delivered every multicast to all.
@@ -250,7 +302,10 @@ mod tests {
         let (reply, _) = s[0].request(7, msg::NODE_GET, &get_local);
         assert_eq!(reply.status, status::OK);
         let n = ClusterNode::decode(&mut Reader::new(&reply.payload)).unwrap();
-        assert_eq!((n.node_id, n.address.as_slice(), n.name.as_slice(), n.member), (1, &b"127.0.0.1"[..], &b"host1"[..], true));
+        assert_eq!(
+            (n.node_id, n.address.as_slice(), n.name.as_slice(), n.member),
+            (1, &b"127.0.0.1"[..], &b"host1"[..], true)
+        );
         assert_eq!(n.initial_view, 2, "initial view is the first ring's seq / 4");
         let mut w = Writer::new();
         w.u32(3);
@@ -271,7 +326,12 @@ mod tests {
         assert_eq!((r.status, r.payload.len()), (status::OK, 0));
         let cbs = configure(&mut s, 12, &[1, 2]);
         assert_eq!(cbs.len(), 1);
-        let Effect::Callback { conn, msg: m, payload, .. } = &cbs[0] else { panic!() };
+        let Effect::Callback {
+            conn, msg: m, payload, ..
+        } = &cbs[0]
+        else {
+            panic!()
+        };
         assert_eq!((*conn, *m), (5, msg::TRACK_CALLBACK));
         let list = NotificationList::decode(&mut Reader::new(payload)).unwrap();
         assert_eq!((list.view, list.members), (3, 2));
@@ -279,10 +339,16 @@ mod tests {
         assert_eq!(left.len(), 1);
         assert_eq!((left[0].node.node_id, left[0].node.member), (3, false));
         let cbs = configure(&mut s, 16, &[1, 2, 3]);
-        let Effect::Callback { payload, .. } = &cbs[0] else { panic!() };
+        let Effect::Callback { payload, .. } = &cbs[0] else {
+            panic!()
+        };
         let list = NotificationList::decode(&mut Reader::new(payload)).unwrap();
-        let joined: Vec<u32> =
-            list.items.iter().filter(|n| n.change == Change::Joined as u32).map(|n| n.node.node_id).collect();
+        let joined: Vec<u32> = list
+            .items
+            .iter()
+            .filter(|n| n.change == Change::Joined as u32)
+            .map(|n| n.node.node_id)
+            .collect();
         assert_eq!(joined, vec![3]);
         // Stop, then stop again: NOT_EXIST.
         assert_eq!(s[0].request(5, msg::TRACK_STOP, &[]).0.status, status::OK);
@@ -298,20 +364,37 @@ mod tests {
             w.u8(flags).bool(cb);
             w.into_vec()
         };
-        assert_eq!(s[0].request(1, msg::TRACK_START, &track(6, false)).0.status, status::BAD_FLAGS);
-        assert_eq!(s[0].request(1, msg::TRACK_START, &track(0, false)).0.status, status::BAD_FLAGS);
+        assert_eq!(
+            s[0].request(1, msg::TRACK_START, &track(6, false)).0.status,
+            status::BAD_FLAGS
+        );
+        assert_eq!(
+            s[0].request(1, msg::TRACK_START, &track(0, false)).0.status,
+            status::BAD_FLAGS
+        );
         let (r, fx) = s[0].request(1, msg::TRACK_START, &track(1, false));
         assert!(fx.is_empty());
         let list = NotificationList::decode(&mut Reader::new(&r.payload)).unwrap();
         assert_eq!(list.items.len(), 2);
         let (r, fx) = s[0].request(1, msg::TRACK_START, &track(1, true));
-        assert!(r.payload.is_empty() && fx.len() == 1, "current membership through the callback");
+        assert!(
+            r.payload.is_empty() && fx.len() == 1,
+            "current membership through the callback"
+        );
         // Async node get: a callback carrying the invocation.
         let mut w = Writer::new();
         w.u64(77).u32(2);
         let (r, fx) = s[0].request(1, msg::NODE_GET_ASYNC, w.as_slice());
         assert_eq!(r.status, status::OK);
-        let Effect::Callback { msg: m, status: st, payload, .. } = &fx[0] else { panic!() };
+        let Effect::Callback {
+            msg: m,
+            status: st,
+            payload,
+            ..
+        } = &fx[0]
+        else {
+            panic!()
+        };
         assert_eq!((*m, *st), (msg::NODE_GET_CALLBACK, status::OK));
         let mut rd = Reader::new(payload);
         assert_eq!(rd.u64().unwrap(), 77);

@@ -103,7 +103,11 @@ mod tests {
         assert_eq!(check_flags(1 | 2), Ok(3));
         assert_eq!(check_flags(4), Ok(4));
         assert_eq!(check_flags(0), Err(BadFlags));
-        assert_eq!(check_flags(2 | 4), Err(BadFlags), "CHANGES and CHANGES_ONLY exclude each other");
+        assert_eq!(
+            check_flags(2 | 4),
+            Err(BadFlags),
+            "CHANGES and CHANGES_ONLY exclude each other"
+        );
         assert_eq!(check_flags(8), Err(BadFlags));
         assert_eq!(check_flags(0x8000_0001), Err(BadFlags));
     }
@@ -132,9 +136,16 @@ mod tests {
         };
         assert_eq!(
             summary(&n[0].1),
-            vec![(1, Change::NoChange, true), (2, Change::Left, false), (3, Change::Joined, true)]
+            vec![
+                (1, Change::NoChange, true),
+                (2, Change::Left, false),
+                (3, Change::Joined, true)
+            ]
         );
-        assert_eq!(summary(&n[1].1), vec![(2, Change::Left, false), (3, Change::Joined, true)]);
+        assert_eq!(
+            summary(&n[1].1),
+            vec![(2, Change::Left, false), (3, Change::Joined, true)]
+        );
         assert!(t.stop(100));
         assert!(!t.stop(100), "stopping twice is NOT_EXIST");
         t.disconnected(200);

@@ -104,25 +104,41 @@ impl ClusterView {
                 Some(old) if *old != node => Change::Reconfigured,
                 Some(_) => Change::NoChange,
             };
-            current.push(Entry { node, member: true, change });
+            current.push(Entry {
+                node,
+                member: true,
+                change,
+            });
         }
         let mut left: Vec<Entry> = self
             .reported
             .values()
             .filter(|n| !self.members.contains(&n.node_id))
-            .map(|n| Entry { node: n.clone(), member: false, change: Change::Left })
+            .map(|n| Entry {
+                node: n.clone(),
+                member: false,
+                change: Change::Left,
+            })
             .collect();
         // A node that rebooted left in its old incarnation and joined anew.
         for e in &current {
             if let Some(old) = self.reported.get(&e.node.node_id) {
                 if old.boot_timestamp != e.node.boot_timestamp {
-                    left.push(Entry { node: old.clone(), member: false, change: Change::Left });
+                    left.push(Entry {
+                        node: old.clone(),
+                        member: false,
+                        change: Change::Left,
+                    });
                 }
             }
         }
         self.reported = self.known.iter().map(|(k, v)| (*k, v.clone())).collect();
         self.reported_view = self.view;
-        Some(ViewChange { view: self.view, current, left })
+        Some(ViewChange {
+            view: self.view,
+            current,
+            left,
+        })
     }
 
     /// Whether every member's record has arrived since the last change;
@@ -182,7 +198,10 @@ mod tests {
         v.node_join(4, info(4, 5));
         let c = v.node_join(2, info(2, 9)).unwrap();
         let change = |id| c.current.iter().find(|e| e.node.node_id == id).unwrap().change;
-        assert_eq!((change(1), change(2), change(4)), (Change::NoChange, Change::Joined, Change::Joined));
+        assert_eq!(
+            (change(1), change(2), change(4)),
+            (Change::NoChange, Change::Joined, Change::Joined)
+        );
         let mut left: Vec<(NodeId, i64)> = c.left.iter().map(|e| (e.node.node_id, e.node.boot_timestamp)).collect();
         left.sort();
         assert_eq!(left, vec![(2, 5), (3, 5)]);

@@ -36,7 +36,12 @@ pub enum Event {
         recipients: Vec<u32>,
     },
     /// A message for the group's local members.
-    Deliver { group: Group, from: Member, data: Vec<u8>, recipients: Vec<u32> },
+    Deliver {
+        group: Group,
+        from: Member,
+        data: Vec<u8>,
+        recipients: Vec<u32>,
+    },
 }
 
 type Groups = BTreeMap<Group, Vec<Member>>;
@@ -121,14 +126,24 @@ impl CpgState {
                     Some((b, _)) => b,
                     None => &self.view,
                 };
-                let mut recipients: Vec<u32> = groups.get(&group).map_or(vec![], |ms| Self::local(ms, self.me).collect());
+                let mut recipients: Vec<u32> = groups
+                    .get(&group)
+                    .map_or(vec![], |ms| Self::local(ms, self.me).collect());
                 if recipients.is_empty() {
-                    recipients = self.view.get(&group).map_or(vec![], |ms| Self::local(ms, self.me).collect());
+                    recipients = self
+                        .view
+                        .get(&group)
+                        .map_or(vec![], |ms| Self::local(ms, self.me).collect());
                 }
                 if recipients.is_empty() {
                     return Vec::new();
                 }
-                vec![Event::Deliver { group, from: Member { node: sender, pid }, data, recipients }]
+                vec![Event::Deliver {
+                    group,
+                    from: Member { node: sender, pid },
+                    data,
+                    recipients,
+                }]
             }
         }
     }
@@ -148,7 +163,10 @@ impl CpgState {
             }
             return Vec::new();
         }
-        let before: Vec<u32> = self.view.get(&group).map_or(vec![], |ms| Self::local(ms, self.me).collect());
+        let before: Vec<u32> = self
+            .view
+            .get(&group)
+            .map_or(vec![], |ms| Self::local(ms, self.me).collect());
         let ms = self.view.entry(group.clone()).or_default();
         let (left, joined) = if join {
             if ms.contains(&m) {
@@ -171,11 +189,19 @@ impl CpgState {
         recipients.extend(Self::local(&members, self.me));
         recipients.sort_unstable();
         recipients.dedup();
-        vec![Event::ConfChange { group, members, left, joined, recipients }]
+        vec![Event::ConfChange {
+            group,
+            members,
+            left,
+            joined,
+            recipients,
+        }]
     }
 
     fn join_list(&mut self, sender: NodeId, entries: Vec<(Group, u32)>) -> Vec<Event> {
-        let Some((b, pending)) = &mut self.building else { return Vec::new() };
+        let Some((b, pending)) = &mut self.building else {
+            return Vec::new();
+        };
         if !pending.remove(&sender) {
             return Vec::new(); // not a member of this configuration, or a repeat
         }
@@ -212,18 +238,35 @@ impl CpgState {
             let joined: Vec<(Member, Reason)> = after
                 .iter()
                 .filter(|m| !before.contains(m))
-                .map(|m| (*m, if self.prev_config.contains(&m.node) { Reason::Join } else { Reason::NodeUp }))
+                .map(|m| {
+                    (
+                        *m,
+                        if self.prev_config.contains(&m.node) {
+                            Reason::Join
+                        } else {
+                            Reason::NodeUp
+                        },
+                    )
+                })
                 .collect();
             if left.is_empty() && joined.is_empty() {
                 continue;
             }
-            let mut recipients: Vec<u32> = Self::local(before, self.me).chain(Self::local(after, self.me)).collect();
+            let mut recipients: Vec<u32> = Self::local(before, self.me)
+                .chain(Self::local(after, self.me))
+                .collect();
             recipients.sort_unstable();
             recipients.dedup();
             if recipients.is_empty() {
                 continue;
             }
-            events.push(Event::ConfChange { group: g.clone(), members: after.to_vec(), left, joined, recipients });
+            events.push(Event::ConfChange {
+                group: g.clone(),
+                members: after.to_vec(),
+                left,
+                joined,
+                recipients,
+            });
         }
         events
     }
@@ -241,7 +284,10 @@ mod tests {
 
     impl Cluster {
         fn new(ids: &[NodeId]) -> Cluster {
-            let mut c = Cluster { nodes: BTreeMap::new(), events: BTreeMap::new() };
+            let mut c = Cluster {
+                nodes: BTreeMap::new(),
+                events: BTreeMap::new(),
+            };
             for &id in ids {
                 c.nodes.insert(id, CpgState::new(id));
             }
@@ -254,8 +300,10 @@ mod tests {
             }
         }
         fn configure(&mut self, members: &[NodeId]) {
-            let lists: Vec<(NodeId, CpgMsg)> =
-                members.iter().map(|id| (*id, self.nodes.get_mut(id).unwrap().configuration(members))).collect();
+            let lists: Vec<(NodeId, CpgMsg)> = members
+                .iter()
+                .map(|id| (*id, self.nodes.get_mut(id).unwrap().configuration(members)))
+                .collect();
             for (sender, l) in lists {
                 self.send(members, sender, l);
             }
@@ -279,18 +327,41 @@ mod tests {
         c.send(&[1, 2], 1, CpgMsg::Join { group: g(), pid: 10 });
         c.send(&[1, 2], 2, CpgMsg::Join { group: g(), pid: 20 });
         let ev = c.take(1);
-        let Event::ConfChange { members, joined, recipients, .. } = &ev[1] else { panic!() };
+        let Event::ConfChange {
+            members,
+            joined,
+            recipients,
+            ..
+        } = &ev[1]
+        else {
+            panic!()
+        };
         assert_eq!(members, &vec![m(1, 10), m(2, 20)]);
         assert_eq!(joined, &vec![(m(2, 20), Reason::Join)]);
         assert_eq!(recipients, &vec![10]);
-        c.send(&[1, 2], 2, CpgMsg::Mcast { group: g(), pid: 20, data: b"hi".to_vec() });
+        c.send(
+            &[1, 2],
+            2,
+            CpgMsg::Mcast {
+                group: g(),
+                pid: 20,
+                data: b"hi".to_vec(),
+            },
+        );
         for id in [1, 2] {
             let ev = c.take(id);
-            let Event::Deliver { from, data, recipients, .. } = ev.last().unwrap() else { panic!() };
+            let Event::Deliver {
+                from, data, recipients, ..
+            } = ev.last().unwrap()
+            else {
+                panic!()
+            };
             assert_eq!((*from, data.as_slice(), recipients.len()), (m(2, 20), &b"hi"[..], 1));
         }
         c.send(&[1, 2], 2, CpgMsg::Leave { group: g(), pid: 20 });
-        let Event::ConfChange { left, recipients, .. } = &c.take(2)[0] else { panic!() };
+        let Event::ConfChange { left, recipients, .. } = &c.take(2)[0] else {
+            panic!()
+        };
         assert_eq!(left, &vec![(m(2, 20), Reason::Leave)]);
         assert_eq!(recipients, &vec![20], "the leaver hears its own leave");
         c.send(&[1, 2], 1, CpgMsg::ProcDown { group: g(), pid: 10 });
@@ -302,19 +373,30 @@ mod tests {
         let mut c = Cluster::new(&[1, 2, 3]);
         c.configure(&[1, 2, 3]);
         for id in [1, 2, 3] {
-            c.send(&[1, 2, 3], id, CpgMsg::Join { group: g(), pid: id * 10 });
+            c.send(
+                &[1, 2, 3],
+                id,
+                CpgMsg::Join {
+                    group: g(),
+                    pid: id * 10,
+                },
+            );
         }
         c.take(1);
         // Node 3 goes away.
         c.configure(&[1, 2]);
         let ev = c.take(1);
-        let Event::ConfChange { left, members, .. } = &ev[0] else { panic!("{ev:?}") };
+        let Event::ConfChange { left, members, .. } = &ev[0] else {
+            panic!("{ev:?}")
+        };
         assert_eq!(left, &vec![(m(3, 30), Reason::NodeDown)]);
         assert_eq!(members, &vec![m(1, 10), m(2, 20)]);
         // Node 3 comes back (its state was kept) and the groups merge.
         c.configure(&[1, 2, 3]);
         let ev = c.take(1);
-        let Event::ConfChange { joined, members, .. } = &ev[0] else { panic!("{ev:?}") };
+        let Event::ConfChange { joined, members, .. } = &ev[0] else {
+            panic!("{ev:?}")
+        };
         assert_eq!(joined, &vec![(m(3, 30), Reason::NodeUp)]);
         assert_eq!(members.len(), 3);
         // Every node holds the same groups.
@@ -334,13 +416,26 @@ mod tests {
         let l2 = c.nodes.get_mut(&2).unwrap().configuration(&[1, 2]);
         c.send(&[1, 2], 1, l1);
         c.send(&[1, 2], 2, CpgMsg::Join { group: g(), pid: 20 });
-        c.send(&[1, 2], 2, CpgMsg::Mcast { group: g(), pid: 20, data: vec![7] });
+        c.send(
+            &[1, 2],
+            2,
+            CpgMsg::Mcast {
+                group: g(),
+                pid: 20,
+                data: vec![7],
+            },
+        );
         assert!(!c.nodes[&1].is_synced());
         let ev = c.take(1);
-        assert!(matches!(&ev[..], [Event::Deliver { recipients, .. }] if recipients == &vec![10]), "{ev:?}");
+        assert!(
+            matches!(&ev[..], [Event::Deliver { recipients, .. }] if recipients == &vec![10]),
+            "{ev:?}"
+        );
         c.send(&[1, 2], 2, l2);
         let ev = c.take(1);
-        let Event::ConfChange { joined, .. } = &ev[0] else { panic!("{ev:?}") };
+        let Event::ConfChange { joined, .. } = &ev[0] else {
+            panic!("{ev:?}")
+        };
         assert_eq!(joined, &vec![(m(2, 20), Reason::Join)]);
         assert!(c.nodes[&1].is_synced());
     }

@@ -21,11 +21,24 @@ pub type Group = Vec<u8>;
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum CpgMsg {
-    Join { group: Group, pid: u32 },
-    Leave { group: Group, pid: u32 },
+    Join {
+        group: Group,
+        pid: u32,
+    },
+    Leave {
+        group: Group,
+        pid: u32,
+    },
     /// The process died without leaving.
-    ProcDown { group: Group, pid: u32 },
-    Mcast { group: Group, pid: u32, data: Vec<u8> },
+    ProcDown {
+        group: Group,
+        pid: u32,
+    },
+    Mcast {
+        group: Group,
+        pid: u32,
+        data: Vec<u8>,
+    },
     /// The sender's own processes and their groups, after a configuration change.
     JoinList(Vec<(Group, u32)>),
 }
@@ -148,10 +161,23 @@ mod tests {
     fn samples() -> Vec<CpgMsg> {
         let g = b"group-a".to_vec();
         vec![
-            CpgMsg::Join { group: g.clone(), pid: 10 },
-            CpgMsg::Leave { group: g.clone(), pid: 10 },
-            CpgMsg::ProcDown { group: g.clone(), pid: 11 },
-            CpgMsg::Mcast { group: g.clone(), pid: 10, data: vec![1, 2, 3] },
+            CpgMsg::Join {
+                group: g.clone(),
+                pid: 10,
+            },
+            CpgMsg::Leave {
+                group: g.clone(),
+                pid: 10,
+            },
+            CpgMsg::ProcDown {
+                group: g.clone(),
+                pid: 11,
+            },
+            CpgMsg::Mcast {
+                group: g.clone(),
+                pid: 10,
+                data: vec![1, 2, 3],
+            },
             CpgMsg::JoinList(vec![(g.clone(), 10), (b"b".to_vec(), 12)]),
             CpgMsg::JoinList(vec![]),
         ]

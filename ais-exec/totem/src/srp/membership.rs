@@ -254,7 +254,14 @@ impl Totem {
         let ring = RingId { rep: self.me, seq };
         let mut commit = Commit {
             rotation: 1,
-            members: members.iter().map(|&node| CommitMember { node, old_ring: NO_OLD_RING, filled: false }).collect(),
+            members: members
+                .iter()
+                .map(|&node| CommitMember {
+                    node,
+                    old_ring: NO_OLD_RING,
+                    filled: false,
+                })
+                .collect(),
             old_rings: Vec::new(),
         };
         self.fill_entry(&mut commit);
@@ -273,7 +280,9 @@ impl Totem {
 
     /// Writes what this node knows of its old ring into the commit token.
     fn fill_entry(&mut self, commit: &mut Commit) {
-        let Some(idx) = commit.members.iter().position(|m| m.node == self.me) else { return };
+        let Some(idx) = commit.members.iter().position(|m| m.node == self.me) else {
+            return;
+        };
         if self.installed {
             let (aru, high, safe) = (self.frames.aru(), self.frames.high(), self.safe_point);
             let ring = self.ring;
@@ -286,7 +295,12 @@ impl Totem {
                     i
                 }
                 None => {
-                    commit.old_rings.push(OldRing { ring_id: ring, min_aru: aru, max_high: high, max_safe: safe });
+                    commit.old_rings.push(OldRing {
+                        ring_id: ring,
+                        min_aru: aru,
+                        max_high: high,
+                        max_safe: safe,
+                    });
                     commit.old_rings.len() - 1
                 }
             };
@@ -303,7 +317,9 @@ impl Totem {
 
     pub(super) fn commit_arrived(&mut self, now: Time, ring_id: RingId, mut commit: Commit) {
         let nodes: Vec<NodeId> = commit.members.iter().map(|m| m.node).collect();
-        let Some(my_idx) = nodes.iter().position(|&n| n == self.me) else { return };
+        let Some(my_idx) = nodes.iter().position(|&n| n == self.me) else {
+            return;
+        };
         match (self.state, commit.rotation) {
             (State::Gather, 1) => {
                 if nodes != self.candidates()

@@ -127,7 +127,10 @@ impl Totem {
     ) -> Result<Totem, ConfigError> {
         cfg.validate()?;
         if me == 0 {
-            return Err(ConfigError { parameter: "nodeid", reason: "must not be 0".into() });
+            return Err(ConfigError {
+                parameter: "nodeid",
+                reason: "must not be 0".into(),
+            });
         }
         // Step past anything used before a restart, and save it before use.
         let seq = store.load().saturating_add(4);
@@ -217,7 +220,10 @@ impl Totem {
 
     /// A one-line description of the internal state, for logs and tools.
     pub fn describe(&self) -> String {
-        let rec = self.recovery.as_ref().map(|r| format!(" rec(done {:?} started {})", r.done_seq, r.token_started));
+        let rec = self
+            .recovery
+            .as_ref()
+            .map(|r| format!(" rec(done {:?} started {})", r.done_seq, r.token_started));
         format!(
             "{:?} ring {:?} new {:?} aru {} high {} delivered {} safe {} token {:?} last_tok_seq {} queued {} held {} proc {:?} fail {:?} cons {:?} timers tl {:?} rt {:?} j {:?} c {:?}{}",
             self.state,
@@ -252,10 +258,17 @@ impl Totem {
         if self.stopped {
             return None;
         }
-        [self.t_token_loss, self.t_retransmit, self.t_hold, self.t_join, self.t_consensus, self.t_merge]
-            .into_iter()
-            .flatten()
-            .min()
+        [
+            self.t_token_loss,
+            self.t_retransmit,
+            self.t_hold,
+            self.t_join,
+            self.t_consensus,
+            self.t_merge,
+        ]
+        .into_iter()
+        .flatten()
+        .min()
     }
 
     /// Submits a message for ordered delivery to every member (itself
@@ -385,8 +398,16 @@ impl Totem {
     }
 
     fn transmit(&mut self, dest: Dest, body: Body, ring_id: RingId) -> Bytes {
-        let data = Packet { sender: self.me, ring_id, body }.encode();
-        self.out.push_back(Output::Transmit { dest, data: data.clone() });
+        let data = Packet {
+            sender: self.me,
+            ring_id,
+            body,
+        }
+        .encode();
+        self.out.push_back(Output::Transmit {
+            dest,
+            data: data.clone(),
+        });
         data
     }
 
@@ -394,7 +415,11 @@ impl Totem {
     /// retransmission until evidence comes back that it went on.
     fn send_to_next(&mut self, now: Time, next: NodeId, body: Body, ring_id: RingId) {
         if next == self.me {
-            self.to_self.push_back(Packet { sender: self.me, ring_id, body });
+            self.to_self.push_back(Packet {
+                sender: self.me,
+                ring_id,
+                body,
+            });
             self.last_sent = None;
             self.t_retransmit = None;
             return;
@@ -407,7 +432,10 @@ impl Totem {
     fn retransmit_last(&mut self, now: Time) {
         if let Some((next, data)) = self.last_sent.clone() {
             self.stats.tokens_retransmitted += 1;
-            self.out.push_back(Output::Transmit { dest: Dest::Node(next), data });
+            self.out.push_back(Output::Transmit {
+                dest: Dest::Node(next),
+                data,
+            });
             self.t_retransmit = Some(now + ms(self.cfg.token_retransmit as u64));
         }
     }

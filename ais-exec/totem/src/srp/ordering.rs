@@ -28,7 +28,9 @@ impl Totem {
     }
 
     pub(super) fn token_arrived(&mut self, now: Time, _sender: NodeId, ring_id: RingId, mut token: Token) {
-        let Some((running, _)) = self.running_ring() else { return };
+        let Some((running, _)) = self.running_ring() else {
+            return;
+        };
         if ring_id != running || token.token_seq <= self.last_token_seq {
             return; // another ring's, or a retransmission we already handled
         }
@@ -58,7 +60,10 @@ impl Totem {
         rtr.retain(|&s| {
             if sent < limit {
                 if let Some(f) = self.frames.get(s) {
-                    self.out.push_back(Output::Transmit { dest: Dest::All, data: f.raw.clone() });
+                    self.out.push_back(Output::Transmit {
+                        dest: Dest::All,
+                        data: f.raw.clone(),
+                    });
                     self.stats.frames_retransmitted += 1;
                     sent += 1;
                     return false;
@@ -94,7 +99,9 @@ impl Totem {
         let others_backlog = token.backlog.saturating_sub(self.my_pbl);
         let room = self.frame_room();
         let my_backlog = self.backlog(room);
-        let mut allowed = limit.saturating_sub(sent).min(window.saturating_sub(others_fcc.saturating_add(sent)));
+        let mut allowed = limit
+            .saturating_sub(sent)
+            .min(window.saturating_sub(others_fcc.saturating_add(sent)));
         let total = others_backlog.saturating_add(my_backlog);
         if total > window && my_backlog > 0 {
             let share = (window as u64 * my_backlog as u64 / total as u64).max(1) as u32;
@@ -174,7 +181,9 @@ impl Totem {
     }
 
     pub(super) fn forward_token(&mut self, now: Time, mut token: Token) {
-        let Some((ring, members)) = self.running_ring() else { return };
+        let Some((ring, members)) = self.running_ring() else {
+            return;
+        };
         let next = Totem::next_member(members, self.me);
         // One more than what we received; the token comes back higher still
         // (each holder adds one), so our own forward is never a duplicate.
@@ -201,7 +210,10 @@ impl Totem {
             };
             let Some(stored) = frame else { break };
             token.seq = seq;
-            self.out.push_back(Output::Transmit { dest: Dest::All, data: stored.raw.clone() });
+            self.out.push_back(Output::Transmit {
+                dest: Dest::All,
+                data: stored.raw.clone(),
+            });
             if stored.app && self.opts.observe_receptions {
                 let ring = self.running_ring().map(|r| r.0).unwrap_or_default();
                 self.out.push_back(Output::Received { ring_id: ring, seq });
@@ -221,7 +233,13 @@ impl Totem {
         let header = buf.len();
         self.send_queue.fill(&mut buf, room);
         let raw = buf.freeze();
-        Some(Stored { sender: self.me, safe, app: true, payload: raw.slice(header..), raw })
+        Some(Stored {
+            sender: self.me,
+            safe,
+            app: true,
+            payload: raw.slice(header..),
+            raw,
+        })
     }
 
     pub(super) fn mcast_arrived(&mut self, now: Time, sender: NodeId, ring_id: RingId, m: Mcast, raw: &Bytes) {
@@ -244,7 +262,13 @@ impl Totem {
     fn store_frame(&mut self, sender: NodeId, ring_id: RingId, m: Mcast, raw: &Bytes) {
         let app = m.origin.is_none();
         let seq = m.seq;
-        let stored = Stored { sender, safe: m.safe, app, payload: m.payload, raw: raw.clone() };
+        let stored = Stored {
+            sender,
+            safe: m.safe,
+            app,
+            payload: m.payload,
+            raw: raw.clone(),
+        };
         if self.frames.insert(seq, stored) {
             self.stats.frames_received += 1;
             if app && self.opts.observe_receptions {
@@ -279,7 +303,13 @@ impl Totem {
         for chunk in Chunks::new(payload) {
             if let Some(data) = assembly.push(chunk) {
                 self.stats.messages_delivered += 1;
-                self.out.push_back(Output::Deliver(Delivery { sender, guarantee, data, ring_id, seq }));
+                self.out.push_back(Output::Deliver(Delivery {
+                    sender,
+                    guarantee,
+                    data,
+                    ring_id,
+                    seq,
+                }));
             }
         }
     }

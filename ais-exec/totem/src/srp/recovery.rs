@@ -44,12 +44,19 @@ impl Recovery {
 
 impl Totem {
     pub(super) fn enter_recovery(&mut self, now: Time, commit: &Commit) {
-        let Some(mine) = commit.members.iter().find(|m| m.node == self.me) else { return };
+        let Some(mine) = commit.members.iter().find(|m| m.node == self.me) else {
+            return;
+        };
         let old_ring = self.installed.then_some(self.ring);
         let (trans, low, high, safe_max) = match (old_ring, mine.old_ring) {
             (Some(_), idx) if idx != NO_OLD_RING && (idx as usize) < commit.old_rings.len() => {
                 let o = commit.old_rings[idx as usize];
-                let trans = commit.members.iter().filter(|m| m.old_ring == idx).map(|m| m.node).collect();
+                let trans = commit
+                    .members
+                    .iter()
+                    .filter(|m| m.old_ring == idx)
+                    .map(|m| m.node)
+                    .collect();
                 (trans, o.min_aru, o.max_high, o.max_safe)
             }
             _ => (vec![self.me], 0, 0, 0),
@@ -107,9 +114,18 @@ impl Totem {
         }
         rec.resent.insert(origin.seq);
         let app = !origin.filler;
-        let stored = Stored { sender: origin.sender, safe: origin.safe, app, payload, raw: Bytes::new() };
+        let stored = Stored {
+            sender: origin.sender,
+            safe: origin.safe,
+            app,
+            payload,
+            raw: Bytes::new(),
+        };
         if rec.old_frames.insert(origin.seq, stored) && app && self.opts.observe_receptions {
-            self.out.push_back(Output::Received { ring_id: origin.ring_id, seq: origin.seq });
+            self.out.push_back(Output::Received {
+                ring_id: origin.ring_id,
+                seq: origin.seq,
+            });
         }
     }
 
@@ -123,18 +139,33 @@ impl Totem {
                 continue;
             }
             let Some(f) = rec.old_frames.get(s) else { continue };
-            let origin = Origin { ring_id: old_ring, seq: s, sender: f.sender, safe: f.safe, filler: !f.app };
+            let origin = Origin {
+                ring_id: old_ring,
+                seq: s,
+                sender: f.sender,
+                safe: f.safe,
+                filler: !f.app,
+            };
             let mut buf = BytesMut::with_capacity(wire::mcast_header_len(true) + f.payload.len());
             wire::encode_mcast_into(&mut buf, me, new_ring, seq, false, Some(&origin));
             buf.put_slice(&f.payload);
             let raw = buf.freeze();
-            return Some(Stored { sender: me, safe: false, app: false, payload: Bytes::new(), raw });
+            return Some(Stored {
+                sender: me,
+                safe: false,
+                app: false,
+                payload: Bytes::new(),
+                raw,
+            });
         }
         None
     }
 
     pub(super) fn recovery_complete(&self) -> bool {
-        self.recovery.as_ref().and_then(|r| r.done_seq).is_some_and(|d| self.safe_point >= d)
+        self.recovery
+            .as_ref()
+            .and_then(|r| r.done_seq)
+            .is_some_and(|d| self.safe_point >= d)
     }
 
     /// Every member holds the same old frames now: deliver them and install
@@ -159,7 +190,12 @@ impl Totem {
                 }
                 s += 1;
             }
-            let left = rec.old_members.iter().filter(|n| !rec.trans.contains(n)).copied().collect();
+            let left = rec
+                .old_members
+                .iter()
+                .filter(|n| !rec.trans.contains(n))
+                .copied()
+                .collect();
             self.out.push_back(Output::ConfChange(ConfChange {
                 kind: ConfKind::Transitional,
                 ring_id: new_ring,
