@@ -11,6 +11,7 @@
 //! - [`status`]: the `SaAisErrorT` numbers the protocol itself carries.
 //! - [`cfg`]: the configuration service's messages (`ais-cfgtool`).
 //! - [`clm`]: the cluster membership service's messages.
+//! - [`cpg`]: the process group service's messages.
 //! - [`echo`]: the message ids of the test-only echo service.
 //!
 //! Every decoder here is total: any input gives a value or an error, never a panic, and
@@ -20,6 +21,7 @@ pub mod addr;
 pub mod cfg;
 pub mod clm;
 pub mod codec;
+pub mod cpg;
 pub mod echo;
 pub mod frame;
 pub mod fuzzing;

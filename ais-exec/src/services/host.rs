@@ -6,6 +6,7 @@
 
 use super::clm::node::NodeInfo;
 use super::clm::service::{ClmService, Effect};
+use super::cpg::service::CpgService;
 use crate::daemon::{ClusterEvent, HostCtx, ServiceHost};
 use crate::ipc::{self, AisVersion, Client, ConnId, ServiceId};
 use ais_totem::{ConfKind, Guarantee};
@@ -17,14 +18,17 @@ pub const CLM_VERSION: AisVersion = AisVersion::new(b'B', 4, 1);
 
 pub struct Host {
     clm: ClmService<ConnId>,
+    cpg: CpgService<ConnId>,
     clients: HashMap<ConnId, Client>,
 }
 
 impl Host {
     /// `me` is this node's CLM record.
     pub fn new(me: NodeInfo) -> Host {
+        let node = me.node_id;
         Host {
             clm: ClmService::new(me),
+            cpg: CpgService::new(node),
             clients: HashMap::new(),
         }
     }
@@ -32,13 +36,18 @@ impl Host {
     /// The services and versions the IPC server offers (CFG has no AIS
     /// version: it is this executive's own).
     pub fn services() -> Vec<(ServiceId, AisVersion)> {
+        let own = AisVersion::new(0, 0, 0);
         vec![
             (ServiceId::CLM, CLM_VERSION),
-            (ServiceId::CFG, AisVersion::new(0, 0, 0)),
+            (ServiceId::CPG, own),
+            (ServiceId::CFG, own),
         ]
     }
 
-    fn apply(&mut self, ctx: &mut HostCtx<'_>, service: ServiceId, effects: Vec<Effect<ConnId>>) {
+    /// Carries out a service's effects; false if a multicast could not be
+    /// queued (the request that caused it answers TRY_AGAIN).
+    fn apply(&mut self, ctx: &mut HostCtx<'_>, service: ServiceId, effects: Vec<Effect<ConnId>>) -> bool {
+        let mut all_sent = true;
         for e in effects {
             match e {
                 Effect::Multicast(data) => {
@@ -46,7 +55,8 @@ impl Host {
                     b.put_u16(service.0);
                     b.put_slice(&data);
                     if let Err(e) = ctx.submit(b.freeze(), Guarantee::Agreed) {
-                        log::error!(target: "SERV", "{service}: can't multicast: {e}");
+                        log::warn!(target: "SERV", "{service}: can't multicast: {e}");
+                        all_sent = false;
                     }
                 }
                 Effect::Callback {
@@ -69,6 +79,7 @@ impl Host {
                 }
             }
         }
+        all_sent
     }
 }
 
@@ -80,6 +91,8 @@ impl ServiceHost for Host {
             ClusterEvent::ConfChange(c) if c.kind == ConfKind::Regular => {
                 let fx = self.clm.configuration(c.ring_id.seq, &c.members);
                 self.apply(ctx, ServiceId::CLM, fx);
+                let fx = self.cpg.configuration(&c.members);
+                self.apply(ctx, ServiceId::CPG, fx);
             }
             ClusterEvent::ConfChange(_) => {}
             ClusterEvent::Deliver(d) => {
@@ -87,10 +100,12 @@ impl ServiceHost for Host {
                     return;
                 }
                 let service = ServiceId(u16::from_be_bytes([d.data[0], d.data[1]]));
-                if service == ServiceId::CLM {
-                    let fx = self.clm.delivered(d.sender, &d.data[2..]);
-                    self.apply(ctx, service, fx);
-                }
+                let fx = match service {
+                    ServiceId::CLM => self.clm.delivered(d.sender, &d.data[2..]),
+                    ServiceId::CPG => self.cpg.delivered(d.sender, &d.data[2..]),
+                    _ => return,
+                };
+                self.apply(ctx, service, fx);
             }
         }
     }
@@ -98,7 +113,20 @@ impl ServiceHost for Host {
     fn on_request(&mut self, ctx: &mut HostCtx<'_>, request: ipc::Event) {
         match request {
             ipc::Event::Connected(client) => {
+                if client.service() == ServiceId::CPG {
+                    self.cpg.connected(client.conn(), client.cred().pid.unwrap_or(0) as u32);
+                }
                 self.clients.insert(client.conn(), client);
+            }
+            ipc::Event::Request(r) if r.service == ServiceId::CPG => {
+                let (mut reply, fx) = self.cpg.request(r.conn, r.msg, &r.payload);
+                if !self.apply(ctx, ServiceId::CPG, fx) {
+                    reply = super::clm::service::Reply {
+                        status: ais_proto::status::TRY_AGAIN,
+                        payload: Vec::new(),
+                    };
+                }
+                r.responder.respond(reply.status, reply.payload);
             }
             ipc::Event::Request(r) if r.service == ServiceId::CLM => {
                 let (reply, fx) = self.clm.request(r.conn, r.msg, &r.payload);
@@ -115,6 +143,9 @@ impl ServiceHost for Host {
                 self.clients.remove(&conn);
                 if service == ServiceId::CLM {
                     self.clm.disconnected(conn);
+                } else if service == ServiceId::CPG {
+                    let fx = self.cpg.disconnected(conn);
+                    self.apply(ctx, service, fx);
                 }
             }
         }

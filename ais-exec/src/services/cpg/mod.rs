@@ -4,6 +4,7 @@
 //!
 //! - [`state`]: the groups, and the configuration changes and deliveries that
 //!   each ordered message causes.
+//! - [`service`]: client requests in, cluster messages and callbacks out.
 //! - [`wire`]: the cluster messages (join, leave, process down, multicast,
 //!   join list) and their bounds-checked encoding.
 //!
@@ -12,5 +13,6 @@
 //! members have arrived the groups are rebuilt identically everywhere, and
 //! each group's members are told who came (NODEUP) and went (NODEDOWN).
 
+pub mod service;
 pub mod state;
 pub mod wire;

@@ -1,0 +1,294 @@
+//! The CPG service as the executive runs it: client requests become ordered
+//! cluster messages; ordered messages become configuration-change and
+//! delivery callbacks for the local members. No I/O here.
+
+use super::state::{CpgState, Event, Member, NodeId};
+use super::wire::{CpgMsg, Group};
+use ais_proto::cpg::{self as msg, Address, ConfChg};
+use ais_proto::{Reader, Writer};
+use std::collections::HashMap;
+use std::hash::Hash;
+
+/// `cs_error_t` / `SaAisErrorT` values CPG answers with.
+pub mod status {
+    pub const OK: u32 = 1;
+    pub const TRY_AGAIN: u32 = 6;
+    pub const INVALID_PARAM: u32 = 7;
+    pub const NOT_EXIST: u32 = 12;
+    pub const EXIST: u32 = 14;
+    pub const NOT_SUPPORTED: u32 = 19;
+}
+
+pub use crate::services::clm::service::{Effect, Reply};
+
+/// One library handle: its process and the group it joined.
+struct Conn {
+    pid: u32,
+    group: Option<Group>,
+    /// Its leave was requested: no PROCDOWN when it goes away.
+    left: bool,
+}
+
+pub struct CpgService<C> {
+    me: NodeId,
+    state: CpgState,
+    conns: HashMap<C, Conn>,
+}
+
+fn address(m: &Member, reason: u32) -> Address {
+    Address {
+        node: m.node,
+        pid: m.pid,
+        reason,
+    }
+}
+
+impl<C: Copy + Eq + Hash> CpgService<C> {
+    pub fn new(me: NodeId) -> CpgService<C> {
+        CpgService {
+            me,
+            state: CpgState::new(me),
+            conns: HashMap::new(),
+        }
+    }
+
+    /// A handle was opened by process `pid`.
+    pub fn connected(&mut self, conn: C, pid: u32) {
+        self.conns.insert(
+            conn,
+            Conn {
+                pid,
+                group: None,
+                left: false,
+            },
+        );
+    }
+
+    /// A handle went away: a member that did not leave is PROCDOWN.
+    pub fn disconnected(&mut self, conn: C) -> Vec<Effect<C>> {
+        match self.conns.remove(&conn) {
+            Some(Conn {
+                pid,
+                group: Some(group),
+                left: false,
+            }) => {
+                vec![Effect::Multicast(CpgMsg::ProcDown { group, pid }.encode())]
+            }
+            _ => Vec::new(),
+        }
+    }
+
+    /// A regular configuration: multicast this node's join list.
+    pub fn configuration(&mut self, members: &[NodeId]) -> Vec<Effect<C>> {
+        vec![Effect::Multicast(self.state.configuration(members).encode())]
+    }
+
+    /// A CPG message delivered in agreed order.
+    pub fn delivered(&mut self, sender: NodeId, data: &[u8]) -> Vec<Effect<C>> {
+        let Ok(m) = CpgMsg::decode(data) else { return Vec::new() };
+        let events = self.state.deliver(sender, m);
+        let mut out = Vec::new();
+        for e in events {
+            let (group, recipients, frame_msg, payload) = match e {
+                Event::ConfChange {
+                    group,
+                    members,
+                    left,
+                    joined,
+                    recipients,
+                } => {
+                    let c = ConfChg {
+                        group: group.clone(),
+                        members: members.iter().map(|m| address(m, 0)).collect(),
+                        left: left.iter().map(|(m, r)| address(m, *r as u32)).collect(),
+                        joined: joined.iter().map(|(m, r)| address(m, *r as u32)).collect(),
+                    };
+                    (group, recipients, msg::CONFCHG, c.encode())
+                }
+                Event::Deliver {
+                    group,
+                    from,
+                    data,
+                    recipients,
+                } => {
+                    let mut w = Writer::with_capacity(16 + group.len() + data.len());
+                    let _ = w.name(&group);
+                    w.u32(from.node).u32(from.pid);
+                    let _ = w.blob(&data);
+                    (group, recipients, msg::DELIVER, w.into_vec())
+                }
+            };
+            for (c, conn) in &self.conns {
+                if recipients.contains(&conn.pid) && conn.group.as_deref() == Some(group.as_slice()) {
+                    out.push(Effect::Callback {
+                        conn: *c,
+                        msg: frame_msg,
+                        status: status::OK,
+                        payload: payload.clone(),
+                    });
+                }
+            }
+        }
+        out
+    }
+
+    /// A client request. Requests that change the groups wait (TRY_AGAIN)
+    /// while the groups re-synchronise after a configuration change.
+    pub fn request(&mut self, conn: C, msg_id: u16, payload: &[u8]) -> (Reply, Vec<Effect<C>>) {
+        let reply = |status| Reply {
+            status,
+            payload: Vec::new(),
+        };
+        let Some(c) = self.conns.get_mut(&conn) else {
+            return (reply(status::INVALID_PARAM), Vec::new());
+        };
+        let mut r = Reader::new(payload);
+        match msg_id {
+            msg::JOIN => {
+                let Ok(group) = msg::group(&mut r) else {
+                    return (reply(status::INVALID_PARAM), Vec::new());
+                };
+                if c.group.is_some() && !c.left {
+                    return (reply(status::EXIST), Vec::new());
+                }
+                if !self.state.is_synced() {
+                    return (reply(status::TRY_AGAIN), Vec::new());
+                }
+                c.group = Some(group.clone());
+                c.left = false;
+                (
+                    reply(status::OK),
+                    vec![Effect::Multicast(CpgMsg::Join { group, pid: c.pid }.encode())],
+                )
+            }
+            msg::LEAVE => {
+                let Ok(group) = msg::group(&mut r) else {
+                    return (reply(status::INVALID_PARAM), Vec::new());
+                };
+                if c.group.as_ref() != Some(&group) || c.left {
+                    return (reply(status::NOT_EXIST), Vec::new());
+                }
+                if !self.state.is_synced() {
+                    return (reply(status::TRY_AGAIN), Vec::new());
+                }
+                c.left = true;
+                (
+                    reply(status::OK),
+                    vec![Effect::Multicast(CpgMsg::Leave { group, pid: c.pid }.encode())],
+                )
+            }
+            msg::MCAST => {
+                let Ok(data) = r.blob() else {
+                    return (reply(status::INVALID_PARAM), Vec::new());
+                };
+                let (Some(group), false) = (c.group.clone(), c.left) else {
+                    return (reply(status::NOT_EXIST), Vec::new());
+                };
+                let m = CpgMsg::Mcast {
+                    group,
+                    pid: c.pid,
+                    data: data.to_vec(),
+                };
+                (reply(status::OK), vec![Effect::Multicast(m.encode())])
+            }
+            msg::MEMBERSHIP_GET => {
+                let Ok(group) = msg::group(&mut r) else {
+                    return (reply(status::INVALID_PARAM), Vec::new());
+                };
+                let list: Vec<Address> = self.state.members(&group).iter().map(|m| address(m, 0)).collect();
+                (
+                    Reply {
+                        status: status::OK,
+                        payload: msg::encode_members(&list),
+                    },
+                    Vec::new(),
+                )
+            }
+            msg::LOCAL_GET => {
+                let mut w = Writer::new();
+                w.u32(self.me);
+                (
+                    Reply {
+                        status: status::OK,
+                        payload: w.into_vec(),
+                    },
+                    Vec::new(),
+                )
+            }
+            _ => (reply(status::NOT_SUPPORTED), Vec::new()),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn grp(name: &[u8]) -> Vec<u8> {
+        let mut w = Writer::new();
+        let _ = w.name(name);
+        w.into_vec()
+    }
+
+    /// Feeds every multicast back as Totem would (one node).
+    fn run(s: &mut CpgService<u8>, fx: Vec<Effect<u8>>) -> Vec<(u8, u16, Vec<u8>)> {
+        let mut cbs = Vec::new();
+        for e in fx {
+            match e {
+                Effect::Multicast(m) => {
+                    let more = s.delivered(1, &m);
+                    cbs.extend(run(s, more));
+                }
+                Effect::Callback { conn, msg, payload, .. } => cbs.push((conn, msg, payload)),
+            }
+        }
+        cbs
+    }
+
+    #[test]
+    fn join_mcast_membership_leave_and_procdown_through_requests() {
+        let mut s: CpgService<u8> = CpgService::new(1);
+        let fx = s.configuration(&[1]);
+        run(&mut s, fx);
+        s.connected(7, 700);
+        s.connected(8, 800);
+        let (r, fx) = s.request(7, msg::JOIN, &grp(b"g"));
+        assert_eq!(r.status, status::OK);
+        let cbs = run(&mut s, fx);
+        assert_eq!(cbs.len(), 1);
+        let c = ConfChg::decode(&cbs[0].2).unwrap();
+        assert_eq!((c.members.len(), c.joined[0].pid, c.joined[0].reason), (1, 700, 1));
+        assert_eq!(s.request(7, msg::JOIN, &grp(b"h")).0.status, status::EXIST);
+        assert_eq!(s.request(7, msg::JOIN, &[0, 0]).0.status, status::INVALID_PARAM);
+        let (_, fx) = s.request(8, msg::JOIN, &grp(b"g"));
+        run(&mut s, fx);
+        let mut w = Writer::new();
+        let _ = w.blob(b"hello");
+        let (r, fx) = s.request(7, msg::MCAST, w.as_slice());
+        assert_eq!(r.status, status::OK);
+        let cbs = run(&mut s, fx);
+        assert_eq!(
+            cbs.iter().filter(|c| c.1 == msg::DELIVER).count(),
+            2,
+            "both members get it"
+        );
+        let (r, _) = s.request(7, msg::MEMBERSHIP_GET, &grp(b"g"));
+        assert_eq!(msg::decode_members(&r.payload).unwrap().len(), 2);
+        // 8 dies without leaving: PROCDOWN reaches 7.
+        let fx = s.disconnected(8);
+        let cbs = run(&mut s, fx);
+        let c = ConfChg::decode(&cbs[0].2).unwrap();
+        assert_eq!((c.left[0].pid, c.left[0].reason), (800, 5));
+        let (r, fx) = s.request(7, msg::LEAVE, &grp(b"g"));
+        assert_eq!(r.status, status::OK);
+        let cbs = run(&mut s, fx);
+        assert_eq!(
+            ConfChg::decode(&cbs[0].2).unwrap().left[0].reason,
+            2,
+            "the leaver hears LEAVE"
+        );
+        assert_eq!(s.request(7, msg::LEAVE, &grp(b"g")).0.status, status::NOT_EXIST);
+        assert_eq!(s.request(7, msg::MCAST, w.as_slice()).0.status, status::NOT_EXIST);
+        assert!(s.disconnected(7).is_empty(), "a member that left is not PROCDOWN");
+    }
+}

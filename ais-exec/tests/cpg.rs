@@ -1,0 +1,114 @@
+//! CPG through the executive: two aisexec on 127.0.0.1 and 127.0.0.2, a
+//! handle on each (through the client runtime the C library uses): join,
+//! configuration changes, ordered delivery to every member, membership, and
+//! NODEDOWN when a node stops.
+
+mod common;
+
+use ais_ffi::runtime::{Connection, DispatchMode};
+use ais_proto::cpg::{self as msg, ConfChg};
+use ais_proto::{AisVersion, Reader, ServiceId, SocketName, Writer};
+use common::*;
+use nix::sys::signal::Signal;
+use std::time::{Duration, Instant};
+
+const T: Duration = Duration::from_secs(10);
+
+fn group(name: &[u8]) -> Vec<u8> {
+    let mut w = Writer::new();
+    w.name(name).unwrap();
+    w.into_vec()
+}
+
+/// Calls, retrying while the groups re-synchronise.
+fn call(c: &Connection, m: u16, payload: &[u8]) -> (u32, Vec<u8>) {
+    let end = Instant::now() + T;
+    loop {
+        let r = c.call(m, payload, Some(T)).expect("call");
+        if r.status != ais_proto::status::TRY_AGAIN || Instant::now() > end {
+            return (r.status, r.payload);
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    }
+}
+
+/// Waits for a callback that satisfies `want`, returning its payload.
+fn expect(c: &Connection, want: impl Fn(u16, &[u8]) -> bool) -> Vec<u8> {
+    let end = Instant::now() + T;
+    while Instant::now() < end {
+        let mut found = None;
+        c.dispatch(DispatchMode::All, |cb| {
+            if found.is_none() && want(cb.msg, cb.payload) {
+                found = Some(cb.payload.to_vec());
+            }
+        })
+        .expect("dispatch");
+        if let Some(p) = found {
+            return p;
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    panic!("no such callback within {T:?}");
+}
+
+fn confchg(members: usize) -> impl Fn(u16, &[u8]) -> bool {
+    move |m, p| m == msg::CONFCHG && ConfChg::decode(p).is_ok_and(|c| c.members.len() == members)
+}
+
+#[test]
+fn two_nodes_join_deliver_and_see_a_node_go() {
+    let dir = TempDir::new("cpg");
+    let addrs = ["127.0.0.1", "127.0.0.2"];
+    let port = match free_port(&addrs) {
+        Ok(p) => p,
+        Err(why) => {
+            eprintln!("SKIPPED two_nodes_join_deliver_and_see_a_node_go: {why}");
+            return;
+        }
+    };
+    let mut nodes = Vec::new();
+    for (i, a) in addrs.iter().enumerate() {
+        let conf = dir.path().join(format!("n{i}.conf"));
+        std::fs::write(&conf, udpu_config(a, port, &addrs, 500)).unwrap();
+        let run = dir.path().join(format!("run{i}"));
+        std::fs::create_dir_all(&run).unwrap();
+        nodes.push((Node::start(&format!("n{i}"), &conf, &run), run));
+    }
+    for (n, _) in &nodes {
+        assert!(n.lines.wait_for(0, T, regular_config(2)).is_some(), "{}", n.log());
+    }
+    let open = |i: usize| {
+        let socket = format!("@ais-test-{}-{}-n{i}", std::process::id(), nodes[i].1.display());
+        let socket = SocketName::parse(socket).unwrap();
+        Connection::open_at(&socket, ServiceId::CPG, AisVersion::new(0, 0, 0), T).expect("open CPG")
+    };
+    let (a, b) = (open(0), open(1));
+    assert_eq!(call(&a, msg::JOIN, &group(b"grp")).0, 1);
+    expect(&a, confchg(1));
+    assert_eq!(
+        call(&a, msg::JOIN, &group(b"other")).0,
+        14,
+        "one group per handle: EXIST"
+    );
+    assert_eq!(call(&b, msg::JOIN, &group(b"grp")).0, 1);
+    let c = ConfChg::decode(&expect(&a, confchg(2))).unwrap();
+    assert_eq!((c.joined[0].node, c.joined[0].reason), (0x7f000002, 1));
+
+    let mut w = Writer::new();
+    w.blob(b"hello").unwrap();
+    assert_eq!(call(&b, msg::MCAST, w.as_slice()).0, 1);
+    for h in [&a, &b] {
+        let p = expect(h, |m, _| m == msg::DELIVER);
+        let mut r = Reader::new(&p);
+        assert_eq!(msg::group(&mut r).unwrap(), b"grp");
+        assert_eq!(r.u32().unwrap(), 0x7f000002, "sent from node 2");
+        r.u32().unwrap();
+        assert_eq!(r.blob().unwrap(), b"hello");
+    }
+    let (s, p) = call(&a, msg::MEMBERSHIP_GET, &group(b"grp"));
+    assert_eq!((s, msg::decode_members(&p).unwrap().len()), (1, 2));
+
+    nodes[1].0.signal(Signal::SIGTERM);
+    let c = ConfChg::decode(&expect(&a, confchg(1))).unwrap();
+    assert_eq!((c.left[0].node, c.left[0].reason), (0x7f000002, 3), "NODEDOWN");
+}
