@@ -299,7 +299,7 @@ fn every_default() {
 }
 
 #[test]
-fn the_error_of_the_brief_reads_exactly() {
+fn the_consensus_error_reads_exactly_as_documented() {
     let mut text = String::from("# comment\n");
     for _ in 0..9 {
         text.push('\n');
