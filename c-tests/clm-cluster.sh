@@ -4,12 +4,13 @@
 # them stopped and restarted while a client on another node tracks changes.
 #   c-tests/clm-cluster.sh BUILD_DIR
 set -euo pipefail
+. "$(dirname "$0")/lib.sh"
 BUILD=${1:-target/release}
 CLIENT=$BUILD/c-tests/clm_live
 AISEXEC=$BUILD/aisexec
 export LD_LIBRARY_PATH=$BUILD${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}
 TMP=$(mktemp -d)
-PORT=$(( 20000 + (RANDOM % 20000) * 2 ))
+PORT=$(ais_port)
 declare -A PIDS=()
 
 cleanup() {
@@ -20,19 +21,9 @@ cleanup() {
 }
 trap cleanup EXIT
 
-config() { # node-index member-count
-    local i=$1 n=$2 m
-    {
-        printf 'totem {\n\tversion: 2\n\tsecauth: off\n\ttransport: udpu\n\ttoken: 500\n'
-        printf '\tinterface {\n\t\tringnumber: 0\n\t\tbindnetaddr: 127.0.0.%s\n\t\tmcastport: %s\n' "$i" "$PORT"
-        for m in $(seq 1 "$n"); do printf '\t\tmember {\n\t\t\tmemberaddr: 127.0.0.%s\n\t\t}\n' "$m"; done
-        printf '\t}\n}\nlogging {\n\tto_stderr: yes\n\tto_syslog: no\n\ttimestamp: on\n}\n'
-    } > "$TMP/node$i.conf"
-}
-
 start() { # node-index member-count
     local i=$1
-    config "$i" "$2"
+    ais_config "$i" "$2" "$PORT" 500 > "$TMP/node$i.conf"
     mkdir -p "$TMP/run$i"
     AIS_IPC_SOCKET=@ais-ctest-$$-$i AIS_RUN_DIR=$TMP/run$i \
         "$AISEXEC" -f -c "$TMP/node$i.conf" 2>>"$TMP/node$i.log" &

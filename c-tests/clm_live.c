@@ -206,8 +206,12 @@ static int api(void)
 	return failures;
 }
 
-/* Tracks changes until the cluster has `want` members. */
-static int wait_members(unsigned want, int secs)
+/*
+ * Tracks the membership for up to `secs` seconds, printing every change.
+ * With want > 0 it stops once the cluster has `want` members (exit 0) and
+ * fails if that never happens; with want == 0 it just watches.
+ */
+static int track(unsigned want, int secs)
 {
 	SaClmCallbacksT cb = {node_get_cb, track_cb};
 	SaClmHandleT h;
@@ -223,49 +227,28 @@ static int wait_members(unsigned want, int secs)
 		struct pollfd p = {(int)sel, POLLIN, 0};
 		if (poll(&p, 1, 200) == 1)
 			CHECK(saClmDispatch(h, SA_DISPATCH_ALL), SA_AIS_OK);
-		if (track_calls > 0 && last_members == want) {
-			saClmFinalize(h);
-			return failures ? 1 : 0;
-		}
+		if (want > 0 && track_calls > 0 && last_members == want)
+			break;
 	}
-	fprintf(stderr, "FAIL: still %u members, want %u\n", (unsigned)last_members, want);
 	saClmFinalize(h);
-	return 1;
-}
-
-/* Prints the membership and every change for `secs` seconds. */
-static int watch(int secs)
-{
-	SaClmCallbacksT cb = {node_get_cb, track_cb};
-	SaClmHandleT h;
-	SaSelectionObjectT sel;
-	time_t end = time(NULL) + secs;
-
-	CHECK(init(&h, &cb), SA_AIS_OK);
-	if (failures)
+	if (want > 0 && last_members != want) {
+		fprintf(stderr, "FAIL: still %u members, want %u\n", (unsigned)last_members, want);
 		return 1;
-	CHECK(saClmSelectionObjectGet(h, &sel), SA_AIS_OK);
-	CHECK(saClmClusterTrack(h, SA_TRACK_CURRENT | SA_TRACK_CHANGES, NULL), SA_AIS_OK);
-	while (time(NULL) < end) {
-		struct pollfd p = {(int)sel, POLLIN, 0};
-		if (poll(&p, 1, 200) == 1)
-			CHECK(saClmDispatch(h, SA_DISPATCH_ALL), SA_AIS_OK);
 	}
-	saClmFinalize(h);
 	return failures ? 1 : 0;
 }
 
 int main(int argc, char **argv)
 {
 	if (argc == 3 && strcmp(argv[1], "watch") == 0)
-		return watch(atoi(argv[2]));
+		return track(0, atoi(argv[2]));
 	if (argc >= 2 && strcmp(argv[1], "api") == 0) {
 		int f = api();
 		printf("clm_live api: %s\n", f ? "FAILED" : "ok");
 		return f ? 1 : 0;
 	}
 	if (argc == 4 && strcmp(argv[1], "wait") == 0)
-		return wait_members((unsigned)atoi(argv[2]), atoi(argv[3]));
+		return track((unsigned)atoi(argv[2]), atoi(argv[3]));
 	fprintf(stderr, "usage: clm_live api | wait N SECS | watch SECS\n");
 	return 2;
 }

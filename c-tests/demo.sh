@@ -4,10 +4,11 @@
 # node 3 stopped and started again.
 #   c-tests/demo.sh BUILD_DIR
 set -euo pipefail
+. "$(dirname "$0")/lib.sh"
 BUILD=${1:-target/release}
 export LD_LIBRARY_PATH=$BUILD${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}
 TMP=$(mktemp -d)
-PORT=$(( 20000 + (RANDOM % 20000) * 2 ))
+PORT=$(ais_port)
 declare -A PIDS=()
 cleanup() {
     for p in "${PIDS[@]}"; do kill -TERM "$p" 2>/dev/null || true; done
@@ -16,13 +17,8 @@ cleanup() {
 }
 trap cleanup EXIT
 start() {
-    local i=$1 m
-    {
-        printf 'totem {\n\tversion: 2\n\tsecauth: off\n\ttransport: udpu\n\ttoken: 1000\n'
-        printf '\tinterface {\n\t\tringnumber: 0\n\t\tbindnetaddr: 127.0.0.%s\n\t\tmcastport: %s\n' "$i" "$PORT"
-        for m in 1 2 3; do printf '\t\tmember {\n\t\t\tmemberaddr: 127.0.0.%s\n\t\t}\n' "$m"; done
-        printf '\t}\n}\nlogging {\n\tto_stderr: yes\n\tto_syslog: no\n}\n'
-    } > "$TMP/node$i.conf"
+    local i=$1
+    ais_config "$i" 3 "$PORT" 1000 > "$TMP/node$i.conf"
     mkdir -p "$TMP/run$i"
     AIS_IPC_SOCKET=@ais-demo-$$-$i AIS_RUN_DIR=$TMP/run$i \
         "$BUILD/aisexec" -f -c "$TMP/node$i.conf" 2>"$TMP/node$i.log" &

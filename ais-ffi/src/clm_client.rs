@@ -72,15 +72,18 @@ pub const B04: SaVersionT = SaVersionT {
     minorVersion: 1,
 };
 
-/// The AIS rule: accepted when the release code is ours and the requested
-/// major version is not above ours.
+fn ais_version(v: &SaVersionT) -> AisVersion {
+    AisVersion::new(v.releaseCode, v.majorVersion, v.minorVersion)
+}
+
+/// The AIS rule ([`AisVersion::accepts`], as the executive applies it).
 pub fn version_ok(requested: &SaVersionT, ours: &SaVersionT) -> bool {
-    requested.releaseCode == ours.releaseCode && requested.majorVersion <= ours.majorVersion
+    AisVersion::accepts(ais_version(ours), ais_version(requested))
 }
 
 /// Opens a connection for a new handle and registers it.
 pub fn open(ours: &SaVersionT, callbacks: Callbacks) -> Result<SaClmHandleT, SaAisErrorT> {
-    let version = AisVersion::new(ours.releaseCode, ours.majorVersion, ours.minorVersion);
+    let version = ais_version(ours);
     let conn = Connection::open(ServiceId::CLM, version).map_err(|e| e.error)?;
     HANDLES.insert(ClmHandle {
         conn,
@@ -89,11 +92,9 @@ pub fn open(ours: &SaVersionT, callbacks: Callbacks) -> Result<SaClmHandleT, SaA
     })
 }
 
-/// Validates `trackFlags` as saClmClusterTrack does.
+/// Validates `trackFlags` by the rule the executive applies too.
 pub fn check_track_flags(flags: SaUint8T) -> Result<(), SaAisErrorT> {
-    let known = SA_TRACK_CURRENT | SA_TRACK_CHANGES | SA_TRACK_CHANGES_ONLY;
-    let both = SA_TRACK_CHANGES | SA_TRACK_CHANGES_ONLY;
-    if flags == 0 || flags & !known != 0 || flags & both == both {
+    if !msg::track_flags_valid(flags as u32) {
         return Err(SA_AIS_ERR_BAD_FLAGS);
     }
     Ok(())
@@ -303,6 +304,15 @@ mod tests {
         assert!(!version_ok(&v(b'A', 1, 1), &B01));
         assert!(version_ok(&v(b'B', 4, 1), &B04));
         assert!(version_ok(&v(b'B', 1, 1), &B04));
+    }
+
+    /// The protocol's track flags are the C ones.
+    #[test]
+    fn track_flag_numbers_match_sa_track() {
+        assert_eq!(
+            (msg::TRACK_CURRENT, msg::TRACK_CHANGES, msg::TRACK_CHANGES_ONLY),
+            (SA_TRACK_CURRENT, SA_TRACK_CHANGES, SA_TRACK_CHANGES_ONLY)
+        );
     }
 
     #[test]

@@ -19,6 +19,23 @@ pub const TRACK_CALLBACK: u16 = 101;
 /// Callback: `invocation: u64`, then a [`ClusterNode`] when the status is OK.
 pub const NODE_GET_CALLBACK: u16 = 102;
 
+/// `SA_CLM_LOCAL_NODE_ID`: the node the executive runs on.
+pub const LOCAL_NODE_ID: u32 = 0xFFFF_FFFF;
+
+/// `SA_TRACK_CURRENT`, `SA_TRACK_CHANGES`, `SA_TRACK_CHANGES_ONLY`.
+pub const TRACK_CURRENT: u8 = 1;
+pub const TRACK_CHANGES: u8 = 2;
+pub const TRACK_CHANGES_ONLY: u8 = 4;
+
+/// The `trackFlags` rule, checked by the library before asking and by the
+/// executive on receipt: only the three defined bits, at least one, and not
+/// both CHANGES and CHANGES_ONLY.
+pub fn track_flags_valid(flags: u32) -> bool {
+    let known = (TRACK_CURRENT | TRACK_CHANGES | TRACK_CHANGES_ONLY) as u32;
+    let both = (TRACK_CHANGES | TRACK_CHANGES_ONLY) as u32;
+    flags != 0 && flags & !known == 0 && flags & both != both
+}
+
 /// `SaClmClusterNodeT` on the wire.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ClusterNode {

@@ -5,8 +5,9 @@
 //! (u16, big-endian), so each delivery reaches the service that sent it.
 
 use super::clm::node::NodeInfo;
-use super::clm::service::{ClmService, Effect};
+use super::clm::service::ClmService;
 use super::cpg::service::CpgService;
+use super::{Effect, Reply};
 use crate::daemon::{ClusterEvent, HostCtx, ServiceHost};
 use crate::ipc::{self, AisVersion, Client, ConnId, ServiceId};
 use ais_totem::{ConfKind, Guarantee};
@@ -121,10 +122,7 @@ impl ServiceHost for Host {
             ipc::Event::Request(r) if r.service == ServiceId::CPG => {
                 let (mut reply, fx) = self.cpg.request(r.conn, r.msg, &r.payload);
                 if !self.apply(ctx, ServiceId::CPG, fx) {
-                    reply = super::clm::service::Reply {
-                        status: ais_proto::status::TRY_AGAIN,
-                        payload: Vec::new(),
-                    };
+                    reply = Reply::status(ais_proto::status::TRY_AGAIN);
                 }
                 r.responder.respond(reply.status, reply.payload);
             }
@@ -157,12 +155,6 @@ fn ring_status(ctx: &HostCtx<'_>) -> ais_proto::cfg::RingStatus {
     let t = ctx.totem();
     let (ring, members) = t.ring();
     let st = t.stats();
-    let state = match t.state() {
-        ais_totem::State::Operational => "operational",
-        ais_totem::State::Gather => "gather",
-        ais_totem::State::Commit => "commit",
-        ais_totem::State::Recovery => "recovery",
-    };
     let counters = [
         ("frames_sent", st.frames_sent),
         ("frames_received", st.frames_received),
@@ -177,7 +169,7 @@ fn ring_status(ctx: &HostCtx<'_>) -> ais_proto::cfg::RingStatus {
     ];
     ais_proto::cfg::RingStatus {
         node_id: t.node_id(),
-        state: state.to_string(),
+        state: t.state().name().to_string(),
         ring_rep: ring.rep,
         ring_seq: ring.seq,
         members: members.to_vec(),

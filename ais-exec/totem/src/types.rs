@@ -101,6 +101,18 @@ pub enum State {
     Recovery,
 }
 
+impl State {
+    /// The state's name as tools and logs print it.
+    pub fn name(self) -> &'static str {
+        match self {
+            State::Operational => "operational",
+            State::Gather => "gather",
+            State::Commit => "commit",
+            State::Recovery => "recovery",
+        }
+    }
+}
+
 /// Why a submission was refused.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum SubmitError {

@@ -10,48 +10,10 @@ use ais_proto::{Reader, Writer};
 use ais_totem::NodeId;
 use std::hash::Hash;
 
-/// `SaAisErrorT` values CLM answers with.
-pub mod status {
-    pub const OK: u32 = 1;
-    pub const TRY_AGAIN: u32 = 6;
-    pub const INVALID_PARAM: u32 = 7;
-    pub const NOT_EXIST: u32 = 12;
-    pub const BAD_FLAGS: u32 = 25;
-    pub const NOT_SUPPORTED: u32 = 19;
-}
+use ais_proto::clm::LOCAL_NODE_ID;
+use ais_proto::status;
 
-/// `SA_CLM_LOCAL_NODE_ID`.
-pub const LOCAL_NODE_ID: u32 = 0xFFFF_FFFF;
-
-/// What the service asks its host to do.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Effect<C> {
-    /// Multicast this CLM message to every executive, in agreed order.
-    Multicast(Vec<u8>),
-    /// Send a callback frame on `conn`'s dispatch channel.
-    Callback {
-        conn: C,
-        msg: u16,
-        status: u32,
-        payload: Vec<u8>,
-    },
-}
-
-/// A reply to a request: the status for the frame header and the payload.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Reply {
-    pub status: u32,
-    pub payload: Vec<u8>,
-}
-
-impl Reply {
-    fn status(status: u32) -> Reply {
-        Reply {
-            status,
-            payload: Vec::new(),
-        }
-    }
-}
+pub use crate::services::{Effect, Reply};
 
 pub struct ClmService<C> {
     me: NodeInfo,

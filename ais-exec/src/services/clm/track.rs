@@ -5,20 +5,16 @@ use super::view::{Entry, ViewChange};
 use std::collections::HashMap;
 use std::hash::Hash;
 
-pub const TRACK_CURRENT: u8 = 1;
-pub const TRACK_CHANGES: u8 = 2;
-pub const TRACK_CHANGES_ONLY: u8 = 4;
+pub use ais_proto::clm::{TRACK_CHANGES, TRACK_CHANGES_ONLY, TRACK_CURRENT};
 
 /// The flags are not a valid combination (`SA_AIS_ERR_BAD_FLAGS`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct BadFlags;
 
-/// Checks `trackFlags`: only the three defined bits, at least one, and not
-/// both CHANGES and CHANGES_ONLY.
+/// Checks `trackFlags` by the rule the library applies too
+/// ([`ais_proto::clm::track_flags_valid`]).
 pub fn check_flags(flags: u32) -> Result<u8, BadFlags> {
-    let known = (TRACK_CURRENT | TRACK_CHANGES | TRACK_CHANGES_ONLY) as u32;
-    let both = (TRACK_CHANGES | TRACK_CHANGES_ONLY) as u32;
-    if flags == 0 || flags & !known != 0 || flags & both == both {
+    if !ais_proto::clm::track_flags_valid(flags) {
         return Err(BadFlags);
     }
     Ok(flags as u8)

@@ -9,17 +9,8 @@ use ais_proto::{Reader, Writer};
 use std::collections::HashMap;
 use std::hash::Hash;
 
-/// `cs_error_t` / `SaAisErrorT` values CPG answers with.
-pub mod status {
-    pub const OK: u32 = 1;
-    pub const TRY_AGAIN: u32 = 6;
-    pub const INVALID_PARAM: u32 = 7;
-    pub const NOT_EXIST: u32 = 12;
-    pub const EXIST: u32 = 14;
-    pub const NOT_SUPPORTED: u32 = 19;
-}
-
-pub use crate::services::clm::service::{Effect, Reply};
+use crate::services::{Effect, Reply};
+use ais_proto::status;
 
 /// One library handle: its process and the group it joined.
 struct Conn {
@@ -135,10 +126,7 @@ impl<C: Copy + Eq + Hash> CpgService<C> {
     /// A client request. Requests that change the groups wait (TRY_AGAIN)
     /// while the groups re-synchronise after a configuration change.
     pub fn request(&mut self, conn: C, msg_id: u16, payload: &[u8]) -> (Reply, Vec<Effect<C>>) {
-        let reply = |status| Reply {
-            status,
-            payload: Vec::new(),
-        };
+        let reply = Reply::status;
         let Some(c) = self.conns.get_mut(&conn) else {
             return (reply(status::INVALID_PARAM), Vec::new());
         };

@@ -8,8 +8,7 @@
 //!
 //! The sending node is the Totem sender, so it is not repeated.
 
-/// Longest group name (`CPG_MAX_NAME_LENGTH`).
-pub const MAX_GROUP: usize = 128;
+pub use ais_proto::cpg::MAX_GROUP;
 
 const JOIN: u8 = 1;
 const LEAVE: u8 = 2;
