@@ -11,9 +11,11 @@
 #   FFI_LIBS += SaCkpt  and  FFI_VERSION_SaCkpt := 3.0.0  below, then commit
 #   ais-ffi/version-scripts/SaCkpt.map, pkgconfig/libSaCkpt.pc.in and the golden ABI file
 #   (make ffi-abi-bless, after checking its output), plus any header to ais-ffi/headers.
+# Headers under include/corosync/ install as <corosync/...>; the others under openais/.
 
-FFI_LIBS := SaClm
+FFI_LIBS := SaClm cpg
 FFI_VERSION_SaClm := 3.0.0
+FFI_VERSION_cpg := 4.1.0
 
 LIBDIR     ?= $(PREFIX)/lib
 INCLUDEDIR ?= $(PREFIX)/include
@@ -86,10 +88,11 @@ ffi-abi-bless: $(FFI_SOS)
 
 # Each header on its own, as C99 and as C++ (pedantic, warnings are errors).
 ffi-header-check:
-	@set -e; for h in include/*.h; do \
-		echo "#include <$$(basename $$h)>" | $(FFI_CC) $(FFI_CFLAGS) -fsyntax-only -x c -; \
+	@set -e; for h in include/*.h include/corosync/*.h; do \
+		inc=$${h#include/}; \
+		echo "#include <$$inc>" | $(FFI_CC) $(FFI_CFLAGS) -fsyntax-only -x c -; \
 		if command -v $(FFI_CXX) >/dev/null; then \
-			echo "#include <$$(basename $$h)>" | $(FFI_CXX) $(FFI_CXXFLAGS) -fsyntax-only -x c++ -; \
+			echo "#include <$$inc>" | $(FFI_CXX) $(FFI_CXXFLAGS) -fsyntax-only -x c++ -; \
 		else echo "ffi-header-check: SKIPPED C++ ($(FFI_CXX) not installed)"; fi; \
 	done; echo "ffi-header-check: ok"
 
@@ -116,7 +119,7 @@ ffi-c-tests: $(FFI_CTEST_DIR)/clm_compile
 # $(call ffi_install_to,DESTDIR,PREFIX,LIBDIR,INCLUDEDIR): the libraries with their SONAME and
 # development links, the headers under include/openais/, one .pc file per library.
 define ffi_install_to
-	install -d $(1)$(3)/pkgconfig $(1)$(4)/openais
+	install -d $(1)$(3)/pkgconfig $(1)$(4)/openais $(1)$(4)/corosync
 	$(foreach l,$(FFI_LIBS),\
 	install -m 755 $(call ffi_so,$(l)) $(1)$(3)/ && \
 	ln -sf $(notdir $(call ffi_so,$(l))) $(1)$(3)/$(call ffi_soname,$(l)) && \
@@ -124,6 +127,7 @@ define ffi_install_to
 	sed -e 's|@PREFIX@|$(2)|' -e 's|@LIBDIR@|$(3)|' -e 's|@INCLUDEDIR@|$(4)|' \
 		-e 's|@VERSION@|$(FFI_VERSION)|' pkgconfig/lib$(l).pc.in > $(1)$(3)/pkgconfig/lib$(l).pc && ) true
 	install -m 644 include/*.h $(1)$(4)/openais/
+	install -m 644 include/corosync/*.h $(1)$(4)/corosync/
 endef
 
 install-ffi: $(FFI_SOS)

@@ -10,7 +10,11 @@ fn main() {
     }
 
     let mut cfg = ctest::TestGenerator::new();
-    cfg.include(&include).header("saAis.h").header("saClm.h");
+    cfg.include(&include)
+        .header("saAis.h")
+        .header("saClm.h")
+        .header("corosync/corotypes.h")
+        .header("corosync/cpg.h");
     // The SA Forum types are anonymous structs and unions named by typedef, so C knows them
     // as `SaNameT`, never `struct SaNameT`.
     cfg.rename_struct_ty(|ty| Some(ty.to_string()));

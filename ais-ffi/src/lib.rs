@@ -6,11 +6,13 @@
 //!
 //! - `types`: the `#[repr(C)]` types and constants of the SA Forum headers, from which
 //!   `include/*.h` are generated.
-//! - `clm`, ...: the exported `extern "C"` functions of each library.
+//! - `clm`, `cpg`, ...: the exported `extern "C"` functions of each library.
 //! - `runtime`: the client runtime they share (connection to the executive, handles).
 
 pub mod clm;
 mod clm_client;
+pub mod cpg;
+mod cpg_client;
 mod guard;
 pub mod runtime;
 pub mod types;

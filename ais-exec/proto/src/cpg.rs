@@ -13,10 +13,26 @@ pub const MCAST: u16 = 3;
 pub const MEMBERSHIP_GET: u16 = 4;
 /// Request empty. Response: node id u32.
 pub const LOCAL_GET: u16 = 5;
+/// Request: iteration type u32, then a group when the type is ONE_GROUP.
+/// Response: the entries (see [`encode_iteration`]).
+pub const ITERATE: u16 = 6;
+/// Request: model flags u32 (`CPG_MODEL_V1_DELIVER_INITIAL_TOTEM_CONF`), sent
+/// once after the handle opens. Response empty.
+pub const MODEL: u16 = 7;
 /// Callback: group, members, left (with reasons), joined (with reasons).
 pub const CONFCHG: u16 = 101;
 /// Callback: group, node u32, pid u32, data (blob).
 pub const DELIVER: u16 = 102;
+/// Callback: ring id (representative u32, sequence u64), member node ids.
+pub const TOTEM_CONFCHG: u16 = 103;
+
+/// `cpg_iteration_type_t`.
+pub const ITERATION_NAME_ONLY: u32 = 1;
+pub const ITERATION_ONE_GROUP: u32 = 2;
+pub const ITERATION_ALL: u32 = 3;
+
+/// `CPG_MODEL_V1_DELIVER_INITIAL_TOTEM_CONF`.
+pub const MODEL_INITIAL_TOTEM_CONF: u32 = 0x01;
 
 /// Longest group name (`CPG_MAX_NAME_LENGTH`).
 pub const MAX_GROUP: usize = 128;
@@ -80,6 +96,77 @@ pub fn decode_members(b: &[u8]) -> Result<Vec<Address>, DecodeError> {
     Ok(v)
 }
 
+/// One entry of an iteration: a group and, except for NAME_ONLY, a member.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct IterEntry {
+    pub group: Vec<u8>,
+    pub node: u32,
+    pub pid: u32,
+}
+
+pub fn encode_iteration(list: &[IterEntry]) -> Vec<u8> {
+    let mut w = Writer::new();
+    let _ = w.count(list.len());
+    for e in list {
+        let _ = w.name(&e.group);
+        w.u32(e.node).u32(e.pid);
+    }
+    w.into_vec()
+}
+
+pub fn decode_iteration(b: &[u8]) -> Result<Vec<IterEntry>, DecodeError> {
+    let mut r = Reader::new(b);
+    // Smallest entry: a 1-byte name with its u16 length, node, pid.
+    let n = r.count(11)?;
+    let mut v = Vec::with_capacity(n);
+    for _ in 0..n {
+        v.push(IterEntry {
+            group: group(&mut r)?,
+            node: r.u32()?,
+            pid: r.u32()?,
+        });
+    }
+    r.finish()?;
+    Ok(v)
+}
+
+/// The totem configuration a `TOTEM_CONFCHG` callback reports.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct TotemConf {
+    pub ring_rep: u32,
+    pub ring_seq: u64,
+    pub members: Vec<u32>,
+}
+
+impl TotemConf {
+    pub fn encode(&self) -> Vec<u8> {
+        let mut w = Writer::new();
+        w.u32(self.ring_rep).u64(self.ring_seq);
+        let _ = w.count(self.members.len());
+        for m in &self.members {
+            w.u32(*m);
+        }
+        w.into_vec()
+    }
+
+    pub fn decode(b: &[u8]) -> Result<TotemConf, DecodeError> {
+        let mut r = Reader::new(b);
+        let ring_rep = r.u32()?;
+        let ring_seq = r.u64()?;
+        let n = r.count(4)?;
+        let mut members = Vec::with_capacity(n);
+        for _ in 0..n {
+            members.push(r.u32()?);
+        }
+        r.finish()?;
+        Ok(TotemConf {
+            ring_rep,
+            ring_seq,
+            members,
+        })
+    }
+}
+
 impl ConfChg {
     pub fn encode(&self) -> Vec<u8> {
         let mut w = Writer::new();
@@ -122,5 +209,36 @@ mod tests {
             assert!(ConfChg::decode(&b[..n]).is_err(), "cut at {n}");
         }
         assert_eq!(decode_members(&encode_members(&[a(1, 2, 0)])), Ok(vec![a(1, 2, 0)]));
+    }
+
+    #[test]
+    fn iteration_and_totem_conf_round_trip_and_truncations_fail() {
+        let it = vec![
+            IterEntry {
+                group: b"a".to_vec(),
+                node: 1,
+                pid: 2,
+            },
+            IterEntry {
+                group: b"bb".to_vec(),
+                node: 0,
+                pid: 0,
+            },
+        ];
+        let b = encode_iteration(&it);
+        assert_eq!(decode_iteration(&b), Ok(it));
+        for n in 0..b.len() {
+            assert!(decode_iteration(&b[..n]).is_err(), "cut at {n}");
+        }
+        let t = TotemConf {
+            ring_rep: 1,
+            ring_seq: 8,
+            members: vec![1, 2, 3],
+        };
+        let b = t.encode();
+        assert_eq!(TotemConf::decode(&b), Ok(t));
+        for n in 0..b.len() {
+            assert!(TotemConf::decode(&b[..n]).is_err(), "cut at {n}");
+        }
     }
 }

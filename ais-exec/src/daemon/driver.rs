@@ -186,6 +186,14 @@ pub trait ServiceHost: Send + 'static {
     fn on_event(&mut self, ctx: &mut HostCtx<'_>, event: &ClusterEvent);
     /// A request from a local task.
     fn on_request(&mut self, ctx: &mut HostCtx<'_>, request: Self::Request);
+    /// Whether the host takes requests now. Called before each wait; a host
+    /// that says no is asked again at least every millisecond (it may be
+    /// waiting for room in the core's queue or for clients to read their
+    /// callbacks), and meanwhile requests wait in the IPC sockets, where the
+    /// clients see the back-pressure.
+    fn ready(&mut self, _ctx: &mut HostCtx<'_>) -> bool {
+        true
+    }
 }
 
 /// No services: the bare ring (what `aisexec` runs until services exist).
@@ -398,6 +406,15 @@ impl<H: ServiceHost> Driver<H> {
                 break;
             }
             let deadline = self.totem.next_timeout().map(|t| self.clock.instant(t));
+            let ready = {
+                let mut ctx = HostCtx {
+                    totem: &mut self.totem,
+                    now: self.clock.now(),
+                    membership: &self.membership,
+                    dropped: self.transport.dropped(),
+                };
+                self.host.ready(&mut ctx)
+            };
             tokio::select! {
                 _ = self.shutdown.changed() => continue,
                 datagram = self.transport.recv() => {
@@ -411,7 +428,8 @@ impl<H: ServiceHost> Driver<H> {
                 // These channels close only when every handle is gone; a
                 // `None` then just disables the branch and the ring runs on.
                 Some(s) = self.submits.recv(), if self.parked.is_none() => self.submit(s),
-                Some(r) = self.requests.recv() => {
+                _ = tokio::time::sleep(std::time::Duration::from_millis(1)), if !ready => {}
+                Some(r) = self.requests.recv(), if ready => {
                     let mut ctx = HostCtx {
                         totem: &mut self.totem,
                         now: self.clock.now(),

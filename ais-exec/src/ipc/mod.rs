@@ -263,6 +263,11 @@ impl Client {
         self.inner.callbacks.push(header, payload.into(), None, true)
     }
 
+    /// Bytes of callbacks queued and not yet written to the client.
+    pub fn callback_backlog(&self) -> usize {
+        self.inner.callbacks.queued.load(Ordering::Relaxed)
+    }
+
     /// Closes the connection (e.g. a client that does not drain its callbacks); the usual
     /// `Disconnected` follows.
     pub fn disconnect(&self) {

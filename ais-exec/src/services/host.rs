@@ -12,15 +12,37 @@ use crate::daemon::{ClusterEvent, HostCtx, ServiceHost};
 use crate::ipc::{self, AisVersion, Client, ConnId, ServiceId};
 use ais_totem::{ConfKind, Guarantee};
 use bytes::{BufMut, Bytes, BytesMut};
-use std::collections::HashMap;
+use std::collections::{HashMap, VecDeque};
+use std::time::{Duration, Instant};
 
 /// The CLM version this executive implements (B.04.01 includes B.01.01).
 pub const CLM_VERSION: AisVersion = AisVersion::new(b'B', 4, 1);
+
+/// Flow control. Requests are taken only while the core's send queue is
+/// under these bounds and no group member's callbacks are backed up past
+/// [`CALLBACK_HIGH_WATER`]; meanwhile they wait in the IPC sockets, and a
+/// library's non-blocking multicast answers `TRY_AGAIN`. So nothing is
+/// queued without a bound and nothing is dropped.
+const QUEUE_HIGH_BYTES: usize = 4 << 20;
+const QUEUE_HIGH_MESSAGES: usize = 16 << 10;
+/// Callback bytes a group member may have waiting before senders are held.
+/// With the core's queue bound above, what is already on its way stays well
+/// inside the IPC server's per-connection callback limit (16 MiB).
+const CALLBACK_HIGH_WATER: usize = 4 << 20;
+/// A member whose callbacks stay backed up this long is disconnected: one
+/// process that stops reading must not hold up every sender for good.
+const STALL_LIMIT: Duration = Duration::from_secs(10);
 
 pub struct Host {
     clm: ClmService<ConnId>,
     cpg: CpgService<ConnId>,
     clients: HashMap<ConnId, Client>,
+    /// Multicasts that cannot be refused (of requests that expect no reply,
+    /// of disconnections and configuration changes) waiting, in order, for
+    /// room in the core's queue; no request is taken until they are queued.
+    parked: VecDeque<Bytes>,
+    /// Since when each backed-up group member has been over the high water.
+    stalled: HashMap<ConnId, Instant>,
 }
 
 impl Host {
@@ -31,6 +53,58 @@ impl Host {
             clm: ClmService::new(me),
             cpg: CpgService::new(node),
             clients: HashMap::new(),
+            parked: VecDeque::new(),
+            stalled: HashMap::new(),
+        }
+    }
+
+    /// Whether some group member's callbacks are backed up; disconnects one
+    /// that has been for [`STALL_LIMIT`].
+    fn callbacks_backed_up(&mut self) -> bool {
+        let now = Instant::now();
+        let mut backed_up = false;
+        let mut seen = Vec::new();
+        for conn in self.cpg.members_conns() {
+            let Some(client) = self.clients.get(&conn) else {
+                continue;
+            };
+            if client.callback_backlog() <= CALLBACK_HIGH_WATER {
+                continue;
+            }
+            seen.push(conn);
+            let since = *self.stalled.entry(conn).or_insert(now);
+            if now.duration_since(since) >= STALL_LIMIT {
+                log::warn!(target: "SERV", "CPG: {conn} has not read its callbacks for {STALL_LIMIT:?}; disconnecting it");
+                client.disconnect();
+            } else {
+                backed_up = true;
+            }
+        }
+        self.stalled.retain(|c, _| seen.contains(c));
+        backed_up
+    }
+
+    /// Queues a service message behind any parked ones; gives it back when
+    /// it cannot be queued now.
+    fn multicast(&mut self, ctx: &mut HostCtx<'_>, service: ServiceId, data: &[u8]) -> Result<(), Bytes> {
+        let mut b = BytesMut::with_capacity(2 + data.len());
+        b.put_u16(service.0);
+        b.put_slice(data);
+        let b = b.freeze();
+        if !self.parked.is_empty() {
+            return Err(b);
+        }
+        Self::submit(ctx, b)
+    }
+
+    fn submit(ctx: &mut HostCtx<'_>, b: Bytes) -> Result<(), Bytes> {
+        match ctx.submit(b.clone(), Guarantee::Agreed) {
+            Ok(()) => Ok(()),
+            Err(crate::daemon::SubmitError::TryAgain) => Err(b),
+            Err(e) => {
+                log::warn!(target: "SERV", "can't multicast {} bytes: {e}", b.len());
+                Ok(())
+            }
         }
     }
 
@@ -46,18 +120,30 @@ impl Host {
     }
 
     /// Carries out a service's effects; false if a multicast could not be
-    /// queued (the request that caused it answers TRY_AGAIN).
-    fn apply(&mut self, ctx: &mut HostCtx<'_>, service: ServiceId, effects: Vec<Effect<ConnId>>) -> bool {
+    /// queued (the request that caused it answers TRY_AGAIN). `must_send`:
+    /// nothing can be refused (a request that expects no answer, a
+    /// disconnection, a configuration change), so a multicast that does not
+    /// fit is parked instead.
+    fn apply(
+        &mut self,
+        ctx: &mut HostCtx<'_>,
+        service: ServiceId,
+        effects: Vec<Effect<ConnId>>,
+        must_send: bool,
+    ) -> bool {
         let mut all_sent = true;
         for e in effects {
             match e {
                 Effect::Multicast(data) => {
-                    let mut b = BytesMut::with_capacity(2 + data.len());
-                    b.put_u16(service.0);
-                    b.put_slice(&data);
-                    if let Err(e) = ctx.submit(b.freeze(), Guarantee::Agreed) {
-                        log::warn!(target: "SERV", "{service}: can't multicast: {e}");
-                        all_sent = false;
+                    if let Err(b) = self.multicast(ctx, service, &data) {
+                        if must_send {
+                            // Nobody to answer TRY_AGAIN to: hold it, and
+                            // take no request until it is queued.
+                            self.parked.push_back(b);
+                        } else {
+                            log::warn!(target: "SERV", "{service}: send queue full; request refused");
+                            all_sent = false;
+                        }
                     }
                 }
                 Effect::Callback {
@@ -91,9 +177,9 @@ impl ServiceHost for Host {
         match event {
             ClusterEvent::ConfChange(c) if c.kind == ConfKind::Regular => {
                 let fx = self.clm.configuration(c.ring_id.seq, &c.members);
-                self.apply(ctx, ServiceId::CLM, fx);
-                let fx = self.cpg.configuration(&c.members);
-                self.apply(ctx, ServiceId::CPG, fx);
+                self.apply(ctx, ServiceId::CLM, fx, true);
+                let fx = self.cpg.configuration(c.ring_id.rep, c.ring_id.seq, &c.members);
+                self.apply(ctx, ServiceId::CPG, fx, true);
             }
             ClusterEvent::ConfChange(_) => {}
             ClusterEvent::Deliver(d) => {
@@ -106,9 +192,23 @@ impl ServiceHost for Host {
                     ServiceId::CPG => self.cpg.delivered(d.sender, &d.data[2..]),
                     _ => return,
                 };
-                self.apply(ctx, service, fx);
+                self.apply(ctx, service, fx, true);
             }
         }
+    }
+
+    fn ready(&mut self, ctx: &mut HostCtx<'_>) -> bool {
+        while let Some(b) = self.parked.pop_front() {
+            if let Err(b) = Self::submit(ctx, b) {
+                self.parked.push_front(b);
+                return false;
+            }
+        }
+        let t = ctx.totem();
+        if t.queued_bytes() >= QUEUE_HIGH_BYTES || t.queued() >= QUEUE_HIGH_MESSAGES {
+            return false;
+        }
+        !self.callbacks_backed_up()
     }
 
     fn on_request(&mut self, ctx: &mut HostCtx<'_>, request: ipc::Event) {
@@ -121,7 +221,8 @@ impl ServiceHost for Host {
             }
             ipc::Event::Request(r) if r.service == ServiceId::CPG => {
                 let (mut reply, fx) = self.cpg.request(r.conn, r.msg, &r.payload);
-                if !self.apply(ctx, ServiceId::CPG, fx) {
+                let no_reply = !r.responder.expects_reply();
+                if !self.apply(ctx, ServiceId::CPG, fx, no_reply) {
                     reply = Reply::status(ais_proto::status::TRY_AGAIN);
                 }
                 r.responder.respond(reply.status, reply.payload);
@@ -129,7 +230,7 @@ impl ServiceHost for Host {
             ipc::Event::Request(r) if r.service == ServiceId::CLM => {
                 let (reply, fx) = self.clm.request(r.conn, r.msg, &r.payload);
                 r.responder.respond(reply.status, reply.payload);
-                self.apply(ctx, ServiceId::CLM, fx);
+                self.apply(ctx, ServiceId::CLM, fx, false);
             }
             ipc::Event::Request(r) if r.service == ServiceId::CFG && r.msg == ais_proto::cfg::RING_STATUS => {
                 r.responder.respond(ais_proto::status::OK, ring_status(ctx).encode());
@@ -143,7 +244,7 @@ impl ServiceHost for Host {
                     self.clm.disconnected(conn);
                 } else if service == ServiceId::CPG {
                     let fx = self.cpg.disconnected(conn);
-                    self.apply(ctx, service, fx);
+                    self.apply(ctx, service, fx, true);
                 }
             }
         }

@@ -78,6 +78,11 @@ impl SendQueue {
         self.queue.is_empty()
     }
 
+    /// Bytes of the messages queued.
+    pub fn bytes(&self) -> usize {
+        self.bytes
+    }
+
     pub fn len(&self) -> usize {
         self.queue.len()
     }

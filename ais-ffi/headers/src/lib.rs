@@ -28,6 +28,21 @@ pub struct Header {
     pub sources: &'static [&'static str],
     /// The C enums the header declares.
     pub enums: fn() -> &'static [CEnum],
+    /// How structs are declared: `typedef struct {...} T;` (the SA Forum headers) or
+    /// `typedef struct T {...} T;` (corosync's, whose programs write `struct cpg_name`).
+    pub style: Style,
+    /// C text placed after the declarations: macros and inline helpers Rust cannot
+    /// declare.
+    pub trailer: &'static str,
+}
+
+/// The struct declaration style of a header.
+#[derive(Clone, Copy, Debug)]
+pub enum Style {
+    /// `typedef struct { ... } T;`
+    Typedef,
+    /// `typedef struct T { ... } T;`: `struct T` and `T` both work.
+    TagAndTypedef,
 }
 
 /// Every header, in dependency order.
@@ -41,6 +56,8 @@ pub const HEADERS: &[Header] = &[
         sys_includes: &["stdint.h"],
         sources: &["src/types/ais.rs"],
         enums: types::ais::c_enums,
+        style: Style::Typedef,
+        trailer: "",
     },
     Header {
         name: "saClm.h",
@@ -50,8 +67,98 @@ pub const HEADERS: &[Header] = &[
         sys_includes: &[],
         sources: &["src/types/clm.rs", "src/clm.rs"],
         enums: types::clm::c_enums,
+        style: Style::Typedef,
+        trailer: "",
+    },
+    Header {
+        name: "corosync/corotypes.h",
+        guard: "COROTYPES_H_DEFINED",
+        title: "types shared by the corosync-compatible client libraries (corosync 3)",
+        includes: &[],
+        // What corosync's corotypes.h includes, which programs rely on.
+        sys_includes: &["stdint.h", "errno.h", "time.h", "sys/time.h"],
+        sources: &["src/types/corotypes.rs"],
+        enums: types::corotypes::c_enums,
+        style: Style::Typedef,
+        trailer: COROTYPES_TRAILER,
+    },
+    Header {
+        name: "corosync/cpg.h",
+        guard: "COROSYNC_CPG_H_DEFINED",
+        title: "closed process groups, corosync 3's API (libcpg.so.4)",
+        includes: &[],
+        // corotypes.h as corosync spells it; netinet/in.h as corosync's cpg.h includes it;
+        // sys/uio.h for struct iovec, stddef.h for size_t.
+        sys_includes: &["netinet/in.h", "stddef.h", "sys/uio.h", "corosync/corotypes.h"],
+        sources: &["src/types/cpg.rs", "src/cpg.rs"],
+        enums: types::cpg::c_enums,
+        style: Style::TagAndTypedef,
+        trailer: "",
     },
 ];
+
+/// corotypes.h's macros and inline helpers.
+const COROTYPES_TRAILER: &str = r#"
+#define CS_MAX(x, y) (((x) > (y)) ? (x) : (y))
+
+/* printf formats for node ids and ring ids (need <inttypes.h>). */
+#define CS_PRI_NODE_ID "%" PRIu32
+#define CS_PRI_NODE_ID_PADDED "%10" PRIu32
+#define CS_PRI_RING_ID_SEQ "%" PRIx64
+#define CS_PRI_RING_ID "%" PRIx32 ".%" PRIx64
+
+/* Nanoseconds from a monotonic clock where the system has one. */
+static inline uint64_t cs_timestamp_get(void)
+{
+#if defined _POSIX_MONOTONIC_CLOCK && _POSIX_MONOTONIC_CLOCK >= 0
+  struct timespec now;
+  clock_gettime(CLOCK_MONOTONIC, &now);
+  return (uint64_t)now.tv_sec * CS_TIME_NS_IN_SEC + (uint64_t)now.tv_nsec;
+#else
+  struct timeval now;
+  gettimeofday(&now, 0);
+  return (uint64_t)now.tv_sec * CS_TIME_NS_IN_SEC + (uint64_t)now.tv_usec * CS_TIME_NS_IN_USEC;
+#endif
+}
+
+/* The name of an error, for messages. Inline here, so programs need no other library. */
+static inline const char *cs_strerror(cs_error_t err)
+{
+  switch (err) {
+  case CS_OK: return "success";
+  case CS_ERR_LIBRARY: return "library error";
+  case CS_ERR_VERSION: return "version error";
+  case CS_ERR_INIT: return "initialization error";
+  case CS_ERR_TIMEOUT: return "timeout";
+  case CS_ERR_TRY_AGAIN: return "try again";
+  case CS_ERR_INVALID_PARAM: return "invalid parameter";
+  case CS_ERR_NO_MEMORY: return "no memory";
+  case CS_ERR_BAD_HANDLE: return "bad handle";
+  case CS_ERR_BUSY: return "busy";
+  case CS_ERR_ACCESS: return "access denied";
+  case CS_ERR_NOT_EXIST: return "does not exist";
+  case CS_ERR_NAME_TOO_LONG: return "name too long";
+  case CS_ERR_EXIST: return "already exists";
+  case CS_ERR_NO_SPACE: return "insufficient space";
+  case CS_ERR_INTERRUPT: return "interrupted";
+  case CS_ERR_NAME_NOT_FOUND: return "name not found";
+  case CS_ERR_NO_RESOURCES: return "no resources";
+  case CS_ERR_NOT_SUPPORTED: return "not supported";
+  case CS_ERR_BAD_OPERATION: return "bad operation";
+  case CS_ERR_FAILED_OPERATION: return "failed operation";
+  case CS_ERR_MESSAGE_ERROR: return "message error";
+  case CS_ERR_QUEUE_FULL: return "queue full";
+  case CS_ERR_QUEUE_NOT_AVAILABLE: return "queue not available";
+  case CS_ERR_BAD_FLAGS: return "bad flags";
+  case CS_ERR_TOO_BIG: return "too big";
+  case CS_ERR_NO_SECTIONS: return "no sections";
+  case CS_ERR_CONTEXT_NOT_FOUND: return "context not found";
+  case CS_ERR_TOO_MANY_GROUPS: return "too many groups";
+  case CS_ERR_SECURITY: return "security error";
+  }
+  return "unknown error";
+}
+"#;
 
 /// The `ais-ffi` crate directory.
 pub fn ffi_dir() -> PathBuf {
@@ -128,6 +235,20 @@ pub fn generate(h: &Header) -> Result<String, String> {
     config.includes = h.includes.iter().map(|s| s.to_string()).collect();
     config.sys_includes = h.sys_includes.iter().map(|s| s.to_string()).collect();
     config.after_includes = Some(render_enums((h.enums)()));
+    if !h.trailer.is_empty() {
+        // cbindgen puts its trailer after the include guard's #endif; this one belongs
+        // inside, so the guard is written here instead.
+        config.include_guard = None;
+        let header = config.header.take().unwrap_or_default();
+        config.header = Some(format!("{header}\n\n#ifndef {g}\n#define {g}", g = h.guard));
+        config.trailer = Some(format!("{}\n#endif /* {} */", h.trailer, h.guard));
+    }
+    if let Style::TagAndTypedef = h.style {
+        config.style = cbindgen::Style::Both;
+    }
+    // corosync's headers use size_t and struct iovec.
+    config.usize_is_size_t = true;
+    config.export.rename.insert("iovec".into(), "struct iovec".into());
     // cbindgen emits only the types functions reach; a header declares every type.
     for src in h.sources {
         config.export.include.extend(declared_types(&ffi_dir().join(src))?);

@@ -13,6 +13,12 @@ fn main() -> ExitCode {
             }
         };
         let path = dir.join(h.name);
+        if let Some(parent) = path.parent() {
+            if let Err(e) = std::fs::create_dir_all(parent) {
+                eprintln!("{}: {e}", parent.display());
+                return ExitCode::FAILURE;
+            }
+        }
         if std::fs::read_to_string(&path).ok().as_deref() == Some(text.as_str()) {
             continue;
         }

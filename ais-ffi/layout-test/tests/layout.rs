@@ -1,7 +1,8 @@
 //! Runs the ctest-generated comparison (see build.rs); fails on any mismatch.
 //!
 //! ctest expands `ais-ffi/src/types/mod.rs` as a crate of its own, then compiles a C file that
-//! includes the committed `include/saAis.h` and `include/saClm.h` and reports, for every type,
+//! includes the committed headers (`include/saAis.h`, `include/saClm.h`,
+//! `include/corosync/corotypes.h`, `include/corosync/cpg.h`) and reports, for every type,
 //! alias, struct field and constant declared there, its size, alignment, signedness, offset,
 //! field type and value; this program compares them with Rust's.
 //!
@@ -14,5 +15,7 @@
 
 use ais_ffi::types::ais::*;
 use ais_ffi::types::clm::*;
+use ais_ffi::types::corotypes::*;
+use ais_ffi::types::cpg::*;
 
 include!(concat!(env!("OUT_DIR"), "/layout.rs"));

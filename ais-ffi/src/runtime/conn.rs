@@ -52,6 +52,11 @@ pub enum DispatchMode {
     All,
     /// Run callbacks as they come until the handle is finalized.
     Blocking,
+    /// Wait for one callback and run it (corosync's `CS_DISPATCH_ONE`).
+    OneWaiting,
+    /// Run one pending callback; `SA_AIS_ERR_TRY_AGAIN` when none is pending
+    /// (corosync's `CS_DISPATCH_ONE_NONBLOCKING`).
+    OneOrTryAgain,
 }
 
 impl DispatchMode {
@@ -273,6 +278,37 @@ impl Connection {
         self.send(msg, flags::NO_REPLY, 0, payload, None)
     }
 
+    /// Like [`post`](Self::post), with the payload in pieces, but never waits for room:
+    /// `SA_AIS_ERR_TRY_AGAIN` when the socket cannot take the frame's first byte (the
+    /// executive is holding senders back). A frame once begun is finished, waiting if it
+    /// must (the executive reads on as its queue drains).
+    pub fn try_post(&self, msg: u16, parts: &[&[u8]]) -> Result<(), SaAisErrorT> {
+        if let Some(e) = lock(&self.calls).dead {
+            return Err(e);
+        }
+        let len: usize = parts.iter().map(|p| p.len()).sum();
+        if len > self.limits.max_payload() as usize {
+            return Err(SA_AIS_ERR_TOO_BIG);
+        }
+        let header = Header {
+            msg,
+            flags: flags::NO_REPLY,
+            request_id: 0,
+            len: len as u32,
+            ..Header::new(Kind::Request, self.welcome.service)
+        }
+        .encode();
+        let mut frame: Vec<&[u8]> = Vec::with_capacity(parts.len() + 1);
+        frame.push(&header);
+        frame.extend_from_slice(parts);
+        let _w = lock(&self.writer);
+        match sys::send_all_or_nothing(self.req.as_fd(), &frame) {
+            Ok(true) => Ok(()),
+            Ok(false) => Err(SA_AIS_ERR_TRY_AGAIN),
+            Err(_) => Err(self.fail(SA_AIS_ERR_LIBRARY)),
+        }
+    }
+
     fn send(
         &self,
         msg: u16,
@@ -430,8 +466,9 @@ impl Connection {
         if self.is_finalized() {
             return Err(SA_AIS_ERR_BAD_HANDLE);
         }
+        let waits = matches!(mode, DispatchMode::Blocking | DispatchMode::OneWaiting);
         loop {
-            if mode == DispatchMode::Blocking {
+            if waits {
                 match sys::wait(self.disp.as_fd(), PollFlags::POLLIN, None) {
                     Ok(_) => {}
                     Err(_) => return self.dispatch_end(),
@@ -446,11 +483,15 @@ impl Connection {
                     status: h.status,
                     payload: &payload,
                 }),
-                Ok(None) if mode == DispatchMode::Blocking => continue,
+                Ok(None) if waits => continue,
+                Ok(None) if mode == DispatchMode::OneOrTryAgain => return Err(SA_AIS_ERR_TRY_AGAIN),
                 Ok(None) => return Ok(()),
                 Err(()) => return self.dispatch_end(),
             }
-            if mode == DispatchMode::One {
+            if matches!(
+                mode,
+                DispatchMode::One | DispatchMode::OneWaiting | DispatchMode::OneOrTryAgain
+            ) {
                 return Ok(());
             }
         }

@@ -76,6 +76,11 @@ impl<T> HandleTable<T> {
         self.write().map.remove(&handle).ok_or(SA_AIS_ERR_BAD_HANDLE)
     }
 
+    /// Every live handle.
+    pub fn handles(&self) -> Vec<u64> {
+        self.read().map.keys().copied().collect()
+    }
+
     /// Live handles.
     pub fn len(&self) -> usize {
         self.read().map.len()

@@ -74,3 +74,5 @@ macro_rules! sa_enums {
 
 pub mod ais;
 pub mod clm;
+pub mod corotypes;
+pub mod cpg;

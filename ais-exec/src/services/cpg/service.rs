@@ -4,7 +4,7 @@
 
 use super::state::{CpgState, Event, Member, NodeId};
 use super::wire::{CpgMsg, Group};
-use ais_proto::cpg::{self as msg, Address, ConfChg};
+use ais_proto::cpg::{self as msg, Address, ConfChg, IterEntry, TotemConf};
 use ais_proto::{Reader, Writer};
 use std::collections::HashMap;
 use std::hash::Hash;
@@ -18,12 +18,18 @@ struct Conn {
     group: Option<Group>,
     /// Its leave was requested: no PROCDOWN when it goes away.
     left: bool,
+    /// `CPG_MODEL_V1_DELIVER_INITIAL_TOTEM_CONF`: the current ring is reported
+    /// once the handle's join is delivered, before any later ring change.
+    initial_totem_conf: bool,
+    totem_conf_sent: bool,
 }
 
 pub struct CpgService<C> {
     me: NodeId,
     state: CpgState,
     conns: HashMap<C, Conn>,
+    /// The current regular ring, for `TOTEM_CONFCHG` callbacks.
+    ring: TotemConf,
 }
 
 fn address(m: &Member, reason: u32) -> Address {
@@ -40,6 +46,7 @@ impl<C: Copy + Eq + Hash> CpgService<C> {
             me,
             state: CpgState::new(me),
             conns: HashMap::new(),
+            ring: TotemConf::default(),
         }
     }
 
@@ -51,8 +58,23 @@ impl<C: Copy + Eq + Hash> CpgService<C> {
                 pid,
                 group: None,
                 left: false,
+                initial_totem_conf: false,
+                totem_conf_sent: false,
             },
         );
+    }
+
+    /// Whether `conn` is a handle of this service.
+    pub fn has(&self, conn: C) -> bool {
+        self.conns.contains_key(&conn)
+    }
+
+    /// The local handles that are members of a group (for flow control).
+    pub fn members_conns(&self) -> impl Iterator<Item = C> + '_ {
+        self.conns
+            .iter()
+            .filter(|(_, c)| c.group.is_some() && !c.left)
+            .map(|(k, _)| *k)
     }
 
     /// A handle went away: a member that did not leave is PROCDOWN.
@@ -62,6 +84,7 @@ impl<C: Copy + Eq + Hash> CpgService<C> {
                 pid,
                 group: Some(group),
                 left: false,
+                ..
             }) => {
                 vec![Effect::Multicast(CpgMsg::ProcDown { group, pid }.encode())]
             }
@@ -69,9 +92,27 @@ impl<C: Copy + Eq + Hash> CpgService<C> {
         }
     }
 
-    /// A regular configuration: multicast this node's join list.
-    pub fn configuration(&mut self, members: &[NodeId]) -> Vec<Effect<C>> {
-        vec![Effect::Multicast(self.state.configuration(members).encode())]
+    /// A regular configuration (ring `ring_rep`/`ring_seq`): multicast this
+    /// node's join list, and report the ring to every handle (a library
+    /// without a totem callback ignores it).
+    pub fn configuration(&mut self, ring_rep: NodeId, ring_seq: u64, members: &[NodeId]) -> Vec<Effect<C>> {
+        self.ring = TotemConf {
+            ring_rep,
+            ring_seq,
+            members: members.to_vec(),
+        };
+        let payload = self.ring.encode();
+        let mut out = vec![Effect::Multicast(self.state.configuration(members).encode())];
+        for (c, conn) in self.conns.iter_mut() {
+            conn.totem_conf_sent = true;
+            out.push(Effect::Callback {
+                conn: *c,
+                msg: msg::TOTEM_CONFCHG,
+                status: status::OK,
+                payload: payload.clone(),
+            });
+        }
+        out
     }
 
     /// A CPG message delivered in agreed order.
@@ -109,7 +150,7 @@ impl<C: Copy + Eq + Hash> CpgService<C> {
                     (group, recipients, msg::DELIVER, w.into_vec())
                 }
             };
-            for (c, conn) in &self.conns {
+            for (c, conn) in self.conns.iter_mut() {
                 if recipients.contains(&conn.pid) && conn.group.as_deref() == Some(group.as_slice()) {
                     out.push(Effect::Callback {
                         conn: *c,
@@ -117,6 +158,16 @@ impl<C: Copy + Eq + Hash> CpgService<C> {
                         status: status::OK,
                         payload: payload.clone(),
                     });
+                    // After the handle's own join: the ring it joined in.
+                    if frame_msg == msg::CONFCHG && conn.initial_totem_conf && !conn.totem_conf_sent {
+                        conn.totem_conf_sent = true;
+                        out.push(Effect::Callback {
+                            conn: *c,
+                            msg: msg::TOTEM_CONFCHG,
+                            status: status::OK,
+                            payload: self.ring.encode(),
+                        });
+                    }
                 }
             }
         }
@@ -192,6 +243,55 @@ impl<C: Copy + Eq + Hash> CpgService<C> {
                     Vec::new(),
                 )
             }
+            msg::MODEL => {
+                let (Ok(flags), Ok(())) = (r.u32(), r.finish()) else {
+                    return (reply(status::INVALID_PARAM), Vec::new());
+                };
+                if flags & !msg::MODEL_INITIAL_TOTEM_CONF != 0 {
+                    return (reply(status::INVALID_PARAM), Vec::new());
+                }
+                c.initial_totem_conf = flags & msg::MODEL_INITIAL_TOTEM_CONF != 0;
+                (reply(status::OK), Vec::new())
+            }
+            msg::ITERATE => {
+                let Ok(kind) = r.u32() else {
+                    return (reply(status::INVALID_PARAM), Vec::new());
+                };
+                let one = match kind {
+                    msg::ITERATION_ONE_GROUP => match msg::group(&mut r) {
+                        Ok(g) => Some(g),
+                        Err(_) => return (reply(status::INVALID_PARAM), Vec::new()),
+                    },
+                    msg::ITERATION_NAME_ONLY | msg::ITERATION_ALL => None,
+                    _ => return (reply(status::INVALID_PARAM), Vec::new()),
+                };
+                let mut list = Vec::new();
+                for (g, members) in self.state.groups() {
+                    if members.is_empty() || one.as_ref().is_some_and(|o| o != g) {
+                        continue;
+                    }
+                    if kind == msg::ITERATION_NAME_ONLY {
+                        list.push(IterEntry {
+                            group: g.clone(),
+                            node: 0,
+                            pid: 0,
+                        });
+                        continue;
+                    }
+                    list.extend(members.iter().map(|m| IterEntry {
+                        group: g.clone(),
+                        node: m.node,
+                        pid: m.pid,
+                    }));
+                }
+                (
+                    Reply {
+                        status: status::OK,
+                        payload: msg::encode_iteration(&list),
+                    },
+                    Vec::new(),
+                )
+            }
             msg::LOCAL_GET => {
                 let mut w = Writer::new();
                 w.u32(self.me);
@@ -236,7 +336,7 @@ mod tests {
     #[test]
     fn join_mcast_membership_leave_and_procdown_through_requests() {
         let mut s: CpgService<u8> = CpgService::new(1);
-        let fx = s.configuration(&[1]);
+        let fx = s.configuration(1, 4, &[1]);
         run(&mut s, fx);
         s.connected(7, 700);
         s.connected(8, 800);

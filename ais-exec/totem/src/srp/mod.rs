@@ -218,6 +218,11 @@ impl Totem {
         self.send_queue.len()
     }
 
+    /// Bytes of the messages submitted and not yet sent.
+    pub fn queued_bytes(&self) -> usize {
+        self.send_queue.bytes()
+    }
+
     /// A one-line description of the internal state, for logs and tools.
     pub fn describe(&self) -> String {
         let rec = self

@@ -1,0 +1,333 @@
+//! The safe side of `libcpg`: handle state, the requests to the executive's CPG service
+//! and the decoding of its callbacks. `cpg.rs` does the C pointer work around it.
+
+use crate::runtime::{Connection, DispatchMode, HandleTable};
+use crate::types::corotypes::*;
+use crate::types::cpg::*;
+use ais_proto::cpg::{self as msg, Address, ConfChg, IterEntry, TotemConf};
+use ais_proto::{AisVersion, Reader, ServiceId, Writer};
+use std::collections::HashMap;
+use std::ffi::c_void;
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::sync::Mutex;
+
+/// The callbacks a handle was opened with (`cpg_initialize` gives no totem callback).
+#[derive(Clone, Copy)]
+pub struct Callbacks {
+    pub deliver: cpg_deliver_fn_t,
+    pub confchg: cpg_confchg_fn_t,
+    pub totem_confchg: cpg_totem_confchg_fn_t,
+}
+
+// Plain C function pointers, callable from any thread.
+unsafe impl Send for Callbacks {}
+unsafe impl Sync for Callbacks {}
+
+pub struct CpgHandle {
+    pub conn: Connection,
+    pub callbacks: Callbacks,
+    /// `cpg_context_set`'s pointer, kept as an address.
+    pub context: AtomicUsize,
+    /// The group this handle joined and has not left: one per handle, as in corosync.
+    pub joined: Mutex<Option<Vec<u8>>>,
+    /// The last multicast met back-pressure, and none has got through since.
+    pub flow_control: AtomicBool,
+    /// Buffers `cpg_zcb_alloc` gave out and not yet freed: address to size.
+    pub zcb: Mutex<HashMap<usize, usize>>,
+}
+
+/// The handle table of libcpg.
+pub static HANDLES: HandleTable<CpgHandle> = HandleTable::new(0x0C96);
+
+/// An iteration's snapshot, taken when it was initialized.
+pub struct Iteration {
+    /// The CPG handle it belongs to (finalizing that ends it too).
+    pub owner: cpg_handle_t,
+    pub entries: Vec<IterEntry>,
+    pub next: AtomicUsize,
+}
+
+pub static ITERATIONS: HandleTable<Iteration> = HandleTable::new(0x0C97);
+
+/// The executive's CPG service has no AIS version.
+const VERSION: AisVersion = AisVersion::new(0, 0, 0);
+
+/// Protocol room in a cluster message besides the data: service id, kind, group, pid, length.
+const MCAST_OVERHEAD: usize = 2 + 1 + 1 + CPG_MAX_NAME_LENGTH + 4 + 4;
+
+/// The largest message `cpg_mcast_joined` takes: one Totem message, less CPG's header
+/// (rounded down to leave room for later fields).
+pub const MAX_ATOMIC_MSGSIZE: usize = (1 << 20) - 256;
+const _: () = assert!(MAX_ATOMIC_MSGSIZE + MCAST_OVERHEAD <= 1 << 20);
+
+pub fn open(callbacks: Callbacks, model_flags: u32, context: *mut c_void) -> Result<cpg_handle_t, cs_error_t> {
+    let conn = Connection::open(ServiceId::CPG, VERSION).map_err(|e| e.error)?;
+    if model_flags != 0 {
+        let mut w = Writer::new();
+        w.u32(model_flags);
+        let r = conn.call(msg::MODEL, w.as_slice(), None)?;
+        if r.status != CS_OK {
+            return Err(r.status);
+        }
+    }
+    HANDLES.insert(CpgHandle {
+        conn,
+        callbacks,
+        context: AtomicUsize::new(context as usize),
+        joined: Mutex::new(None),
+        flow_control: AtomicBool::new(false),
+        zcb: Mutex::new(HashMap::new()),
+    })
+}
+
+pub fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(|e| e.into_inner())
+}
+
+/// The bytes of a C group name; `CS_ERR_NAME_TOO_LONG` past 128, `INVALID_PARAM` if empty.
+pub fn group_bytes(name: &cpg_name) -> Result<Vec<u8>, cs_error_t> {
+    let len = name.length as usize;
+    if len > CPG_MAX_NAME_LENGTH {
+        return Err(CS_ERR_NAME_TOO_LONG);
+    }
+    if len == 0 {
+        return Err(CS_ERR_INVALID_PARAM);
+    }
+    Ok(name.value[..len].iter().map(|&c| c as u8).collect())
+}
+
+pub fn to_cpg_name(group: &[u8]) -> cpg_name {
+    let mut n = cpg_name {
+        length: 0,
+        value: [0; CPG_MAX_NAME_LENGTH],
+    };
+    let len = group.len().min(CPG_MAX_NAME_LENGTH);
+    for (d, s) in n.value.iter_mut().zip(&group[..len]) {
+        *d = *s as _;
+    }
+    n.length = len as u32;
+    n
+}
+
+fn group_request(group: &[u8]) -> Writer {
+    let mut w = Writer::new();
+    let _ = w.name(group);
+    w
+}
+
+fn status_of(r: Result<crate::runtime::Reply, cs_error_t>) -> cs_error_t {
+    match r {
+        Ok(r) => r.status,
+        Err(e) => e,
+    }
+}
+
+pub fn join(h: &CpgHandle, group: Vec<u8>) -> cs_error_t {
+    let mut joined = lock(&h.joined);
+    if joined.is_some() {
+        // One group per handle.
+        return CS_ERR_EXIST;
+    }
+    let st = status_of(h.conn.call(msg::JOIN, group_request(&group).as_slice(), None));
+    if st == CS_OK {
+        *joined = Some(group);
+    }
+    st
+}
+
+pub fn leave(h: &CpgHandle, group: Vec<u8>) -> cs_error_t {
+    let mut joined = lock(&h.joined);
+    if joined.as_deref() != Some(group.as_slice()) {
+        return CS_ERR_NOT_EXIST;
+    }
+    let st = status_of(h.conn.call(msg::LEAVE, group_request(&group).as_slice(), None));
+    if st == CS_OK {
+        *joined = None;
+    }
+    st
+}
+
+/// Multicasts `parts` (one message) to the joined group without waiting: accepted means
+/// the executive will order it; `CS_ERR_TRY_AGAIN` under back-pressure.
+pub fn mcast(h: &CpgHandle, parts: &[&[u8]]) -> cs_error_t {
+    let len: usize = parts.iter().map(|p| p.len()).sum();
+    if len > MAX_ATOMIC_MSGSIZE {
+        return CS_ERR_TOO_BIG;
+    }
+    if lock(&h.joined).is_none() {
+        return CS_ERR_NOT_EXIST;
+    }
+    // The MCAST request is the data as a blob: u32 length, then the bytes.
+    let mut prefix = Writer::new();
+    prefix.u32(len as u32);
+    let mut frame: Vec<&[u8]> = Vec::with_capacity(parts.len() + 1);
+    frame.push(prefix.as_slice());
+    frame.extend(parts.iter().filter(|p| !p.is_empty()));
+    match h.conn.try_post(msg::MCAST, &frame) {
+        Ok(()) => {
+            h.flow_control.store(false, Ordering::Relaxed);
+            CS_OK
+        }
+        Err(e) => {
+            if e == CS_ERR_TRY_AGAIN {
+                h.flow_control.store(true, Ordering::Relaxed);
+            }
+            e
+        }
+    }
+}
+
+pub fn membership(h: &CpgHandle, group: &[u8]) -> Result<Vec<Address>, cs_error_t> {
+    let r = h
+        .conn
+        .call(msg::MEMBERSHIP_GET, group_request(group).as_slice(), None)?;
+    if r.status != CS_OK {
+        return Err(r.status);
+    }
+    msg::decode_members(&r.payload).map_err(|_| CS_ERR_LIBRARY)
+}
+
+pub fn local_get(h: &CpgHandle) -> Result<u32, cs_error_t> {
+    let r = h.conn.call(msg::LOCAL_GET, &[], None)?;
+    if r.status != CS_OK {
+        return Err(r.status);
+    }
+    Reader::new(&r.payload).u32().map_err(|_| CS_ERR_LIBRARY)
+}
+
+pub fn iterate(
+    h: &CpgHandle,
+    kind: cpg_iteration_type_t,
+    group: Option<Vec<u8>>,
+) -> Result<Vec<IterEntry>, cs_error_t> {
+    let mut w = Writer::new();
+    w.u32(kind);
+    if let Some(g) = group {
+        let _ = w.name(&g);
+    }
+    let r = h.conn.call(msg::ITERATE, w.as_slice(), None)?;
+    if r.status != CS_OK {
+        return Err(r.status);
+    }
+    msg::decode_iteration(&r.payload).map_err(|_| CS_ERR_LIBRARY)
+}
+
+/// Ends the iterations a finalized handle owned.
+pub fn end_iterations(owner: cpg_handle_t) {
+    for h in ITERATIONS.handles() {
+        if ITERATIONS.get(h).is_ok_and(|it| it.owner == owner) {
+            let _ = ITERATIONS.remove(h);
+        }
+    }
+}
+
+pub fn dispatch_mode(flags: cs_dispatch_flags_t) -> Option<DispatchMode> {
+    match flags {
+        CS_DISPATCH_ONE => Some(DispatchMode::OneWaiting),
+        CS_DISPATCH_ALL => Some(DispatchMode::All),
+        CS_DISPATCH_BLOCKING => Some(DispatchMode::Blocking),
+        CS_DISPATCH_ONE_NONBLOCKING => Some(DispatchMode::OneOrTryAgain),
+        _ => None,
+    }
+}
+
+fn to_addresses(list: &[Address]) -> Vec<cpg_address> {
+    list.iter()
+        .take(CPG_MEMBERS_MAX)
+        .map(|a| cpg_address {
+            nodeid: a.node,
+            pid: a.pid,
+            reason: a.reason,
+        })
+        .collect()
+}
+
+/// Runs the handle's pending callbacks.
+pub fn dispatch(handle: cpg_handle_t, h: &CpgHandle, mode: DispatchMode) -> Result<(), cs_error_t> {
+    h.conn.dispatch(mode, |cb| match cb.msg {
+        msg::DELIVER => {
+            let Some(f) = h.callbacks.deliver else { return };
+            let mut r = Reader::new(cb.payload);
+            let (Ok(group), Ok(node), Ok(pid), Ok(data)) = (msg::group(&mut r), r.u32(), r.u32(), r.blob()) else {
+                return;
+            };
+            let name = to_cpg_name(&group);
+            // corosync's callback may modify the message in place: give it its own copy.
+            let mut data = data.to_vec();
+            // SAFETY: the application's callback, with pointers valid for the call.
+            unsafe { f(handle, &name, node, pid, data.as_mut_ptr().cast(), data.len()) };
+        }
+        msg::CONFCHG => {
+            let Some(f) = h.callbacks.confchg else { return };
+            let Ok(c) = ConfChg::decode(cb.payload) else { return };
+            let name = to_cpg_name(&c.group);
+            let (m, l, j) = (to_addresses(&c.members), to_addresses(&c.left), to_addresses(&c.joined));
+            // SAFETY: as above; the lists live until the callback returns.
+            unsafe {
+                f(
+                    handle,
+                    &name,
+                    m.as_ptr(),
+                    m.len(),
+                    l.as_ptr(),
+                    l.len(),
+                    j.as_ptr(),
+                    j.len(),
+                )
+            };
+        }
+        msg::TOTEM_CONFCHG => {
+            let Some(f) = h.callbacks.totem_confchg else { return };
+            let Ok(t) = TotemConf::decode(cb.payload) else { return };
+            let ring = cpg_ring_id {
+                nodeid: t.ring_rep,
+                seq: t.ring_seq,
+            };
+            // SAFETY: as above.
+            unsafe { f(handle, ring, t.members.len() as u32, t.members.as_ptr()) };
+        }
+        _ => {}
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn group_names_are_checked_as_corosync_does() {
+        let mut n = to_cpg_name(b"abc");
+        assert_eq!(group_bytes(&n), Ok(b"abc".to_vec()));
+        n.length = 129;
+        assert_eq!(group_bytes(&n), Err(CS_ERR_NAME_TOO_LONG));
+        n.length = 0;
+        assert_eq!(group_bytes(&n), Err(CS_ERR_INVALID_PARAM));
+        n.length = 128;
+        assert_eq!(group_bytes(&n).map(|g| g.len()), Ok(128));
+    }
+
+    #[test]
+    fn dispatch_flags_map_to_corosync_semantics() {
+        assert_eq!(dispatch_mode(CS_DISPATCH_ONE), Some(DispatchMode::OneWaiting));
+        assert_eq!(
+            dispatch_mode(CS_DISPATCH_ONE_NONBLOCKING),
+            Some(DispatchMode::OneOrTryAgain)
+        );
+        assert_eq!(dispatch_mode(CS_DISPATCH_ALL), Some(DispatchMode::All));
+        assert_eq!(dispatch_mode(CS_DISPATCH_BLOCKING), Some(DispatchMode::Blocking));
+        assert_eq!(dispatch_mode(0), None);
+        assert_eq!(dispatch_mode(5), None);
+    }
+
+    /// The protocol's reason numbers are the C ones.
+    #[test]
+    fn address_lists_are_capped_at_cpg_members_max() {
+        let a = Address {
+            node: 1,
+            pid: 2,
+            reason: CPG_REASON_PROCDOWN,
+        };
+        assert_eq!(to_addresses(&vec![a; 200]).len(), CPG_MEMBERS_MAX);
+        assert_eq!(to_addresses(&[a])[0].reason, 5);
+    }
+}
