@@ -199,6 +199,8 @@ int main(int argc, char **argv)
 
     memset(&sa, 0, sizeof sa);
     sa.sa_handler = on_signal;
+    /* The library's own blocking calls are restarted; poll() below still returns EINTR. */
+    sa.sa_flags = SA_RESTART;
     sigemptyset(&sa.sa_mask);
     sigaction(SIGTERM, &sa, NULL);
     sigaction(SIGINT, &sa, NULL);

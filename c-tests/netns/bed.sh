@@ -11,7 +11,8 @@
 #
 # Needs root, iproute2 (ip) and coreutils' timeout. The caller sets BED_BUILD
 # (the directory holding aisexec, ais-cfgtool, ais-keygen, libcpg.so.4 and
-# c-tests/cpg_check) and BED_NAME (a label for messages).
+# c-tests/cpg_check) and BED_NAME (a label for messages); with BED_KEEP set the
+# logs are kept (their directory is named at exit).
 
 BED_BUILD=${BED_BUILD:-target/release}
 BED_NAME=${BED_NAME:-netns}
@@ -65,7 +66,7 @@ bed_cleanup() {
     trap - EXIT INT TERM
     set +e
     # Quietly: the shell would report each job it ends here as "Killed".
-    bed_cleanup_quiet 2>/dev/null
+    bed_cleanup_quiet 3>&2 2>/dev/null
     return 0
 }
 
@@ -81,7 +82,11 @@ bed_cleanup_quiet() {
     for ns in $(ip netns list 2>/dev/null | awk '{print $1}'); do
         case $ns in "$BED_NS"h | "$BED_NS"n*) ip netns del "$ns" ;; esac
     done
-    [ -n "$BED_DIR" ] && rm -rf "$BED_DIR"
+    if [ -n "${BED_KEEP:-}" ]; then
+        echo "$BED_NAME: logs kept in $BED_DIR" >&3
+    elif [ -n "$BED_DIR" ]; then
+        rm -rf "$BED_DIR"
+    fi
 }
 
 # bed_fail MESSAGE: report, show what the nodes logged and how they see the ring, exit 1.
