@@ -152,4 +152,10 @@ ffi-install-check: $(FFI_SOS)
 	LD_LIBRARY_PATH=$$st/usr/lib $$st/clm_compile_openais >/dev/null; \
 	test "$$(readlink $$st/usr/lib/libSaClm.so)" = libSaClm.so.3; \
 	test "$$(readlink $$st/usr/lib/libSaClm.so.3)" = libSaClm.so.3.0.0; \
+	flags=$$(PKG_CONFIG_SYSROOT_DIR=$$st PKG_CONFIG_LIBDIR=$$st/usr/lib/pkgconfig \
+		pkg-config --cflags --libs libcpg); \
+	echo "pkg-config --cflags --libs libcpg: $$flags"; \
+	$(FFI_CC) $(FFI_CFLAGS) -D_POSIX_C_SOURCE=200809L -o $$st/cpg_live c-tests/cpg_live.c $$flags; \
+	objdump -p $$st/cpg_live | grep -q 'NEEDED *libcpg.so.4$$'; \
+	test "$$(readlink $$st/usr/lib/libcpg.so.4)" = libcpg.so.4.1.0; \
 	echo "ffi-install-check: ok"
