@@ -147,6 +147,26 @@ pub mod flags {
     pub const KNOWN: u16 = NO_REPLY;
 }
 
+/// Flow control of `NO_REPLY` requests, which get no response to wait for.
+///
+/// A client may have at most [`WINDOW`](credit::WINDOW) payload bytes of them sent and
+/// not yet credited; beyond that its library answers `TRY_AGAIN` without sending. The
+/// executive credits a connection with a frame of message id [`MSG`](credit::MSG) whose
+/// payload is a `u64`: the total payload bytes of `NO_REPLY` requests it has taken from
+/// that connection so far. It sends each credit twice: as a response with request id 0 on
+/// the request socket (which the library reads while sending) and as a callback on the
+/// dispatch socket (so a client waiting in poll(2) wakes up). It holds credits back while
+/// the client, or another member of the group it sends to, is slow to read its callbacks.
+pub mod credit {
+    /// The message id of a credit frame; no service uses it.
+    pub const MSG: u16 = 0xFFFF;
+    /// Payload bytes of `NO_REPLY` requests a client may have outstanding.
+    pub const WINDOW: u64 = 8 << 20;
+    /// The executive credits once this much more was taken (a client blocked at the
+    /// window has at least `WINDOW` minus one message outstanding, so this always comes).
+    pub const BATCH: u64 = WINDOW / 8;
+}
+
 /// The size limit a decoder enforces, checked from the header before any payload is read.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Limits {

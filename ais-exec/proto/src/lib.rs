@@ -31,7 +31,7 @@ pub mod status;
 pub use addr::{SocketName, DEFAULT_SOCKET, SOCKET_ENV};
 pub use codec::{DecodeError, EncodeError, Reader, Writer, MAX_NAME_LEN};
 pub use frame::{
-    encode_frame, flags, split_frame, FrameError, Header, Kind, Limits, ServiceId, DEFAULT_MAX_PAYLOAD,
+    credit, encode_frame, flags, split_frame, FrameError, Header, Kind, Limits, ServiceId, DEFAULT_MAX_PAYLOAD,
     HARD_MAX_PAYLOAD, HEADER_LEN, MAGIC, PROTOCOL_VERSION,
 };
 pub use handshake::{AisVersion, Attach, Attached, Handshake, Hello, Refused, Welcome};

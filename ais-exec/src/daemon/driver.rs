@@ -194,6 +194,11 @@ pub trait ServiceHost: Send + 'static {
     fn ready(&mut self, _ctx: &mut HostCtx<'_>) -> bool {
         true
     }
+    /// Whether the host wants `ready` called again within a millisecond even when
+    /// nothing happens (it is holding something back that may clear on its own).
+    fn recheck_soon(&self) -> bool {
+        false
+    }
 }
 
 /// No services: the bare ring (what `aisexec` runs until services exist).
@@ -428,7 +433,7 @@ impl<H: ServiceHost> Driver<H> {
                 // These channels close only when every handle is gone; a
                 // `None` then just disables the branch and the ring runs on.
                 Some(s) = self.submits.recv(), if self.parked.is_none() => self.submit(s),
-                _ = tokio::time::sleep(std::time::Duration::from_millis(1)), if !ready => {}
+                _ = tokio::time::sleep(std::time::Duration::from_millis(1)), if !ready || self.host.recheck_soon() => {}
                 Some(r) = self.requests.recv(), if ready => {
                     let mut ctx = HostCtx {
                         totem: &mut self.totem,

@@ -238,6 +238,7 @@ async fn request_socket(
             cred,
             version: hello.version,
             callbacks: callbacks.clone(),
+            responses: responses.clone(),
             close: close.clone(),
         }),
     };

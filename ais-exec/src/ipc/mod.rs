@@ -221,6 +221,7 @@ struct ClientInner {
     cred: PeerCred,
     version: AisVersion,
     callbacks: Arc<Outbox>,
+    responses: Arc<Outbox>,
     close: Arc<Notify>,
 }
 
@@ -261,6 +262,22 @@ impl Client {
             ..Header::new(Kind::Callback, self.inner.service)
         };
         self.inner.callbacks.push(header, payload.into(), None, true)
+    }
+
+    /// Credits the client with `total` payload bytes of `NO_REPLY` requests taken so far
+    /// ([`ais_proto::credit`]), on both its sockets.
+    pub fn credit(&self, total: u64) {
+        let payload = Bytes::copy_from_slice(&total.to_le_bytes());
+        let h = |kind| Header {
+            msg: ais_proto::credit::MSG,
+            ..Header::new(kind, self.inner.service)
+        };
+        // Never refused for size: a credit is what lets a backed-up client go on.
+        let _ = self
+            .inner
+            .responses
+            .push(h(Kind::Response), payload.clone(), None, false);
+        let _ = self.inner.callbacks.push(h(Kind::Callback), payload, None, false);
     }
 
     /// Bytes of callbacks queued and not yet written to the client.

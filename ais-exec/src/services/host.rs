@@ -18,20 +18,29 @@ use std::time::{Duration, Instant};
 /// The CLM version this executive implements (B.04.01 includes B.01.01).
 pub const CLM_VERSION: AisVersion = AisVersion::new(b'B', 4, 1);
 
-/// Flow control. Requests are taken only while the core's send queue is
-/// under these bounds and no group member's callbacks are backed up past
-/// [`CALLBACK_HIGH_WATER`]; meanwhile they wait in the IPC sockets, and a
-/// library's non-blocking multicast answers `TRY_AGAIN`. So nothing is
-/// queued without a bound and nothing is dropped.
+/// Flow control. Requests are taken only while the core's send queue is under
+/// these bounds (meanwhile they wait in the IPC sockets). Requests sent without a
+/// reply (multicasts) are paced by credits ([`ais_proto::credit`]): a connection is
+/// credited for what it sent unless it, or a local member of the group it sends to,
+/// has more than [`CALLBACK_HIGH_WATER`] of callbacks unread; its library then
+/// answers `TRY_AGAIN`. So nothing is queued without a bound and nothing is dropped.
 const QUEUE_HIGH_BYTES: usize = 4 << 20;
 const QUEUE_HIGH_MESSAGES: usize = 16 << 10;
-/// Callback bytes a group member may have waiting before senders are held.
-/// With the core's queue bound above, what is already on its way stays well
-/// inside the IPC server's per-connection callback limit (16 MiB).
+/// Callback bytes a group member may have waiting before senders are held. With
+/// the credit window on top, a member's backlog stays inside the IPC server's
+/// per-connection callback limit (16 MiB).
 const CALLBACK_HIGH_WATER: usize = 4 << 20;
-/// A member whose callbacks stay backed up this long is disconnected: one
-/// process that stops reading must not hold up every sender for good.
+/// A member whose callbacks stay backed up this long is disconnected: one process
+/// that stops reading must not hold up every sender for good.
 const STALL_LIMIT: Duration = Duration::from_secs(10);
+
+/// Credits of one connection: payload bytes of `NO_REPLY` requests taken, and
+/// the total last credited.
+#[derive(Default)]
+struct Credit {
+    taken: u64,
+    credited: u64,
+}
 
 pub struct Host {
     clm: ClmService<ConnId>,
@@ -43,6 +52,9 @@ pub struct Host {
     parked: VecDeque<Bytes>,
     /// Since when each backed-up group member has been over the high water.
     stalled: HashMap<ConnId, Instant>,
+    credits: HashMap<ConnId, Credit>,
+    /// Some connection is owed a credit that is held back.
+    withheld: bool,
 }
 
 impl Host {
@@ -55,33 +67,63 @@ impl Host {
             clients: HashMap::new(),
             parked: VecDeque::new(),
             stalled: HashMap::new(),
+            credits: HashMap::new(),
+            withheld: false,
         }
     }
 
-    /// Whether some group member's callbacks are backed up; disconnects one
-    /// that has been for [`STALL_LIMIT`].
-    fn callbacks_backed_up(&mut self) -> bool {
+    /// The groups with a local member whose callbacks are backed up (and that
+    /// member itself); disconnects one that has been for [`STALL_LIMIT`].
+    fn backed_up(&mut self) -> (Vec<Vec<u8>>, Vec<ConnId>) {
         let now = Instant::now();
-        let mut backed_up = false;
-        let mut seen = Vec::new();
-        for conn in self.cpg.members_conns() {
+        let (mut groups, mut conns) = (Vec::new(), Vec::new());
+        for (conn, group) in self.cpg.members_conns() {
             let Some(client) = self.clients.get(&conn) else {
                 continue;
             };
             if client.callback_backlog() <= CALLBACK_HIGH_WATER {
                 continue;
             }
-            seen.push(conn);
             let since = *self.stalled.entry(conn).or_insert(now);
             if now.duration_since(since) >= STALL_LIMIT {
                 log::warn!(target: "SERV", "CPG: {conn} has not read its callbacks for {STALL_LIMIT:?}; disconnecting it");
                 client.disconnect();
-            } else {
-                backed_up = true;
+            }
+            groups.push(group.to_vec());
+            conns.push(conn);
+        }
+        self.stalled.retain(|c, _| conns.contains(c));
+        (groups, conns)
+    }
+
+    /// Sends the credits that are due and not held back.
+    fn grant_credits(&mut self) {
+        let due = |c: &Credit| c.taken - c.credited >= ais_proto::credit::BATCH;
+        if !self.withheld && !self.credits.values().any(due) {
+            return;
+        }
+        let (groups, slow) = self.backed_up();
+        self.withheld = false;
+        for (conn, c) in self.credits.iter_mut() {
+            if c.taken == c.credited {
+                continue;
+            }
+            let held = slow.contains(conn)
+                || self
+                    .cpg
+                    .group_of(*conn)
+                    .is_some_and(|g| groups.iter().any(|x| x.as_slice() == g));
+            if held {
+                self.withheld = true;
+                continue;
+            }
+            if due(c) {
+                if let Some(client) = self.clients.get(conn) {
+                    client.credit(c.taken);
+                }
+                c.credited = c.taken;
             }
         }
-        self.stalled.retain(|c, _| seen.contains(c));
-        backed_up
     }
 
     /// Queues a service message behind any parked ones; gives it back when
@@ -204,14 +246,22 @@ impl ServiceHost for Host {
                 return false;
             }
         }
+        self.grant_credits();
         let t = ctx.totem();
-        if t.queued_bytes() >= QUEUE_HIGH_BYTES || t.queued() >= QUEUE_HIGH_MESSAGES {
-            return false;
-        }
-        !self.callbacks_backed_up()
+        t.queued_bytes() < QUEUE_HIGH_BYTES && t.queued() < QUEUE_HIGH_MESSAGES
+    }
+
+    fn recheck_soon(&self) -> bool {
+        self.withheld
     }
 
     fn on_request(&mut self, ctx: &mut HostCtx<'_>, request: ipc::Event) {
+        if let ipc::Event::Request(r) = &request {
+            if !r.responder.expects_reply() {
+                // Credited back once taken ([`Host::grant_credits`]).
+                self.credits.entry(r.conn).or_default().taken += r.payload.len() as u64;
+            }
+        }
         match request {
             ipc::Event::Connected(client) => {
                 if client.service() == ServiceId::CPG {
@@ -240,6 +290,7 @@ impl ServiceHost for Host {
             }
             ipc::Event::Disconnected { conn, service } => {
                 self.clients.remove(&conn);
+                self.credits.remove(&conn);
                 if service == ServiceId::CLM {
                     self.clm.disconnected(conn);
                 } else if service == ServiceId::CPG {

@@ -5,13 +5,13 @@ use std::io::Read;
 use std::os::fd::{AsFd, AsRawFd, BorrowedFd, RawFd};
 use std::os::linux::net::SocketAddrExt;
 use std::os::unix::net::{SocketAddr, UnixStream};
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Condvar, Mutex, MutexGuard};
 use std::time::{Duration, Instant};
 
 use ais_proto::{
-    flags, AisVersion, Attach, Handshake, Header, Hello, Kind, Limits, ServiceId, SocketName, Welcome, HEADER_LEN,
-    PROTOCOL_VERSION,
+    credit, flags, AisVersion, Attach, Handshake, Header, Hello, Kind, Limits, ServiceId, SocketName, Welcome,
+    HEADER_LEN, PROTOCOL_VERSION,
 };
 use nix::errno::Errno;
 use nix::poll::PollFlags;
@@ -128,6 +128,10 @@ pub struct Connection {
     /// Serialises frame reads on the dispatch socket (never held while a callback runs).
     dispatch_read: Mutex<()>,
     finalized: AtomicBool,
+    /// Payload bytes of `NO_REPLY` requests sent, and the executive's credit for them
+    /// ([`ais_proto::credit`]).
+    posted: AtomicU64,
+    credited: AtomicU64,
 }
 
 fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
@@ -211,6 +215,8 @@ impl Connection {
             }),
             dispatch_read: Mutex::new(()),
             finalized: AtomicBool::new(false),
+            posted: AtomicU64::new(0),
+            credited: AtomicU64::new(0),
         })
     }
 
@@ -270,18 +276,19 @@ impl Connection {
     }
 
     /// Sends a request the executive answers with nothing (`NO_REPLY`): the "accepted"
-    /// calls. Blocks only while the socket is full (the executive's window is the bound).
+    /// calls. Waits while the credit window is full ([`ais_proto::credit`]).
     pub fn post(&self, msg: u16, payload: &[u8]) -> Result<(), SaAisErrorT> {
-        if let Some(e) = lock(&self.calls).dead {
-            return Err(e);
+        loop {
+            match self.try_post(msg, &[payload]) {
+                Err(SA_AIS_ERR_TRY_AGAIN) => self.pump(true)?,
+                r => return r,
+            }
         }
-        self.send(msg, flags::NO_REPLY, 0, payload, None)
     }
 
-    /// Like [`post`](Self::post), with the payload in pieces, but never waits for room:
-    /// `SA_AIS_ERR_TRY_AGAIN` when the socket cannot take the frame's first byte (the
-    /// executive is holding senders back). A frame once begun is finished, waiting if it
-    /// must (the executive reads on as its queue drains).
+    /// Like [`post`](Self::post), with the payload in pieces, but never waits for credit:
+    /// `SA_AIS_ERR_TRY_AGAIN` when the window is full (the executive is holding this
+    /// client back until it, or a member it sends to, reads its callbacks).
     pub fn try_post(&self, msg: u16, parts: &[&[u8]]) -> Result<(), SaAisErrorT> {
         if let Some(e) = lock(&self.calls).dead {
             return Err(e);
@@ -289,6 +296,17 @@ impl Connection {
         let len: usize = parts.iter().map(|p| p.len()).sum();
         if len > self.limits.max_payload() as usize {
             return Err(SA_AIS_ERR_TOO_BIG);
+        }
+        let fits = || {
+            let out = self.posted.load(Ordering::Relaxed) - self.credited.load(Ordering::Relaxed);
+            out + len as u64 <= credit::WINDOW
+        };
+        if !fits() {
+            // Credits may be waiting on the request socket.
+            self.pump(false)?;
+            if !fits() {
+                return Err(SA_AIS_ERR_TRY_AGAIN);
+            }
         }
         let header = Header {
             msg,
@@ -302,10 +320,65 @@ impl Connection {
         frame.push(&header);
         frame.extend_from_slice(parts);
         let _w = lock(&self.writer);
-        match sys::send_all_or_nothing(self.req.as_fd(), &frame) {
-            Ok(true) => Ok(()),
-            Ok(false) => Err(SA_AIS_ERR_TRY_AGAIN),
+        // The executive always reads on (credits bound what it must buffer), so a
+        // blocking send ends.
+        match sys::send_all(self.req.as_fd(), &frame, None) {
+            Ok(()) => {
+                self.posted.fetch_add(len as u64, Ordering::Relaxed);
+                Ok(())
+            }
             Err(_) => Err(self.fail(SA_AIS_ERR_LIBRARY)),
+        }
+    }
+
+    /// Reads what the request socket holds (waiting for something if `block`), unless
+    /// another thread is reading it already: responses go to their callers, credits
+    /// are noted.
+    fn pump(&self, block: bool) -> Result<(), SaAisErrorT> {
+        let mut c = lock(&self.calls);
+        if let Some(e) = c.dead {
+            return Err(e);
+        }
+        if c.reading {
+            if block {
+                // The reader notes credits too; wait for it to hand over.
+                let _ = self.arrived.wait_timeout(c, Duration::from_millis(10));
+            }
+            return Ok(());
+        }
+        c.reading = true;
+        drop(c);
+        let got = self.read_responses(None, block);
+        let mut c = lock(&self.calls);
+        c.reading = false;
+        match got {
+            Ok(replies) => {
+                for (rid, r) in replies {
+                    if let Some(slot) = c.waiting.get_mut(&rid) {
+                        *slot = Some(r);
+                    }
+                }
+            }
+            Err(e) => {
+                let e = if self.is_finalized() { SA_AIS_ERR_BAD_HANDLE } else { e };
+                c.dead.get_or_insert(e);
+            }
+        }
+        self.arrived.notify_all();
+        match c.dead {
+            Some(e) => Err(e),
+            None => Ok(()),
+        }
+    }
+
+    /// Notes a credit frame's total.
+    fn note_credit(&self, payload: &[u8]) -> bool {
+        match <[u8; 8]>::try_from(payload) {
+            Ok(b) => {
+                self.credited.fetch_max(u64::from_le_bytes(b), Ordering::Relaxed);
+                true
+            }
+            Err(_) => false,
         }
     }
 
@@ -366,7 +439,7 @@ impl Connection {
             if !c.reading {
                 c.reading = true;
                 drop(c);
-                let got = self.read_responses(deadline);
+                let got = self.read_responses(deadline, true);
                 c = lock(&self.calls);
                 c.reading = false;
                 match got {
@@ -397,10 +470,12 @@ impl Connection {
     }
 
     /// Reads the request socket until at least one complete response is buffered (or the
-    /// deadline passes: then none), and returns all complete ones.
-    fn read_responses(&self, deadline: Option<Instant>) -> Result<Vec<(u32, Reply)>, SaAisErrorT> {
+    /// deadline passes: then none), and returns all complete ones; credit frames are
+    /// noted on the way. Without `block`, returns what is there now, maybe nothing.
+    fn read_responses(&self, deadline: Option<Instant>, block: bool) -> Result<Vec<(u32, Reply)>, SaAisErrorT> {
         let mut inbox = lock(&self.inbox);
         let ib = &mut *inbox;
+        let mut read_once = false;
         loop {
             let mut out = Vec::new();
             loop {
@@ -409,6 +484,13 @@ impl Connection {
                     Ok(Some((h, p))) => {
                         if h.kind != Kind::Response || h.service != self.welcome.service {
                             return Err(SA_AIS_ERR_LIBRARY);
+                        }
+                        if h.msg == credit::MSG && h.request_id == 0 {
+                            if !self.note_credit(p) {
+                                return Err(SA_AIS_ERR_LIBRARY);
+                            }
+                            ib.start += h.frame_len();
+                            continue;
                         }
                         out.push((
                             h.request_id,
@@ -432,7 +514,7 @@ impl Connection {
                     ib.buf.shrink_to_fit();
                 }
             }
-            if !out.is_empty() {
+            if !out.is_empty() || (!block && read_once) {
                 return Ok(out);
             }
             // Room for the whole pending frame (its header passed the limit check).
@@ -448,9 +530,10 @@ impl Connection {
             if ib.buf.len() < need {
                 ib.buf.resize(need, 0);
             }
-            match sys::recv_some(self.req.as_fd(), &mut ib.buf[ib.end..], true, deadline) {
+            read_once = true;
+            match sys::recv_some(self.req.as_fd(), &mut ib.buf[ib.end..], block, deadline) {
                 Ok(Recv::Data(n)) => ib.end += n,
-                Ok(Recv::Nothing) => return Ok(Vec::new()), // deadline
+                Ok(Recv::Nothing) => return Ok(Vec::new()), // deadline, or nothing there
                 Ok(Recv::Eof) | Err(_) => return Err(SA_AIS_ERR_LIBRARY),
             }
         }
@@ -478,6 +561,13 @@ impl Connection {
                 return Ok(());
             }
             match self.next_callback() {
+                Ok(Some((h, payload))) if h.msg == credit::MSG => {
+                    if !self.note_credit(&payload) {
+                        return Err(self.fail(SA_AIS_ERR_LIBRARY));
+                    }
+                    // Not a callback of the application's: it does not count as one.
+                    continue;
+                }
                 Ok(Some((h, payload))) => f(Callback {
                     msg: h.msg,
                     status: h.status,

@@ -88,41 +88,6 @@ pub(super) fn send_all(fd: BorrowedFd<'_>, parts: &[&[u8]], deadline: Option<Ins
     Ok(())
 }
 
-/// Sends `parts` (one frame) if the socket takes its first byte now: `Ok(false)` when it
-/// is full and nothing was written; once something was, the rest follows (blocking).
-pub(super) fn send_all_or_nothing(fd: BorrowedFd<'_>, parts: &[&[u8]]) -> Result<bool, Errno> {
-    let iov: Vec<IoSlice<'_>> = parts.iter().map(|p| IoSlice::new(p)).collect();
-    let total: usize = parts.iter().map(|p| p.len()).sum();
-    let flags = MsgFlags::MSG_NOSIGNAL | MsgFlags::MSG_DONTWAIT;
-    let n = loop {
-        match sendmsg::<()>(fd.as_raw_fd(), &iov, &[], flags, None) {
-            Ok(n) => break n,
-            Err(Errno::EINTR) => {}
-            Err(Errno::EAGAIN) => return Ok(false),
-            Err(e) => return Err(e),
-        }
-    };
-    if n == total {
-        return Ok(true);
-    }
-    // The rest of the frame: the stream must not be left with half of it.
-    let mut rest: Vec<u8> = Vec::with_capacity(total - n);
-    let mut skip = n;
-    for p in parts {
-        if skip >= p.len() {
-            skip -= p.len();
-        } else {
-            rest.extend_from_slice(&p[skip..]);
-            skip = 0;
-        }
-    }
-    send_all(fd, &[&rest], None).map_err(|e| match e {
-        SendError::Io(e) => e,
-        _ => Errno::EIO,
-    })?;
-    Ok(true)
-}
-
 /// What a receive produced.
 #[derive(Debug, PartialEq, Eq)]
 pub(super) enum Recv {

@@ -69,12 +69,20 @@ impl<C: Copy + Eq + Hash> CpgService<C> {
         self.conns.contains_key(&conn)
     }
 
-    /// The local handles that are members of a group (for flow control).
-    pub fn members_conns(&self) -> impl Iterator<Item = C> + '_ {
+    /// The local handles that are members of a group, with the group (for flow control).
+    pub fn members_conns(&self) -> impl Iterator<Item = (C, &[u8])> + '_ {
         self.conns
             .iter()
-            .filter(|(_, c)| c.group.is_some() && !c.left)
-            .map(|(k, _)| *k)
+            .filter(|(_, c)| !c.left)
+            .filter_map(|(k, c)| Some((*k, c.group.as_deref()?)))
+    }
+
+    /// The group a handle sends to, if it joined one.
+    pub fn group_of(&self, conn: C) -> Option<&[u8]> {
+        self.conns
+            .get(&conn)
+            .filter(|c| !c.left)
+            .and_then(|c| c.group.as_deref())
     }
 
     /// A handle went away: a member that did not leave is PROCDOWN.
