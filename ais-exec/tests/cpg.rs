@@ -112,3 +112,78 @@ fn two_nodes_join_deliver_and_see_a_node_go() {
     let c = ConfChg::decode(&expect(&a, confchg(1))).unwrap();
     assert_eq!((c.left[0].node, c.left[0].reason), (0x7f000002, 3), "NODEDOWN");
 }
+
+/// Back-pressure instead of unbounded queues: a member that floods multicasts without
+/// reading its callbacks meets TRY_AGAIN (it is neither blocked nor disconnected), and
+/// once it reads, every message it was allowed to send arrives, in order.
+#[test]
+fn a_flooding_member_that_does_not_read_meets_try_again_and_loses_nothing() {
+    let dir = TempDir::new("cpg-flow");
+    let addrs = ["127.0.0.1"];
+    let port = match free_port(&addrs) {
+        Ok(p) => p,
+        Err(why) => {
+            eprintln!("SKIPPED a_flooding_member_that_does_not_read_meets_try_again_and_loses_nothing: {why}");
+            return;
+        }
+    };
+    let conf = dir.path().join("n0.conf");
+    std::fs::write(&conf, udpu_config(addrs[0], port, &addrs, 500)).unwrap();
+    let run = dir.path().join("run0");
+    std::fs::create_dir_all(&run).unwrap();
+    let node = Node::start("n0", &conf, &run);
+    assert!(node.lines.wait_for(0, T, regular_config(1)).is_some(), "{}", node.log());
+    let socket = format!("@ais-test-{}-{}-n0", std::process::id(), run.display());
+    let socket = SocketName::parse(socket).unwrap();
+    let c = Connection::open_at(&socket, ServiceId::CPG, AisVersion::new(0, 0, 0), T).expect("open CPG");
+    assert_eq!(call(&c, msg::JOIN, &group(b"flood")).0, 1);
+    expect(&c, confchg(1));
+
+    // 64 KiB messages, numbered, until the executive holds the sender back.
+    let body = vec![0x5a_u8; 64 << 10];
+    let mut sent: u32 = 0;
+    let end = Instant::now() + T;
+    let held_back = loop {
+        assert!(Instant::now() < end, "no back-pressure after {sent} messages");
+        let n = sent.to_le_bytes();
+        let len = ((n.len() + body.len()) as u32).to_le_bytes();
+        match c.try_post(msg::MCAST, &[&len, &n, &body]) {
+            Ok(()) => sent += 1,
+            Err(e) => break e,
+        }
+    };
+    assert_eq!(held_back, ais_proto::status::TRY_AGAIN);
+    assert!(sent >= 16, "the window holds at least 16 such messages, {sent} sent");
+
+    // Reading the callbacks lets it go on; everything arrives once, in order.
+    let mut next: u32 = 0;
+    let mut more = 0;
+    let end = Instant::now() + T;
+    while next < sent + more {
+        assert!(Instant::now() < end, "{next} of {} delivered", sent + more);
+        c.dispatch(DispatchMode::All, |cb| {
+            if cb.msg != msg::DELIVER {
+                return;
+            }
+            let mut r = Reader::new(cb.payload);
+            msg::group(&mut r).unwrap();
+            r.u32().unwrap();
+            r.u32().unwrap();
+            let data = r.blob().unwrap();
+            assert_eq!(u32::from_le_bytes(data[..4].try_into().unwrap()), next, "in order");
+            next += 1;
+        })
+        .expect("dispatch");
+        // The window opens again as the callbacks are read.
+        if more == 0 && next > 0 {
+            let n = (sent).to_le_bytes();
+            let len = ((n.len() + body.len()) as u32).to_le_bytes();
+            if c.try_post(msg::MCAST, &[&len, &n, &body]).is_ok() {
+                more = 1;
+            }
+        }
+        std::thread::sleep(Duration::from_millis(1));
+    }
+    assert_eq!(more, 1, "the sender was credited again after reading");
+    assert!(!node.log().contains("disconnecting"), "{}", node.log());
+}
