@@ -147,7 +147,9 @@ impl HostCtx<'_> {
     /// after everything already submitted; `TryAgain` when the core's queue
     /// is full.
     pub fn submit(&mut self, data: Bytes, guarantee: Guarantee) -> Result<(), SubmitError> {
-        self.totem.submit(self.now, data, guarantee).map_err(Into::into)
+        // The driver flushes after each batch of events, so a batch of
+        // submissions shares token visits and frames.
+        self.totem.submit_later(self.now, data, guarantee).map_err(Into::into)
     }
 
     pub fn node_id(&self) -> NodeId {
@@ -212,6 +214,9 @@ impl ServiceHost for NoServices {
         match request {}
     }
 }
+
+/// Requests run back to back before the core gets to send.
+const REQUEST_BATCH: usize = 256;
 
 struct Submit {
     data: Bytes,
@@ -434,17 +439,10 @@ impl<H: ServiceHost> Driver<H> {
                 // `None` then just disables the branch and the ring runs on.
                 Some(s) = self.submits.recv(), if self.parked.is_none() => self.submit(s),
                 _ = tokio::time::sleep(std::time::Duration::from_millis(1)), if !ready || self.host.recheck_soon() => {}
-                Some(r) = self.requests.recv(), if ready => {
-                    let mut ctx = HostCtx {
-                        totem: &mut self.totem,
-                        now: self.clock.now(),
-                        membership: &self.membership,
-                        dropped: self.transport.dropped(),
-                    };
-                    self.host.on_request(&mut ctx, r);
-                }
+                Some(r) = self.requests.recv(), if ready => self.requests_batch(r),
                 Some(c) = self.control.recv() => self.control(c),
             }
+            self.totem.flush(self.clock.now());
             self.retry_parked();
             self.drain().await;
         }
@@ -452,6 +450,28 @@ impl<H: ServiceHost> Driver<H> {
         self.totem.leave(self.clock.now());
         self.drain().await;
         self.host
+    }
+
+    /// Runs `first` and then whatever requests are already waiting, up to
+    /// [`REQUEST_BATCH`] and while the host takes them: their multicasts then
+    /// leave together at the next flush.
+    fn requests_batch(&mut self, first: H::Request) {
+        let mut next = Some(first);
+        let mut n = 0;
+        while let Some(r) = next.take() {
+            let mut ctx = HostCtx {
+                totem: &mut self.totem,
+                now: self.clock.now(),
+                membership: &self.membership,
+                dropped: self.transport.dropped(),
+            };
+            self.host.on_request(&mut ctx, r);
+            n += 1;
+            if n >= REQUEST_BATCH || !self.host.ready(&mut ctx) {
+                break;
+            }
+            next = self.requests.try_recv().ok();
+        }
     }
 
     /// Hands `s` to the core; gives it back when the core's queue is full.
@@ -502,7 +522,12 @@ impl<H: ServiceHost> Driver<H> {
     /// Hands on everything the core produced (and whatever the services
     /// submit while handling it).
     async fn drain(&mut self) {
-        while let Some(out) = self.totem.poll_output() {
+        // What the services submit while handling an output is flushed once
+        // the outputs run dry, and its own outputs handled in turn.
+        while let Some(out) = self.totem.poll_output().or_else(|| {
+            self.totem.flush(self.clock.now());
+            self.totem.poll_output()
+        }) {
             match out {
                 Output::Transmit { dest, data } => self.transport.send(dest, data).await,
                 Output::Deliver(d) => self.dispatch(ClusterEvent::Deliver(d)),

@@ -109,6 +109,9 @@ struct Inbox {
 
 const INBOX_SIZE: usize = 16 * 1024;
 
+/// Bytes of callbacks a dispatch of them all reads at once.
+const DISPATCH_CHUNK: usize = 64 * 1024;
+
 /// A connection to the executive for one library handle.
 ///
 /// Thread-safe: any number of threads may [`call`](Connection::call) at once (each
@@ -560,6 +563,44 @@ impl Connection {
             if self.is_finalized() {
                 return Ok(());
             }
+            if matches!(mode, DispatchMode::All | DispatchMode::Blocking) {
+                // Every callback there is, read in one go.
+                let chunk = match self.callbacks_now() {
+                    Ok(c) => c,
+                    Err(()) => return self.dispatch_end(),
+                };
+                if chunk.is_empty() {
+                    if mode == DispatchMode::All {
+                        return Ok(());
+                    }
+                    continue;
+                }
+                let mut rest = &chunk[..];
+                while !rest.is_empty() {
+                    let Ok(Some((h, payload))) = ais_proto::split_frame(rest, &self.limits) else {
+                        return Err(self.fail(SA_AIS_ERR_LIBRARY));
+                    };
+                    rest = &rest[h.frame_len()..];
+                    if h.kind != Kind::Callback || h.service != self.welcome.service {
+                        return Err(self.fail(SA_AIS_ERR_LIBRARY));
+                    }
+                    if h.msg == credit::MSG {
+                        if !self.note_credit(payload) {
+                            return Err(self.fail(SA_AIS_ERR_LIBRARY));
+                        }
+                        continue;
+                    }
+                    f(Callback {
+                        msg: h.msg,
+                        status: h.status,
+                        payload,
+                    });
+                    if self.is_finalized() {
+                        return Ok(());
+                    }
+                }
+                continue;
+            }
             match self.next_callback() {
                 Ok(Some((h, payload))) if h.msg == credit::MSG => {
                     if !self.note_credit(&payload) {
@@ -594,6 +635,43 @@ impl Connection {
         } else {
             Err(self.fail(SA_AIS_ERR_LIBRARY))
         }
+    }
+
+    /// Takes the whole callback frames the dispatch socket holds now, up to about
+    /// [`DISPATCH_CHUNK`] bytes, in one read, completing a frame the read cut (its rest
+    /// follows: the executive writes whole frames). Empty when nothing is there; `Err`
+    /// at end of stream or on a protocol error.
+    fn callbacks_now(&self) -> Result<Vec<u8>, ()> {
+        let _r = lock(&self.dispatch_read);
+        let fd = self.disp.as_fd();
+        let mut buf = vec![0u8; DISPATCH_CHUNK];
+        let n = match sys::recv_some(fd, &mut buf, false, None) {
+            Ok(Recv::Data(n)) => n,
+            Ok(Recv::Nothing) => return Ok(Vec::new()),
+            Ok(Recv::Eof) | Err(_) => return Err(()),
+        };
+        buf.truncate(n);
+        let mut at = 0;
+        while at < buf.len() {
+            if buf.len() - at < HEADER_LEN {
+                let have = buf.len();
+                buf.resize(at + HEADER_LEN, 0);
+                if !sys::recv_exact(fd, &mut buf[have..]).map_err(|_| ())? {
+                    return Err(());
+                }
+            }
+            let h = Header::decode(&buf[at..at + HEADER_LEN], &self.limits).map_err(|_| ())?;
+            let end = at + h.frame_len();
+            if end > buf.len() {
+                let have = buf.len();
+                buf.resize(end, 0);
+                if !sys::recv_exact(fd, &mut buf[have..]).map_err(|_| ())? {
+                    return Err(());
+                }
+            }
+            at = end;
+        }
+        Ok(buf)
     }
 
     /// Takes one callback frame off the dispatch socket if one is there: exactly its

@@ -159,10 +159,11 @@ impl Totem {
                 && token.backlog == 0;
             self.idle_rotations = if idle { self.idle_rotations.saturating_add(1) } else { 0 };
             self.last_token_seq_value = token.seq;
-            if idle
-                && self.me == self.ring.rep
-                && self.idle_rotations >= self.cfg.seqno_unchanged_const
-                && self.send_queue.is_empty()
+            // Alone, two quiet visits make everything safe; more turns would
+            // only spin the token through this node's own queue.
+            let alone = self.running_ring().is_some_and(|(_, m)| m.len() == 1);
+            let quiet_turns = if alone { 2 } else { self.cfg.seqno_unchanged_const };
+            if idle && self.me == self.ring.rep && self.idle_rotations >= quiet_turns && self.send_queue.is_empty()
             {
                 self.held = Some(token);
                 self.t_hold = Some(now + ms(self.cfg.hold as u64));
