@@ -14,6 +14,10 @@ use tokio::signal::unix::{signal, SignalKind};
 
 const VERSION: &str = env!("CARGO_PKG_VERSION");
 
+/// See Cargo.toml: large buffers are reused instead of mapped afresh each time.
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 /// Exit status for a bad command line (getopt programs' usual 2).
 const EXIT_USAGE: u8 = 2;
 
