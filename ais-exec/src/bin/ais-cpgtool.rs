@@ -1,0 +1,126 @@
+//! ais-cpgtool: lists the local executive's process groups and their members.
+//!
+//!   ais-cpgtool       every group, with each member's pid and node id
+//!   ais-cpgtool -n    the group names only
+//!
+//! It talks to the executive `AIS_IPC_SOCKET` names (default `@ais`), through the CPG
+//! service's iteration, and shows the groups as that node knows them.
+
+use ais_ffi::runtime::Connection;
+use ais_proto::cpg::{self as msg, IterEntry};
+use ais_proto::{AisVersion, ServiceId, Writer};
+use std::process::ExitCode;
+use std::time::Duration;
+
+const USAGE: &str = "usage: ais-cpgtool [-n]\n  -n  print the group names only\n  -h  this help\n";
+
+fn main() -> ExitCode {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    match args.iter().map(String::as_str).collect::<Vec<_>>().as_slice() {
+        [] => list(false),
+        ["-n"] => list(true),
+        ["-h"] | ["--help"] => {
+            print!("{USAGE}");
+            ExitCode::SUCCESS
+        }
+        _ => {
+            eprint!("{USAGE}");
+            ExitCode::from(2)
+        }
+    }
+}
+
+/// A group name as text: printable ASCII as it is, other bytes as `\xNN`.
+fn printable(name: &[u8]) -> String {
+    name.iter()
+        .map(|&b| match b {
+            b'\\' => "\\\\".to_string(),
+            0x20..=0x7e => (b as char).to_string(),
+            _ => format!("\\x{b:02x}"),
+        })
+        .collect()
+}
+
+fn list(names_only: bool) -> ExitCode {
+    let conn = match Connection::open(ServiceId::CPG, AisVersion::new(0, 0, 0)) {
+        Ok(c) => c,
+        Err(e) => {
+            eprintln!(
+                "ais-cpgtool: can't reach the executive (SaAisErrorT {}): is aisexec running?",
+                e.error
+            );
+            return ExitCode::FAILURE;
+        }
+    };
+    let kind = if names_only {
+        msg::ITERATION_NAME_ONLY
+    } else {
+        msg::ITERATION_ALL
+    };
+    let mut w = Writer::new();
+    w.u32(kind);
+    let entries = match conn.call(msg::ITERATE, w.as_slice(), Some(Duration::from_secs(5))) {
+        Ok(r) if r.status == ais_proto::status::OK => match msg::decode_iteration(&r.payload) {
+            Ok(e) => e,
+            Err(e) => {
+                eprintln!("ais-cpgtool: malformed answer: {e}");
+                return ExitCode::FAILURE;
+            }
+        },
+        Ok(r) => {
+            eprintln!("ais-cpgtool: the executive answered SaAisErrorT {}", r.status);
+            return ExitCode::FAILURE;
+        }
+        Err(e) => {
+            eprintln!("ais-cpgtool: request failed (SaAisErrorT {e})");
+            return ExitCode::FAILURE;
+        }
+    };
+    print!("{}", render(&entries, names_only));
+    ExitCode::SUCCESS
+}
+
+/// The listing: a header, then each group's name followed by its members.
+fn render(entries: &[IterEntry], names_only: bool) -> String {
+    let mut out = String::new();
+    if names_only {
+        out.push_str("Group Name\n");
+        for e in entries {
+            out.push_str(&printable(&e.group));
+            out.push('\n');
+        }
+        return out;
+    }
+    out.push_str(&format!("{:<32} {:>10} {:>12}\n", "Group Name", "PID", "Node ID"));
+    let mut last: Option<&[u8]> = None;
+    for e in entries {
+        if last != Some(e.group.as_slice()) {
+            out.push_str(&printable(&e.group));
+            out.push('\n');
+            last = Some(&e.group);
+        }
+        out.push_str(&format!("{:<32} {:>10} {:>12}\n", "", e.pid, e.node));
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn groups_are_listed_with_their_members_and_odd_bytes_escaped() {
+        let e = |g: &[u8], node, pid| IterEntry {
+            group: g.to_vec(),
+            node,
+            pid,
+        };
+        let text = render(&[e(b"a", 1, 10), e(b"a", 2, 20), e(b"b\x01", 1, 30)], false);
+        let lines: Vec<&str> = text.lines().collect();
+        assert_eq!(lines.len(), 6, "{text}");
+        assert_eq!(lines[1], "a");
+        assert!(lines[2].trim_start().starts_with("10 ") && lines[2].trim_end().ends_with(" 1"));
+        assert_eq!(lines[4], "b\\x01");
+        assert_eq!(render(&[e(b"a", 0, 0)], true), "Group Name\na\n");
+    }
+}
