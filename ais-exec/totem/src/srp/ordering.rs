@@ -163,8 +163,7 @@ impl Totem {
             // only spin the token through this node's own queue.
             let alone = self.running_ring().is_some_and(|(_, m)| m.len() == 1);
             let quiet_turns = if alone { 2 } else { self.cfg.seqno_unchanged_const };
-            if idle && self.me == self.ring.rep && self.idle_rotations >= quiet_turns && self.send_queue.is_empty()
-            {
+            if idle && self.me == self.ring.rep && self.idle_rotations >= quiet_turns && self.send_queue.is_empty() {
                 self.held = Some(token);
                 self.t_hold = Some(now + ms(self.cfg.hold as u64));
                 return;
