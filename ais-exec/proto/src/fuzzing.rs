@@ -50,9 +50,10 @@ pub fn decode_handshake(data: &[u8]) {
 }
 
 /// `data` as the payload of every service message the client libraries decode (what the
-/// executive sends them): what decodes re-encodes to the same bytes, and nothing panics.
+/// executive sends them), and of the EVS requests the executive decodes: what decodes
+/// re-encodes to the same bytes, and nothing panics.
 pub fn decode_service_payloads(data: &[u8]) {
-    use crate::{cfg, clm, cpg};
+    use crate::{cfg, clm, cpg, evs};
     if let Ok(c) = cpg::ConfChg::decode(data) {
         assert_eq!(c.encode(), data, "CPG confchg re-encoding differs");
     }
@@ -74,6 +75,23 @@ pub fn decode_service_payloads(data: &[u8]) {
     }
     let _ = clm::ClusterNode::decode(&mut Reader::new(data));
     let _ = clm::NotificationList::decode(&mut Reader::new(data));
+    if let Ok(c) = evs::ConfChg::decode(data) {
+        assert_eq!(c.encode(), data, "EVS confchg re-encoding differs");
+    }
+    if let Ok(d) = evs::Deliver::decode(data) {
+        assert_eq!(d.encode(), data, "EVS delivery re-encoding differs");
+    }
+    if let Ok(m) = evs::Membership::decode(data) {
+        assert_eq!(m.encode(), data, "EVS membership re-encoding differs");
+    }
+    if let Ok(g) = evs::decode_groups(data) {
+        assert_eq!(evs::encode_groups(&g), data, "EVS group list re-encoding differs");
+    }
+    for msg in [evs::MCAST_JOINED, evs::MCAST_GROUPS] {
+        if let Ok(m) = evs::Mcast::decode(msg, data) {
+            assert_eq!(m.encode(), data, "EVS multicast request re-encoding differs");
+        }
+    }
 }
 
 /// Reads `data` with a sequence of field reads chosen by its own bytes.
@@ -223,6 +241,26 @@ mod tests {
                 ring_rep: 1,
                 ring_seq: 4,
                 members: vec![1, 2],
+            }
+            .encode(),
+            crate::evs::ConfChg {
+                ring_rep: 1,
+                ring_seq: 8,
+                members: vec![1, 2],
+                left: vec![3],
+                joined: vec![2],
+            }
+            .encode(),
+            crate::evs::Deliver { node: 1, data: b"msg" }.encode(),
+            crate::evs::Membership {
+                local: 1,
+                members: vec![1, 2],
+            }
+            .encode(),
+            crate::evs::Mcast {
+                guarantee: 2,
+                groups: Some(vec![[b'g'; crate::evs::GROUP_LEN]]),
+                data: b"msg".to_vec(),
             }
             .encode(),
         ];

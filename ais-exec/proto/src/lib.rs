@@ -12,6 +12,7 @@
 //! - [`cfg`]: the configuration service's messages (`ais-cfgtool`).
 //! - [`clm`]: the cluster membership service's messages.
 //! - [`cpg`]: the process group service's messages.
+//! - [`evs`]: the extended virtual synchrony service's messages.
 //! - [`echo`]: the message ids of the test-only echo service.
 //!
 //! Every decoder here is total: any input gives a value or an error, never a panic, and
@@ -23,6 +24,7 @@ pub mod clm;
 pub mod codec;
 pub mod cpg;
 pub mod echo;
+pub mod evs;
 pub mod frame;
 pub mod fuzzing;
 pub mod handshake;

@@ -7,6 +7,7 @@
 use super::clm::node::NodeInfo;
 use super::clm::service::ClmService;
 use super::cpg::service::CpgService;
+use super::evs::service::EvsService;
 use super::{Effect, Reply};
 use crate::daemon::{ClusterEvent, HostCtx, ServiceHost};
 use crate::ipc::{self, AisVersion, Client, ConnId, ServiceId};
@@ -45,6 +46,7 @@ struct Credit {
 pub struct Host {
     clm: ClmService<ConnId>,
     cpg: CpgService<ConnId>,
+    evs: EvsService<ConnId>,
     clients: HashMap<ConnId, Client>,
     /// Multicasts that cannot be refused (of requests that expect no reply,
     /// of disconnections and configuration changes) waiting, in order, for
@@ -64,6 +66,7 @@ impl Host {
         Host {
             clm: ClmService::new(me),
             cpg: CpgService::new(node),
+            evs: EvsService::new(node),
             clients: HashMap::new(),
             parked: VecDeque::new(),
             stalled: HashMap::new(),
@@ -72,12 +75,15 @@ impl Host {
         }
     }
 
-    /// The groups with a local member whose callbacks are backed up (and that
-    /// member itself); disconnects one that has been for [`STALL_LIMIT`].
+    /// The CPG groups with a local member whose callbacks are backed up, and the
+    /// backed-up members themselves (of CPG groups, or of any EVS group);
+    /// disconnects one that has been for [`STALL_LIMIT`].
     fn backed_up(&mut self) -> (Vec<Vec<u8>>, Vec<ConnId>) {
         let now = Instant::now();
         let (mut groups, mut conns) = (Vec::new(), Vec::new());
-        for (conn, group) in self.cpg.members_conns() {
+        let members = self.cpg.members_conns().map(|(c, g)| (c, Some(g)));
+        let evs_members = self.evs.members_conns().map(|c| (c, None));
+        for (conn, group) in members.chain(evs_members) {
             let Some(client) = self.clients.get(&conn) else {
                 continue;
             };
@@ -86,10 +92,10 @@ impl Host {
             }
             let since = *self.stalled.entry(conn).or_insert(now);
             if now.duration_since(since) >= STALL_LIMIT {
-                log::warn!(target: "SERV", "CPG: {conn} has not read its callbacks for {STALL_LIMIT:?}; disconnecting it");
+                log::warn!(target: "SERV", "{conn} has not read its callbacks for {STALL_LIMIT:?}; disconnecting it");
                 client.disconnect();
             }
-            groups.push(group.to_vec());
+            groups.extend(group.map(|g| g.to_vec()));
             conns.push(conn);
         }
         self.stalled.retain(|c, _| conns.contains(c));
@@ -108,11 +114,14 @@ impl Host {
             if c.taken == c.credited {
                 continue;
             }
+            // An EVS message names its groups itself: any backed-up EVS
+            // member holds every EVS sender back.
             let held = slow.contains(conn)
                 || self
                     .cpg
                     .group_of(*conn)
-                    .is_some_and(|g| groups.iter().any(|x| x.as_slice() == g));
+                    .is_some_and(|g| groups.iter().any(|x| x.as_slice() == g))
+                || (self.evs.has(*conn) && slow.iter().any(|s| self.evs.has(*s)));
             if held {
                 self.withheld = true;
                 continue;
@@ -157,6 +166,7 @@ impl Host {
         vec![
             (ServiceId::CLM, CLM_VERSION),
             (ServiceId::CPG, own),
+            (ServiceId::EVS, own),
             (ServiceId::CFG, own),
         ]
     }
@@ -222,6 +232,8 @@ impl ServiceHost for Host {
                 self.apply(ctx, ServiceId::CLM, fx, true);
                 let fx = self.cpg.configuration(c.ring_id.rep, c.ring_id.seq, &c.members);
                 self.apply(ctx, ServiceId::CPG, fx, true);
+                let fx = self.evs.configuration(c.ring_id.rep, c.ring_id.seq, &c.members);
+                self.apply(ctx, ServiceId::EVS, fx, true);
             }
             ClusterEvent::ConfChange(_) => {}
             ClusterEvent::Deliver(d) => {
@@ -232,6 +244,7 @@ impl ServiceHost for Host {
                 let fx = match service {
                     ServiceId::CLM => self.clm.delivered(d.sender, &d.data[2..]),
                     ServiceId::CPG => self.cpg.delivered(d.sender, &d.data[2..]),
+                    ServiceId::EVS => self.evs.delivered(d.sender, &d.data[2..]),
                     _ => return,
                 };
                 self.apply(ctx, service, fx, true);
@@ -267,7 +280,21 @@ impl ServiceHost for Host {
                 if client.service() == ServiceId::CPG {
                     self.cpg.connected(client.conn(), client.cred().pid.unwrap_or(0) as u32);
                 }
-                self.clients.insert(client.conn(), client);
+                let (conn, service) = (client.conn(), client.service());
+                self.clients.insert(conn, client);
+                if service == ServiceId::EVS {
+                    // A new EVS handle hears the current configuration at once.
+                    let fx = self.evs.connected(conn);
+                    self.apply(ctx, service, fx, true);
+                }
+            }
+            ipc::Event::Request(r) if r.service == ServiceId::EVS => {
+                let (mut reply, fx) = self.evs.request(r.conn, r.msg, &r.payload);
+                let no_reply = !r.responder.expects_reply();
+                if !self.apply(ctx, ServiceId::EVS, fx, no_reply) {
+                    reply = Reply::status(ais_proto::status::TRY_AGAIN);
+                }
+                r.responder.respond(reply.status, reply.payload);
             }
             ipc::Event::Request(r) if r.service == ServiceId::CPG => {
                 let (mut reply, fx) = self.cpg.request(r.conn, r.msg, &r.payload);
@@ -293,6 +320,8 @@ impl ServiceHost for Host {
                 self.credits.remove(&conn);
                 if service == ServiceId::CLM {
                     self.clm.disconnected(conn);
+                } else if service == ServiceId::EVS {
+                    self.evs.disconnected(conn);
                 } else if service == ServiceId::CPG {
                     let fx = self.cpg.disconnected(conn);
                     self.apply(ctx, service, fx, true);

@@ -4,6 +4,7 @@
 
 pub mod clm;
 pub mod cpg;
+pub mod evs;
 pub mod host;
 
 /// What a service asks its host (the ordering task) to do.
