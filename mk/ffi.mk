@@ -16,6 +16,8 @@
 FFI_LIBS := SaClm cpg
 FFI_VERSION_SaClm := 3.0.0
 FFI_VERSION_cpg := 4.1.0
+FFI_LIBS += evs
+FFI_VERSION_evs := 4.0.0
 
 LIBDIR     ?= $(PREFIX)/lib
 INCLUDEDIR ?= $(PREFIX)/include
@@ -158,4 +160,9 @@ ffi-install-check: $(FFI_SOS)
 	$(FFI_CC) $(FFI_CFLAGS) -D_POSIX_C_SOURCE=200809L -o $$st/cpg_live c-tests/cpg_live.c $$flags; \
 	objdump -p $$st/cpg_live | grep -q 'NEEDED *libcpg.so.4$$'; \
 	test "$$(readlink $$st/usr/lib/libcpg.so.4)" = libcpg.so.4.1.0; \
+	flags=$$(PKG_CONFIG_SYSROOT_DIR=$$st PKG_CONFIG_LIBDIR=$$st/usr/lib/pkgconfig \
+		pkg-config --cflags --libs libevs); \
+	echo "pkg-config --cflags --libs libevs: $$flags"; \
+	$(FFI_CC) $(FFI_CFLAGS) -D_POSIX_C_SOURCE=200809L -o $$st/evs_live c-tests/evs_live.c $$flags; \
+	test "$$(readlink $$st/usr/lib/libevs.so.4)" = libevs.so.4.0.0; \
 	echo "ffi-install-check: ok"

@@ -14,7 +14,8 @@ fn main() {
         .header("saAis.h")
         .header("saClm.h")
         .header("corosync/corotypes.h")
-        .header("corosync/cpg.h");
+        .header("corosync/cpg.h")
+        .header("corosync/evs.h");
     // The SA Forum types are anonymous structs and unions named by typedef, so C knows them
     // as `SaNameT`, never `struct SaNameT`.
     cfg.rename_struct_ty(|ty| Some(ty.to_string()));

@@ -6,13 +6,15 @@
 //!
 //! - `types`: the `#[repr(C)]` types and constants of the SA Forum headers, from which
 //!   `include/*.h` are generated.
-//! - `clm`, `cpg`, ...: the exported `extern "C"` functions of each library.
+//! - `clm`, `cpg`, `evs`, ...: the exported `extern "C"` functions of each library.
 //! - `runtime`: the client runtime they share (connection to the executive, handles).
 
 pub mod clm;
 mod clm_client;
 pub mod cpg;
 mod cpg_client;
+pub mod evs;
+mod evs_client;
 mod guard;
 pub mod runtime;
 pub mod types;

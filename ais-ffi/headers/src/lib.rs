@@ -95,6 +95,24 @@ pub const HEADERS: &[Header] = &[
         style: Style::TagAndTypedef,
         trailer: "",
     },
+    Header {
+        name: "corosync/evs.h",
+        guard: "COROSYNC_EVS_H_DEFINED",
+        title: "extended virtual synchrony, corosync 1.x's API (libevs.so.4)",
+        includes: &[],
+        // What corosync 1.x's evs.h includes; sys/uio.h for struct iovec, stddef.h for size_t.
+        sys_includes: &[
+            "inttypes.h",
+            "netinet/in.h",
+            "stddef.h",
+            "sys/uio.h",
+            "corosync/corotypes.h",
+        ],
+        sources: &["src/types/evs.rs", "src/evs.rs"],
+        enums: types::evs::c_enums,
+        style: Style::TagAndTypedef,
+        trailer: EVS_TRAILER,
+    },
 ];
 
 /// corotypes.h's macros and inline helpers.
@@ -158,6 +176,31 @@ static inline const char *cs_strerror(cs_error_t err)
   }
   return "unknown error";
 }
+"#;
+
+/// evs.h's macros: corosync 1.x's address length, and the older EVS names of the
+/// dispatch flags and errors that its corotypes.h kept (the same numbers).
+const EVS_TRAILER: &str = r#"
+#define TOTEMIP_ADDRLEN (sizeof(struct in6_addr))
+
+#define evs_error_t cs_error_t
+#define evs_dispatch_t cs_dispatch_flags_t
+#define EVS_DISPATCH_ONE CS_DISPATCH_ONE
+#define EVS_DISPATCH_ALL CS_DISPATCH_ALL
+#define EVS_DISPATCH_BLOCKING CS_DISPATCH_BLOCKING
+#define EVS_OK CS_OK
+#define EVS_ERR_LIBRARY CS_ERR_LIBRARY
+#define EVS_ERR_TIMEOUT CS_ERR_TIMEOUT
+#define EVS_ERR_TRY_AGAIN CS_ERR_TRY_AGAIN
+#define EVS_ERR_INVALID_PARAM CS_ERR_INVALID_PARAM
+#define EVS_ERR_NO_MEMORY CS_ERR_NO_MEMORY
+#define EVS_ERR_BAD_HANDLE CS_ERR_BAD_HANDLE
+#define EVS_ERR_ACCESS CS_ERR_ACCESS
+#define EVS_ERR_NOT_EXIST CS_ERR_NOT_EXIST
+#define EVS_ERR_EXIST CS_ERR_EXIST
+#define EVS_ERR_NOT_SUPPORTED CS_ERR_NOT_SUPPORTED
+#define EVS_ERR_SECURITY CS_ERR_SECURITY
+#define EVS_ERR_TOO_MANY_GROUPS CS_ERR_TOO_MANY_GROUPS
 "#;
 
 /// The `ais-ffi` crate directory.

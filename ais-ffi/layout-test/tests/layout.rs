@@ -2,9 +2,10 @@
 //!
 //! ctest expands `ais-ffi/src/types/mod.rs` as a crate of its own, then compiles a C file that
 //! includes the committed headers (`include/saAis.h`, `include/saClm.h`,
-//! `include/corosync/corotypes.h`, `include/corosync/cpg.h`) and reports, for every type,
-//! alias, struct field and constant declared there, its size, alignment, signedness, offset,
-//! field type and value; this program compares them with Rust's.
+//! `include/corosync/corotypes.h`, `include/corosync/cpg.h`, `include/corosync/evs.h`) and
+//! reports, for every type, alias, struct field and constant declared there, its size,
+//! alignment, signedness, offset, field type and value; this program compares them with
+//! Rust's.
 //!
 //! (The package has no library target on purpose: build-script link flags then reach this
 //! test, which is what links the C side in.)
@@ -17,5 +18,6 @@ use ais_ffi::types::ais::*;
 use ais_ffi::types::clm::*;
 use ais_ffi::types::corotypes::*;
 use ais_ffi::types::cpg::*;
+use ais_ffi::types::evs::*;
 
 include!(concat!(env!("OUT_DIR"), "/layout.rs"));

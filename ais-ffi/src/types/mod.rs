@@ -76,3 +76,4 @@ pub mod ais;
 pub mod clm;
 pub mod corotypes;
 pub mod cpg;
+pub mod evs;
