@@ -5,6 +5,11 @@
 #   c-tests/cpg-bench.sh ais BUILD_DIR BENCH [ARGS...]
 #       One aisexec from BUILD_DIR on 127.0.0.1 (udpu, secauth off, an IPC
 #       socket of its own); BENCH loads libcpg from BUILD_DIR first.
+#   c-tests/cpg-bench.sh ais2 BUILD_DIR secauth-off|secauth-on BENCH [ARGS...]
+#       Two aisexecs from BUILD_DIR in the network namespaces of the test bed
+#       (c-tests/netns/bed.sh), udpu, with or without secauth; BENCH runs
+#       beside the first. (One node never puts a datagram on the wire, so
+#       this is the figure that includes the network.)
 #   c-tests/cpg-bench.sh corosync udpu|knet|knet-crypto BENCH [ARGS...]
 #       One corosync 3 from the system on 127.0.0.1, in the foreground with a
 #       private config and no quorum provider: udpu, knet with crypto off, or
@@ -17,7 +22,7 @@
 #       pair (10.250.0.1 and .2); BENCH runs beside the first.
 #
 # BENCH for corosync should be linked against the system libcpg. The corosync
-# modes need root and corosync installed; corosync2 also needs ip(8).
+# modes need root and corosync installed; ais2 and corosync2 need root and ip(8).
 # ARGS go to the benchmark (cpg_bench -h). The figures are printed, never judged.
 set -euo pipefail
 HERE=$(cd "$(dirname "$0")" && pwd)
@@ -53,6 +58,7 @@ wait_ready() {
 
 usage() {
     echo "usage: $0 ais BUILD_DIR BENCH [ARGS...]" >&2
+    echo "       $0 ais2 BUILD_DIR secauth-off|secauth-on BENCH [ARGS...]" >&2
     echo "       $0 corosync|corosync2 udpu|knet|knet-crypto BENCH [ARGS...]" >&2
     exit 2
 }
@@ -62,6 +68,21 @@ case $1 in
 ais)
     shift
     exec "$HERE/one-node.sh" "$@"
+    ;;
+ais2)
+    [ $# -ge 4 ] || usage
+    case $3 in secauth-off | secauth-on) ;; *) usage ;; esac
+    BED_BUILD=$2 BED_NAME=cpg-bench SECAUTH=${3#secauth-}
+    shift 3
+    . "$HERE/netns/bed.sh"
+    bed_init 2
+    sed -i "s/secauth: on/secauth: $SECAUTH/" "$BED_DIR/node1.conf" "$BED_DIR/node2.conf"
+    bed_start 1
+    bed_start 2
+    bed_wait_ring "1 2" 30
+    echo "aisexec, two nodes in network namespaces, secauth $SECAUTH; load average $(cut -d' ' -f1-3 /proc/loadavg)"
+    ip netns exec "$(bed_ns 1)" env LD_LIBRARY_PATH="$BED_BUILD${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}" "$@"
+    exit
     ;;
 corosync | corosync2) ;;
 *) usage ;;
