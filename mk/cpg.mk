@@ -29,3 +29,9 @@ cpg-live-check: $(CPG_LIVE) build
 	else \
 		echo "cpg-live-check: SKIPPED the corosync-linked run (corosync's libcpg-dev is not installed)"; \
 	fi
+
+# A figure, not a test: the CPG flood across two executives in network namespaces, with
+# secauth off and on (root only).
+.PHONY: bench-cpg-netns
+bench-cpg-netns: $(RELEASE)/c-tests/cpg_bench build
+	c-tests/cpg-bench-netns.sh $(RELEASE) $(CPG_BENCH_ARGS)
