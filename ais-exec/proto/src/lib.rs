@@ -11,6 +11,7 @@
 //! - [`status`]: the `SaAisErrorT` numbers the protocol itself carries.
 //! - [`cfg`]: the configuration service's messages (`ais-cfgtool`).
 //! - [`clm`]: the cluster membership service's messages.
+//! - [`ckpt`]: the checkpoint service's messages.
 //! - [`cpg`]: the process group service's messages.
 //! - [`evs`]: the extended virtual synchrony service's messages.
 //! - [`echo`]: the message ids of the test-only echo service.
@@ -20,6 +21,7 @@
 
 pub mod addr;
 pub mod cfg;
+pub mod ckpt;
 pub mod clm;
 pub mod codec;
 pub mod cpg;

@@ -1,0 +1,1079 @@
+//! The checkpoint service's messages between `libSaCkpt` and the executive (SA Forum AIS
+//! CKPT B.01.01 as openais shipped it, and B.02.03).
+//!
+//! The library keeps the handles, the open flags of each checkpoint handle and the section
+//! iterations itself. The executive knows an open checkpoint by a **checkpoint id** (`u64`,
+//! never 0) it assigns when the open completes; every later request names it. Ids are
+//! per executive and never reused while it runs; an id the executive does not know (closed,
+//! or from another connection) is answered with `SA_AIS_ERR_BAD_HANDLE`.
+//!
+//! Field encodings (all little-endian, see [`crate::codec`]):
+//! - *name*: `u16` length + at most 256 bytes (`SaNameT`); the executive refuses an empty
+//!   one with `SA_AIS_ERR_INVALID_PARAM`.
+//! - *section id*: `u16` length + that many bytes (`SaCkptSectionIdT`); length 0 is the
+//!   default section.
+//! - *data*: `u32` length + bytes.
+//! - *attributes*: [`CreationAttributes`], 40 bytes: `creationFlags u32, checkpointSize u64,
+//!   retentionDuration i64, maxSections u32, maxSectionSize u64, maxSectionIdSize u64`.
+//! - *time*: `SaTimeT` as `i64` nanoseconds ([`TIME_END`] = never).
+//!
+//! The header's `status` carries the `SaAisErrorT` of every response and callback. Unless
+//! said otherwise, a response with a status other than `SA_AIS_OK` has an empty payload.
+//!
+//! | msg | request | response (on OK) |
+//! |-----|---------|------------------|
+//! | [`OPEN`] | [`Open`]: name, attributes present `bool` + attributes, openFlags `u32` | [`Opened`]: checkpoint id `u64`, attributes |
+//! | [`OPEN_ASYNC`] | [`OpenAsync`]: invocation `u64`, then as OPEN | empty (accepted); then an [`OPEN_CALLBACK`] |
+//! | [`CLOSE`] | checkpoint id ([`CkptId`]) | empty |
+//! | [`UNLINK`] | name ([`Unlink`]) | empty |
+//! | [`RETENTION_SET`] | [`RetentionSet`]: checkpoint id, retentionDuration `i64` | empty |
+//! | [`ACTIVE_REPLICA_SET`] | checkpoint id | empty |
+//! | [`STATUS_GET`] | checkpoint id | [`Descriptor`]: attributes, numberOfSections `u32`, memoryUsed `u64` |
+//! | [`SECTION_CREATE`] | [`SectionCreate`]: checkpoint id, generated `bool`, section id, expirationTime `i64`, initial data | the section id (the generated one for a generated section) ([`SectionIdReply`]) |
+//! | [`SECTION_DELETE`] | [`SectionRef`]: checkpoint id, section id | empty |
+//! | [`SECTION_EXPIRATION_SET`] | [`ExpirationSet`]: checkpoint id, section id, expirationTime `i64` | empty |
+//! | [`ITERATE`] | [`Iterate`]: checkpoint id, sectionsChosen `u32`, expirationTime `i64`, after present `bool` + section id | [`IterationPage`]: complete `bool`, count `u32`, [`SectionDescriptor`]s |
+//! | [`WRITE`] | [`Write`]: checkpoint id, count `u32`, elements {section id, offset `u64`, data} | [`ErrorIndex`]: erroneousVectorIndex `u32` (**also on error**) |
+//! | [`OVERWRITE`] | [`Overwrite`]: checkpoint id, section id, data | empty |
+//! | [`READ`] | [`Read`]: checkpoint id, count `u32`, elements {section id, offset `u64`, size `u64`} | [`ReadReply`]: erroneousVectorIndex `u32`, count `u32`, elements {data, more `u64`} (**also on error**, then count 0) |
+//! | [`SYNCHRONIZE`] | checkpoint id | empty |
+//! | [`SYNCHRONIZE_ASYNC`] | [`SynchronizeAsync`]: invocation `u64`, checkpoint id | empty (accepted); then a [`SYNCHRONIZE_CALLBACK`] |
+//! | [`TRACK`], [`TRACK_STOP`] | empty | always `SA_AIS_ERR_NOT_SUPPORTED` |
+//! | [`CHECKPOINT_TRACK`], [`CHECKPOINT_TRACK_STOP`] | checkpoint id | always `SA_AIS_ERR_NOT_SUPPORTED` |
+//!
+//! Callbacks (on the dispatch socket, status in the header):
+//! - [`OPEN_CALLBACK`] ([`OpenCallback`]): invocation `u64`, then, when the status is OK,
+//!   the checkpoint id and attributes as in [`Opened`].
+//! - [`SYNCHRONIZE_CALLBACK`] ([`SyncCallback`]): invocation `u64`.
+//!
+//! # Semantics the library relies on
+//!
+//! - Every change (OPEN with or without CREATE, CLOSE, UNLINK, RETENTION_SET,
+//!   SECTION_*, WRITE, OVERWRITE, SYNCHRONIZE) is ordered through the cluster and its
+//!   response is sent once it has been applied locally, so a READ after a WRITE's response
+//!   sees the write. READ, STATUS_GET and ITERATE are answered from the local replica.
+//! - Every node holds a replica of every checkpoint, whatever its `SA_CKPT_WR_*` flag:
+//!   all replicas are active, ACTIVE_REPLICA_SET is accepted (`SA_AIS_ERR_BAD_OPERATION`
+//!   for a checkpoint not created with `SA_CKPT_CHECKPOINT_COLLOCATED`), and SYNCHRONIZE
+//!   (`SA_AIS_ERR_BAD_OPERATION` for a `SA_CKPT_WR_ALL_REPLICAS` checkpoint) completes once
+//!   every change sent before it has been applied.
+//! - Any request may be answered `SA_AIS_ERR_TRY_AGAIN` while the executive
+//!   re-synchronises its checkpoints after a configuration change.
+//! - The library checks access (`SA_AIS_ERR_ACCESS`: WRITE/OVERWRITE/SECTION_* on a
+//!   checkpoint not opened for writing, READ not opened for reading), the flags
+//!   (`SA_AIS_ERR_BAD_FLAGS`) and the arguments it can check alone; the executive checks
+//!   again what concerns its state.
+//! - Size limits: the payload of a WRITE, OVERWRITE or SECTION_CREATE request is at most
+//!   [`MAX_UPDATE_PAYLOAD`] bytes (each change is one cluster message); the executive
+//!   answers a larger one with `SA_AIS_ERR_TOO_BIG`. The library splits a larger
+//!   `saCkptCheckpointWrite` into several WRITEs (elements cut into pieces at increasing
+//!   offsets, `erroneousVectorIndex` mapped back to the caller's element), a larger
+//!   overwrite into an OVERWRITE of the first piece then WRITEs, and a larger section
+//!   creation into a SECTION_CREATE with the first piece then WRITEs. Such a split call is
+//!   not atomic.
+//! - READ: `size` is what the caller asks for (`u64::MAX` for "to the end", when the
+//!   caller's `dataBuffer` is NULL). The executive returns per element the bytes from
+//!   `offset` up to `offset + size` or the section's end, but at most about
+//!   [`MAX_READ_REPLY`] bytes in one response: `more` counts the bytes of the asked range
+//!   that did not fit (0 when the element is complete), which the library reads with
+//!   further READs at `offset + data.len()`.
+//! - ITERATE returns the sections the filter chooses, ordered by section id bytes, at most
+//!   about [`MAX_ITERATION_REPLY`] bytes per response; `complete` false means the library
+//!   asks again with `after` = the last id it got.
+//! - A client that disconnects has every checkpoint it opened closed: `saCkptFinalize` may
+//!   simply close the connection.
+
+use crate::codec::{DecodeError, EncodeError, Reader, Writer};
+
+/// Request: [`Open`]. Response: [`Opened`].
+pub const OPEN: u16 = 1;
+/// Request: [`OpenAsync`]. Response empty; then an [`OPEN_CALLBACK`].
+pub const OPEN_ASYNC: u16 = 2;
+/// Request: [`CkptId`]. Response empty.
+pub const CLOSE: u16 = 3;
+/// Request: [`Unlink`]. Response empty.
+pub const UNLINK: u16 = 4;
+/// Request: [`RetentionSet`]. Response empty.
+pub const RETENTION_SET: u16 = 5;
+/// Request: [`CkptId`]. Response empty.
+pub const ACTIVE_REPLICA_SET: u16 = 6;
+/// Request: [`CkptId`]. Response: [`Descriptor`].
+pub const STATUS_GET: u16 = 7;
+/// Request: [`SectionCreate`]. Response: [`SectionIdReply`].
+pub const SECTION_CREATE: u16 = 8;
+/// Request: [`SectionRef`]. Response empty.
+pub const SECTION_DELETE: u16 = 9;
+/// Request: [`ExpirationSet`]. Response empty.
+pub const SECTION_EXPIRATION_SET: u16 = 10;
+/// Request: [`Iterate`]. Response: [`IterationPage`].
+pub const ITERATE: u16 = 11;
+/// Request: [`Write`]. Response: [`ErrorIndex`] whatever the status.
+pub const WRITE: u16 = 12;
+/// Request: [`Overwrite`]. Response empty.
+pub const OVERWRITE: u16 = 13;
+/// Request: [`Read`]. Response: [`ReadReply`] whatever the status.
+pub const READ: u16 = 14;
+/// Request: [`CkptId`]. Response empty.
+pub const SYNCHRONIZE: u16 = 15;
+/// Request: [`SynchronizeAsync`]. Response empty; then a [`SYNCHRONIZE_CALLBACK`].
+pub const SYNCHRONIZE_ASYNC: u16 = 16;
+/// B.02.03 `saCkptTrack`: request empty; answered `SA_AIS_ERR_NOT_SUPPORTED`.
+pub const TRACK: u16 = 17;
+/// B.02.03 `saCkptTrackStop`: request empty; answered `SA_AIS_ERR_NOT_SUPPORTED`.
+pub const TRACK_STOP: u16 = 18;
+/// B.02.03 `saCkptCheckpointTrack`: request [`CkptId`]; answered `SA_AIS_ERR_NOT_SUPPORTED`.
+pub const CHECKPOINT_TRACK: u16 = 19;
+/// B.02.03 `saCkptCheckpointTrackStop`: request [`CkptId`]; answered
+/// `SA_AIS_ERR_NOT_SUPPORTED`.
+pub const CHECKPOINT_TRACK_STOP: u16 = 20;
+
+/// Callback: [`OpenCallback`].
+pub const OPEN_CALLBACK: u16 = 101;
+/// Callback: [`SyncCallback`].
+pub const SYNCHRONIZE_CALLBACK: u16 = 102;
+
+/// `SaAisErrorT` values of this service beyond [`crate::status`].
+pub const ERR_NO_SPACE: u32 = 15;
+pub const ERR_BAD_OPERATION: u32 = 20;
+pub const ERR_NO_SECTIONS: u32 = 27;
+
+/// `SaCkptCheckpointOpenFlagsT`.
+pub const OPEN_READ: u32 = 0x1;
+pub const OPEN_WRITE: u32 = 0x2;
+pub const OPEN_CREATE: u32 = 0x4;
+
+/// `SaCkptCheckpointCreationFlagsT`.
+pub const WR_ALL_REPLICAS: u32 = 0x1;
+pub const WR_ACTIVE_REPLICA: u32 = 0x2;
+pub const WR_ACTIVE_REPLICA_WEAK: u32 = 0x4;
+pub const CHECKPOINT_COLLOCATED: u32 = 0x8;
+
+/// `SaCkptSectionsChosenT`.
+pub const SECTIONS_FOREVER: u32 = 1;
+pub const SECTIONS_LEQ_EXPIRATION_TIME: u32 = 2;
+pub const SECTIONS_GEQ_EXPIRATION_TIME: u32 = 3;
+pub const SECTIONS_CORRUPTED: u32 = 4;
+pub const SECTIONS_ANY: u32 = 5;
+
+/// `SaCkptSectionStateT`.
+pub const SECTION_CORRUPTED: u32 = 1;
+pub const SECTION_VALID: u32 = 2;
+
+/// `SA_TIME_END`.
+pub const TIME_END: i64 = i64::MAX;
+
+/// Longest payload of a WRITE, OVERWRITE or SECTION_CREATE request: 1 MiB less 16 KiB kept
+/// for the cluster message's own fields, so every change fits one Totem message.
+pub const MAX_UPDATE_PAYLOAD: usize = (1 << 20) - (16 << 10);
+/// A READ response holds about this much at most (data and per-element fields).
+pub const MAX_READ_REPLY: usize = 1 << 20;
+/// An ITERATE response holds about this much at most.
+pub const MAX_ITERATION_REPLY: usize = 1 << 20;
+
+/// Encoding and decoding of one whole payload.
+pub trait Message: Sized {
+    fn put(&self, w: &mut Writer) -> Result<(), EncodeError>;
+    fn get(r: &mut Reader<'_>) -> Result<Self, DecodeError>;
+
+    fn encode(&self) -> Result<Vec<u8>, EncodeError> {
+        let mut w = Writer::new();
+        self.put(&mut w)?;
+        Ok(w.into_vec())
+    }
+
+    /// The whole payload: trailing bytes are refused.
+    fn decode(b: &[u8]) -> Result<Self, DecodeError> {
+        let mut r = Reader::new(b);
+        let v = Self::get(&mut r)?;
+        r.finish()?;
+        Ok(v)
+    }
+}
+
+/// Writes a section id (`u16` length + bytes).
+pub fn put_section_id(w: &mut Writer, id: &[u8]) -> Result<(), EncodeError> {
+    let n = u16::try_from(id.len()).map_err(|_| EncodeError::TooLong(id.len()))?;
+    w.u16(n).bytes(id);
+    Ok(())
+}
+
+/// Reads a section id.
+pub fn section_id(r: &mut Reader<'_>) -> Result<Vec<u8>, DecodeError> {
+    let n = r.u16()? as usize;
+    Ok(r.bytes(n)?.to_vec())
+}
+
+fn opt_section_id(r: &mut Reader<'_>) -> Result<Option<Vec<u8>>, DecodeError> {
+    Ok(if r.bool()? { Some(section_id(r)?) } else { None })
+}
+
+fn put_opt_section_id(w: &mut Writer, id: Option<&[u8]>) -> Result<(), EncodeError> {
+    w.bool(id.is_some());
+    if let Some(id) = id {
+        put_section_id(w, id)?;
+    }
+    Ok(())
+}
+
+/// `SaCkptCheckpointCreationAttributesT`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct CreationAttributes {
+    pub creation_flags: u32,
+    pub checkpoint_size: u64,
+    pub retention_duration: i64,
+    pub max_sections: u32,
+    pub max_section_size: u64,
+    pub max_section_id_size: u64,
+}
+
+impl Message for CreationAttributes {
+    fn put(&self, w: &mut Writer) -> Result<(), EncodeError> {
+        w.u32(self.creation_flags)
+            .u64(self.checkpoint_size)
+            .i64(self.retention_duration)
+            .u32(self.max_sections)
+            .u64(self.max_section_size)
+            .u64(self.max_section_id_size);
+        Ok(())
+    }
+
+    fn get(r: &mut Reader<'_>) -> Result<Self, DecodeError> {
+        Ok(CreationAttributes {
+            creation_flags: r.u32()?,
+            checkpoint_size: r.u64()?,
+            retention_duration: r.i64()?,
+            max_sections: r.u32()?,
+            max_section_size: r.u64()?,
+            max_section_id_size: r.u64()?,
+        })
+    }
+}
+
+/// A request naming only an open checkpoint (CLOSE, ACTIVE_REPLICA_SET, STATUS_GET,
+/// SYNCHRONIZE, CHECKPOINT_TRACK, CHECKPOINT_TRACK_STOP).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct CkptId(pub u64);
+
+impl Message for CkptId {
+    fn put(&self, w: &mut Writer) -> Result<(), EncodeError> {
+        w.u64(self.0);
+        Ok(())
+    }
+
+    fn get(r: &mut Reader<'_>) -> Result<Self, DecodeError> {
+        Ok(CkptId(r.u64()?))
+    }
+}
+
+/// OPEN's request (`saCkptCheckpointOpen`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Open {
+    pub name: Vec<u8>,
+    /// `checkpointCreationAttributes`, `None` for a NULL pointer.
+    pub attrs: Option<CreationAttributes>,
+    pub open_flags: u32,
+}
+
+impl Message for Open {
+    fn put(&self, w: &mut Writer) -> Result<(), EncodeError> {
+        w.name(&self.name)?;
+        w.bool(self.attrs.is_some());
+        if let Some(a) = &self.attrs {
+            a.put(w)?;
+        }
+        w.u32(self.open_flags);
+        Ok(())
+    }
+
+    fn get(r: &mut Reader<'_>) -> Result<Self, DecodeError> {
+        let name = r.name()?.to_vec();
+        let attrs = if r.bool()? {
+            Some(CreationAttributes::get(r)?)
+        } else {
+            None
+        };
+        Ok(Open {
+            name,
+            attrs,
+            open_flags: r.u32()?,
+        })
+    }
+}
+
+/// OPEN_ASYNC's request (`saCkptCheckpointOpenAsync`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct OpenAsync {
+    pub invocation: u64,
+    pub open: Open,
+}
+
+impl Message for OpenAsync {
+    fn put(&self, w: &mut Writer) -> Result<(), EncodeError> {
+        w.u64(self.invocation);
+        self.open.put(w)
+    }
+
+    fn get(r: &mut Reader<'_>) -> Result<Self, DecodeError> {
+        Ok(OpenAsync {
+            invocation: r.u64()?,
+            open: Open::get(r)?,
+        })
+    }
+}
+
+/// OPEN's response: the checkpoint id and the checkpoint's creation attributes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Opened {
+    pub ckpt_id: u64,
+    pub attrs: CreationAttributes,
+}
+
+impl Message for Opened {
+    fn put(&self, w: &mut Writer) -> Result<(), EncodeError> {
+        w.u64(self.ckpt_id);
+        self.attrs.put(w)
+    }
+
+    fn get(r: &mut Reader<'_>) -> Result<Self, DecodeError> {
+        Ok(Opened {
+            ckpt_id: r.u64()?,
+            attrs: CreationAttributes::get(r)?,
+        })
+    }
+}
+
+/// The OPEN_CALLBACK: the invocation, and the opened checkpoint when the status is OK.
+///
+/// Decode with [`OpenCallback::decode_with`], which needs the header's status.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct OpenCallback {
+    pub invocation: u64,
+    pub opened: Option<Opened>,
+}
+
+impl OpenCallback {
+    pub fn encode(&self) -> Vec<u8> {
+        let mut w = Writer::new();
+        w.u64(self.invocation);
+        if let Some(o) = &self.opened {
+            let _ = o.put(&mut w);
+        }
+        w.into_vec()
+    }
+
+    /// `status` is the callback header's: [`crate::status::OK`] means the checkpoint
+    /// follows.
+    pub fn decode_with(status: u32, b: &[u8]) -> Result<OpenCallback, DecodeError> {
+        let mut r = Reader::new(b);
+        let invocation = r.u64()?;
+        let opened = if status == crate::status::OK {
+            Some(Opened::get(&mut r)?)
+        } else {
+            None
+        };
+        r.finish()?;
+        Ok(OpenCallback { invocation, opened })
+    }
+}
+
+/// UNLINK's request.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Unlink {
+    pub name: Vec<u8>,
+}
+
+impl Message for Unlink {
+    fn put(&self, w: &mut Writer) -> Result<(), EncodeError> {
+        w.name(&self.name)?;
+        Ok(())
+    }
+
+    fn get(r: &mut Reader<'_>) -> Result<Self, DecodeError> {
+        Ok(Unlink {
+            name: r.name()?.to_vec(),
+        })
+    }
+}
+
+/// RETENTION_SET's request.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct RetentionSet {
+    pub ckpt_id: u64,
+    pub retention_duration: i64,
+}
+
+impl Message for RetentionSet {
+    fn put(&self, w: &mut Writer) -> Result<(), EncodeError> {
+        w.u64(self.ckpt_id).i64(self.retention_duration);
+        Ok(())
+    }
+
+    fn get(r: &mut Reader<'_>) -> Result<Self, DecodeError> {
+        Ok(RetentionSet {
+            ckpt_id: r.u64()?,
+            retention_duration: r.i64()?,
+        })
+    }
+}
+
+/// STATUS_GET's response (`SaCkptCheckpointDescriptorT`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct Descriptor {
+    pub attrs: CreationAttributes,
+    pub number_of_sections: u32,
+    pub memory_used: u64,
+}
+
+impl Message for Descriptor {
+    fn put(&self, w: &mut Writer) -> Result<(), EncodeError> {
+        self.attrs.put(w)?;
+        w.u32(self.number_of_sections).u64(self.memory_used);
+        Ok(())
+    }
+
+    fn get(r: &mut Reader<'_>) -> Result<Self, DecodeError> {
+        Ok(Descriptor {
+            attrs: CreationAttributes::get(r)?,
+            number_of_sections: r.u32()?,
+            memory_used: r.u64()?,
+        })
+    }
+}
+
+/// SECTION_CREATE's request (`saCkptSectionCreate`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SectionCreate {
+    pub ckpt_id: u64,
+    /// `None`: `SA_CKPT_GENERATED_SECTION_ID` (the executive picks the id); encoded as
+    /// generated `bool` then a section id (empty when generated).
+    pub section: Option<Vec<u8>>,
+    pub expiration_time: i64,
+    pub data: Vec<u8>,
+}
+
+impl Message for SectionCreate {
+    fn put(&self, w: &mut Writer) -> Result<(), EncodeError> {
+        w.u64(self.ckpt_id).bool(self.section.is_none());
+        put_section_id(w, self.section.as_deref().unwrap_or(&[]))?;
+        w.i64(self.expiration_time);
+        w.blob(&self.data)?;
+        Ok(())
+    }
+
+    fn get(r: &mut Reader<'_>) -> Result<Self, DecodeError> {
+        let ckpt_id = r.u64()?;
+        let generated = r.bool()?;
+        let id = section_id(r)?;
+        if generated && !id.is_empty() {
+            return Err(DecodeError::Invalid("generated section with an id"));
+        }
+        Ok(SectionCreate {
+            ckpt_id,
+            section: if generated { None } else { Some(id) },
+            expiration_time: r.i64()?,
+            data: r.blob()?.to_vec(),
+        })
+    }
+}
+
+/// SECTION_CREATE's response: the section's id.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SectionIdReply {
+    pub section: Vec<u8>,
+}
+
+impl Message for SectionIdReply {
+    fn put(&self, w: &mut Writer) -> Result<(), EncodeError> {
+        put_section_id(w, &self.section)
+    }
+
+    fn get(r: &mut Reader<'_>) -> Result<Self, DecodeError> {
+        Ok(SectionIdReply {
+            section: section_id(r)?,
+        })
+    }
+}
+
+/// SECTION_DELETE's request.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SectionRef {
+    pub ckpt_id: u64,
+    pub section: Vec<u8>,
+}
+
+impl Message for SectionRef {
+    fn put(&self, w: &mut Writer) -> Result<(), EncodeError> {
+        w.u64(self.ckpt_id);
+        put_section_id(w, &self.section)
+    }
+
+    fn get(r: &mut Reader<'_>) -> Result<Self, DecodeError> {
+        Ok(SectionRef {
+            ckpt_id: r.u64()?,
+            section: section_id(r)?,
+        })
+    }
+}
+
+/// SECTION_EXPIRATION_SET's request.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ExpirationSet {
+    pub ckpt_id: u64,
+    pub section: Vec<u8>,
+    pub expiration_time: i64,
+}
+
+impl Message for ExpirationSet {
+    fn put(&self, w: &mut Writer) -> Result<(), EncodeError> {
+        w.u64(self.ckpt_id);
+        put_section_id(w, &self.section)?;
+        w.i64(self.expiration_time);
+        Ok(())
+    }
+
+    fn get(r: &mut Reader<'_>) -> Result<Self, DecodeError> {
+        Ok(ExpirationSet {
+            ckpt_id: r.u64()?,
+            section: section_id(r)?,
+            expiration_time: r.i64()?,
+        })
+    }
+}
+
+/// ITERATE's request (`saCkptSectionIterationInitialize`, one page).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Iterate {
+    pub ckpt_id: u64,
+    /// `SaCkptSectionsChosenT`.
+    pub sections_chosen: u32,
+    pub expiration_time: i64,
+    /// Continue after this section id (from the previous page).
+    pub after: Option<Vec<u8>>,
+}
+
+impl Message for Iterate {
+    fn put(&self, w: &mut Writer) -> Result<(), EncodeError> {
+        w.u64(self.ckpt_id).u32(self.sections_chosen).i64(self.expiration_time);
+        put_opt_section_id(w, self.after.as_deref())
+    }
+
+    fn get(r: &mut Reader<'_>) -> Result<Self, DecodeError> {
+        Ok(Iterate {
+            ckpt_id: r.u64()?,
+            sections_chosen: r.u32()?,
+            expiration_time: r.i64()?,
+            after: opt_section_id(r)?,
+        })
+    }
+}
+
+/// `SaCkptSectionDescriptorT`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SectionDescriptor {
+    pub section: Vec<u8>,
+    pub expiration_time: i64,
+    pub section_size: u64,
+    /// `SaCkptSectionStateT`.
+    pub state: u32,
+    pub last_update: i64,
+}
+
+/// Bytes of an encoded [`SectionDescriptor`] with an empty id.
+pub const SECTION_DESCRIPTOR_FIXED: usize = 2 + 8 + 8 + 4 + 8;
+
+impl Message for SectionDescriptor {
+    fn put(&self, w: &mut Writer) -> Result<(), EncodeError> {
+        put_section_id(w, &self.section)?;
+        w.i64(self.expiration_time)
+            .u64(self.section_size)
+            .u32(self.state)
+            .i64(self.last_update);
+        Ok(())
+    }
+
+    fn get(r: &mut Reader<'_>) -> Result<Self, DecodeError> {
+        Ok(SectionDescriptor {
+            section: section_id(r)?,
+            expiration_time: r.i64()?,
+            section_size: r.u64()?,
+            state: r.u32()?,
+            last_update: r.i64()?,
+        })
+    }
+}
+
+/// ITERATE's response.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct IterationPage {
+    /// False: more sections follow the last one; ask again with `after`.
+    pub complete: bool,
+    pub sections: Vec<SectionDescriptor>,
+}
+
+impl Message for IterationPage {
+    fn put(&self, w: &mut Writer) -> Result<(), EncodeError> {
+        w.bool(self.complete);
+        w.count(self.sections.len())?;
+        for s in &self.sections {
+            s.put(w)?;
+        }
+        Ok(())
+    }
+
+    fn get(r: &mut Reader<'_>) -> Result<Self, DecodeError> {
+        let complete = r.bool()?;
+        let n = r.count(SECTION_DESCRIPTOR_FIXED)?;
+        let mut sections = Vec::with_capacity(n);
+        for _ in 0..n {
+            sections.push(SectionDescriptor::get(r)?);
+        }
+        Ok(IterationPage { complete, sections })
+    }
+}
+
+/// One element of a WRITE (`SaCkptIOVectorElementT` without `dataSize`/`readSize`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct WriteElement {
+    pub section: Vec<u8>,
+    pub offset: u64,
+    pub data: Vec<u8>,
+}
+
+/// WRITE's request (`saCkptCheckpointWrite`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Write {
+    pub ckpt_id: u64,
+    pub elements: Vec<WriteElement>,
+}
+
+impl Message for Write {
+    fn put(&self, w: &mut Writer) -> Result<(), EncodeError> {
+        w.u64(self.ckpt_id);
+        w.count(self.elements.len())?;
+        for e in &self.elements {
+            put_section_id(w, &e.section)?;
+            w.u64(e.offset);
+            w.blob(&e.data)?;
+        }
+        Ok(())
+    }
+
+    fn get(r: &mut Reader<'_>) -> Result<Self, DecodeError> {
+        let ckpt_id = r.u64()?;
+        let n = r.count(2 + 8 + 4)?;
+        let mut elements = Vec::with_capacity(n);
+        for _ in 0..n {
+            elements.push(WriteElement {
+                section: section_id(r)?,
+                offset: r.u64()?,
+                data: r.blob()?.to_vec(),
+            });
+        }
+        Ok(Write { ckpt_id, elements })
+    }
+}
+
+/// WRITE's response, whatever the status: the `erroneousVectorIndex` (0 on success).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct ErrorIndex(pub u32);
+
+impl Message for ErrorIndex {
+    fn put(&self, w: &mut Writer) -> Result<(), EncodeError> {
+        w.u32(self.0);
+        Ok(())
+    }
+
+    fn get(r: &mut Reader<'_>) -> Result<Self, DecodeError> {
+        Ok(ErrorIndex(r.u32()?))
+    }
+}
+
+/// OVERWRITE's request (`saCkptSectionOverwrite`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Overwrite {
+    pub ckpt_id: u64,
+    pub section: Vec<u8>,
+    pub data: Vec<u8>,
+}
+
+impl Message for Overwrite {
+    fn put(&self, w: &mut Writer) -> Result<(), EncodeError> {
+        w.u64(self.ckpt_id);
+        put_section_id(w, &self.section)?;
+        w.blob(&self.data)?;
+        Ok(())
+    }
+
+    fn get(r: &mut Reader<'_>) -> Result<Self, DecodeError> {
+        Ok(Overwrite {
+            ckpt_id: r.u64()?,
+            section: section_id(r)?,
+            data: r.blob()?.to_vec(),
+        })
+    }
+}
+
+/// One element of a READ.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ReadElement {
+    pub section: Vec<u8>,
+    pub offset: u64,
+    /// Bytes asked for (`dataSize`; `u64::MAX` for "to the section's end").
+    pub size: u64,
+}
+
+/// READ's request (`saCkptCheckpointRead`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Read {
+    pub ckpt_id: u64,
+    pub elements: Vec<ReadElement>,
+}
+
+impl Message for Read {
+    fn put(&self, w: &mut Writer) -> Result<(), EncodeError> {
+        w.u64(self.ckpt_id);
+        w.count(self.elements.len())?;
+        for e in &self.elements {
+            put_section_id(w, &e.section)?;
+            w.u64(e.offset).u64(e.size);
+        }
+        Ok(())
+    }
+
+    fn get(r: &mut Reader<'_>) -> Result<Self, DecodeError> {
+        let ckpt_id = r.u64()?;
+        let n = r.count(2 + 8 + 8)?;
+        let mut elements = Vec::with_capacity(n);
+        for _ in 0..n {
+            elements.push(ReadElement {
+                section: section_id(r)?,
+                offset: r.u64()?,
+                size: r.u64()?,
+            });
+        }
+        Ok(Read { ckpt_id, elements })
+    }
+}
+
+/// What one READ element got: `readSize` is `data.len()`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ReadData {
+    pub data: Vec<u8>,
+    /// Bytes of the asked range that exist but did not fit this response.
+    pub more: u64,
+}
+
+/// READ's response, whatever the status: on OK one [`ReadData`] per element; on an error
+/// the index of the element at fault and no elements.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct ReadReply {
+    pub erroneous_index: u32,
+    pub elements: Vec<ReadData>,
+}
+
+/// Bytes of one encoded [`ReadData`] besides its data.
+pub const READ_DATA_FIXED: usize = 4 + 8;
+
+impl Message for ReadReply {
+    fn put(&self, w: &mut Writer) -> Result<(), EncodeError> {
+        w.u32(self.erroneous_index);
+        w.count(self.elements.len())?;
+        for e in &self.elements {
+            w.blob(&e.data)?;
+            w.u64(e.more);
+        }
+        Ok(())
+    }
+
+    fn get(r: &mut Reader<'_>) -> Result<Self, DecodeError> {
+        let erroneous_index = r.u32()?;
+        let n = r.count(READ_DATA_FIXED)?;
+        let mut elements = Vec::with_capacity(n);
+        for _ in 0..n {
+            elements.push(ReadData {
+                data: r.blob()?.to_vec(),
+                more: r.u64()?,
+            });
+        }
+        Ok(ReadReply {
+            erroneous_index,
+            elements,
+        })
+    }
+}
+
+/// SYNCHRONIZE_ASYNC's request.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct SynchronizeAsync {
+    pub invocation: u64,
+    pub ckpt_id: u64,
+}
+
+impl Message for SynchronizeAsync {
+    fn put(&self, w: &mut Writer) -> Result<(), EncodeError> {
+        w.u64(self.invocation).u64(self.ckpt_id);
+        Ok(())
+    }
+
+    fn get(r: &mut Reader<'_>) -> Result<Self, DecodeError> {
+        Ok(SynchronizeAsync {
+            invocation: r.u64()?,
+            ckpt_id: r.u64()?,
+        })
+    }
+}
+
+/// The SYNCHRONIZE_CALLBACK: the invocation (the status is in the header).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct SyncCallback {
+    pub invocation: u64,
+}
+
+impl Message for SyncCallback {
+    fn put(&self, w: &mut Writer) -> Result<(), EncodeError> {
+        w.u64(self.invocation);
+        Ok(())
+    }
+
+    fn get(r: &mut Reader<'_>) -> Result<Self, DecodeError> {
+        Ok(SyncCallback { invocation: r.u64()? })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn attrs() -> CreationAttributes {
+        CreationAttributes {
+            creation_flags: WR_ALL_REPLICAS,
+            checkpoint_size: 1 << 20,
+            retention_duration: 5_000_000_000,
+            max_sections: 10,
+            max_section_size: 4096,
+            max_section_id_size: 32,
+        }
+    }
+
+    /// Round trip, every truncation refused, a trailing byte refused.
+    fn check<M: Message + PartialEq + core::fmt::Debug>(m: M) {
+        let b = m.encode().unwrap();
+        assert_eq!(M::decode(&b).unwrap(), m);
+        for n in 0..b.len() {
+            assert!(M::decode(&b[..n]).is_err(), "{m:?} cut at {n}");
+        }
+        let mut longer = b.clone();
+        longer.push(0);
+        assert!(M::decode(&longer).is_err());
+    }
+
+    #[test]
+    fn every_request_round_trips_and_truncations_fail() {
+        let open = Open {
+            name: b"safCkpt=a".to_vec(),
+            attrs: Some(attrs()),
+            open_flags: OPEN_READ | OPEN_WRITE | OPEN_CREATE,
+        };
+        check(open.clone());
+        check(Open {
+            attrs: None,
+            open_flags: OPEN_READ,
+            ..open.clone()
+        });
+        check(OpenAsync { invocation: 9, open });
+        check(CkptId(77));
+        check(Unlink { name: b"n".to_vec() });
+        check(RetentionSet {
+            ckpt_id: 3,
+            retention_duration: -1,
+        });
+        check(SectionCreate {
+            ckpt_id: 1,
+            section: Some(b"sec".to_vec()),
+            expiration_time: TIME_END,
+            data: b"initial".to_vec(),
+        });
+        check(SectionCreate {
+            ckpt_id: 1,
+            section: None,
+            expiration_time: 100,
+            data: vec![],
+        });
+        check(SectionRef {
+            ckpt_id: 1,
+            section: vec![],
+        });
+        check(ExpirationSet {
+            ckpt_id: 1,
+            section: b"s".to_vec(),
+            expiration_time: 5,
+        });
+        check(Iterate {
+            ckpt_id: 1,
+            sections_chosen: SECTIONS_ANY,
+            expiration_time: 0,
+            after: None,
+        });
+        check(Iterate {
+            ckpt_id: 1,
+            sections_chosen: SECTIONS_LEQ_EXPIRATION_TIME,
+            expiration_time: 10,
+            after: Some(b"s1".to_vec()),
+        });
+        check(Write {
+            ckpt_id: 2,
+            elements: vec![
+                WriteElement {
+                    section: vec![],
+                    offset: 0,
+                    data: b"abc".to_vec(),
+                },
+                WriteElement {
+                    section: b"x".to_vec(),
+                    offset: 7,
+                    data: vec![],
+                },
+            ],
+        });
+        check(Overwrite {
+            ckpt_id: 2,
+            section: b"x".to_vec(),
+            data: b"new".to_vec(),
+        });
+        check(Read {
+            ckpt_id: 2,
+            elements: vec![
+                ReadElement {
+                    section: b"x".to_vec(),
+                    offset: 1,
+                    size: u64::MAX,
+                },
+                ReadElement {
+                    section: vec![],
+                    offset: 0,
+                    size: 3,
+                },
+            ],
+        });
+        check(SynchronizeAsync {
+            invocation: 4,
+            ckpt_id: 2,
+        });
+    }
+
+    #[test]
+    fn every_response_and_callback_round_trips_and_truncations_fail() {
+        check(Opened {
+            ckpt_id: 5,
+            attrs: attrs(),
+        });
+        check(Descriptor {
+            attrs: attrs(),
+            number_of_sections: 3,
+            memory_used: 1234,
+        });
+        check(SectionIdReply {
+            section: b"17".to_vec(),
+        });
+        check(IterationPage {
+            complete: false,
+            sections: vec![
+                SectionDescriptor {
+                    section: vec![],
+                    expiration_time: TIME_END,
+                    section_size: 10,
+                    state: SECTION_VALID,
+                    last_update: 99,
+                },
+                SectionDescriptor {
+                    section: b"b".to_vec(),
+                    expiration_time: 1,
+                    section_size: 0,
+                    state: SECTION_VALID,
+                    last_update: 0,
+                },
+            ],
+        });
+        check(ErrorIndex(3));
+        check(ReadReply {
+            erroneous_index: 0,
+            elements: vec![
+                ReadData {
+                    data: b"hello".to_vec(),
+                    more: 0,
+                },
+                ReadData { data: vec![], more: 12 },
+            ],
+        });
+        check(SyncCallback { invocation: 8 });
+
+        let ok = OpenCallback {
+            invocation: 1,
+            opened: Some(Opened {
+                ckpt_id: 2,
+                attrs: attrs(),
+            }),
+        };
+        let b = ok.encode();
+        assert_eq!(OpenCallback::decode_with(crate::status::OK, &b), Ok(ok));
+        for n in 0..b.len() {
+            assert!(OpenCallback::decode_with(crate::status::OK, &b[..n]).is_err());
+        }
+        let failed = OpenCallback {
+            invocation: 1,
+            opened: None,
+        };
+        let b = failed.encode();
+        assert_eq!(b.len(), 8);
+        assert_eq!(OpenCallback::decode_with(crate::status::NOT_EXIST, &b), Ok(failed));
+        assert!(OpenCallback::decode_with(crate::status::OK, &b).is_err());
+    }
+
+    #[test]
+    fn layouts_are_fixed() {
+        assert_eq!(attrs().encode().unwrap().len(), 40);
+        let b = Open {
+            name: b"ab".to_vec(),
+            attrs: None,
+            open_flags: 1,
+        }
+        .encode()
+        .unwrap();
+        assert_eq!(b, [2, 0, b'a', b'b', 0, 1, 0, 0, 0]);
+        let b = SectionCreate {
+            ckpt_id: 1,
+            section: None,
+            expiration_time: 0,
+            data: vec![9],
+        }
+        .encode()
+        .unwrap();
+        assert_eq!(
+            b,
+            [1, 0, 0, 0, 0, 0, 0, 0, 1, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1, 0, 0, 0, 9]
+        );
+    }
+
+    #[test]
+    fn forged_counts_and_ids_fail_without_allocating() {
+        // A write claiming 4 billion elements in a 12-byte payload.
+        let mut w = Writer::new();
+        w.u64(1).u32(u32::MAX);
+        assert!(Write::decode(w.as_slice()).is_err());
+        assert!(Read::decode(w.as_slice()).is_err());
+        // A section id claiming 65535 bytes with 2 present.
+        let mut w = Writer::new();
+        w.u64(1).u16(u16::MAX).bytes(b"ab");
+        assert!(SectionRef::decode(w.as_slice()).is_err());
+        // A generated section carrying an id is refused.
+        let mut w = Writer::new();
+        w.u64(1).bool(true).u16(1).u8(b'x').i64(0).u32(0);
+        assert!(SectionCreate::decode(w.as_slice()).is_err());
+        // A name over 256 bytes.
+        let mut w = Writer::new();
+        w.u16(257).bytes(&[b'n'; 257]).bool(false).u32(1);
+        assert!(Open::decode(w.as_slice()).is_err());
+        // A section id over 65535 bytes cannot be encoded.
+        assert!(put_section_id(&mut Writer::new(), &vec![0; 65536]).is_err());
+    }
+}
