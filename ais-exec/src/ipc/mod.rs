@@ -93,7 +93,11 @@ impl IpcConfig {
             services,
             max_payload: ais_proto::DEFAULT_MAX_PAYLOAD,
             window: 256,
-            callback_queue_bytes: 16 << 20,
+            // The last resort against a client that stopped reading: flow control
+            // (services::host) holds senders back at 4 MiB of unread callbacks, and
+            // a reader's backlog can only pass that by what was credited before
+            // (8 MiB per local sender), the core's queue and remote senders.
+            callback_queue_bytes: 256 << 20,
             handshake_timeout: Duration::from_secs(5),
         }
     }

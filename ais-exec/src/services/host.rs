@@ -27,9 +27,11 @@ pub const CLM_VERSION: AisVersion = AisVersion::new(b'B', 4, 1);
 /// answers `TRY_AGAIN`. So nothing is queued without a bound and nothing is dropped.
 const QUEUE_HIGH_BYTES: usize = 4 << 20;
 const QUEUE_HIGH_MESSAGES: usize = 16 << 10;
-/// Callback bytes a group member may have waiting before senders are held. With
-/// the credit window on top, a member's backlog stays inside the IPC server's
-/// per-connection callback limit (16 MiB).
+/// Callback bytes a group member may have waiting before senders are held. What
+/// was credited before still arrives (up to the 8 MiB window of each local
+/// sender, plus the core's queue and remote senders' messages), inside the IPC
+/// server's per-connection callback limit (256 MiB), which is only the last
+/// resort against a reader that stopped.
 const CALLBACK_HIGH_WATER: usize = 4 << 20;
 /// A member whose callbacks stay backed up this long is disconnected: one process
 /// that stops reading must not hold up every sender for good.
