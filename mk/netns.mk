@@ -4,6 +4,8 @@
 # and a node with the wrong key, checked with ais-cfgtool and by a CPG member
 # on every node (c-tests/cpg_check.c, linked with libcpg). Needs root; skipped,
 # with the reason, where network namespaces cannot be made.
+# `make netns-ckpt-failover` runs the checkpoint failover test
+# (c-tests/ckpt_failover.c, linked with libSaCkpt).
 
 NETNS_CHECKER := $(RELEASE)/c-tests/cpg_check
 
@@ -16,5 +18,15 @@ $(NETNS_CHECKER): c-tests/cpg_check.c include/corosync/cpg.h include/corosync/co
 	$(CC) -std=c99 -D_POSIX_C_SOURCE=200809L -Wall -Wextra -Werror -pedantic -Iinclude \
 		-o $@ c-tests/cpg_check.c -L$(RELEASE) -lcpg
 
+CKPT_FAILOVER := $(RELEASE)/c-tests/ckpt_failover
+$(CKPT_FAILOVER): c-tests/ckpt_failover.c include/saCkpt.h include/saAis.h ffi-libs
+	@mkdir -p $(@D)
+	$(CC) -std=c99 -D_POSIX_C_SOURCE=200809L -Wall -Wextra -Werror -pedantic -Iinclude \
+		-o $@ c-tests/ckpt_failover.c -L$(RELEASE) -lSaCkpt
+
 netns-check: build ffi-libs $(NETNS_CHECKER)
 	c-tests/netns/run.sh $(RELEASE)
+
+.PHONY: netns-ckpt-failover
+netns-ckpt-failover: build ffi-libs $(CKPT_FAILOVER)
+	c-tests/netns/run.sh $(RELEASE) ckpt-failover

@@ -1,6 +1,6 @@
 #!/bin/bash
 # Runs the multi-node tests in network namespaces (kill, pause, partition,
-# wrongkey, or those named) against the executives in BUILD_DIR, one after the
+# wrongkey, or those named, e.g. ckpt-failover) against the executives in BUILD_DIR, one after the
 # other. Where no network namespace can be made here (not root, no iproute2,
 # no namespaces, bridges or veth pairs) it says why and succeeds.
 #   c-tests/netns/run.sh BUILD_DIR [TEST...]
@@ -33,9 +33,11 @@ esac
 
 start=$SECONDS
 failed=""
+ran=0
 for t in $TESTS; do
     [ -x "$HERE/$t.sh" ] || { echo "netns-check: no test $t"; failed="$failed $t"; continue; }
     t0=$SECONDS
+    ran=$((ran + 1))
     if "$HERE/$t.sh" "$BUILD"; then
         echo "netns-check: $t passed ($((SECONDS - t0))s)"
     else
@@ -47,4 +49,4 @@ if [ -n "$failed" ]; then
     echo "netns-check: FAILED:$failed"
     exit 1
 fi
-echo "netns-check: ok ($(echo $TESTS | wc -w) tests, $((SECONDS - start))s)"
+echo "netns-check: ok ($ran tests, $((SECONDS - start))s)"
