@@ -18,6 +18,8 @@ FFI_VERSION_SaClm := 3.0.0
 FFI_VERSION_cpg := 4.1.0
 FFI_LIBS += evs
 FFI_VERSION_evs := 4.0.0
+FFI_LIBS += SaCkpt
+FFI_VERSION_SaCkpt := 3.0.0
 
 LIBDIR     ?= $(PREFIX)/lib
 INCLUDEDIR ?= $(PREFIX)/include

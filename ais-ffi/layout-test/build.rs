@@ -13,6 +13,7 @@ fn main() {
     cfg.include(&include)
         .header("saAis.h")
         .header("saClm.h")
+        .header("saCkpt.h")
         .header("corosync/corotypes.h")
         .header("corosync/cpg.h")
         .header("corosync/evs.h");

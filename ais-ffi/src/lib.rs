@@ -6,9 +6,13 @@
 //!
 //! - `types`: the `#[repr(C)]` types and constants of the SA Forum headers, from which
 //!   `include/*.h` are generated.
-//! - `clm`, `cpg`, `evs`, ...: the exported `extern "C"` functions of each library.
+//! - `clm`, `ckpt`, `cpg`, `evs`, ...: the exported `extern "C"` functions of each library.
 //! - `runtime`: the client runtime they share (connection to the executive, handles).
 
+pub mod ckpt;
+mod ckpt_client;
+#[cfg(test)]
+mod ckpt_tests;
 pub mod clm;
 mod clm_client;
 pub mod cpg;

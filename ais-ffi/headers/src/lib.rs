@@ -71,6 +71,18 @@ pub const HEADERS: &[Header] = &[
         trailer: "",
     },
     Header {
+        name: "saCkpt.h",
+        guard: "_SA_CKPT_H",
+        title: "SA Forum AIS Checkpoint Service (B.01.01, B.02 and B.02.03)",
+        includes: &["saAis.h"],
+        // NULL, for SA_CKPT_DEFAULT_SECTION_ID.
+        sys_includes: &["stddef.h"],
+        sources: &["src/types/ckpt.rs", "src/ckpt.rs"],
+        enums: types::ckpt::c_enums,
+        style: Style::Typedef,
+        trailer: CKPT_TRAILER,
+    },
+    Header {
         name: "corosync/corotypes.h",
         guard: "COROTYPES_H_DEFINED",
         title: "types shared by the corosync-compatible client libraries (corosync 3)",
@@ -114,6 +126,14 @@ pub const HEADERS: &[Header] = &[
         trailer: EVS_TRAILER,
     },
 ];
+
+/// saCkpt.h's section id initializers.
+const CKPT_TRAILER: &str = r#"
+/* The default section (of a checkpoint with maxSections 1), and the id that asks
+   saCkptSectionCreate to generate one: both {0, NULL}. */
+#define SA_CKPT_DEFAULT_SECTION_ID {0, NULL}
+#define SA_CKPT_GENERATED_SECTION_ID {0, NULL}
+"#;
 
 /// corotypes.h's macros and inline helpers.
 const COROTYPES_TRAILER: &str = r#"

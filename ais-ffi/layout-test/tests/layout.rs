@@ -1,7 +1,7 @@
 //! Runs the ctest-generated comparison (see build.rs); fails on any mismatch.
 //!
 //! ctest expands `ais-ffi/src/types/mod.rs` as a crate of its own, then compiles a C file that
-//! includes the committed headers (`include/saAis.h`, `include/saClm.h`,
+//! includes the committed headers (`include/saAis.h`, `include/saClm.h`, `include/saCkpt.h`,
 //! `include/corosync/corotypes.h`, `include/corosync/cpg.h`, `include/corosync/evs.h`) and
 //! reports, for every type, alias, struct field and constant declared there, its size,
 //! alignment, signedness, offset, field type and value; this program compares them with
@@ -15,6 +15,7 @@
 #![allow(clippy::all)]
 
 use ais_ffi::types::ais::*;
+use ais_ffi::types::ckpt::*;
 use ais_ffi::types::clm::*;
 use ais_ffi::types::corotypes::*;
 use ais_ffi::types::cpg::*;

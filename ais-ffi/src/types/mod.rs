@@ -73,6 +73,7 @@ macro_rules! sa_enums {
 }
 
 pub mod ais;
+pub mod ckpt;
 pub mod clm;
 pub mod corotypes;
 pub mod cpg;

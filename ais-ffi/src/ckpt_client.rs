@@ -1,0 +1,1059 @@
+//! The safe side of `libSaCkpt`: the three handle tables (library handles, checkpoint
+//! handles, section iterations), version negotiation, the memory the library hands out
+//! (generated section ids, section ids of an iteration, read buffers), the requests to the
+//! executive's checkpoint service (`ais_proto::ckpt`) and its callbacks. `ckpt.rs` does the
+//! C pointer work around it.
+//!
+//! The executive takes at most [`msg::MAX_UPDATE_PAYLOAD`] bytes per change, and answers a
+//! read or an iteration in pages: larger writes are split here into several WRITEs (an
+//! overwrite or a section creation into its first piece, then WRITEs), larger reads are
+//! continued where the executive stopped, and iterations fetch the next page when the one
+//! they hold is used up.
+
+use crate::runtime::{Connection, DispatchMode, HandleTable, Reply};
+use crate::types::ais::*;
+use crate::types::ckpt::*;
+use ais_proto::ckpt::{self as msg, Message};
+use ais_proto::{AisVersion, ServiceId};
+use std::collections::{HashMap, HashSet, VecDeque};
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex, MutexGuard};
+use std::time::Duration;
+
+/// The callbacks a handle was opened with (`saCkptInitialize` gives no track callback).
+#[derive(Clone, Copy, Default)]
+pub struct Callbacks {
+    pub open: SaCkptCheckpointOpenCallbackT,
+    pub sync: SaCkptCheckpointSynchronizeCallbackT,
+    pub track: SaCkptCheckpointTrackCallbackT,
+}
+
+// Plain C function pointers, callable from any thread.
+unsafe impl Send for Callbacks {}
+unsafe impl Sync for Callbacks {}
+
+/// One `saCkptInitialize`.
+pub struct CkptHandle {
+    pub conn: Connection,
+    pub callbacks: Callbacks,
+    /// The version negotiated (what initialize wrote back).
+    pub version: SaVersionT,
+    /// `saCkptCheckpointOpenAsync` calls waiting for their callback, by the key sent in
+    /// place of the application's invocation (which need not be unique).
+    pub pending_opens: Mutex<HashMap<u64, PendingOpen>>,
+    pub next_key: AtomicU64,
+}
+
+/// An asynchronous open in flight.
+pub struct PendingOpen {
+    pub invocation: SaInvocationT,
+    pub flags: SaCkptCheckpointOpenFlagsT,
+}
+
+/// One opened checkpoint.
+pub struct Checkpoint {
+    /// The library handle it was opened through (finalizing that closes it).
+    pub owner: SaCkptHandleT,
+    /// The version of the owner: B.01 iterations keep their section ids until finalized.
+    pub version: SaVersionT,
+    pub flags: SaCkptCheckpointOpenFlagsT,
+    /// The executive's checkpoint id for this opening.
+    pub ckpt_id: u64,
+    /// Section ids this library gave the application for this checkpoint, not yet freed
+    /// by `saCkptSectionIdFree`, with the iteration that gave each out (0: a generated id
+    /// of `saCkptSectionCreate`). What is left is freed when the checkpoint is closed.
+    pub section_ids: Mutex<HashMap<usize, SaCkptSectionIterationHandleT>>,
+    /// Read buffers this library allocated, not yet freed by
+    /// `saCkptIOVectorElementDataFree`; freed when the checkpoint is closed.
+    pub buffers: Mutex<HashSet<usize>>,
+}
+
+/// One section iteration.
+pub struct Iteration {
+    /// The checkpoint handle it iterates (closing that ends it too).
+    pub checkpoint: SaCkptCheckpointHandleT,
+    pub chosen: SaCkptSectionsChosenT,
+    pub expiration: SaTimeT,
+    pub pages: Mutex<Pages>,
+}
+
+/// The sections of an iteration fetched and not yet handed out.
+#[derive(Default)]
+pub struct Pages {
+    pub held: VecDeque<Section>,
+    /// The last id fetched: the next page starts after it.
+    pub after: Option<Vec<u8>>,
+    /// No page follows.
+    pub complete: bool,
+}
+
+/// A section as the executive describes it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Section {
+    pub id: Vec<u8>,
+    pub expiration: SaTimeT,
+    pub size: u64,
+    pub state: SaCkptSectionStateT,
+    pub last_update: SaTimeT,
+}
+
+/// The handle table of libSaCkpt; tag 2 (`CKPT`) in the top bits.
+pub static HANDLES: HandleTable<CkptHandle> = HandleTable::new(2);
+pub static CHECKPOINTS: HandleTable<Checkpoint> = HandleTable::new(0x0202);
+pub static ITERATIONS: HandleTable<Iteration> = HandleTable::new(0x0203);
+
+/// openais's version, for B.01 programs.
+pub const B0101: SaVersionT = SaVersionT {
+    releaseCode: b'B',
+    majorVersion: 1,
+    minorVersion: 1,
+};
+/// The newest version implemented: B.02.03.
+pub const B0203: SaVersionT = SaVersionT {
+    releaseCode: b'B',
+    majorVersion: 2,
+    minorVersion: 3,
+};
+
+/// Which initialize call negotiates.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Init {
+    /// `saCkptInitialize`: B.01 and B.02 programs.
+    Plain,
+    /// `saCkptInitialize_2`: B.02.03 programs (the track callback).
+    Track,
+}
+
+/// The version an initialize call grants for `requested`, or (`Err`) the one it writes
+/// back with `SA_AIS_ERR_VERSION`.
+///
+/// The AIS rule: the release code must match and the requested major version must not be
+/// above ours. `saCkptInitialize` supports B.1.1 (what openais answered) and B.2.3: a B.1
+/// request gets B.1.1, a B.2 one B.2.3. `saCkptInitialize_2` is B.02.03's: it needs at
+/// least B.2.3, as in OpenSAF.
+pub fn negotiate(requested: &SaVersionT, init: Init) -> Result<SaVersionT, SaVersionT> {
+    let v = |s: &SaVersionT| AisVersion::new(s.releaseCode, s.majorVersion, s.minorVersion);
+    match init {
+        Init::Plain => [B0101, B0203]
+            .into_iter()
+            .find(|ours| AisVersion::accepts(v(ours), v(requested)))
+            .ok_or(B0203),
+        Init::Track => {
+            let at_least = (requested.majorVersion, requested.minorVersion) >= (2, 3);
+            if at_least && AisVersion::accepts(v(&B0203), v(requested)) {
+                Ok(B0203)
+            } else {
+                Err(B0203)
+            }
+        }
+    }
+}
+
+/// B.02.03's calls need a handle of at least B.2.3.
+pub fn is_b0203(v: &SaVersionT) -> bool {
+    (v.majorVersion, v.minorVersion) >= (2, 3)
+}
+
+/// B.02 handles own the section ids of their iterations until `saCkptSectionIdFree`.
+pub fn is_b02(v: &SaVersionT) -> bool {
+    v.majorVersion >= 2
+}
+
+pub fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(|e| e.into_inner())
+}
+
+/// Opens a connection for a new handle and registers it. The executive is asked for the
+/// version granted.
+pub fn open(version: SaVersionT, callbacks: Callbacks) -> Result<SaCkptHandleT, SaAisErrorT> {
+    let v = AisVersion::new(version.releaseCode, version.majorVersion, version.minorVersion);
+    let conn = Connection::open(ServiceId::CKPT, v).map_err(|e| e.error)?;
+    adopt(conn, version, callbacks)
+}
+
+/// Registers a handle for a connection already open.
+pub fn adopt(conn: Connection, version: SaVersionT, callbacks: Callbacks) -> Result<SaCkptHandleT, SaAisErrorT> {
+    HANDLES.insert(CkptHandle {
+        conn,
+        callbacks,
+        version,
+        pending_opens: Mutex::new(HashMap::new()),
+        next_key: AtomicU64::new(1),
+    })
+}
+
+/// Ends a handle: its checkpoints are forgotten (their library memory freed; the executive
+/// closes them when the connection ends) and a blocking dispatch returns.
+pub fn finalize(handle: SaCkptHandleT) -> SaAisErrorT {
+    match HANDLES.remove(handle) {
+        Ok(h) => {
+            h.conn.finalize();
+            for c in CHECKPOINTS.handles() {
+                if CHECKPOINTS.get(c).is_ok_and(|cp| cp.owner == handle) {
+                    forget_checkpoint(c);
+                }
+            }
+            SA_AIS_OK
+        }
+        Err(e) => e,
+    }
+}
+
+/// Removes a checkpoint handle with its iterations, and frees what the library allocated
+/// for it.
+pub fn forget_checkpoint(handle: SaCkptCheckpointHandleT) {
+    for i in ITERATIONS.handles() {
+        if ITERATIONS.get(i).is_ok_and(|it| it.checkpoint == handle) {
+            let _ = ITERATIONS.remove(i);
+        }
+    }
+    if let Ok(c) = CHECKPOINTS.remove(handle) {
+        let ids = lock(&c.section_ids).drain().map(|(p, _)| p).collect::<Vec<_>>();
+        let buffers = lock(&c.buffers).drain().collect::<Vec<_>>();
+        for p in ids.into_iter().chain(buffers) {
+            // SAFETY: allocated by `alloc` for this checkpoint and not freed since (it was
+            // still registered).
+            unsafe { libc::free(p as *mut libc::c_void) };
+        }
+    }
+}
+
+/// Library memory for the application: `len` bytes (at least one) from malloc, so that a
+/// program may also release it with free() as B.01 programs did.
+pub fn alloc(bytes: &[u8]) -> Option<*mut u8> {
+    // SAFETY: malloc of a non-zero size; the copy stays within both buffers.
+    unsafe {
+        let p = libc::malloc(bytes.len().max(1)) as *mut u8;
+        if p.is_null() {
+            return None;
+        }
+        std::ptr::copy_nonoverlapping(bytes.as_ptr(), p, bytes.len());
+        Some(p)
+    }
+}
+
+/// Frees a read buffer of `c` (`saCkptIOVectorElementDataFree`); `SA_AIS_ERR_INVALID_PARAM`
+/// for anything this library did not give out for it (never a free of a foreign pointer).
+pub fn free_buffer(c: &Checkpoint, p: usize) -> SaAisErrorT {
+    if p == 0 || !lock(&c.buffers).remove(&p) {
+        return SA_AIS_ERR_INVALID_PARAM;
+    }
+    // SAFETY: it came from `alloc` and was still registered, so it was not freed.
+    unsafe { libc::free(p as *mut libc::c_void) };
+    SA_AIS_OK
+}
+
+/// Frees a section id of `c` (`saCkptSectionIdFree`), as `free_buffer` does.
+pub fn free_section_id(c: &Checkpoint, p: usize) -> SaAisErrorT {
+    if p == 0 || lock(&c.section_ids).remove(&p).is_none() {
+        return SA_AIS_ERR_INVALID_PARAM;
+    }
+    // SAFETY: as in `free_buffer`.
+    unsafe { libc::free(p as *mut libc::c_void) };
+    SA_AIS_OK
+}
+
+/// Frees the section ids iteration `it` gave out and the application has not freed (what a
+/// B.01 iteration owns until it is finalized).
+pub fn free_iteration_ids(c: &Checkpoint, it: SaCkptSectionIterationHandleT) {
+    let mut ids = lock(&c.section_ids);
+    let mine: Vec<usize> = ids.iter().filter(|(_, &owner)| owner == it).map(|(&p, _)| p).collect();
+    for p in mine {
+        ids.remove(&p);
+        // SAFETY: as in `free_buffer`.
+        unsafe { libc::free(p as *mut libc::c_void) };
+    }
+}
+
+/// A checkpoint name's bytes, checked: at most `SA_MAX_NAME_LENGTH`, not empty.
+pub fn name_bytes(name: &SaNameT) -> Result<Vec<u8>, SaAisErrorT> {
+    let len = name.length as usize;
+    if len == 0 || len > SA_MAX_NAME_LENGTH {
+        return Err(SA_AIS_ERR_INVALID_PARAM);
+    }
+    Ok(name.value[..len].to_vec())
+}
+
+/// The open flags: only the three defined bits.
+pub fn check_open_flags(flags: SaCkptCheckpointOpenFlagsT) -> Result<(), SaAisErrorT> {
+    let known = SA_CKPT_CHECKPOINT_READ | SA_CKPT_CHECKPOINT_WRITE | SA_CKPT_CHECKPOINT_CREATE;
+    if flags & !known != 0 {
+        return Err(SA_AIS_ERR_BAD_FLAGS);
+    }
+    Ok(())
+}
+
+/// The creation attributes (`SA_AIS_ERR_INVALID_PARAM` otherwise, as in OpenSAF): exactly
+/// one update option (possibly collocated), at least one section, a size the sections can
+/// hold, no negative retention.
+pub fn check_attributes(a: &SaCkptCheckpointCreationAttributesT) -> Result<(), SaAisErrorT> {
+    let update = a.creationFlags & !SA_CKPT_CHECKPOINT_COLLOCATED;
+    let one_option = matches!(
+        update,
+        SA_CKPT_WR_ALL_REPLICAS | SA_CKPT_WR_ACTIVE_REPLICA | SA_CKPT_WR_ACTIVE_REPLICA_WEAK
+    );
+    let room = u128::from(a.maxSections) * u128::from(a.maxSectionSize);
+    if !one_option || a.maxSections == 0 || u128::from(a.checkpointSize) > room || a.retentionDuration < 0 {
+        return Err(SA_AIS_ERR_INVALID_PARAM);
+    }
+    Ok(())
+}
+
+/// A timeout argument: negative is `SA_AIS_ERR_INVALID_PARAM`.
+pub fn timeout(t: SaTimeT) -> Result<Duration, SaAisErrorT> {
+    if t < 0 {
+        return Err(SA_AIS_ERR_INVALID_PARAM);
+    }
+    Ok(Duration::from_nanos(t as u64))
+}
+
+/// Whether an open checkpoint may be changed (`SA_AIS_ERR_ACCESS` if opened without
+/// `SA_CKPT_CHECKPOINT_WRITE`) or read (without `SA_CKPT_CHECKPOINT_READ`).
+pub fn check_access(c: &Checkpoint, need: SaCkptCheckpointOpenFlagsT) -> Result<(), SaAisErrorT> {
+    if c.flags & need == 0 {
+        return Err(SA_AIS_ERR_ACCESS);
+    }
+    Ok(())
+}
+
+/// The owner's state of a checkpoint handle.
+pub fn owner(c: &Checkpoint) -> Result<Arc<CkptHandle>, SaAisErrorT> {
+    HANDLES.get(c.owner)
+}
+
+/// The track calls: the handle must be B.02.03 (`SA_AIS_ERR_VERSION`, as in OpenSAF) with
+/// a track callback (`SA_AIS_ERR_INIT`).
+pub fn check_track(h: &CkptHandle) -> Result<(), SaAisErrorT> {
+    if !is_b0203(&h.version) {
+        return Err(SA_AIS_ERR_VERSION);
+    }
+    if h.callbacks.track.is_none() {
+        return Err(SA_AIS_ERR_INIT);
+    }
+    Ok(())
+}
+
+// ---- requests ----
+
+/// The checked arguments of an open.
+pub struct OpenRequest {
+    pub name: Vec<u8>,
+    pub attributes: Option<SaCkptCheckpointCreationAttributesT>,
+    pub flags: SaCkptCheckpointOpenFlagsT,
+}
+
+/// One element of a write.
+pub struct WriteElement<'a> {
+    pub id: Vec<u8>,
+    pub offset: SaOffsetT,
+    pub data: &'a [u8],
+}
+
+/// One element of a read: at most `max` bytes (`None`: the rest of the section).
+pub struct ReadElement {
+    pub id: Vec<u8>,
+    pub offset: SaOffsetT,
+    pub max: Option<SaSizeT>,
+}
+
+fn to_wire(a: &SaCkptCheckpointCreationAttributesT) -> msg::CreationAttributes {
+    msg::CreationAttributes {
+        creation_flags: a.creationFlags,
+        checkpoint_size: a.checkpointSize,
+        retention_duration: a.retentionDuration,
+        max_sections: a.maxSections,
+        max_section_size: a.maxSectionSize,
+        max_section_id_size: a.maxSectionIdSize,
+    }
+}
+
+fn from_wire(a: &msg::CreationAttributes) -> SaCkptCheckpointCreationAttributesT {
+    SaCkptCheckpointCreationAttributesT {
+        creationFlags: a.creation_flags,
+        checkpointSize: a.checkpoint_size,
+        retentionDuration: a.retention_duration,
+        maxSections: a.max_sections,
+        maxSectionSize: a.max_section_size,
+        maxSectionIdSize: a.max_section_id_size,
+    }
+}
+
+/// The protocol's section state as `SaCkptSectionStateT`.
+pub fn section_state(wire: u32) -> SaCkptSectionStateT {
+    match wire {
+        msg::SECTION_CORRUPTED => SA_CKPT_SECTION_CORRUPTED,
+        _ => SA_CKPT_SECTION_VALID,
+    }
+}
+
+/// Sends `m` as request `id` and waits for the response, at most `timeout` if given.
+fn call(h: &CkptHandle, id: u16, m: &impl Message, timeout: Option<Duration>) -> Result<Reply, SaAisErrorT> {
+    // Everything encoded here was checked first (names, id lengths, sizes).
+    let payload = m.encode().map_err(|_| SA_AIS_ERR_INVALID_PARAM)?;
+    h.conn.call(id, &payload, timeout)
+}
+
+/// A call answered with its status only.
+fn status_of(h: &CkptHandle, id: u16, m: &impl Message, timeout: Option<Duration>) -> SaAisErrorT {
+    match call(h, id, m, timeout) {
+        Ok(r) => r.status,
+        Err(e) => e,
+    }
+}
+
+/// A call whose OK response carries `M`.
+fn answer<M: Message>(h: &CkptHandle, id: u16, m: &impl Message, timeout: Option<Duration>) -> Result<M, SaAisErrorT> {
+    let r = call(h, id, m, timeout)?;
+    if r.status != SA_AIS_OK {
+        return Err(r.status);
+    }
+    M::decode(&r.payload).map_err(|_| SA_AIS_ERR_LIBRARY)
+}
+
+/// Bytes one change request may carry on this connection.
+fn update_budget(h: &CkptHandle) -> usize {
+    msg::MAX_UPDATE_PAYLOAD.min(h.conn.max_payload() as usize)
+}
+
+fn open_message(req: &OpenRequest) -> msg::Open {
+    msg::Open {
+        name: req.name.clone(),
+        attrs: req.attributes.as_ref().map(to_wire),
+        open_flags: req.flags,
+    }
+}
+
+/// Registers an opened checkpoint under a new checkpoint handle.
+fn register(owner: SaCkptHandleT, h: &CkptHandle, flags: u32, ckpt_id: u64) -> Result<u64, SaAisErrorT> {
+    CHECKPOINTS.insert(Checkpoint {
+        owner,
+        version: h.version,
+        flags,
+        ckpt_id,
+        section_ids: Mutex::new(HashMap::new()),
+        buffers: Mutex::new(HashSet::new()),
+    })
+}
+
+pub fn checkpoint_open(
+    owner: SaCkptHandleT,
+    h: &CkptHandle,
+    req: OpenRequest,
+    timeout: Duration,
+) -> Result<SaCkptCheckpointHandleT, SaAisErrorT> {
+    let opened: msg::Opened = answer(h, msg::OPEN, &open_message(&req), Some(timeout))?;
+    register(owner, h, req.flags, opened.ckpt_id)
+}
+
+/// Sends the open; the callback comes through `dispatch`. The application's invocation is
+/// kept here and a key of the library's own goes to the executive.
+pub fn checkpoint_open_async(h: &CkptHandle, invocation: SaInvocationT, req: OpenRequest) -> SaAisErrorT {
+    let key = h.next_key.fetch_add(1, Ordering::Relaxed);
+    let m = msg::OpenAsync {
+        invocation: key,
+        open: open_message(&req),
+    };
+    lock(&h.pending_opens).insert(
+        key,
+        PendingOpen {
+            invocation,
+            flags: req.flags,
+        },
+    );
+    let st = status_of(h, msg::OPEN_ASYNC, &m, None);
+    if st != SA_AIS_OK {
+        lock(&h.pending_opens).remove(&key);
+    }
+    st
+}
+
+pub fn checkpoint_close(handle: SaCkptCheckpointHandleT) -> SaAisErrorT {
+    let c = match CHECKPOINTS.get(handle) {
+        Ok(c) => c,
+        Err(e) => return e,
+    };
+    let h = match owner(&c) {
+        Ok(h) => h,
+        Err(e) => return e,
+    };
+    let st = status_of(&h, msg::CLOSE, &msg::CkptId(c.ckpt_id), None);
+    if st == SA_AIS_OK {
+        forget_checkpoint(handle);
+    }
+    st
+}
+
+pub fn unlink(h: &CkptHandle, name: &[u8]) -> SaAisErrorT {
+    status_of(h, msg::UNLINK, &msg::Unlink { name: name.to_vec() }, None)
+}
+
+pub fn retention_set(c: &Checkpoint, t: SaTimeT) -> SaAisErrorT {
+    let m = msg::RetentionSet {
+        ckpt_id: c.ckpt_id,
+        retention_duration: t,
+    };
+    match owner(c) {
+        Ok(h) => status_of(&h, msg::RETENTION_SET, &m, None),
+        Err(e) => e,
+    }
+}
+
+pub fn active_replica_set(c: &Checkpoint) -> SaAisErrorT {
+    match owner(c) {
+        Ok(h) => status_of(&h, msg::ACTIVE_REPLICA_SET, &msg::CkptId(c.ckpt_id), None),
+        Err(e) => e,
+    }
+}
+
+pub fn status_get(c: &Checkpoint) -> Result<SaCkptCheckpointDescriptorT, SaAisErrorT> {
+    let h = owner(c)?;
+    let d: msg::Descriptor = answer(&h, msg::STATUS_GET, &msg::CkptId(c.ckpt_id), None)?;
+    Ok(SaCkptCheckpointDescriptorT {
+        checkpointCreationAttributes: from_wire(&d.attrs),
+        numberOfSections: d.number_of_sections,
+        memoryUsed: d.memory_used,
+    })
+}
+
+/// Writes `data` into section `id` from `offset` on, in WRITEs of at most the budget.
+fn write_rest(h: &CkptHandle, c: &Checkpoint, id: &[u8], offset: u64, data: &[u8]) -> SaAisErrorT {
+    let element = WriteElement {
+        id: id.to_vec(),
+        offset,
+        data,
+    };
+    match write_with(h, c, std::slice::from_ref(&element)) {
+        Ok(()) => SA_AIS_OK,
+        Err((e, _)) => e,
+    }
+}
+
+/// Creates a section; returns the id the executive generated when none was given. Initial
+/// data over the budget is written after the creation.
+pub fn section_create(
+    c: &Checkpoint,
+    id: Option<&[u8]>,
+    expiration: SaTimeT,
+    data: &[u8],
+) -> Result<Option<Vec<u8>>, SaAisErrorT> {
+    let h = owner(c)?;
+    let fixed = 8 + 1 + 2 + id.map_or(0, |i| i.len()) + 8 + 4;
+    let first = data.len().min(update_budget(&h).saturating_sub(fixed));
+    let m = msg::SectionCreate {
+        ckpt_id: c.ckpt_id,
+        section: id.map(|i| i.to_vec()),
+        expiration_time: expiration,
+        data: data[..first].to_vec(),
+    };
+    let reply: msg::SectionIdReply = answer(&h, msg::SECTION_CREATE, &m, None)?;
+    if first < data.len() {
+        let st = write_rest(&h, c, &reply.section, first as u64, &data[first..]);
+        if st != SA_AIS_OK {
+            return Err(st);
+        }
+    }
+    Ok(id.is_none().then_some(reply.section))
+}
+
+pub fn section_delete(c: &Checkpoint, id: &[u8]) -> SaAisErrorT {
+    let m = msg::SectionRef {
+        ckpt_id: c.ckpt_id,
+        section: id.to_vec(),
+    };
+    match owner(c) {
+        Ok(h) => status_of(&h, msg::SECTION_DELETE, &m, None),
+        Err(e) => e,
+    }
+}
+
+pub fn section_expiration_set(c: &Checkpoint, id: &[u8], t: SaTimeT) -> SaAisErrorT {
+    let m = msg::ExpirationSet {
+        ckpt_id: c.ckpt_id,
+        section: id.to_vec(),
+        expiration_time: t,
+    };
+    match owner(c) {
+        Ok(h) => status_of(&h, msg::SECTION_EXPIRATION_SET, &m, None),
+        Err(e) => e,
+    }
+}
+
+/// Fetches the page of `it` after `pages.after` into `pages`.
+fn fetch_page(c: &Checkpoint, it_chosen: u32, it_expiration: SaTimeT, pages: &mut Pages) -> Result<(), SaAisErrorT> {
+    let h = owner(c)?;
+    let m = msg::Iterate {
+        ckpt_id: c.ckpt_id,
+        sections_chosen: it_chosen,
+        expiration_time: it_expiration,
+        after: pages.after.clone(),
+    };
+    let page: msg::IterationPage = answer(&h, msg::ITERATE, &m, None)?;
+    // A page without sections ends the iteration, whatever it says: asking again after
+    // the same id would get the same page.
+    pages.complete = page.complete || page.sections.is_empty();
+    if let Some(last) = page.sections.last() {
+        pages.after = Some(last.section.clone());
+    }
+    pages.held.extend(page.sections.into_iter().map(|s| Section {
+        state: section_state(s.state),
+        id: s.section,
+        expiration: s.expiration_time,
+        size: s.section_size,
+        last_update: s.last_update,
+    }));
+    Ok(())
+}
+
+/// Starts an iteration: its first page is fetched now.
+pub fn iteration_initialize(
+    handle: SaCkptCheckpointHandleT,
+    c: &Checkpoint,
+    chosen: SaCkptSectionsChosenT,
+    expiration: SaTimeT,
+) -> Result<SaCkptSectionIterationHandleT, SaAisErrorT> {
+    let mut pages = Pages::default();
+    fetch_page(c, chosen, expiration, &mut pages)?;
+    ITERATIONS.insert(Iteration {
+        checkpoint: handle,
+        chosen,
+        expiration,
+        pages: Mutex::new(pages),
+    })
+}
+
+/// The next section of an iteration; `SA_AIS_ERR_NO_SECTIONS` after the last.
+pub fn iteration_next(it: &Iteration, c: &Checkpoint) -> Result<Section, SaAisErrorT> {
+    let mut pages = lock(&it.pages);
+    if pages.held.is_empty() && !pages.complete {
+        fetch_page(c, it.chosen, it.expiration, &mut pages)?;
+    }
+    pages.held.pop_front().ok_or(SA_AIS_ERR_NO_SECTIONS)
+}
+
+/// A piece of a caller's write element in one WRITE request.
+struct Piece<'a> {
+    element: usize,
+    id: &'a [u8],
+    offset: u64,
+    data: &'a [u8],
+}
+
+/// Cuts the elements into WRITE requests of at most `budget` payload bytes each: an
+/// element whose data does not fit is cut into pieces at increasing offsets.
+fn plan_writes<'a>(elements: &'a [WriteElement<'a>], budget: usize) -> Result<Vec<Vec<Piece<'a>>>, usize> {
+    const HEAD: usize = 8 + 4; // checkpoint id, count
+    let mut requests = Vec::new();
+    let mut current: Vec<Piece<'a>> = Vec::new();
+    let mut used = HEAD;
+    for (i, e) in elements.iter().enumerate() {
+        let fixed = 2 + e.id.len() + 8 + 4;
+        if HEAD + fixed >= budget {
+            // Not even one byte of it fits a request.
+            return Err(i);
+        }
+        let mut done = 0;
+        loop {
+            let room = budget.saturating_sub(used + fixed);
+            if room == 0 {
+                requests.push(std::mem::take(&mut current));
+                used = HEAD;
+                continue;
+            }
+            let n = (e.data.len() - done).min(room);
+            current.push(Piece {
+                element: i,
+                id: &e.id,
+                offset: e.offset + done as u64,
+                data: &e.data[done..done + n],
+            });
+            used += fixed + n;
+            done += n;
+            if done == e.data.len() {
+                break;
+            }
+        }
+    }
+    if !current.is_empty() {
+        requests.push(current);
+    }
+    Ok(requests)
+}
+
+fn write_with(h: &CkptHandle, c: &Checkpoint, elements: &[WriteElement<'_>]) -> Result<(), (SaAisErrorT, Option<u32>)> {
+    let requests = plan_writes(elements, update_budget(h)).map_err(|i| (SA_AIS_ERR_INVALID_PARAM, Some(i as u32)))?;
+    for pieces in requests {
+        let m = msg::Write {
+            ckpt_id: c.ckpt_id,
+            elements: pieces
+                .iter()
+                .map(|p| msg::WriteElement {
+                    section: p.id.to_vec(),
+                    offset: p.offset,
+                    data: p.data.to_vec(),
+                })
+                .collect(),
+        };
+        let r = call(h, msg::WRITE, &m, None).map_err(|e| (e, None))?;
+        if r.status != SA_AIS_OK {
+            let index = msg::ErrorIndex::decode(&r.payload)
+                .ok()
+                .and_then(|ix| pieces.get(ix.0 as usize))
+                .map(|p| p.element as u32);
+            return Err((r.status, index));
+        }
+    }
+    Ok(())
+}
+
+/// Writes the elements in order; on an error, the index of the element that failed.
+pub fn write(c: &Checkpoint, elements: &[WriteElement<'_>]) -> Result<(), (SaAisErrorT, Option<u32>)> {
+    let h = owner(c).map_err(|e| (e, None))?;
+    write_with(&h, c, elements)
+}
+
+/// Replaces a section's contents: data over the budget goes in WRITEs after it.
+pub fn overwrite(c: &Checkpoint, id: &[u8], data: &[u8]) -> SaAisErrorT {
+    let h = match owner(c) {
+        Ok(h) => h,
+        Err(e) => return e,
+    };
+    let fixed = 8 + 2 + id.len() + 4;
+    let first = data.len().min(update_budget(&h).saturating_sub(fixed));
+    let m = msg::Overwrite {
+        ckpt_id: c.ckpt_id,
+        section: id.to_vec(),
+        data: data[..first].to_vec(),
+    };
+    let st = status_of(&h, msg::OVERWRITE, &m, None);
+    if st != SA_AIS_OK || first == data.len() {
+        return st;
+    }
+    write_rest(&h, c, id, first as u64, &data[first..])
+}
+
+/// Reads the elements in order; on an error, the index of the element that failed.
+/// Elements are asked for in READs of at most the budget, and an element the executive
+/// answered in part is continued where it stopped.
+pub fn read(c: &Checkpoint, elements: &[ReadElement]) -> Result<Vec<Vec<u8>>, (SaAisErrorT, SaUint32T)> {
+    const HEAD: usize = 8 + 4;
+    let h = owner(c).map_err(|e| (e, 0))?;
+    let budget = update_budget(&h);
+    let mut out: Vec<Vec<u8>> = Vec::with_capacity(elements.len());
+    let mut start = 0;
+    while start < elements.len() {
+        // As many elements as the request budget takes (at least one).
+        let mut end = start;
+        let mut used = HEAD;
+        while end < elements.len() && (end == start || used + 2 + elements[end].id.len() + 16 <= budget) {
+            used += 2 + elements[end].id.len() + 16;
+            end += 1;
+        }
+        let batch = &elements[start..end];
+        let asked = |e: &ReadElement, got: usize| match e.max {
+            None => u64::MAX,
+            Some(m) => m.saturating_sub(got as u64),
+        };
+        let reply = read_once(&h, c, batch.iter().map(|e| (e.id.as_slice(), e.offset, asked(e, 0))))
+            .map_err(|(e, i)| (e, (start + i as usize) as u32))?;
+        for (k, (e, first)) in batch.iter().zip(reply).enumerate() {
+            let i = start + k;
+            let mut data = first.data;
+            let mut more = first.more;
+            while more > 0 {
+                let at = e.offset.saturating_add(data.len() as u64);
+                let next = read_once(&h, c, std::iter::once((e.id.as_slice(), at, asked(e, data.len()))))
+                    .map_err(|(err, _)| (err, i as u32))?;
+                let next = next.into_iter().next().unwrap_or(msg::ReadData {
+                    data: Vec::new(),
+                    more: 0,
+                });
+                if next.data.is_empty() {
+                    // The executive said more was there and sent none: stop rather than loop.
+                    return Err((SA_AIS_ERR_LIBRARY, i as u32));
+                }
+                data.extend_from_slice(&next.data);
+                more = next.more;
+            }
+            if let Some(m) = e.max {
+                data.truncate(usize::try_from(m).unwrap_or(usize::MAX));
+            }
+            out.push(data);
+        }
+        start = end;
+    }
+    Ok(out)
+}
+
+/// One READ; on an error, the index within this request of the element at fault.
+fn read_once<'a>(
+    h: &CkptHandle,
+    c: &Checkpoint,
+    elements: impl Iterator<Item = (&'a [u8], u64, u64)>,
+) -> Result<Vec<msg::ReadData>, (SaAisErrorT, u32)> {
+    let m = msg::Read {
+        ckpt_id: c.ckpt_id,
+        elements: elements
+            .map(|(id, offset, size)| msg::ReadElement {
+                section: id.to_vec(),
+                offset,
+                size,
+            })
+            .collect(),
+    };
+    let n = m.elements.len();
+    let r = call(h, msg::READ, &m, None).map_err(|e| (e, 0))?;
+    let reply = msg::ReadReply::decode(&r.payload).map_err(|_| (SA_AIS_ERR_LIBRARY, 0))?;
+    if r.status != SA_AIS_OK {
+        return Err((r.status, reply.erroneous_index.min(n.saturating_sub(1) as u32)));
+    }
+    if reply.elements.len() != n {
+        return Err((SA_AIS_ERR_LIBRARY, 0));
+    }
+    Ok(reply.elements)
+}
+
+pub fn synchronize(c: &Checkpoint, timeout: Duration) -> SaAisErrorT {
+    match owner(c) {
+        Ok(h) => status_of(&h, msg::SYNCHRONIZE, &msg::CkptId(c.ckpt_id), Some(timeout)),
+        Err(e) => e,
+    }
+}
+
+pub fn synchronize_async(h: &CkptHandle, c: &Checkpoint, invocation: SaInvocationT) -> SaAisErrorT {
+    let m = msg::SynchronizeAsync {
+        invocation,
+        ckpt_id: c.ckpt_id,
+    };
+    status_of(h, msg::SYNCHRONIZE_ASYNC, &m, None)
+}
+
+/// An empty request.
+struct Empty;
+
+impl Message for Empty {
+    fn put(&self, _w: &mut ais_proto::Writer) -> Result<(), ais_proto::EncodeError> {
+        Ok(())
+    }
+    fn get(_r: &mut ais_proto::Reader<'_>) -> Result<Self, ais_proto::DecodeError> {
+        Ok(Empty)
+    }
+}
+
+/// `saCkptTrack` (`start`) and `saCkptTrackStop`: the executive's answer.
+pub fn track(h: &CkptHandle, start: bool) -> SaAisErrorT {
+    status_of(h, if start { msg::TRACK } else { msg::TRACK_STOP }, &Empty, None)
+}
+
+/// `saCkptCheckpointTrack` (`start`) and `saCkptCheckpointTrackStop`.
+pub fn checkpoint_track(h: &CkptHandle, c: &Checkpoint, start: bool) -> SaAisErrorT {
+    let id = if start {
+        msg::CHECKPOINT_TRACK
+    } else {
+        msg::CHECKPOINT_TRACK_STOP
+    };
+    status_of(h, id, &msg::CkptId(c.ckpt_id), None)
+}
+
+/// Runs the handle's pending callbacks.
+pub fn dispatch(handle: SaCkptHandleT, h: &CkptHandle, mode: DispatchMode) -> Result<(), SaAisErrorT> {
+    h.conn.dispatch(mode, |cb| match cb.msg {
+        msg::OPEN_CALLBACK => {
+            let Ok(oc) = msg::OpenCallback::decode_with(cb.status, cb.payload) else {
+                return;
+            };
+            let Some(p) = lock(&h.pending_opens).remove(&oc.invocation) else {
+                return;
+            };
+            let (checkpoint, status) = match oc.opened {
+                Some(o) if cb.status == SA_AIS_OK => match register(handle, h, p.flags, o.ckpt_id) {
+                    Ok(c) => (c, SA_AIS_OK),
+                    Err(e) => (SA_HANDLE_INVALID, e),
+                },
+                _ => (SA_HANDLE_INVALID, cb.status),
+            };
+            if let Some(f) = h.callbacks.open {
+                // SAFETY: the application's callback, called as saCkpt.h declares it.
+                unsafe { f(p.invocation, checkpoint, status) };
+            }
+        }
+        msg::SYNCHRONIZE_CALLBACK => {
+            let Ok(sc) = msg::SyncCallback::decode(cb.payload) else {
+                return;
+            };
+            if let Some(f) = h.callbacks.sync {
+                // SAFETY: as above.
+                unsafe { f(sc.invocation, cb.status) };
+            }
+        }
+        _ => {}
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn v(r: u8, maj: u8, min: u8) -> SaVersionT {
+        SaVersionT {
+            releaseCode: r,
+            majorVersion: maj,
+            minorVersion: min,
+        }
+    }
+
+    #[test]
+    fn version_negotiation_follows_the_ais_rule() {
+        assert_eq!(negotiate(&v(b'B', 1, 1), Init::Plain), Ok(B0101));
+        assert_eq!(
+            negotiate(&v(b'B', 1, 7), Init::Plain),
+            Ok(B0101),
+            "minor versions do not matter"
+        );
+        assert_eq!(negotiate(&v(b'B', 2, 1), Init::Plain), Ok(B0203));
+        assert_eq!(negotiate(&v(b'B', 2, 3), Init::Plain), Ok(B0203));
+        assert_eq!(negotiate(&v(b'B', 3, 1), Init::Plain), Err(B0203), "a major above ours");
+        assert_eq!(negotiate(&v(b'A', 1, 1), Init::Plain), Err(B0203), "another release");
+        assert_eq!(negotiate(&v(b'C', 1, 1), Init::Plain), Err(B0203));
+        assert_eq!(negotiate(&v(b'B', 2, 3), Init::Track), Ok(B0203));
+        assert_eq!(negotiate(&v(b'B', 2, 9), Init::Track), Ok(B0203));
+        assert_eq!(
+            negotiate(&v(b'B', 2, 2), Init::Track),
+            Err(B0203),
+            "the track API is B.02.03's"
+        );
+        assert_eq!(negotiate(&v(b'B', 1, 1), Init::Track), Err(B0203));
+        assert_eq!(negotiate(&v(b'B', 3, 3), Init::Track), Err(B0203));
+        assert!(is_b0203(&B0203) && !is_b0203(&B0101) && !is_b0203(&v(b'B', 2, 2)));
+    }
+
+    fn attrs() -> SaCkptCheckpointCreationAttributesT {
+        SaCkptCheckpointCreationAttributesT {
+            creationFlags: SA_CKPT_WR_ALL_REPLICAS,
+            checkpointSize: 1000,
+            retentionDuration: SA_TIME_ONE_SECOND,
+            maxSections: 10,
+            maxSectionSize: 100,
+            maxSectionIdSize: 16,
+        }
+    }
+
+    #[test]
+    fn creation_attributes() {
+        assert_eq!(check_attributes(&attrs()), Ok(()));
+        for flags in [
+            SA_CKPT_WR_ACTIVE_REPLICA,
+            SA_CKPT_WR_ACTIVE_REPLICA_WEAK | SA_CKPT_CHECKPOINT_COLLOCATED,
+        ] {
+            assert_eq!(
+                check_attributes(&SaCkptCheckpointCreationAttributesT {
+                    creationFlags: flags,
+                    ..attrs()
+                }),
+                Ok(())
+            );
+        }
+        for flags in [
+            0,
+            SA_CKPT_CHECKPOINT_COLLOCATED,
+            SA_CKPT_WR_ALL_REPLICAS | SA_CKPT_WR_ACTIVE_REPLICA,
+            SA_CKPT_WR_ALL_REPLICAS | 0x10,
+        ] {
+            let a = SaCkptCheckpointCreationAttributesT {
+                creationFlags: flags,
+                ..attrs()
+            };
+            assert_eq!(check_attributes(&a), Err(SA_AIS_ERR_INVALID_PARAM), "{flags:#x}");
+        }
+        let too_big = SaCkptCheckpointCreationAttributesT {
+            checkpointSize: 1001,
+            ..attrs()
+        };
+        let no_sections = SaCkptCheckpointCreationAttributesT {
+            maxSections: 0,
+            checkpointSize: 0,
+            ..attrs()
+        };
+        let negative = SaCkptCheckpointCreationAttributesT {
+            retentionDuration: -1,
+            ..attrs()
+        };
+        for a in [too_big, no_sections, negative] {
+            assert_eq!(check_attributes(&a), Err(SA_AIS_ERR_INVALID_PARAM));
+        }
+        // No overflow in maxSections * maxSectionSize.
+        let huge = SaCkptCheckpointCreationAttributesT {
+            maxSections: u32::MAX,
+            maxSectionSize: u64::MAX,
+            checkpointSize: u64::MAX,
+            ..attrs()
+        };
+        assert_eq!(check_attributes(&huge), Ok(()));
+    }
+
+    #[test]
+    fn open_flags_and_names() {
+        assert_eq!(check_open_flags(0), Ok(()));
+        assert_eq!(check_open_flags(7), Ok(()));
+        assert_eq!(check_open_flags(8), Err(SA_AIS_ERR_BAD_FLAGS));
+        let mut n = SaNameT {
+            length: 3,
+            value: [0; SA_MAX_NAME_LENGTH],
+        };
+        n.value[..3].copy_from_slice(b"abc");
+        assert_eq!(name_bytes(&n), Ok(b"abc".to_vec()));
+        n.length = 0;
+        assert_eq!(name_bytes(&n), Err(SA_AIS_ERR_INVALID_PARAM));
+        n.length = 257;
+        assert_eq!(name_bytes(&n), Err(SA_AIS_ERR_INVALID_PARAM));
+        n.length = 256;
+        assert_eq!(name_bytes(&n).map(|b| b.len()), Ok(256));
+        assert_eq!(timeout(-1), Err(SA_AIS_ERR_INVALID_PARAM));
+        assert_eq!(timeout(5), Ok(Duration::from_nanos(5)));
+    }
+
+    pub fn checkpoint(flags: SaCkptCheckpointOpenFlagsT) -> Checkpoint {
+        Checkpoint {
+            owner: 0,
+            version: B0203,
+            flags,
+            ckpt_id: 1,
+            section_ids: Mutex::new(HashMap::new()),
+            buffers: Mutex::new(HashSet::new()),
+        }
+    }
+
+    #[test]
+    fn library_memory_is_freed_once_and_only_if_ours() {
+        let c = checkpoint(SA_CKPT_CHECKPOINT_READ);
+        let p = alloc(b"xyz").unwrap() as usize;
+        lock(&c.buffers).insert(p);
+        let foreign = Box::into_raw(Box::new(0u8)) as usize;
+        assert_eq!(free_buffer(&c, foreign), SA_AIS_ERR_INVALID_PARAM);
+        assert_eq!(free_buffer(&c, 0), SA_AIS_ERR_INVALID_PARAM);
+        assert_eq!(
+            free_section_id(&c, p),
+            SA_AIS_ERR_INVALID_PARAM,
+            "a buffer is no section id"
+        );
+        assert_eq!(free_buffer(&c, p), SA_AIS_OK);
+        assert_eq!(free_buffer(&c, p), SA_AIS_ERR_INVALID_PARAM, "a second free is refused");
+        // Section ids: those of iteration 7 go with it, the others stay.
+        let (a, b, g) = (
+            alloc(b"a").unwrap() as usize,
+            alloc(b"b").unwrap() as usize,
+            alloc(b"g").unwrap() as usize,
+        );
+        lock(&c.section_ids).extend([(a, 7), (b, 8), (g, 0)]);
+        free_iteration_ids(&c, 7);
+        assert_eq!(free_section_id(&c, a), SA_AIS_ERR_INVALID_PARAM);
+        assert_eq!(free_section_id(&c, b), SA_AIS_OK);
+        assert_eq!(free_section_id(&c, foreign), SA_AIS_ERR_INVALID_PARAM);
+        // What is left goes with the checkpoint.
+        let h = CHECKPOINTS.insert(c).unwrap();
+        forget_checkpoint(h);
+        assert!(CHECKPOINTS.get(h).is_err());
+        let _ = g;
+        // SAFETY: the box made above, not freed by the library.
+        drop(unsafe { Box::from_raw(foreign as *mut u8) });
+    }
+}
