@@ -2,6 +2,7 @@
 //! deliveries and configuration changes in agreed order, identically on every
 //! node, and answers its local clients.
 
+pub mod ckpt;
 pub mod clm;
 pub mod cpg;
 pub mod evs;

@@ -1,0 +1,77 @@
+//! The checkpoint service (SA Forum AIS CKPT B.01.01/B.02.03), the executive
+//! side: a replicated state machine of named checkpoints and their sections,
+//! fed the same ordered messages on every node.
+//!
+//! - [`state`]: the checkpoints, what each ordered message does to them, the
+//!   re-synchronisation after configuration changes, and the answers given
+//!   from the local replica (read, status, iteration).
+//! - [`service`]: client requests in (the IPC protocol of
+//!   [`ais_proto::ckpt`]), cluster messages, replies and callbacks out.
+//! - [`wire`]: the cluster messages and their bounds-checked encoding.
+//!
+//! # Replication
+//!
+//! Every node holds a replica of every checkpoint, whatever its
+//! `SA_CKPT_WR_*` option: every change (open, close, unlink, retention,
+//! active replica, section create/delete/expiration, write, overwrite,
+//! synchronize) is multicast and applied by every node in agreed order, and
+//! the client's response is sent when this node applies its own message (the
+//! result is computed there, the same on every node). Reads, status and
+//! iteration are answered from the local replica, never multicast; a client
+//! that got its write's response reads it back from any node. All replicas
+//! are active, so `saCkptCheckpointSynchronize` is a barrier: it completes
+//! when its own message is delivered, after every change ordered before it.
+//! A collocated checkpoint of an asynchronous option is unusable (NOT_EXIST)
+//! until `saCkptActiveReplicaSet`, as in openais.
+//!
+//! # Lifetime
+//!
+//! Each node counts the references its clients hold on each checkpoint; the
+//! counts are part of the replicated state. Unlink frees the name at once; the
+//! data lives until the last close. After the last close of a linked
+//! checkpoint its retention duration runs: the lowest node of the ring then
+//! multicasts its deletion (naming the epoch in which it became unreferenced,
+//! so a re-open, a retention change or a newer close in between cancels it).
+//! Expired sections (absolute `SaTimeT`) are deleted the same way. A client
+//! that disconnects has its checkpoints closed; a node that leaves the ring
+//! has its references dropped at the next synchronisation, and the retention
+//! of checkpoints left unreferenced starts then (a configuration change also
+//! restarts the timers on nodes that did not hold them already).
+//!
+//! # Synchronisation
+//!
+//! After each regular configuration every member multicasts SYNC_START: the
+//! ring of its last completed synchronisation and its own references. Nodes
+//! of the same old ring hold the same checkpoints; when there is more than
+//! one old ring, the lowest node of each multicasts its old ring's
+//! checkpoints (sections in chunks well under Totem's 1 MiB limit), then
+//! SYNC_DONE. Once every transfer is in, every node merges them with the same
+//! rule: old rings are taken in order of (representative, sequence) and a
+//! checkpoint is kept from the first one that holds it, by identity or (for
+//! a linked one) by name. So for a checkpoint present on both sides of a
+//! healed partition the copy of the side whose old ring had the lowest
+//! representative wins, and checkpoints present on one side only are kept.
+//! References are then counted afresh from the SYNC_STARTs (those of a copy
+//! that lost go to the winner of the same name). Until the synchronisation
+//! completes requests are answered TRY_AGAIN and ordered changes are held,
+//! then applied in order; a synchronisation cut short by another
+//! configuration change discards them everywhere (their senders answer
+//! TRY_AGAIN, closes are sent again).
+//!
+//! # Limits
+//!
+//! Names ≤ 256 bytes, section ids ≤ `maxSectionIdSize` (and 65535), data of
+//! one change ≤ [`ais_proto::ckpt::MAX_UPDATE_PAYLOAD`] (the library splits
+//! larger ones), responses ≤ 1 MiB (reads and iterations continue), at most
+//! [`service::MAX_OPENS_PER_CONN`] open checkpoints per connection, and
+//! cluster-wide [`state::MAX_CHECKPOINTS`] checkpoints,
+//! [`state::MAX_SECTIONS_TOTAL`] sections and [`state::MAX_STORE_BYTES`] of
+//! section data and ids (SA_AIS_ERR_NO_RESOURCES beyond; a merge may exceed
+//! them, which only refuses further growth).
+//!
+//! B.02.03's tracking calls (`saCkptTrack`, `saCkptCheckpointTrack` and their
+//! stops) are answered SA_AIS_ERR_NOT_SUPPORTED.
+
+pub mod service;
+pub mod state;
+pub mod wire;

@@ -1,0 +1,641 @@
+//! The checkpoint service as the executive runs it: client requests become
+//! ordered cluster messages, answered once they are delivered here; reads,
+//! status and iteration are answered from the local replica. No I/O: the host
+//! carries out the effects and the replies.
+
+use super::state::{check_attributes, sync_status, Applied, CkptState, Outcome};
+use super::wire::{CkptMsg, NodeId, RingId, Uid, WriteElem};
+use crate::services::{Effect, Reply};
+use ais_proto::ckpt::{self as p, Message};
+use ais_proto::status;
+use std::collections::{BTreeSet, HashMap};
+use std::hash::Hash;
+
+/// Checkpoints one connection may have open at once (`SA_AIS_ERR_NO_RESOURCES` beyond).
+pub const MAX_OPENS_PER_CONN: usize = 4096;
+
+/// What the host does with a request.
+#[derive(Debug)]
+pub enum Handling<C> {
+    /// Answer now (and carry out the effects).
+    Reply(Reply, Vec<Effect<C>>),
+    /// Multicast `data`; once queued call [`CkptService::submitted`] with the
+    /// responder (or, when `accepted` is given, answer that at once and
+    /// submit without one: the result comes as a callback). If it cannot be
+    /// queued, answer TRY_AGAIN and call [`CkptService::refused`].
+    Multicast {
+        data: Vec<u8>,
+        req: u64,
+        accepted: Option<Reply>,
+    },
+}
+
+/// Effects and the replies to send through kept responders.
+pub struct Output<C, R> {
+    pub effects: Vec<Effect<C>>,
+    pub replies: Vec<(R, Reply)>,
+}
+
+impl<C, R> Default for Output<C, R> {
+    fn default() -> Self {
+        Output {
+            effects: Vec::new(),
+            replies: Vec::new(),
+        }
+    }
+}
+
+enum Kind {
+    Open,
+    OpenAsync(u64),
+    SyncAsync(u64),
+    /// CLOSE: the checkpoint id to forget once the close is queued.
+    Close(u64),
+    Plain,
+}
+
+struct Pending<C, R> {
+    conn: C,
+    kind: Kind,
+    responder: Option<R>,
+}
+
+struct OpenHandle<C> {
+    conn: C,
+    uid: Uid,
+}
+
+pub struct CkptService<C, R> {
+    me: NodeId,
+    state: CkptState,
+    conns: HashMap<C, BTreeSet<u64>>,
+    opens: HashMap<u64, OpenHandle<C>>,
+    next_id: u64,
+    next_req: u64,
+    pending: HashMap<u64, Pending<C, R>>,
+    wall: Box<dyn Fn() -> i64 + Send>,
+}
+
+/// `SaTimeT` now: nanoseconds since the epoch.
+pub fn wall_clock() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_nanos().min(i64::MAX as u128) as i64)
+}
+
+fn reply(st: u32) -> Reply {
+    Reply::status(st)
+}
+
+fn encoded<M: Message>(m: &M) -> Vec<u8> {
+    m.encode().unwrap_or_default()
+}
+
+impl<C: Copy + Eq + Hash, R> CkptService<C, R> {
+    pub fn new(me: NodeId) -> CkptService<C, R> {
+        // Request numbers name the checkpoints they create, for good: starting
+        // from the clock keeps them unique across restarts of this node.
+        let start = (wall_clock().max(0) as u64).max(1);
+        CkptService {
+            me,
+            state: CkptState::new(me),
+            conns: HashMap::new(),
+            opens: HashMap::new(),
+            next_id: 1,
+            next_req: start,
+            pending: HashMap::new(),
+            wall: Box::new(wall_clock),
+        }
+    }
+
+    /// Replaces the `SaTimeT` clock (tests).
+    pub fn set_wall_clock(&mut self, f: impl Fn() -> i64 + Send + 'static) {
+        self.wall = Box::new(f);
+    }
+
+    pub fn state(&self) -> &CkptState {
+        &self.state
+    }
+
+    pub fn connected(&mut self, conn: C) {
+        self.conns.entry(conn).or_default();
+    }
+
+    /// A handle went away: close every checkpoint it had open.
+    pub fn disconnected(&mut self, conn: C) -> Vec<Effect<C>> {
+        let ids = self.conns.remove(&conn).unwrap_or_default();
+        let mut out = Vec::new();
+        for id in ids {
+            if let Some(h) = self.opens.remove(&id) {
+                out.extend(self.multicast(&CkptMsg::Close { req: 0, uid: h.uid }));
+            }
+        }
+        out
+    }
+
+    fn multicast(&self, m: &CkptMsg) -> Option<Effect<C>> {
+        match m.encode() {
+            Ok(b) => Some(Effect::Multicast(b)),
+            Err(e) => {
+                log::warn!(target: "CKPT", "can't encode a cluster message: {e}");
+                None
+            }
+        }
+    }
+
+    /// A regular configuration: start re-synchronising the checkpoints.
+    pub fn configuration(&mut self, ring: RingId, members: &[NodeId], now: u64) -> Output<C, R> {
+        let (start, applied) = self.state.configuration(ring, members);
+        let mut out = Output::default();
+        out.effects.extend(self.multicast(&start));
+        self.absorb(applied, now, &mut out);
+        out
+    }
+
+    /// A checkpoint message delivered in agreed order.
+    pub fn delivered(&mut self, sender: NodeId, data: &[u8], now: u64) -> Output<C, R> {
+        let mut out = Output::default();
+        let Ok(m) = CkptMsg::decode(data) else {
+            log::warn!(target: "CKPT", "undecodable message from node {sender} ignored");
+            return out;
+        };
+        let applied = self.state.deliver(sender, m, now);
+        self.absorb(applied, now, &mut out);
+        out
+    }
+
+    fn absorb(&mut self, a: Applied, _now: u64, out: &mut Output<C, R>) {
+        for m in &a.multicasts {
+            out.effects.extend(self.multicast(m));
+        }
+        for (from, to) in a.remaps {
+            for h in self.opens.values_mut() {
+                if h.uid == from {
+                    h.uid = to;
+                }
+            }
+        }
+        for m in a.dropped {
+            self.dropped(m, out);
+        }
+        for o in a.outcomes {
+            if o.sender == self.me {
+                self.outcome(o, out);
+            }
+        }
+    }
+
+    /// One of this node's changes that an interrupted synchronisation
+    /// discarded: a close is sent again (it must happen); anything else is
+    /// answered TRY_AGAIN.
+    fn dropped(&mut self, m: CkptMsg, out: &mut Output<C, R>) {
+        let req = match &m {
+            CkptMsg::Close { .. } => {
+                out.effects.extend(self.multicast(&m));
+                return;
+            }
+            CkptMsg::Open { req, .. }
+            | CkptMsg::Unlink { req, .. }
+            | CkptMsg::RetentionSet { req, .. }
+            | CkptMsg::ActiveReplicaSet { req, .. }
+            | CkptMsg::SectionCreate { req, .. }
+            | CkptMsg::SectionDelete { req, .. }
+            | CkptMsg::ExpirationSet { req, .. }
+            | CkptMsg::Write { req, .. }
+            | CkptMsg::Overwrite { req, .. }
+            | CkptMsg::Synchronize { req, .. } => *req,
+            _ => return,
+        };
+        let payload = match &m {
+            CkptMsg::Write { .. } => encoded(&p::ErrorIndex(0)),
+            _ => Vec::new(),
+        };
+        self.outcome(
+            Outcome {
+                sender: self.me,
+                req,
+                status: status::TRY_AGAIN,
+                payload,
+                opened: None,
+            },
+            out,
+        );
+    }
+
+    fn outcome(&mut self, o: Outcome, out: &mut Output<C, R>) {
+        let Some(pend) = self.pending.remove(&o.req) else {
+            return;
+        };
+        let alive = self.conns.contains_key(&pend.conn);
+        match pend.kind {
+            Kind::Open | Kind::OpenAsync(_) => {
+                let opened = o.opened.filter(|_| o.status == status::OK);
+                let mut result = None;
+                if let Some((uid, attrs)) = opened {
+                    if alive {
+                        let id = self.next_id;
+                        self.next_id += 1;
+                        self.opens.insert(id, OpenHandle { conn: pend.conn, uid });
+                        self.conns.entry(pend.conn).or_default().insert(id);
+                        result = Some(p::Opened { ckpt_id: id, attrs });
+                    } else {
+                        // Nobody to hand it to: give the reference back.
+                        out.effects.extend(self.multicast(&CkptMsg::Close { req: 0, uid }));
+                    }
+                }
+                if let Kind::OpenAsync(invocation) = pend.kind {
+                    let cb = p::OpenCallback {
+                        invocation,
+                        opened: result,
+                    };
+                    out.effects.push(Effect::Callback {
+                        conn: pend.conn,
+                        msg: p::OPEN_CALLBACK,
+                        status: o.status,
+                        payload: cb.encode(),
+                    });
+                } else if let Some(r) = pend.responder {
+                    let payload = result.map(|x| encoded(&x)).unwrap_or_default();
+                    out.replies.push((
+                        r,
+                        Reply {
+                            status: o.status,
+                            payload,
+                        },
+                    ));
+                }
+            }
+            Kind::SyncAsync(invocation) => out.effects.push(Effect::Callback {
+                conn: pend.conn,
+                msg: p::SYNCHRONIZE_CALLBACK,
+                status: o.status,
+                payload: encoded(&p::SyncCallback { invocation }),
+            }),
+            Kind::Close(_) | Kind::Plain => {
+                if let Some(r) = pend.responder {
+                    out.replies.push((
+                        r,
+                        Reply {
+                            status: o.status,
+                            payload: o.payload,
+                        },
+                    ));
+                }
+            }
+        }
+    }
+
+    /// The multicast of `req` is queued: keep `responder` (if any) until it is delivered.
+    pub fn submitted(&mut self, req: u64, responder: Option<R>) {
+        if let Some(p) = self.pending.get_mut(&req) {
+            p.responder = responder;
+            if let Kind::Close(id) = p.kind {
+                if let Some(h) = self.opens.remove(&id) {
+                    if let Some(ids) = self.conns.get_mut(&h.conn) {
+                        ids.remove(&id);
+                    }
+                }
+            }
+        }
+    }
+
+    /// The multicast of `req` could not be queued (answered TRY_AGAIN).
+    pub fn refused(&mut self, req: u64) {
+        self.pending.remove(&req);
+    }
+
+    /// Deletions (retention, section expiration) due now, to multicast.
+    pub fn tick(&mut self, now: u64) -> Vec<Effect<C>> {
+        let wall = (self.wall)();
+        let msgs = self.state.tick(now, wall);
+        msgs.iter().filter_map(|m| self.multicast(m)).collect()
+    }
+
+    /// When [`tick`](Self::tick) next has something to do (monotonic nanoseconds).
+    pub fn next_deadline(&self, now: u64) -> Option<u64> {
+        self.state.next_deadline(now, (self.wall)())
+    }
+
+    fn uid_of(&self, conn: C, id: u64) -> Option<Uid> {
+        self.opens.get(&id).filter(|h| h.conn == conn).map(|h| h.uid)
+    }
+
+    fn send(&mut self, conn: C, kind: Kind, accepted: Option<Reply>, make: impl FnOnce(u64) -> CkptMsg) -> Handling<C> {
+        let req = self.next_req;
+        self.next_req += 1;
+        match make(req).encode() {
+            Ok(data) => {
+                self.pending.insert(
+                    req,
+                    Pending {
+                        conn,
+                        kind,
+                        responder: None,
+                    },
+                );
+                Handling::Multicast { data, req, accepted }
+            }
+            Err(_) => Handling::Reply(reply(status::INVALID_PARAM), Vec::new()),
+        }
+    }
+
+    /// A client request.
+    pub fn request(&mut self, conn: C, msg: u16, payload: &[u8]) -> Handling<C> {
+        let now_reply = |r: Reply| Handling::Reply(r, Vec::new());
+        let write_err = |st: u32| {
+            Handling::Reply(
+                Reply {
+                    status: st,
+                    payload: encoded(&p::ErrorIndex(0)),
+                },
+                Vec::new(),
+            )
+        };
+        let read_err = |st: u32| {
+            Handling::Reply(
+                Reply {
+                    status: st,
+                    payload: encoded(&p::ReadReply::default()),
+                },
+                Vec::new(),
+            )
+        };
+        if matches!(
+            msg,
+            p::TRACK | p::TRACK_STOP | p::CHECKPOINT_TRACK | p::CHECKPOINT_TRACK_STOP
+        ) {
+            return now_reply(reply(status::NOT_SUPPORTED));
+        }
+        if !self.conns.contains_key(&conn) {
+            return now_reply(reply(status::BAD_HANDLE));
+        }
+        if !self.state.is_synced() {
+            return match msg {
+                p::WRITE => write_err(status::TRY_AGAIN),
+                p::READ => read_err(status::TRY_AGAIN),
+                _ => now_reply(reply(status::TRY_AGAIN)),
+            };
+        }
+        let wall = (self.wall)();
+        match msg {
+            p::OPEN | p::OPEN_ASYNC => {
+                let (open, invocation) = if msg == p::OPEN {
+                    match p::Open::decode(payload) {
+                        Ok(o) => (o, None),
+                        Err(_) => return now_reply(reply(status::INVALID_PARAM)),
+                    }
+                } else {
+                    match p::OpenAsync::decode(payload) {
+                        Ok(o) => (o.open, Some(o.invocation)),
+                        Err(_) => return now_reply(reply(status::INVALID_PARAM)),
+                    }
+                };
+                if let Err(e) = check_open(&open) {
+                    return now_reply(reply(e));
+                }
+                if self.conns.get(&conn).map_or(0, |s| s.len()) >= MAX_OPENS_PER_CONN {
+                    return now_reply(reply(status::NO_RESOURCES));
+                }
+                let create = open.open_flags & p::OPEN_CREATE != 0;
+                let (kind, accepted) = match invocation {
+                    Some(i) => (Kind::OpenAsync(i), Some(reply(status::OK))),
+                    None => (Kind::Open, None),
+                };
+                self.send(conn, kind, accepted, |req| CkptMsg::Open {
+                    req,
+                    name: open.name,
+                    attrs: open.attrs,
+                    create,
+                })
+            }
+            p::CLOSE => {
+                let Ok(p::CkptId(id)) = p::CkptId::decode(payload) else {
+                    return now_reply(reply(status::INVALID_PARAM));
+                };
+                let Some(uid) = self.uid_of(conn, id) else {
+                    return now_reply(reply(status::BAD_HANDLE));
+                };
+                self.send(conn, Kind::Close(id), None, |req| CkptMsg::Close { req, uid })
+            }
+            p::UNLINK => {
+                let Ok(u) = p::Unlink::decode(payload) else {
+                    return now_reply(reply(status::INVALID_PARAM));
+                };
+                if u.name.is_empty() {
+                    return now_reply(reply(status::INVALID_PARAM));
+                }
+                self.send(conn, Kind::Plain, None, |req| CkptMsg::Unlink { req, name: u.name })
+            }
+            p::RETENTION_SET => {
+                let Ok(r) = p::RetentionSet::decode(payload) else {
+                    return now_reply(reply(status::INVALID_PARAM));
+                };
+                let Some(uid) = self.uid_of(conn, r.ckpt_id) else {
+                    return now_reply(reply(status::BAD_HANDLE));
+                };
+                if r.retention_duration < 0 {
+                    return now_reply(reply(status::INVALID_PARAM));
+                }
+                self.send(conn, Kind::Plain, None, |req| CkptMsg::RetentionSet {
+                    req,
+                    uid,
+                    duration: r.retention_duration,
+                })
+            }
+            p::ACTIVE_REPLICA_SET => {
+                let Ok(p::CkptId(id)) = p::CkptId::decode(payload) else {
+                    return now_reply(reply(status::INVALID_PARAM));
+                };
+                let Some(uid) = self.uid_of(conn, id) else {
+                    return now_reply(reply(status::BAD_HANDLE));
+                };
+                self.send(conn, Kind::Plain, None, |req| CkptMsg::ActiveReplicaSet { req, uid })
+            }
+            p::STATUS_GET => {
+                let Ok(p::CkptId(id)) = p::CkptId::decode(payload) else {
+                    return now_reply(reply(status::INVALID_PARAM));
+                };
+                let Some(uid) = self.uid_of(conn, id) else {
+                    return now_reply(reply(status::BAD_HANDLE));
+                };
+                match self.state.status(uid) {
+                    Ok(d) => now_reply(Reply {
+                        status: status::OK,
+                        payload: encoded(&d),
+                    }),
+                    Err(e) => now_reply(reply(e)),
+                }
+            }
+            p::SECTION_CREATE => {
+                if payload.len() > p::MAX_UPDATE_PAYLOAD {
+                    return now_reply(reply(status::TOO_BIG));
+                }
+                let Ok(s) = p::SectionCreate::decode(payload) else {
+                    return now_reply(reply(status::INVALID_PARAM));
+                };
+                let Some(uid) = self.uid_of(conn, s.ckpt_id) else {
+                    return now_reply(reply(status::BAD_HANDLE));
+                };
+                self.send(conn, Kind::Plain, None, |req| CkptMsg::SectionCreate {
+                    req,
+                    uid,
+                    section: s.section,
+                    expiration: s.expiration_time,
+                    wall,
+                    data: s.data,
+                })
+            }
+            p::SECTION_DELETE => {
+                let Ok(s) = p::SectionRef::decode(payload) else {
+                    return now_reply(reply(status::INVALID_PARAM));
+                };
+                let Some(uid) = self.uid_of(conn, s.ckpt_id) else {
+                    return now_reply(reply(status::BAD_HANDLE));
+                };
+                self.send(conn, Kind::Plain, None, |req| CkptMsg::SectionDelete {
+                    req,
+                    uid,
+                    section: s.section,
+                })
+            }
+            p::SECTION_EXPIRATION_SET => {
+                let Ok(s) = p::ExpirationSet::decode(payload) else {
+                    return now_reply(reply(status::INVALID_PARAM));
+                };
+                let Some(uid) = self.uid_of(conn, s.ckpt_id) else {
+                    return now_reply(reply(status::BAD_HANDLE));
+                };
+                self.send(conn, Kind::Plain, None, |req| CkptMsg::ExpirationSet {
+                    req,
+                    uid,
+                    section: s.section,
+                    expiration: s.expiration_time,
+                })
+            }
+            p::ITERATE => {
+                let Ok(it) = p::Iterate::decode(payload) else {
+                    return now_reply(reply(status::INVALID_PARAM));
+                };
+                let Some(uid) = self.uid_of(conn, it.ckpt_id) else {
+                    return now_reply(reply(status::BAD_HANDLE));
+                };
+                match self
+                    .state
+                    .iterate(uid, it.sections_chosen, it.expiration_time, it.after.as_deref())
+                {
+                    Ok(page) => now_reply(Reply {
+                        status: status::OK,
+                        payload: encoded(&page),
+                    }),
+                    Err(e) => now_reply(reply(e)),
+                }
+            }
+            p::WRITE => {
+                if payload.len() > p::MAX_UPDATE_PAYLOAD {
+                    return write_err(status::TOO_BIG);
+                }
+                let Ok(w) = p::Write::decode(payload) else {
+                    return write_err(status::INVALID_PARAM);
+                };
+                let Some(uid) = self.uid_of(conn, w.ckpt_id) else {
+                    return write_err(status::BAD_HANDLE);
+                };
+                let elements = w
+                    .elements
+                    .into_iter()
+                    .map(|e| WriteElem {
+                        section: e.section,
+                        offset: e.offset,
+                        data: e.data,
+                    })
+                    .collect();
+                self.send(conn, Kind::Plain, None, |req| CkptMsg::Write {
+                    req,
+                    uid,
+                    wall,
+                    elements,
+                })
+            }
+            p::OVERWRITE => {
+                if payload.len() > p::MAX_UPDATE_PAYLOAD {
+                    return now_reply(reply(status::TOO_BIG));
+                }
+                let Ok(o) = p::Overwrite::decode(payload) else {
+                    return now_reply(reply(status::INVALID_PARAM));
+                };
+                let Some(uid) = self.uid_of(conn, o.ckpt_id) else {
+                    return now_reply(reply(status::BAD_HANDLE));
+                };
+                self.send(conn, Kind::Plain, None, |req| CkptMsg::Overwrite {
+                    req,
+                    uid,
+                    wall,
+                    section: o.section,
+                    data: o.data,
+                })
+            }
+            p::READ => {
+                let Ok(r) = p::Read::decode(payload) else {
+                    return read_err(status::INVALID_PARAM);
+                };
+                let Some(uid) = self.uid_of(conn, r.ckpt_id) else {
+                    return read_err(status::BAD_HANDLE);
+                };
+                let (st, rr) = self.state.read(uid, &r.elements);
+                now_reply(Reply {
+                    status: st,
+                    payload: encoded(&rr),
+                })
+            }
+            p::SYNCHRONIZE | p::SYNCHRONIZE_ASYNC => {
+                let (id, invocation) = if msg == p::SYNCHRONIZE {
+                    match p::CkptId::decode(payload) {
+                        Ok(p::CkptId(id)) => (id, None),
+                        Err(_) => return now_reply(reply(status::INVALID_PARAM)),
+                    }
+                } else {
+                    match p::SynchronizeAsync::decode(payload) {
+                        Ok(s) => (s.ckpt_id, Some(s.invocation)),
+                        Err(_) => return now_reply(reply(status::INVALID_PARAM)),
+                    }
+                };
+                let Some(uid) = self.uid_of(conn, id) else {
+                    return now_reply(reply(status::BAD_HANDLE));
+                };
+                let st = self.state.checkpoint(uid).map_or(status::BAD_HANDLE, sync_status);
+                if st != status::OK {
+                    return now_reply(reply(st));
+                }
+                // Every replica is written as the change is ordered: a
+                // synchronisation completes once the changes ordered before
+                // it have been applied, i.e. when its own message arrives.
+                let (kind, accepted) = match invocation {
+                    Some(i) => (Kind::SyncAsync(i), Some(reply(status::OK))),
+                    None => (Kind::Plain, None),
+                };
+                self.send(conn, kind, accepted, |req| CkptMsg::Synchronize { req, uid })
+            }
+            _ => now_reply(reply(status::NOT_SUPPORTED)),
+        }
+    }
+}
+
+/// The checks of an open that need no state (B.02.03 §3.6.1): a name, known
+/// open flags, creation attributes exactly when creating, and consistent ones.
+fn check_open(o: &p::Open) -> Result<(), u32> {
+    if o.name.is_empty() {
+        return Err(status::INVALID_PARAM);
+    }
+    if o.open_flags & !(p::OPEN_READ | p::OPEN_WRITE | p::OPEN_CREATE) != 0 {
+        return Err(status::BAD_FLAGS);
+    }
+    let create = o.open_flags & p::OPEN_CREATE != 0;
+    match (&o.attrs, create) {
+        (Some(a), true) => check_attributes(a),
+        (None, false) => Ok(()),
+        _ => Err(status::INVALID_PARAM),
+    }
+}
+
+#[cfg(test)]
+mod tests;

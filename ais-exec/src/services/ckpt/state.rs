@@ -1,0 +1,1189 @@
+//! The checkpoints as every node holds them, and what each ordered message
+//! does to them. No I/O: the same messages in the same order give the same
+//! checkpoints, sections, reference counts and results on every node.
+//!
+//! Local (per-node, not replicated) are only the retention timers' start
+//! times and the expirations already asked for: they decide *when* the lowest
+//! node of the ring multicasts a deletion, never *what* is deleted.
+
+use super::wire::{CkptMsg, NodeId, OpenRef, RingId, Uid, WriteElem};
+use ais_proto::ckpt::{
+    self as p, CreationAttributes, Descriptor, ErrorIndex, IterationPage, Message, ReadData, ReadElement, ReadReply,
+    SectionDescriptor, SectionIdReply,
+};
+use ais_proto::status;
+use std::collections::{BTreeMap, BTreeSet, HashMap};
+
+/// Bytes of section data per synchronisation message (Totem carries 1 MiB).
+pub const SYNC_CHUNK: usize = 768 << 10;
+/// Checkpoints the cluster holds at most (`SA_AIS_ERR_NO_RESOURCES` beyond).
+pub const MAX_CHECKPOINTS: usize = 1 << 16;
+/// Sections of all checkpoints together.
+pub const MAX_SECTIONS_TOTAL: u64 = 1 << 20;
+/// Section data and ids of all checkpoints together.
+pub const MAX_STORE_BYTES: u64 = 1 << 30;
+/// What one section costs besides its id and data, for [`MAX_STORE_BYTES`].
+const SECTION_OVERHEAD: u64 = 64;
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Section {
+    pub data: Vec<u8>,
+    /// Absolute `SaTimeT`; [`p::TIME_END`] never expires.
+    pub expiration: i64,
+    pub last_update: i64,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Checkpoint {
+    pub name: Vec<u8>,
+    pub unlinked: bool,
+    pub attrs: CreationAttributes,
+    /// False for a collocated checkpoint of an asynchronous update option until
+    /// `saCkptActiveReplicaSet`: its data can't be read or written until then.
+    pub active_replica: bool,
+    pub sections: BTreeMap<Vec<u8>, Section>,
+    /// Open references per node.
+    pub refs: BTreeMap<NodeId, u32>,
+    /// Next candidate for a generated section id.
+    pub next_generated: u64,
+    /// Bumped each time the checkpoint becomes unreferenced (or its retention
+    /// changes meanwhile): a retention expiry names the epoch it was armed in.
+    pub epoch: u64,
+}
+
+impl Checkpoint {
+    pub fn refcount(&self) -> u64 {
+        self.refs.values().map(|&n| n as u64).sum()
+    }
+
+    /// `memoryUsed`: the bytes of section data.
+    pub fn memory_used(&self) -> u64 {
+        self.sections.values().map(|s| s.data.len() as u64).sum()
+    }
+
+    fn cost(&self) -> u64 {
+        self.sections
+            .iter()
+            .map(|(id, s)| id.len() as u64 + s.data.len() as u64 + SECTION_OVERHEAD)
+            .sum()
+    }
+}
+
+/// The result of a change for the client that asked for it (`req` on `sender`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Outcome {
+    pub sender: NodeId,
+    pub req: u64,
+    pub status: u32,
+    /// The response payload, encoded.
+    pub payload: Vec<u8>,
+    /// A successful open: the checkpoint and its attributes.
+    pub opened: Option<(Uid, CreationAttributes)>,
+}
+
+/// What a delivery or a configuration change produced.
+#[derive(Debug, Default, PartialEq, Eq)]
+pub struct Applied {
+    pub outcomes: Vec<Outcome>,
+    /// Messages this node must multicast (its share of a synchronisation).
+    pub multicasts: Vec<CkptMsg>,
+    /// This node's references moved to another checkpoint by a merge (its copy
+    /// lost to one of the same name).
+    pub remaps: Vec<(Uid, Uid)>,
+    /// This node's own changes discarded with an interrupted synchronisation
+    /// (nobody applied them).
+    pub dropped: Vec<CkptMsg>,
+}
+
+struct Staged {
+    ckpt: Checkpoint,
+    idle: bool,
+}
+
+struct Sync {
+    ring: RingId,
+    members: BTreeSet<NodeId>,
+    starts: BTreeMap<NodeId, (RingId, Vec<OpenRef>)>,
+    /// Once every start is in: the old rings and their members, and the
+    /// senders whose transfer has not ended.
+    groups: Option<BTreeMap<RingId, Vec<NodeId>>>,
+    senders_pending: BTreeSet<NodeId>,
+    staging: BTreeMap<NodeId, BTreeMap<Uid, Staged>>,
+    /// Changes ordered mid-sync, applied once it completes.
+    held: Vec<(NodeId, CkptMsg)>,
+}
+
+pub struct CkptState {
+    me: NodeId,
+    ckpts: BTreeMap<Uid, Checkpoint>,
+    names: BTreeMap<Vec<u8>, Uid>,
+    /// Sections with an expiration time, by time.
+    expiries: BTreeSet<(i64, Uid, Vec<u8>)>,
+    sections_total: u64,
+    store_bytes: u64,
+    /// The ring of the last completed synchronisation (this node's alone at start).
+    stable_ring: RingId,
+    members: Vec<NodeId>,
+    synced: bool,
+    sync: Option<Sync>,
+    // Local only.
+    idle_since: HashMap<Uid, u64>,
+    retention_asked: BTreeSet<(Uid, u64)>,
+    expiry_asked: BTreeSet<(Uid, Vec<u8>, i64)>,
+}
+
+/// A checkpoint's active replica at creation (as openais set it): all are
+/// active except a collocated one with an asynchronous update option, which
+/// waits for `saCkptActiveReplicaSet`.
+fn initially_active(flags: u32) -> bool {
+    let asynchronous = flags & (p::WR_ACTIVE_REPLICA | p::WR_ACTIVE_REPLICA_WEAK) != 0;
+    !(asynchronous && flags & p::CHECKPOINT_COLLOCATED != 0)
+}
+
+/// Creation attributes are equal for `saCkptCheckpointOpen` with CREATE when
+/// all but the retention duration are (which `RetentionDurationSet` changes).
+fn same_attributes(a: &CreationAttributes, b: &CreationAttributes) -> bool {
+    CreationAttributes {
+        retention_duration: 0,
+        ..*a
+    } == CreationAttributes {
+        retention_duration: 0,
+        ..*b
+    }
+}
+
+/// The checks of creation attributes that need no state (SA Forum CKPT
+/// B.02.03 §3.6.1 `saCkptCheckpointOpen`): exactly one update option, no
+/// unknown flag, at least one section, and `checkpointSize` no larger than
+/// `maxSections * maxSectionSize`.
+pub fn check_attributes(a: &CreationAttributes) -> Result<(), u32> {
+    let options = a.creation_flags & (p::WR_ALL_REPLICAS | p::WR_ACTIVE_REPLICA | p::WR_ACTIVE_REPLICA_WEAK);
+    let known = p::WR_ALL_REPLICAS | p::WR_ACTIVE_REPLICA | p::WR_ACTIVE_REPLICA_WEAK | p::CHECKPOINT_COLLOCATED;
+    if options.count_ones() != 1 || a.creation_flags & !known != 0 {
+        return Err(status::INVALID_PARAM);
+    }
+    if a.max_sections == 0 || a.retention_duration < 0 {
+        return Err(status::INVALID_PARAM);
+    }
+    if (a.checkpoint_size as u128) > a.max_sections as u128 * a.max_section_size as u128 {
+        return Err(status::INVALID_PARAM);
+    }
+    Ok(())
+}
+
+fn outcome(sender: NodeId, req: u64, status: u32) -> Outcome {
+    Outcome {
+        sender,
+        req,
+        status,
+        payload: Vec::new(),
+        opened: None,
+    }
+}
+
+fn enc<M: Message>(m: &M) -> Vec<u8> {
+    m.encode().unwrap_or_default()
+}
+
+impl CkptState {
+    pub fn new(me: NodeId) -> CkptState {
+        CkptState {
+            me,
+            ckpts: BTreeMap::new(),
+            names: BTreeMap::new(),
+            expiries: BTreeSet::new(),
+            sections_total: 0,
+            store_bytes: 0,
+            stable_ring: RingId { rep: me, seq: 0 },
+            members: Vec::new(),
+            synced: false,
+            sync: None,
+            idle_since: HashMap::new(),
+            retention_asked: BTreeSet::new(),
+            expiry_asked: BTreeSet::new(),
+        }
+    }
+
+    /// Whether the checkpoints are settled (requests wait otherwise).
+    pub fn is_synced(&self) -> bool {
+        self.synced && self.sync.is_none()
+    }
+
+    pub fn checkpoint(&self, uid: Uid) -> Option<&Checkpoint> {
+        self.ckpts.get(&uid)
+    }
+
+    pub fn checkpoints(&self) -> &BTreeMap<Uid, Checkpoint> {
+        &self.ckpts
+    }
+
+    /// The linked checkpoint of that name.
+    pub fn by_name(&self, name: &[u8]) -> Option<Uid> {
+        self.names.get(name).copied()
+    }
+
+    // ---- configuration changes and synchronisation ----
+
+    /// A regular configuration: start synchronising. Returns this node's
+    /// SYNC_START to multicast, and what an interrupted sync discarded.
+    pub fn configuration(&mut self, ring: RingId, members: &[NodeId]) -> (CkptMsg, Applied) {
+        let mut out = Applied::default();
+        if let Some(old) = self.sync.take() {
+            out.dropped = old
+                .held
+                .into_iter()
+                .filter(|(s, _)| *s == self.me)
+                .map(|(_, m)| m)
+                .collect();
+        }
+        self.members = members.to_vec();
+        self.members.sort_unstable();
+        self.retention_asked.clear();
+        self.expiry_asked.clear();
+        self.sync = Some(Sync {
+            ring,
+            members: members.iter().copied().collect(),
+            starts: BTreeMap::new(),
+            groups: None,
+            senders_pending: BTreeSet::new(),
+            staging: BTreeMap::new(),
+            held: Vec::new(),
+        });
+        let opens = self
+            .ckpts
+            .iter()
+            .filter_map(|(uid, c)| {
+                let count = *c.refs.get(&self.me)?;
+                (count > 0).then(|| OpenRef {
+                    uid: *uid,
+                    name: if c.unlinked { Vec::new() } else { c.name.clone() },
+                    count,
+                })
+            })
+            .collect();
+        let start = CkptMsg::SyncStart {
+            ring_seq: ring.seq,
+            old_ring: self.stable_ring,
+            opens,
+        };
+        (start, out)
+    }
+
+    /// A message delivered in agreed order; `now` is the local monotonic clock
+    /// (for retention timers only).
+    pub fn deliver(&mut self, sender: NodeId, msg: CkptMsg, now: u64) -> Applied {
+        if msg.is_change() {
+            if let Some(s) = &mut self.sync {
+                s.held.push((sender, msg));
+                return Applied::default();
+            }
+            let mut out = Applied::default();
+            out.outcomes.extend(self.apply(sender, msg, now));
+            return out;
+        }
+        let Some(sync) = &mut self.sync else {
+            return Applied::default();
+        };
+        match msg {
+            CkptMsg::SyncStart {
+                ring_seq,
+                old_ring,
+                opens,
+            } => {
+                if ring_seq != sync.ring.seq || !sync.members.contains(&sender) || sync.starts.contains_key(&sender) {
+                    return Applied::default();
+                }
+                sync.starts.insert(sender, (old_ring, opens));
+                if sync.starts.len() < sync.members.len() {
+                    return Applied::default();
+                }
+                let mut groups: BTreeMap<RingId, Vec<NodeId>> = BTreeMap::new();
+                for (node, (old, _)) in &sync.starts {
+                    groups.entry(*old).or_default().push(*node);
+                }
+                if groups.len() == 1 {
+                    sync.groups = Some(groups);
+                    return self.finish(now);
+                }
+                sync.senders_pending = groups.values().filter_map(|ns| ns.iter().min().copied()).collect();
+                let i_send = sync.senders_pending.contains(&self.me);
+                sync.groups = Some(groups);
+                let mut out = Applied::default();
+                if i_send {
+                    out.multicasts = self.transfer(ring_seq);
+                }
+                out
+            }
+            CkptMsg::SyncCkpt {
+                ring_seq,
+                uid,
+                name,
+                unlinked,
+                attrs,
+                active_replica,
+                next_generated,
+                epoch,
+                idle,
+            } => {
+                if !self.receiving(sender, ring_seq) {
+                    return Applied::default();
+                }
+                let ckpt = Checkpoint {
+                    name,
+                    unlinked,
+                    attrs,
+                    active_replica,
+                    sections: BTreeMap::new(),
+                    refs: BTreeMap::new(),
+                    next_generated,
+                    epoch,
+                };
+                if let Some(s) = &mut self.sync {
+                    s.staging.entry(sender).or_default().insert(uid, Staged { ckpt, idle });
+                }
+                Applied::default()
+            }
+            CkptMsg::SyncSection {
+                ring_seq,
+                uid,
+                section,
+                expiration,
+                last_update,
+                size,
+                offset,
+                data,
+            } => {
+                if !self.receiving(sender, ring_seq) {
+                    return Applied::default();
+                }
+                let Some(s) = &mut self.sync else {
+                    return Applied::default();
+                };
+                let Some(st) = s.staging.get_mut(&sender).and_then(|m| m.get_mut(&uid)) else {
+                    return Applied::default();
+                };
+                let sec = st.ckpt.sections.entry(section).or_insert_with(|| Section {
+                    data: Vec::new(),
+                    expiration,
+                    last_update,
+                });
+                if offset == sec.data.len() as u64 && offset + data.len() as u64 <= size {
+                    sec.data.extend_from_slice(&data);
+                }
+                Applied::default()
+            }
+            CkptMsg::SyncDone { ring_seq } => {
+                if ring_seq != sync.ring.seq || sync.groups.is_none() {
+                    return Applied::default();
+                }
+                sync.senders_pending.remove(&sender);
+                if sync.senders_pending.is_empty() {
+                    return self.finish(now);
+                }
+                Applied::default()
+            }
+            _ => Applied::default(),
+        }
+    }
+
+    /// Whether a transfer message from `sender` is one this node keeps: of the
+    /// current sync, from a group sender of another old ring than this node's.
+    fn receiving(&self, sender: NodeId, ring_seq: u64) -> bool {
+        let Some(s) = &self.sync else { return false };
+        let Some(groups) = &s.groups else { return false };
+        if ring_seq != s.ring.seq || !s.senders_pending.contains(&sender) {
+            return false;
+        }
+        !groups.values().any(|ns| ns.contains(&sender) && ns.contains(&self.me))
+    }
+
+    /// This node's whole state as transfer messages, ending with SYNC_DONE.
+    fn transfer(&self, ring_seq: u64) -> Vec<CkptMsg> {
+        let mut out = Vec::new();
+        for (uid, c) in &self.ckpts {
+            out.push(CkptMsg::SyncCkpt {
+                ring_seq,
+                uid: *uid,
+                name: c.name.clone(),
+                unlinked: c.unlinked,
+                attrs: c.attrs,
+                active_replica: c.active_replica,
+                next_generated: c.next_generated,
+                epoch: c.epoch,
+                idle: c.refcount() == 0,
+            });
+            for (id, s) in &c.sections {
+                let size = s.data.len() as u64;
+                let mut offset = 0usize;
+                loop {
+                    let end = (offset + SYNC_CHUNK).min(s.data.len());
+                    out.push(CkptMsg::SyncSection {
+                        ring_seq,
+                        uid: *uid,
+                        section: id.clone(),
+                        expiration: s.expiration,
+                        last_update: s.last_update,
+                        size,
+                        offset: offset as u64,
+                        data: s.data[offset..end].to_vec(),
+                    });
+                    offset = end;
+                    if offset >= s.data.len() {
+                        break;
+                    }
+                }
+            }
+        }
+        out.push(CkptMsg::SyncDone { ring_seq });
+        out
+    }
+
+    /// Every transfer is in: merge, rebuild the references, apply what was held.
+    ///
+    /// The merge rule: old rings are taken in order of their (representative,
+    /// sequence); a checkpoint is kept from the first old ring that holds it
+    /// (by identity, or by name for a linked one), so of copies present on
+    /// both sides the one of the ring with the lowest representative wins and
+    /// one present on a single side is kept. References are then counted
+    /// afresh from every member's SYNC_START (nodes that left have none); a
+    /// reference to a copy that lost goes to the winner of the same name.
+    fn finish(&mut self, now: u64) -> Applied {
+        let Some(mut sync) = self.sync.take() else {
+            return Applied::default();
+        };
+        let groups = sync.groups.take().unwrap_or_default();
+        let mut own = std::mem::take(&mut self.ckpts);
+        let mut merged: BTreeMap<Uid, Checkpoint> = BTreeMap::new();
+        let mut names: BTreeMap<Vec<u8>, Uid> = BTreeMap::new();
+        let mut was_idle: BTreeMap<Uid, bool> = BTreeMap::new();
+        for nodes in groups.values() {
+            let source: Vec<(Uid, Checkpoint, bool)> = if nodes.contains(&self.me) {
+                std::mem::take(&mut own)
+                    .into_iter()
+                    .map(|(u, c)| {
+                        let idle = c.refcount() == 0;
+                        (u, c, idle)
+                    })
+                    .collect()
+            } else {
+                let sender = nodes.iter().min().copied().unwrap_or_default();
+                sync.staging
+                    .remove(&sender)
+                    .unwrap_or_default()
+                    .into_iter()
+                    .map(|(u, s)| (u, s.ckpt, s.idle))
+                    .collect()
+            };
+            for (uid, c, idle) in source {
+                if merged.contains_key(&uid) || (!c.unlinked && names.contains_key(&c.name)) {
+                    continue;
+                }
+                if !c.unlinked {
+                    names.insert(c.name.clone(), uid);
+                }
+                was_idle.insert(uid, idle);
+                merged.insert(uid, c);
+            }
+        }
+        for c in merged.values_mut() {
+            c.refs.clear();
+        }
+        let mut out = Applied::default();
+        for (node, (_, opens)) in &sync.starts {
+            for o in opens {
+                let target = if merged.contains_key(&o.uid) {
+                    Some(o.uid)
+                } else if !o.name.is_empty() {
+                    names.get(&o.name).copied()
+                } else {
+                    None
+                };
+                let Some(t) = target else { continue };
+                if let Some(c) = merged.get_mut(&t) {
+                    *c.refs.entry(*node).or_default() += o.count;
+                }
+                if *node == self.me && t != o.uid {
+                    out.remaps.push((o.uid, t));
+                }
+            }
+        }
+        merged.retain(|_, c| !(c.unlinked && c.refcount() == 0));
+        let mut idle_since = HashMap::new();
+        for (uid, c) in merged.iter_mut() {
+            if c.refcount() == 0 {
+                if !was_idle.get(uid).copied().unwrap_or(true) {
+                    c.epoch += 1;
+                }
+                idle_since.insert(*uid, self.idle_since.get(uid).copied().unwrap_or(now));
+            }
+        }
+        self.idle_since = idle_since;
+        self.ckpts = merged;
+        self.names = names;
+        self.reindex();
+        self.stable_ring = sync.ring;
+        self.synced = true;
+        for (sender, m) in sync.held {
+            out.outcomes.extend(self.apply(sender, m, now));
+        }
+        out
+    }
+
+    fn reindex(&mut self) {
+        self.expiries.clear();
+        self.sections_total = 0;
+        self.store_bytes = 0;
+        for (uid, c) in &self.ckpts {
+            self.sections_total += c.sections.len() as u64;
+            self.store_bytes += c.cost();
+            for (id, s) in &c.sections {
+                if s.expiration != p::TIME_END {
+                    self.expiries.insert((s.expiration, *uid, id.clone()));
+                }
+            }
+        }
+    }
+
+    // ---- timers ----
+
+    fn lowest(&self) -> bool {
+        self.members.first() == Some(&self.me)
+    }
+
+    /// Deletions due at `now` (monotonic) / `wall` (`SaTimeT`), to multicast:
+    /// only the lowest node of the ring asks, each once.
+    pub fn tick(&mut self, now: u64, wall: i64) -> Vec<CkptMsg> {
+        let mut out = Vec::new();
+        if !self.is_synced() || !self.lowest() {
+            return out;
+        }
+        for (uid, since) in &self.idle_since {
+            let Some(c) = self.ckpts.get(uid) else { continue };
+            let d = c.attrs.retention_duration;
+            if d == p::TIME_END || c.unlinked {
+                continue;
+            }
+            if since.saturating_add(d.max(0) as u64) <= now && self.retention_asked.insert((*uid, c.epoch)) {
+                out.push(CkptMsg::RetentionExpire {
+                    uid: *uid,
+                    epoch: c.epoch,
+                });
+            }
+        }
+        for (exp, uid, id) in &self.expiries {
+            if *exp > wall {
+                break;
+            }
+            if self.expiry_asked.insert((*uid, id.clone(), *exp)) {
+                out.push(CkptMsg::SectionExpire {
+                    uid: *uid,
+                    section: id.clone(),
+                    expiration: *exp,
+                });
+            }
+        }
+        out
+    }
+
+    /// When [`tick`](Self::tick) next has something to do (monotonic), if this
+    /// node is the one that asks.
+    pub fn next_deadline(&self, now: u64, wall: i64) -> Option<u64> {
+        if !self.is_synced() || !self.lowest() {
+            return None;
+        }
+        let mut best: Option<u64> = None;
+        let mut consider = |t: u64| best = Some(best.map_or(t, |b| b.min(t)));
+        for (uid, since) in &self.idle_since {
+            let Some(c) = self.ckpts.get(uid) else { continue };
+            let d = c.attrs.retention_duration;
+            if d == p::TIME_END || c.unlinked || self.retention_asked.contains(&(*uid, c.epoch)) {
+                continue;
+            }
+            consider(since.saturating_add(d.max(0) as u64));
+        }
+        if let Some((exp, _, _)) = self
+            .expiries
+            .iter()
+            .find(|(e, u, id)| !self.expiry_asked.contains(&(*u, id.clone(), *e)))
+        {
+            consider(now.saturating_add(exp.saturating_sub(wall).max(0) as u64));
+        }
+        best
+    }
+
+    // ---- changes ----
+
+    fn delete(&mut self, uid: Uid) {
+        if let Some(c) = self.ckpts.remove(&uid) {
+            if !c.unlinked && self.names.get(&c.name) == Some(&uid) {
+                self.names.remove(&c.name);
+            }
+            self.sections_total -= c.sections.len() as u64;
+            self.store_bytes -= c.cost();
+            for (id, s) in &c.sections {
+                self.expiries.remove(&(s.expiration, uid, id.clone()));
+            }
+        }
+        self.idle_since.remove(&uid);
+    }
+
+    fn became_idle(&mut self, uid: Uid, now: u64) {
+        if let Some(c) = self.ckpts.get_mut(&uid) {
+            c.epoch += 1;
+            self.idle_since.insert(uid, now);
+        }
+    }
+
+    fn remove_section(&mut self, uid: Uid, id: &[u8]) {
+        if let Some(c) = self.ckpts.get_mut(&uid) {
+            if let Some(s) = c.sections.remove(id) {
+                self.sections_total -= 1;
+                self.store_bytes -= id.len() as u64 + s.data.len() as u64 + SECTION_OVERHEAD;
+                self.expiries.remove(&(s.expiration, uid, id.to_vec()));
+            }
+        }
+    }
+
+    fn apply(&mut self, sender: NodeId, msg: CkptMsg, now: u64) -> Option<Outcome> {
+        match msg {
+            CkptMsg::Open {
+                req,
+                name,
+                attrs,
+                create,
+            } => Some(self.open(sender, req, name, attrs, create, now)),
+            CkptMsg::Close { req, uid } => {
+                let st = match self.ckpts.get_mut(&uid) {
+                    None => status::BAD_HANDLE,
+                    Some(c) => {
+                        if let Some(n) = c.refs.get_mut(&sender) {
+                            *n = n.saturating_sub(1);
+                            if *n == 0 {
+                                c.refs.remove(&sender);
+                            }
+                        }
+                        if c.refcount() == 0 {
+                            if c.unlinked {
+                                self.delete(uid);
+                            } else {
+                                self.became_idle(uid, now);
+                            }
+                        }
+                        status::OK
+                    }
+                };
+                (req != 0).then(|| outcome(sender, req, st))
+            }
+            CkptMsg::Unlink { req, name } => {
+                let st = match self.names.remove(&name) {
+                    None => status::NOT_EXIST,
+                    Some(uid) => {
+                        let idle = match self.ckpts.get_mut(&uid) {
+                            Some(c) => {
+                                c.unlinked = true;
+                                c.refcount() == 0
+                            }
+                            None => false,
+                        };
+                        if idle {
+                            self.delete(uid);
+                        }
+                        status::OK
+                    }
+                };
+                Some(outcome(sender, req, st))
+            }
+            CkptMsg::RetentionSet { req, uid, duration } => {
+                let st = match self.ckpts.get_mut(&uid) {
+                    None => status::BAD_HANDLE,
+                    Some(c) if c.unlinked => p::ERR_BAD_OPERATION,
+                    Some(_) if duration < 0 => status::INVALID_PARAM,
+                    Some(c) => {
+                        c.attrs.retention_duration = duration;
+                        if c.refcount() == 0 {
+                            // The retention restarts with the new duration.
+                            self.became_idle(uid, now);
+                        }
+                        status::OK
+                    }
+                };
+                Some(outcome(sender, req, st))
+            }
+            CkptMsg::ActiveReplicaSet { req, uid } => {
+                let st = match self.ckpts.get_mut(&uid) {
+                    None => status::BAD_HANDLE,
+                    Some(c) => {
+                        let f = c.attrs.creation_flags;
+                        if f & p::CHECKPOINT_COLLOCATED == 0
+                            || f & (p::WR_ACTIVE_REPLICA | p::WR_ACTIVE_REPLICA_WEAK) == 0
+                        {
+                            p::ERR_BAD_OPERATION
+                        } else {
+                            c.active_replica = true;
+                            status::OK
+                        }
+                    }
+                };
+                Some(outcome(sender, req, st))
+            }
+            CkptMsg::SectionCreate {
+                req,
+                uid,
+                section,
+                expiration,
+                wall,
+                data,
+            } => Some(self.section_create(sender, req, uid, section, expiration, wall, data)),
+            CkptMsg::SectionDelete { req, uid, section } => {
+                let st = self
+                    .section_check(uid, &section)
+                    .map(|_| self.remove_section(uid, &section));
+                Some(outcome(sender, req, st.err().unwrap_or(status::OK)))
+            }
+            CkptMsg::ExpirationSet {
+                req,
+                uid,
+                section,
+                expiration,
+            } => {
+                let st = match self.section_check(uid, &section) {
+                    Err(e) => e,
+                    Ok(()) => {
+                        if let Some(s) = self.ckpts.get_mut(&uid).and_then(|c| c.sections.get_mut(&section)) {
+                            self.expiries.remove(&(s.expiration, uid, section.clone()));
+                            s.expiration = expiration;
+                            if expiration != p::TIME_END {
+                                self.expiries.insert((expiration, uid, section.clone()));
+                            }
+                        }
+                        status::OK
+                    }
+                };
+                Some(outcome(sender, req, st))
+            }
+            CkptMsg::Write {
+                req,
+                uid,
+                wall,
+                elements,
+            } => {
+                let (st, index) = self.write(uid, wall, elements);
+                Some(Outcome {
+                    payload: enc(&ErrorIndex(index)),
+                    ..outcome(sender, req, st)
+                })
+            }
+            CkptMsg::Overwrite {
+                req,
+                uid,
+                wall,
+                section,
+                data,
+            } => Some(outcome(sender, req, self.overwrite(uid, wall, section, data))),
+            CkptMsg::Synchronize { req, uid } => {
+                let st = match self.ckpts.get(&uid) {
+                    None => status::BAD_HANDLE,
+                    Some(c) => sync_status(c),
+                };
+                Some(outcome(sender, req, st))
+            }
+            CkptMsg::RetentionExpire { uid, epoch } => {
+                self.retention_asked.remove(&(uid, epoch));
+                let due = self
+                    .ckpts
+                    .get(&uid)
+                    .is_some_and(|c| c.refcount() == 0 && !c.unlinked && c.epoch == epoch);
+                if due {
+                    self.delete(uid);
+                }
+                None
+            }
+            CkptMsg::SectionExpire {
+                uid,
+                section,
+                expiration,
+            } => {
+                self.expiry_asked.remove(&(uid, section.clone(), expiration));
+                let due = self
+                    .ckpts
+                    .get(&uid)
+                    .and_then(|c| c.sections.get(&section))
+                    .is_some_and(|s| s.expiration == expiration);
+                if due {
+                    self.remove_section(uid, &section);
+                }
+                None
+            }
+            _ => None,
+        }
+    }
+
+    fn open(
+        &mut self,
+        sender: NodeId,
+        req: u64,
+        name: Vec<u8>,
+        attrs: Option<CreationAttributes>,
+        create: bool,
+        _now: u64,
+    ) -> Outcome {
+        if let Some(uid) = self.names.get(&name).copied() {
+            let Some(c) = self.ckpts.get_mut(&uid) else {
+                return outcome(sender, req, status::LIBRARY);
+            };
+            if create && attrs.is_some_and(|a| !same_attributes(&a, &c.attrs)) {
+                return outcome(sender, req, status::EXIST);
+            }
+            *c.refs.entry(sender).or_default() += 1;
+            let attrs = c.attrs;
+            self.idle_since.remove(&uid);
+            return Outcome {
+                opened: Some((uid, attrs)),
+                ..outcome(sender, req, status::OK)
+            };
+        }
+        if !create {
+            return outcome(sender, req, status::NOT_EXIST);
+        }
+        let Some(attrs) = attrs else {
+            return outcome(sender, req, status::INVALID_PARAM);
+        };
+        if let Err(e) = check_attributes(&attrs) {
+            return outcome(sender, req, e);
+        }
+        let uid = Uid { node: sender, seq: req };
+        if self.ckpts.len() >= MAX_CHECKPOINTS || self.ckpts.contains_key(&uid) {
+            return outcome(sender, req, status::NO_RESOURCES);
+        }
+        let mut c = Checkpoint {
+            name: name.clone(),
+            unlinked: false,
+            attrs,
+            active_replica: initially_active(attrs.creation_flags),
+            sections: BTreeMap::new(),
+            refs: BTreeMap::from([(sender, 1)]),
+            next_generated: 1,
+            epoch: 0,
+        };
+        if attrs.max_sections == 1 {
+            // The default section exists from the start (B.02.03 §3.4.1).
+            c.sections.insert(
+                Vec::new(),
+                Section {
+                    data: Vec::new(),
+                    expiration: p::TIME_END,
+                    last_update: 0,
+                },
+            );
+            self.sections_total += 1;
+            self.store_bytes += SECTION_OVERHEAD;
+        }
+        self.ckpts.insert(uid, c);
+        self.names.insert(name, uid);
+        Outcome {
+            opened: Some((uid, attrs)),
+            ..outcome(sender, req, status::OK)
+        }
+    }
+
+    /// The checks shared by section delete and expiration set: the checkpoint
+    /// has an active replica, the section is not the default one and exists.
+    fn section_check(&self, uid: Uid, id: &[u8]) -> Result<(), u32> {
+        let c = self.ckpts.get(&uid).ok_or(status::BAD_HANDLE)?;
+        if !c.active_replica {
+            return Err(status::NOT_EXIST);
+        }
+        if id.is_empty() {
+            return Err(status::INVALID_PARAM);
+        }
+        if !c.sections.contains_key(id) {
+            return Err(status::NOT_EXIST);
+        }
+        Ok(())
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    fn section_create(
+        &mut self,
+        sender: NodeId,
+        req: u64,
+        uid: Uid,
+        section: Option<Vec<u8>>,
+        expiration: i64,
+        wall: i64,
+        data: Vec<u8>,
+    ) -> Outcome {
+        let err = |e| outcome(sender, req, e);
+        let Some(c) = self.ckpts.get_mut(&uid) else {
+            return err(status::BAD_HANDLE);
+        };
+        if !c.active_replica {
+            return err(status::NOT_EXIST);
+        }
+        if c.attrs.max_sections == 1 {
+            return err(status::EXIST);
+        }
+        if c.sections.len() as u64 >= c.attrs.max_sections as u64 {
+            return err(p::ERR_NO_SPACE);
+        }
+        if data.len() as u64 > c.attrs.max_section_size {
+            return err(status::INVALID_PARAM);
+        }
+        let id = match section {
+            Some(id) => {
+                if id.is_empty() || id.len() as u64 > c.attrs.max_section_id_size {
+                    return err(status::INVALID_PARAM);
+                }
+                if c.sections.contains_key(&id) {
+                    return err(status::EXIST);
+                }
+                id
+            }
+            None => loop {
+                let id = c.next_generated.to_string().into_bytes();
+                c.next_generated += 1;
+                if id.len() as u64 > c.attrs.max_section_id_size {
+                    return err(status::INVALID_PARAM);
+                }
+                if !c.sections.contains_key(&id) {
+                    break id;
+                }
+            },
+        };
+        if c.memory_used() + data.len() as u64 > c.attrs.checkpoint_size {
+            return err(p::ERR_NO_SPACE);
+        }
+        let cost = id.len() as u64 + data.len() as u64 + SECTION_OVERHEAD;
+        if self.sections_total >= MAX_SECTIONS_TOTAL || self.store_bytes + cost > MAX_STORE_BYTES {
+            return err(status::NO_RESOURCES);
+        }
+        c.sections.insert(
+            id.clone(),
+            Section {
+                data,
+                expiration,
+                last_update: wall,
+            },
+        );
+        self.sections_total += 1;
+        self.store_bytes += cost;
+        if expiration != p::TIME_END {
+            self.expiries.insert((expiration, uid, id.clone()));
+        }
+        Outcome {
+            payload: enc(&SectionIdReply { section: id }),
+            ..outcome(sender, req, status::OK)
+        }
+    }
+
+    /// A vectored write, all or nothing: every element is checked (in order,
+    /// each against the sizes the earlier ones leave) before any is applied;
+    /// the first that fails is the erroneous index.
+    fn write(&mut self, uid: Uid, wall: i64, elements: Vec<WriteElem>) -> (u32, u32) {
+        let Some(c) = self.ckpts.get_mut(&uid) else {
+            return (status::BAD_HANDLE, 0);
+        };
+        if !c.active_replica {
+            return (status::NOT_EXIST, 0);
+        }
+        let mut sizes: BTreeMap<&[u8], u64> = BTreeMap::new();
+        let mut used = c.memory_used();
+        let mut store = self.store_bytes;
+        for (i, e) in elements.iter().enumerate() {
+            let i = i as u32;
+            let Some(s) = c.sections.get(&e.section) else {
+                return (status::NOT_EXIST, i);
+            };
+            let Some(end) = e.offset.checked_add(e.data.len() as u64) else {
+                return (status::INVALID_PARAM, i);
+            };
+            if end > c.attrs.max_section_size {
+                return (status::INVALID_PARAM, i);
+            }
+            let size = sizes.entry(&e.section).or_insert(s.data.len() as u64);
+            if end > *size {
+                used += end - *size;
+                store += end - *size;
+                *size = end;
+            }
+            if used > c.attrs.checkpoint_size {
+                return (p::ERR_NO_SPACE, i);
+            }
+            if store > MAX_STORE_BYTES {
+                return (status::NO_RESOURCES, i);
+            }
+        }
+        for e in elements {
+            if let Some(s) = c.sections.get_mut(&e.section) {
+                let end = e.offset as usize + e.data.len();
+                if end > s.data.len() {
+                    s.data.resize(end, 0);
+                }
+                s.data[e.offset as usize..end].copy_from_slice(&e.data);
+                s.last_update = wall;
+            }
+        }
+        self.store_bytes = store;
+        (status::OK, 0)
+    }
+
+    fn overwrite(&mut self, uid: Uid, wall: i64, section: Vec<u8>, data: Vec<u8>) -> u32 {
+        let Some(c) = self.ckpts.get_mut(&uid) else {
+            return status::BAD_HANDLE;
+        };
+        if !c.active_replica {
+            return status::NOT_EXIST;
+        }
+        let used = c.memory_used();
+        let Some(s) = c.sections.get_mut(&section) else {
+            return status::NOT_EXIST;
+        };
+        if data.len() as u64 > c.attrs.max_section_size {
+            return status::INVALID_PARAM;
+        }
+        let old = s.data.len() as u64;
+        let new = data.len() as u64;
+        if used - old + new > c.attrs.checkpoint_size {
+            return p::ERR_NO_SPACE;
+        }
+        if self.store_bytes - old + new > MAX_STORE_BYTES {
+            return status::NO_RESOURCES;
+        }
+        s.data = data;
+        s.last_update = wall;
+        self.store_bytes = self.store_bytes - old + new;
+        status::OK
+    }
+
+    // ---- answers from the local replica ----
+
+    /// `saCkptCheckpointStatusGet`.
+    pub fn status(&self, uid: Uid) -> Result<Descriptor, u32> {
+        let c = self.ckpts.get(&uid).ok_or(status::BAD_HANDLE)?;
+        if !c.active_replica {
+            return Err(status::NOT_EXIST);
+        }
+        Ok(Descriptor {
+            attrs: c.attrs,
+            number_of_sections: c.sections.len() as u32,
+            memory_used: c.memory_used(),
+        })
+    }
+
+    /// `saCkptCheckpointRead`: each element from `offset` up to `size` bytes
+    /// or the section's end, within [`p::MAX_READ_REPLY`] in all (`more`
+    /// counts what did not fit). Errors (as openais): NOT_EXIST for a missing
+    /// section, INVALID_PARAM for an offset past the section's end or a size
+    /// over `maxSectionSize` (other than "to the end", `u64::MAX`).
+    pub fn read(&self, uid: Uid, elements: &[ReadElement]) -> (u32, ReadReply) {
+        let fail = |st, i: usize| {
+            (
+                st,
+                ReadReply {
+                    erroneous_index: i as u32,
+                    elements: Vec::new(),
+                },
+            )
+        };
+        let Some(c) = self.ckpts.get(&uid) else {
+            return fail(status::BAD_HANDLE, 0);
+        };
+        if !c.active_replica {
+            return fail(status::NOT_EXIST, 0);
+        }
+        for (i, e) in elements.iter().enumerate() {
+            let Some(s) = c.sections.get(&e.section) else {
+                return fail(status::NOT_EXIST, i);
+            };
+            if e.size != u64::MAX && e.size > c.attrs.max_section_size {
+                return fail(status::INVALID_PARAM, i);
+            }
+            if e.offset > s.data.len() as u64 {
+                return fail(status::INVALID_PARAM, i);
+            }
+        }
+        let mut budget = p::MAX_READ_REPLY.saturating_sub(8 + elements.len() * p::READ_DATA_FIXED) as u64;
+        let mut out = Vec::with_capacity(elements.len());
+        for e in elements {
+            let s = &c.sections[&e.section];
+            let available = s.data.len() as u64 - e.offset;
+            let want = e.size.min(available);
+            let take = want.min(budget);
+            budget -= take;
+            let start = e.offset as usize;
+            out.push(ReadData {
+                data: s.data[start..start + take as usize].to_vec(),
+                more: want - take,
+            });
+        }
+        (
+            status::OK,
+            ReadReply {
+                erroneous_index: 0,
+                elements: out,
+            },
+        )
+    }
+
+    /// `saCkptSectionIterationInitialize`: the sections `chosen` picks, after
+    /// `after` (ordered by id), as many as fit [`p::MAX_ITERATION_REPLY`].
+    pub fn iterate(&self, uid: Uid, chosen: u32, expiration: i64, after: Option<&[u8]>) -> Result<IterationPage, u32> {
+        let c = self.ckpts.get(&uid).ok_or(status::BAD_HANDLE)?;
+        if !(p::SECTIONS_FOREVER..=p::SECTIONS_ANY).contains(&chosen) {
+            return Err(status::INVALID_PARAM);
+        }
+        if !c.active_replica {
+            return Err(status::NOT_EXIST);
+        }
+        let pick = |s: &Section| match chosen {
+            p::SECTIONS_FOREVER => s.expiration == p::TIME_END,
+            p::SECTIONS_LEQ_EXPIRATION_TIME => s.expiration <= expiration,
+            p::SECTIONS_GEQ_EXPIRATION_TIME => s.expiration >= expiration,
+            // No section is ever corrupted here.
+            p::SECTIONS_CORRUPTED => false,
+            _ => true,
+        };
+        let range = match after {
+            Some(a) => c
+                .sections
+                .range::<[u8], _>((std::ops::Bound::Excluded(a), std::ops::Bound::Unbounded)),
+            None => c.sections.range::<[u8], _>(..),
+        };
+        let mut page = IterationPage {
+            complete: true,
+            sections: Vec::new(),
+        };
+        let mut size = 8usize;
+        for (id, s) in range.filter(|(_, s)| pick(s)) {
+            let n = p::SECTION_DESCRIPTOR_FIXED + id.len();
+            if !page.sections.is_empty() && size + n > p::MAX_ITERATION_REPLY {
+                page.complete = false;
+                break;
+            }
+            size += n;
+            page.sections.push(SectionDescriptor {
+                section: id.clone(),
+                expiration_time: s.expiration,
+                section_size: s.data.len() as u64,
+                state: p::SECTION_VALID,
+                last_update: s.last_update,
+            });
+        }
+        Ok(page)
+    }
+}
+
+/// `saCkptCheckpointSynchronize` (as openais): BAD_OPERATION for a checkpoint
+/// of `SA_CKPT_WR_ALL_REPLICAS`, NOT_EXIST without an active replica.
+pub fn sync_status(c: &Checkpoint) -> u32 {
+    if c.attrs.creation_flags & (p::WR_ACTIVE_REPLICA | p::WR_ACTIVE_REPLICA_WEAK) == 0 {
+        p::ERR_BAD_OPERATION
+    } else if !c.active_replica {
+        status::NOT_EXIST
+    } else {
+        status::OK
+    }
+}
+
+#[cfg(test)]
+mod tests;
