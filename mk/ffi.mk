@@ -167,4 +167,10 @@ ffi-install-check: $(FFI_SOS)
 	echo "pkg-config --cflags --libs libevs: $$flags"; \
 	$(FFI_CC) $(FFI_CFLAGS) -D_POSIX_C_SOURCE=200809L -o $$st/evs_live c-tests/evs_live.c $$flags; \
 	test "$$(readlink $$st/usr/lib/libevs.so.4)" = libevs.so.4.0.0; \
+	flags=$$(PKG_CONFIG_SYSROOT_DIR=$$st PKG_CONFIG_LIBDIR=$$st/usr/lib/pkgconfig \
+		pkg-config --cflags --libs libSaCkpt); \
+	echo "pkg-config --cflags --libs libSaCkpt: $$flags"; \
+	$(FFI_CC) $(FFI_CFLAGS) -D_POSIX_C_SOURCE=200809L -o $$st/ckpt_live c-tests/ckpt_live.c $$flags; \
+	objdump -p $$st/ckpt_live | grep -q 'NEEDED *libSaCkpt.so.3$$'; \
+	test "$$(readlink $$st/usr/lib/libSaCkpt.so.3)" = libSaCkpt.so.3.0.0; \
 	echo "ffi-install-check: ok"
