@@ -201,6 +201,11 @@ pub trait ServiceHost: Send + 'static {
     fn recheck_soon(&self) -> bool {
         false
     }
+    /// When the host next has something to do on its own (a service timer),
+    /// on the core's clock: `ready` is called again by then.
+    fn wake_at(&self, _now: Time) -> Option<Time> {
+        None
+    }
 }
 
 /// No services: the bare ring (what `aisexec` runs until services exist).
@@ -416,6 +421,7 @@ impl<H: ServiceHost> Driver<H> {
                 break;
             }
             let deadline = self.totem.next_timeout().map(|t| self.clock.instant(t));
+            let host_deadline = self.host.wake_at(self.clock.now()).map(|t| self.clock.instant(t));
             let ready = {
                 let mut ctx = HostCtx {
                     totem: &mut self.totem,
@@ -439,6 +445,7 @@ impl<H: ServiceHost> Driver<H> {
                 // `None` then just disables the branch and the ring runs on.
                 Some(s) = self.submits.recv(), if self.parked.is_none() => self.submit(s),
                 _ = tokio::time::sleep(std::time::Duration::from_millis(1)), if !ready || self.host.recheck_soon() => {}
+                _ = tokio::time::sleep_until(host_deadline.unwrap_or_else(Instant::now)), if host_deadline.is_some() => {}
                 Some(r) = self.requests.recv(), if ready => self.requests_batch(r),
                 Some(c) = self.control.recv() => self.control(c),
             }

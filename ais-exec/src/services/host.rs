@@ -4,6 +4,8 @@
 //! Every cluster message a service multicasts starts with its service id
 //! (u16, big-endian), so each delivery reaches the service that sent it.
 
+use super::ckpt::service::{CkptService, Handling};
+use super::ckpt::wire::RingId;
 use super::clm::node::NodeInfo;
 use super::clm::service::ClmService;
 use super::cpg::service::CpgService;
@@ -18,6 +20,8 @@ use std::time::{Duration, Instant};
 
 /// The CLM version this executive implements (B.04.01 includes B.01.01).
 pub const CLM_VERSION: AisVersion = AisVersion::new(b'B', 4, 1);
+/// The CKPT version this executive implements (B.02.03 includes B.01.01).
+pub const CKPT_VERSION: AisVersion = AisVersion::new(b'B', 2, 3);
 
 /// Flow control. Requests are taken only while the core's send queue is under
 /// these bounds (meanwhile they wait in the IPC sockets). Requests sent without a
@@ -49,6 +53,7 @@ pub struct Host {
     clm: ClmService<ConnId>,
     cpg: CpgService<ConnId>,
     evs: EvsService<ConnId>,
+    ckpt: CkptService<ConnId, ipc::Responder>,
     clients: HashMap<ConnId, Client>,
     /// Multicasts that cannot be refused (of requests that expect no reply,
     /// of disconnections and configuration changes) waiting, in order, for
@@ -69,6 +74,7 @@ impl Host {
             clm: ClmService::new(me),
             cpg: CpgService::new(node),
             evs: EvsService::new(node),
+            ckpt: CkptService::new(node),
             clients: HashMap::new(),
             parked: VecDeque::new(),
             stalled: HashMap::new(),
@@ -167,6 +173,7 @@ impl Host {
         let own = AisVersion::new(0, 0, 0);
         vec![
             (ServiceId::CLM, CLM_VERSION),
+            (ServiceId::CKPT, CKPT_VERSION),
             (ServiceId::CPG, own),
             (ServiceId::EVS, own),
             (ServiceId::CFG, own),
@@ -222,6 +229,37 @@ impl Host {
         }
         all_sent
     }
+
+    /// Carries out what the checkpoint service produced: its effects, and the
+    /// replies to requests whose changes were delivered.
+    fn ckpt_out(&mut self, ctx: &mut HostCtx<'_>, out: super::ckpt::service::Output<ConnId, ipc::Responder>) {
+        self.apply(ctx, ServiceId::CKPT, out.effects, true);
+        for (r, reply) in out.replies {
+            r.respond(reply.status, reply.payload);
+        }
+    }
+
+    /// A checkpoint request: answered now, or multicast and answered once delivered.
+    fn ckpt_request(&mut self, ctx: &mut HostCtx<'_>, r: ipc::Request) {
+        match self.ckpt.request(r.conn, r.msg, &r.payload) {
+            Handling::Reply(reply, fx) => {
+                r.responder.respond(reply.status, reply.payload);
+                self.apply(ctx, ServiceId::CKPT, fx, false);
+            }
+            Handling::Multicast { data, req, accepted } => {
+                if self.multicast(ctx, ServiceId::CKPT, &data).is_err() {
+                    self.ckpt.refused(req);
+                    let busy = super::ckpt::service::busy(r.msg);
+                    r.responder.respond(busy.status, busy.payload);
+                } else if let Some(a) = accepted {
+                    self.ckpt.submitted(req, None);
+                    r.responder.respond(a.status, a.payload);
+                } else {
+                    self.ckpt.submitted(req, Some(r.responder));
+                }
+            }
+        }
+    }
 }
 
 impl ServiceHost for Host {
@@ -236,6 +274,12 @@ impl ServiceHost for Host {
                 self.apply(ctx, ServiceId::CPG, fx, true);
                 let fx = self.evs.configuration(c.ring_id.rep, c.ring_id.seq, &c.members);
                 self.apply(ctx, ServiceId::EVS, fx, true);
+                let ring = RingId {
+                    rep: c.ring_id.rep,
+                    seq: c.ring_id.seq,
+                };
+                let out = self.ckpt.configuration(ring, &c.members, ctx.now());
+                self.ckpt_out(ctx, out);
             }
             ClusterEvent::ConfChange(_) => {}
             ClusterEvent::Deliver(d) => {
@@ -243,6 +287,11 @@ impl ServiceHost for Host {
                     return;
                 }
                 let service = ServiceId(u16::from_be_bytes([d.data[0], d.data[1]]));
+                if service == ServiceId::CKPT {
+                    let out = self.ckpt.delivered(d.sender, &d.data[2..], ctx.now());
+                    self.ckpt_out(ctx, out);
+                    return;
+                }
                 let fx = match service {
                     ServiceId::CLM => self.clm.delivered(d.sender, &d.data[2..]),
                     ServiceId::CPG => self.cpg.delivered(d.sender, &d.data[2..]),
@@ -255,6 +304,10 @@ impl ServiceHost for Host {
     }
 
     fn ready(&mut self, ctx: &mut HostCtx<'_>) -> bool {
+        // Checkpoint timers first: what they ask for queues behind any parked
+        // multicasts, and asked once their deadline no longer wakes the driver.
+        let fx = self.ckpt.tick(ctx.now());
+        self.apply(ctx, ServiceId::CKPT, fx, true);
         while let Some(b) = self.parked.pop_front() {
             if let Err(b) = Self::submit(ctx, b) {
                 self.parked.push_front(b);
@@ -268,6 +321,10 @@ impl ServiceHost for Host {
 
     fn recheck_soon(&self) -> bool {
         self.withheld
+    }
+
+    fn wake_at(&self, now: u64) -> Option<u64> {
+        self.ckpt.next_deadline(now)
     }
 
     fn on_request(&mut self, ctx: &mut HostCtx<'_>, request: ipc::Event) {
@@ -284,6 +341,9 @@ impl ServiceHost for Host {
                 }
                 let (conn, service) = (client.conn(), client.service());
                 self.clients.insert(conn, client);
+                if service == ServiceId::CKPT {
+                    self.ckpt.connected(conn);
+                }
                 if service == ServiceId::EVS {
                     // A new EVS handle hears the current configuration at once.
                     let fx = self.evs.connected(conn);
@@ -306,6 +366,7 @@ impl ServiceHost for Host {
                 }
                 r.responder.respond(reply.status, reply.payload);
             }
+            ipc::Event::Request(r) if r.service == ServiceId::CKPT => self.ckpt_request(ctx, r),
             ipc::Event::Request(r) if r.service == ServiceId::CLM => {
                 let (reply, fx) = self.clm.request(r.conn, r.msg, &r.payload);
                 r.responder.respond(reply.status, reply.payload);
@@ -326,6 +387,9 @@ impl ServiceHost for Host {
                     self.evs.disconnected(conn);
                 } else if service == ServiceId::CPG {
                     let fx = self.cpg.disconnected(conn);
+                    self.apply(ctx, service, fx, true);
+                } else if service == ServiceId::CKPT {
+                    let fx = self.ckpt.disconnected(conn);
                     self.apply(ctx, service, fx, true);
                 }
             }

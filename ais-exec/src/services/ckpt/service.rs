@@ -620,6 +620,19 @@ impl<C: Copy + Eq + Hash, R> CkptService<C, R> {
     }
 }
 
+/// TRY_AGAIN for request `msg` whose change could not be queued (a WRITE's
+/// response carries its erroneous index even then).
+pub fn busy(msg: u16) -> Reply {
+    Reply {
+        status: status::TRY_AGAIN,
+        payload: if msg == p::WRITE {
+            encoded(&p::ErrorIndex(0))
+        } else {
+            Vec::new()
+        },
+    }
+}
+
 /// The checks of an open that need no state (B.02.03 §3.6.1): a name, known
 /// open flags, creation attributes exactly when creating, and consistent ones.
 fn check_open(o: &p::Open) -> Result<(), u32> {
