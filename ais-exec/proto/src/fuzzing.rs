@@ -92,6 +92,47 @@ pub fn decode_service_payloads(data: &[u8]) {
             assert_eq!(m.encode(), data, "EVS multicast request re-encoding differs");
         }
     }
+    decode_ckpt_payloads(data);
+}
+
+/// Every CKPT payload: the responses and callbacks `libSaCkpt` decodes and the requests
+/// the executive decodes re-encode to their bytes.
+fn decode_ckpt_payloads(data: &[u8]) {
+    use crate::ckpt::{self as c, Message};
+    fn same<M: Message>(data: &[u8], what: &str) {
+        if let Ok(m) = M::decode(data) {
+            assert_eq!(
+                m.encode().ok().as_deref(),
+                Some(data),
+                "CKPT {what} re-encoding differs"
+            );
+        }
+    }
+    same::<c::Open>(data, "open");
+    same::<c::OpenAsync>(data, "open async");
+    same::<c::Opened>(data, "opened");
+    same::<c::CkptId>(data, "checkpoint id");
+    same::<c::Unlink>(data, "unlink");
+    same::<c::RetentionSet>(data, "retention");
+    same::<c::Descriptor>(data, "descriptor");
+    same::<c::SectionCreate>(data, "section create");
+    same::<c::SectionIdReply>(data, "section id");
+    same::<c::SectionRef>(data, "section delete");
+    same::<c::ExpirationSet>(data, "expiration set");
+    same::<c::Iterate>(data, "iterate");
+    same::<c::IterationPage>(data, "iteration page");
+    same::<c::Write>(data, "write");
+    same::<c::ErrorIndex>(data, "erroneous index");
+    same::<c::Overwrite>(data, "overwrite");
+    same::<c::Read>(data, "read");
+    same::<c::ReadReply>(data, "read reply");
+    same::<c::SynchronizeAsync>(data, "synchronize async");
+    same::<c::SyncCallback>(data, "synchronize callback");
+    for st in [status::OK, status::NOT_EXIST] {
+        if let Ok(cb) = c::OpenCallback::decode_with(st, data) {
+            assert_eq!(cb.encode(), data, "CKPT open callback re-encoding differs");
+        }
+    }
 }
 
 /// Reads `data` with a sequence of field reads chosen by its own bytes.
@@ -217,6 +258,98 @@ mod tests {
         assert!(runs > 60_000);
     }
 
+    fn ckpt_seeds() -> Vec<Vec<u8>> {
+        use crate::ckpt::*;
+        let attrs = CreationAttributes {
+            creation_flags: WR_ALL_REPLICAS,
+            checkpoint_size: 100,
+            retention_duration: 5,
+            max_sections: 2,
+            max_section_size: 50,
+            max_section_id_size: 4,
+        };
+        let opened = Opened { ckpt_id: 3, attrs };
+        vec![
+            Open {
+                name: b"c".to_vec(),
+                attrs: Some(attrs),
+                open_flags: OPEN_CREATE,
+            }
+            .encode()
+            .unwrap(),
+            opened.encode().unwrap(),
+            Descriptor {
+                attrs,
+                number_of_sections: 1,
+                memory_used: 2,
+            }
+            .encode()
+            .unwrap(),
+            SectionCreate {
+                ckpt_id: 1,
+                section: Some(b"s".to_vec()),
+                expiration_time: TIME_END,
+                data: b"d".to_vec(),
+            }
+            .encode()
+            .unwrap(),
+            Iterate {
+                ckpt_id: 1,
+                sections_chosen: SECTIONS_ANY,
+                expiration_time: 0,
+                after: Some(b"a".to_vec()),
+            }
+            .encode()
+            .unwrap(),
+            IterationPage {
+                complete: false,
+                sections: vec![SectionDescriptor {
+                    section: b"s".to_vec(),
+                    expiration_time: 1,
+                    section_size: 2,
+                    state: SECTION_VALID,
+                    last_update: 3,
+                }],
+            }
+            .encode()
+            .unwrap(),
+            Write {
+                ckpt_id: 1,
+                elements: vec![WriteElement {
+                    section: b"s".to_vec(),
+                    offset: 1,
+                    data: b"xy".to_vec(),
+                }],
+            }
+            .encode()
+            .unwrap(),
+            Read {
+                ckpt_id: 1,
+                elements: vec![ReadElement {
+                    section: vec![],
+                    offset: 0,
+                    size: 9,
+                }],
+            }
+            .encode()
+            .unwrap(),
+            ReadReply {
+                erroneous_index: 0,
+                elements: vec![ReadData {
+                    data: b"ab".to_vec(),
+                    more: 1,
+                }],
+            }
+            .encode()
+            .unwrap(),
+            OpenCallback {
+                invocation: 1,
+                opened: Some(opened),
+            }
+            .encode(),
+        ]
+    }
+
     /// The service decoders on valid payloads with one byte changed, every truncation,
     /// and noise.
     #[test]
@@ -264,6 +397,8 @@ mod tests {
             }
             .encode(),
         ];
+        let mut seeds = seeds;
+        seeds.extend(ckpt_seeds());
         let mut runs = 0u32;
         for s in &seeds {
             decode_service_payloads(s);
