@@ -25,3 +25,12 @@ ckpt-live-check: $(CKPT_LIVE) build
 		$(CXX) $(CKPT_CXXFLAGS) -x c++ -o $(CKPT_LIVE_CXX) c-tests/ckpt_live.c -x none -L$(RELEASE) -lSaCkpt && \
 		c-tests/one-node.sh $(RELEASE) $(CKPT_LIVE_CXX) && echo "ckpt_live (C++): ok"; \
 	else echo "ckpt-live-check: SKIPPED C++ ($(CXX) not installed)"; fi
+
+# Three executives on 127.0.0.1-3: the API test inside a cluster, writes read on the
+# other nodes, and a node stopped while checkpoints change, restarted, reading them.
+.PHONY: ckpt-cluster-check
+check: ckpt-cluster-check
+
+# (clm_live is named by its path: mk/clm.mk, which builds it, is read after this file.)
+ckpt-cluster-check: $(CKPT_LIVE) $(RELEASE)/c-tests/clm_live build
+	c-tests/ckpt-cluster.sh $(RELEASE)
