@@ -2,10 +2,10 @@
 # executives in namespaces joined by a bridge in a hub namespace, with a node
 # killed, a node stopped and continued, the network partitioned and healed,
 # and a node with the wrong key, checked with ais-cfgtool and by a CPG member
-# on every node (c-tests/cpg_check.c, linked with libcpg). Needs root; skipped,
-# with the reason, where network namespaces cannot be made.
-# `make netns-ckpt-failover` runs the checkpoint failover test
-# (c-tests/ckpt_failover.c, linked with libSaCkpt).
+# on every node (c-tests/cpg_check.c, linked with libcpg); and checkpoint
+# failover with a writer killed (c-tests/ckpt_failover.c, linked with
+# libSaCkpt; alone: make netns-ckpt-failover). Needs root; skipped, with the
+# reason, where network namespaces cannot be made.
 
 NETNS_CHECKER := $(RELEASE)/c-tests/cpg_check
 
@@ -24,7 +24,7 @@ $(CKPT_FAILOVER): c-tests/ckpt_failover.c include/saCkpt.h include/saAis.h ffi-l
 	$(CC) -std=c99 -D_POSIX_C_SOURCE=200809L -Wall -Wextra -Werror -pedantic -Iinclude \
 		-o $@ c-tests/ckpt_failover.c -L$(RELEASE) -lSaCkpt
 
-netns-check: build ffi-libs $(NETNS_CHECKER)
+netns-check: build ffi-libs $(NETNS_CHECKER) $(CKPT_FAILOVER)
 	c-tests/netns/run.sh $(RELEASE)
 
 .PHONY: netns-ckpt-failover
