@@ -49,6 +49,8 @@ pub struct Checkpoint {
     /// Bumped each time the checkpoint becomes unreferenced (or its retention
     /// changes meanwhile): a retention expiry names the epoch it was armed in.
     pub epoch: u64,
+    /// Bytes of section data (`memoryUsed`), kept up to date.
+    pub used: u64,
 }
 
 impl Checkpoint {
@@ -58,7 +60,7 @@ impl Checkpoint {
 
     /// `memoryUsed`: the bytes of section data.
     pub fn memory_used(&self) -> u64 {
-        self.sections.values().map(|s| s.data.len() as u64).sum()
+        self.used
     }
 
     fn cost(&self) -> u64 {
@@ -127,7 +129,10 @@ pub struct CkptState {
     synced: bool,
     sync: Option<Sync>,
     // Local only.
-    idle_since: HashMap<Uid, u64>,
+    /// Unreferenced checkpoints: since when (monotonic), and when their
+    /// retention ends (none for `SA_TIME_END`), indexed by that time in `due`.
+    idle: HashMap<Uid, (u64, Option<u64>)>,
+    due: BTreeSet<(u64, Uid)>,
     retention_asked: BTreeSet<(Uid, u64)>,
     expiry_asked: BTreeSet<(Uid, Vec<u8>, i64)>,
 }
@@ -198,7 +203,8 @@ impl CkptState {
             members: Vec::new(),
             synced: false,
             sync: None,
-            idle_since: HashMap::new(),
+            idle: HashMap::new(),
+            due: BTreeSet::new(),
             retention_asked: BTreeSet::new(),
             expiry_asked: BTreeSet::new(),
         }
@@ -337,6 +343,7 @@ impl CkptState {
                     refs: BTreeMap::new(),
                     next_generated,
                     epoch,
+                    used: 0,
                 };
                 if let Some(s) = &mut self.sync {
                     s.staging.entry(sender).or_default().insert(uid, Staged { ckpt, idle });
@@ -508,17 +515,21 @@ impl CkptState {
             }
         }
         merged.retain(|_, c| !(c.unlinked && c.refcount() == 0));
-        let mut idle_since = HashMap::new();
+        let mut idle = Vec::new();
         for (uid, c) in merged.iter_mut() {
             if c.refcount() == 0 {
                 if !was_idle.get(uid).copied().unwrap_or(true) {
                     c.epoch += 1;
                 }
-                idle_since.insert(*uid, self.idle_since.get(uid).copied().unwrap_or(now));
+                idle.push((*uid, self.idle.get(uid).map_or(now, |x| x.0)));
             }
         }
-        self.idle_since = idle_since;
+        self.idle.clear();
+        self.due.clear();
         self.ckpts = merged;
+        for (uid, since) in idle {
+            self.set_idle(uid, since);
+        }
         self.names = names;
         self.reindex();
         self.stable_ring = sync.ring;
@@ -533,6 +544,9 @@ impl CkptState {
         self.expiries.clear();
         self.sections_total = 0;
         self.store_bytes = 0;
+        for c in self.ckpts.values_mut() {
+            c.used = c.sections.values().map(|s| s.data.len() as u64).sum();
+        }
         for (uid, c) in &self.ckpts {
             self.sections_total += c.sections.len() as u64;
             self.store_bytes += c.cost();
@@ -557,13 +571,12 @@ impl CkptState {
         if !self.is_synced() || !self.lowest() {
             return out;
         }
-        for (uid, since) in &self.idle_since {
-            let Some(c) = self.ckpts.get(uid) else { continue };
-            let d = c.attrs.retention_duration;
-            if d == p::TIME_END || c.unlinked {
-                continue;
+        for (due, uid) in &self.due {
+            if *due > now {
+                break;
             }
-            if since.saturating_add(d.max(0) as u64) <= now && self.retention_asked.insert((*uid, c.epoch)) {
+            let Some(c) = self.ckpts.get(uid) else { continue };
+            if self.retention_asked.insert((*uid, c.epoch)) {
                 out.push(CkptMsg::RetentionExpire {
                     uid: *uid,
                     epoch: c.epoch,
@@ -593,13 +606,12 @@ impl CkptState {
         }
         let mut best: Option<u64> = None;
         let mut consider = |t: u64| best = Some(best.map_or(t, |b| b.min(t)));
-        for (uid, since) in &self.idle_since {
-            let Some(c) = self.ckpts.get(uid) else { continue };
-            let d = c.attrs.retention_duration;
-            if d == p::TIME_END || c.unlinked || self.retention_asked.contains(&(*uid, c.epoch)) {
-                continue;
-            }
-            consider(since.saturating_add(d.max(0) as u64));
+        if let Some((due, _)) = self.due.iter().find(|(_, u)| {
+            self.ckpts
+                .get(u)
+                .is_some_and(|c| !self.retention_asked.contains(&(*u, c.epoch)))
+        }) {
+            consider(*due);
         }
         if let Some((exp, _, _)) = self
             .expiries
@@ -624,19 +636,38 @@ impl CkptState {
                 self.expiries.remove(&(s.expiration, uid, id.clone()));
             }
         }
-        self.idle_since.remove(&uid);
+        self.clear_idle(uid);
     }
 
     fn became_idle(&mut self, uid: Uid, now: u64) {
         if let Some(c) = self.ckpts.get_mut(&uid) {
             c.epoch += 1;
-            self.idle_since.insert(uid, now);
+            self.set_idle(uid, now);
+        }
+    }
+
+    /// Starts `uid`'s retention at `since` (replacing a running one).
+    fn set_idle(&mut self, uid: Uid, since: u64) {
+        self.clear_idle(uid);
+        let Some(c) = self.ckpts.get(&uid) else { return };
+        let d = c.attrs.retention_duration;
+        let due = (d != p::TIME_END).then(|| since.saturating_add(d.max(0) as u64));
+        if let Some(t) = due {
+            self.due.insert((t, uid));
+        }
+        self.idle.insert(uid, (since, due));
+    }
+
+    fn clear_idle(&mut self, uid: Uid) {
+        if let Some((_, Some(t))) = self.idle.remove(&uid) {
+            self.due.remove(&(t, uid));
         }
     }
 
     fn remove_section(&mut self, uid: Uid, id: &[u8]) {
         if let Some(c) = self.ckpts.get_mut(&uid) {
             if let Some(s) = c.sections.remove(id) {
+                c.used -= s.data.len() as u64;
                 self.sections_total -= 1;
                 self.store_bytes -= id.len() as u64 + s.data.len() as u64 + SECTION_OVERHEAD;
                 self.expiries.remove(&(s.expiration, uid, id.to_vec()));
@@ -836,7 +867,7 @@ impl CkptState {
             }
             *c.refs.entry(sender).or_default() += 1;
             let attrs = c.attrs;
-            self.idle_since.remove(&uid);
+            self.clear_idle(uid);
             return Outcome {
                 opened: Some((uid, attrs)),
                 ..outcome(sender, req, status::OK)
@@ -864,6 +895,7 @@ impl CkptState {
             refs: BTreeMap::from([(sender, 1)]),
             next_generated: 1,
             epoch: 0,
+            used: 0,
         };
         if attrs.max_sections == 1 {
             // The default section exists from the start (B.02.03 §3.4.1).
@@ -957,6 +989,7 @@ impl CkptState {
         if self.sections_total >= MAX_SECTIONS_TOTAL || self.store_bytes + cost > MAX_STORE_BYTES {
             return err(status::NO_RESOURCES);
         }
+        c.used += data.len() as u64;
         c.sections.insert(
             id.clone(),
             Section {
@@ -1023,6 +1056,7 @@ impl CkptState {
                 s.last_update = wall;
             }
         }
+        c.used = used;
         self.store_bytes = store;
         (status::OK, 0)
     }
@@ -1051,6 +1085,7 @@ impl CkptState {
         }
         s.data = data;
         s.last_update = wall;
+        c.used = used - old + new;
         self.store_bytes = self.store_bytes - old + new;
         status::OK
     }
