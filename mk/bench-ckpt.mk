@@ -14,3 +14,8 @@ $(CKPT_BENCH): c-tests/ckpt_bench.c include/saCkpt.h include/saAis.h ffi-libs
 
 bench-ckpt: $(CKPT_BENCH) build
 	c-tests/one-node.sh $(RELEASE) $(CKPT_BENCH) $(CKPT_BENCH_ARGS)
+
+# The same against three executives on 127.0.0.1-3 (the client on the first).
+.PHONY: bench-ckpt-three
+bench-ckpt-three: $(CKPT_BENCH) build
+	c-tests/three-nodes.sh $(RELEASE) $(CKPT_BENCH) $(CKPT_BENCH_ARGS)
