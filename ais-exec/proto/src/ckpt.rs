@@ -54,7 +54,7 @@
 //!   sees the write. READ, STATUS_GET and ITERATE are answered from the local replica.
 //! - Every node holds a replica of every checkpoint, whatever its `SA_CKPT_WR_*` flag:
 //!   all replicas are active, ACTIVE_REPLICA_SET is accepted (`SA_AIS_ERR_BAD_OPERATION`
-//!   for a checkpoint not created with `SA_CKPT_CHECKPOINT_COLLOCATED`), and SYNCHRONIZE
+//!   for a checkpoint not created collocated with an asynchronous option), and SYNCHRONIZE
 //!   (`SA_AIS_ERR_BAD_OPERATION` for a `SA_CKPT_WR_ALL_REPLICAS` checkpoint) completes once
 //!   every change sent before it has been applied.
 //! - Any request may be answered `SA_AIS_ERR_TRY_AGAIN` while the executive
@@ -82,6 +82,29 @@
 //!   asks again with `after` = the last id it got.
 //! - A client that disconnects has every checkpoint it opened closed: `saCkptFinalize` may
 //!   simply close the connection.
+//! - Generated section ids are the decimal digits of a per-checkpoint counter ("1", "2",
+//!   ...), skipping ids in use; the same on every node.
+//!
+//! # Errors the executive returns
+//!
+//! Any request: `TRY_AGAIN` (re-synchronising, or the cluster's send queue is full),
+//! `BAD_HANDLE` (a checkpoint id it does not know for this connection), `INVALID_PARAM`
+//! (a payload that does not decode).
+//!
+//! | msg | status |
+//! |-----|--------|
+//! | OPEN, OPEN_ASYNC | `INVALID_PARAM`: empty name; attributes without CREATE or CREATE without them; attributes with not exactly one `SA_CKPT_WR_*` option, an unknown creation flag, `maxSections` 0, a negative retention, or `checkpointSize` > `maxSections * maxSectionSize`. `BAD_FLAGS`: an unknown open flag. `EXIST`: CREATE with attributes other than the existing checkpoint's (the retention duration is not compared). `NOT_EXIST`: no such checkpoint and no CREATE. `NO_RESOURCES`: too many checkpoints (cluster) or open ones (connection). |
+//! | UNLINK | `NOT_EXIST` |
+//! | RETENTION_SET | `BAD_OPERATION`: unlinked; `INVALID_PARAM`: negative |
+//! | ACTIVE_REPLICA_SET | `BAD_OPERATION`: not created `SA_CKPT_CHECKPOINT_COLLOCATED` with `SA_CKPT_WR_ACTIVE_REPLICA(_WEAK)` |
+//! | STATUS_GET, ITERATE, READ, WRITE, OVERWRITE, SECTION_* | `NOT_EXIST`: a collocated checkpoint of an asynchronous option before ACTIVE_REPLICA_SET (no active replica) |
+//! | SECTION_CREATE | `EXIST`: `maxSections` is 1 (only the default section), or the id exists. `NO_SPACE`: `maxSections` reached, or `checkpointSize` exceeded. `INVALID_PARAM`: initial data over `maxSectionSize`, an empty id or one over `maxSectionIdSize` (also a generated one). `NO_RESOURCES`, `TOO_BIG`. |
+//! | SECTION_DELETE, SECTION_EXPIRATION_SET | `INVALID_PARAM`: the default section; `NOT_EXIST` |
+//! | ITERATE | `INVALID_PARAM`: `sectionsChosen` not 1..=5 (CORRUPTED chooses none) |
+//! | WRITE | all elements or none are written; the index names the first at fault: `NOT_EXIST` (section), `INVALID_PARAM` (`offset + size` over `maxSectionSize`), `NO_SPACE` (`checkpointSize`), `NO_RESOURCES`; `TOO_BIG` (payload, index 0) |
+//! | OVERWRITE | `NOT_EXIST`, `INVALID_PARAM` (over `maxSectionSize`), `NO_SPACE`, `TOO_BIG` |
+//! | READ | `NOT_EXIST` (section), `INVALID_PARAM` (`offset` past the section's end, or `size` over `maxSectionSize` other than `u64::MAX`), with the element's index |
+//! | SYNCHRONIZE, SYNCHRONIZE_ASYNC | `BAD_OPERATION`: `SA_CKPT_WR_ALL_REPLICAS`; `NOT_EXIST`: no active replica |
 
 use crate::codec::{DecodeError, EncodeError, Reader, Writer};
 
