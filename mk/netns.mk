@@ -4,7 +4,8 @@
 # and a node with the wrong key, checked with ais-cfgtool and by a CPG member
 # on every node (c-tests/cpg_check.c, linked with libcpg); and checkpoint
 # failover with a writer killed (c-tests/ckpt_failover.c, linked with
-# libSaCkpt; alone: make netns-ckpt-failover). Needs root; skipped, with the
+# libSaCkpt; alone: make netns-ckpt-failover) and checkpoints changed on both
+# sides of a partition (c-tests/ckpt_live.c). Needs root; skipped, with the
 # reason, where network namespaces cannot be made.
 
 NETNS_CHECKER := $(RELEASE)/c-tests/cpg_check
@@ -24,7 +25,7 @@ $(CKPT_FAILOVER): c-tests/ckpt_failover.c include/saCkpt.h include/saAis.h ffi-l
 	$(CC) -std=c99 -D_POSIX_C_SOURCE=200809L -Wall -Wextra -Werror -pedantic -Iinclude \
 		-o $@ c-tests/ckpt_failover.c -L$(RELEASE) -lSaCkpt
 
-netns-check: build ffi-libs $(NETNS_CHECKER) $(CKPT_FAILOVER)
+netns-check: build ffi-libs $(NETNS_CHECKER) $(CKPT_FAILOVER) $(CKPT_LIVE)
 	c-tests/netns/run.sh $(RELEASE)
 
 .PHONY: netns-ckpt-failover
