@@ -157,11 +157,34 @@ static void synchronized(SaInvocationT invocation, SaAisErrorT error)
 	seen.error = error;
 }
 
+/* What the last track callback reported (at most 4 elements kept). */
+static struct {
+	int calls;
+	SaCkptCheckpointHandleT checkpoint;
+	SaUint32T n;
+	struct {
+		char id[16];
+		SaOffsetT offset;
+		SaSizeT size;
+		int no_data; /* dataBuffer NULL and readSize 0 */
+	} e[4];
+} track_seen;
+
 static void tracked(SaCkptCheckpointHandleT checkpoint, SaCkptIOVectorElementT *io, SaUint32T n)
 {
-	(void)checkpoint;
-	(void)io;
-	(void)n;
+	SaUint32T i;
+	track_seen.calls++;
+	track_seen.checkpoint = checkpoint;
+	track_seen.n = n;
+	for (i = 0; i < n && i < 4; i++) {
+		size_t len = io[i].sectionId.idLen < 15 ? io[i].sectionId.idLen : 15;
+		memset(track_seen.e[i].id, 0, sizeof track_seen.e[i].id);
+		if (len)
+			memcpy(track_seen.e[i].id, io[i].sectionId.id, len);
+		track_seen.e[i].offset = io[i].dataOffset;
+		track_seen.e[i].size = io[i].dataSize;
+		track_seen.e[i].no_data = io[i].dataBuffer == NULL && io[i].readSize == 0;
+	}
 }
 
 /* What the library answers alone: versions, arguments, handles never opened. */
@@ -484,18 +507,21 @@ static void checks_with_the_executive(SaCkptHandleT h1, SaCkptHandleT h2)
 	CHECK(saCkptDispatch(h3, SA_DISPATCH_ALL), SA_AIS_ERR_BAD_HANDLE);
 	h3 = 0;
 
-	/* Tracking: a B.2.3 handle with the callback; the service answers NOT_SUPPORTED. */
+	/* Tracking needs a B.2.3 handle with the callback and a checkpoint opened for
+	   reading (see checks_tracking for the callbacks). */
 	CHECK(saCkptTrack(bare), SA_AIS_ERR_VERSION);
 	CHECK(saCkptCheckpointTrack(gone), SA_AIS_ERR_ACCESS);
 	memset(&cb2, 0, sizeof cb2);
 	cb2.saCkptCheckpointTrackCallback = tracked;
 	v = version('B', 2, 3);
 	CHECK(saCkptInitialize_2(&h3, &cb2, &v), SA_AIS_OK);
-	CHECK(saCkptTrack(h3), SA_AIS_ERR_NOT_SUPPORTED);
-	CHECK(saCkptTrackStop(h3), SA_AIS_ERR_NOT_SUPPORTED);
+	CHECK(saCkptTrackStop(h3), SA_AIS_ERR_NOT_EXIST);
+	CHECK(saCkptTrack(h3), SA_AIS_OK);
+	CHECK(saCkptTrackStop(h3), SA_AIS_OK);
 	CHECK(saCkptCheckpointOpen(h3, &n, NULL, SA_CKPT_CHECKPOINT_READ, SEC, &gone), SA_AIS_OK);
-	CHECK(saCkptCheckpointTrack(gone), SA_AIS_ERR_NOT_SUPPORTED);
-	CHECK(saCkptCheckpointTrackStop(gone), SA_AIS_ERR_NOT_SUPPORTED);
+	CHECK(saCkptCheckpointTrackStop(gone), SA_AIS_ERR_NOT_EXIST);
+	CHECK(saCkptCheckpointTrack(gone), SA_AIS_OK);
+	CHECK(saCkptCheckpointTrackStop(gone), SA_AIS_OK);
 	CHECK(saCkptFinalize(h3), SA_AIS_OK);
 	CHECK(saCkptCheckpointClose(gone), SA_AIS_ERR_BAD_HANDLE);
 
@@ -535,6 +561,152 @@ static void checks_with_the_executive(SaCkptHandleT h1, SaCkptHandleT h2)
 }
 
 /* ckpt_live write NAME TEXT */
+/* Opens a B.02.03 handle with the track callback, retrying while the executive starts. */
+static SaAisErrorT init_tracking(SaCkptHandleT *h)
+{
+	SaCkptCallbacksT_2 cb;
+	SaVersionT v;
+	SaAisErrorT rc = SA_AIS_ERR_TRY_AGAIN;
+	int tries;
+	memset(&cb, 0, sizeof cb);
+	cb.saCkptCheckpointTrackCallback = tracked;
+	for (tries = 0; tries < 100 && rc == SA_AIS_ERR_TRY_AGAIN; tries++) {
+		v = version('B', 2, 3);
+		rc = saCkptInitialize_2(h, &cb, &v);
+		if (rc == SA_AIS_ERR_TRY_AGAIN)
+			sleep_ms(50);
+	}
+	return rc;
+}
+
+/* Runs one callback of `h` (waiting for it): a track callback for `checkpoint` with one
+   element, or two when `id2` is given. */
+static void expect_track(int line, SaCkptHandleT h, SaCkptCheckpointHandleT checkpoint, const char *id,
+			 SaOffsetT offset, SaSizeT size, const char *id2, SaOffsetT offset2, SaSizeT size2)
+{
+	SaUint32T want = id2 ? 2 : 1;
+	int before = track_seen.calls;
+	if (dispatch_one(h) != SA_AIS_OK || track_seen.calls != before + 1) {
+		fprintf(stderr, "FAIL %s:%d: no track callback\n", __FILE__, line);
+		failures++;
+		return;
+	}
+	if (track_seen.checkpoint != checkpoint || track_seen.n != want || strcmp(track_seen.e[0].id, id) != 0 ||
+	    track_seen.e[0].offset != offset || track_seen.e[0].size != size || !track_seen.e[0].no_data ||
+	    (id2 && (strcmp(track_seen.e[1].id, id2) != 0 || track_seen.e[1].offset != offset2 ||
+		     track_seen.e[1].size != size2 || !track_seen.e[1].no_data))) {
+		fprintf(stderr, "FAIL %s:%d: track callback for %llx with %u elements, first %s at %llu size %llu\n",
+			__FILE__, line, (unsigned long long)track_seen.checkpoint, (unsigned)track_seen.n,
+			track_seen.e[0].id, (unsigned long long)track_seen.e[0].offset,
+			(unsigned long long)track_seen.e[0].size);
+		failures++;
+	}
+}
+
+/* No callback is pending for `h` (after 300 ms). */
+static void expect_quiet(int line, SaCkptHandleT h)
+{
+	SaSelectionObjectT sel = 0;
+	struct pollfd p;
+	CHECK(saCkptSelectionObjectGet(h, &sel), SA_AIS_OK);
+	p.fd = (int)sel;
+	p.events = POLLIN;
+	p.revents = 0;
+	if (poll(&p, 1, 300) != 0) {
+		fprintf(stderr, "FAIL %s:%d: an unexpected callback\n", __FILE__, line);
+		failures++;
+		saCkptDispatch(h, SA_DISPATCH_ALL);
+	}
+}
+
+/* saCkptTrack and saCkptCheckpointTrack: the changes another handle makes reach the
+   tracking handles at dispatch, for the checkpoints they track and opened for reading. */
+static void checks_tracking(void)
+{
+	SaCkptHandleT hw = 0, t1 = 0, t2 = 0;
+	SaCkptCheckpointHandleT w = 0, wo = 0, r1 = 0, o1 = 0, r2 = 0, w2 = 0;
+	SaVersionT v = version('B', 2, 1);
+	SaNameT n = name("safCkpt=tracked"), other = name("safCkpt=untracked");
+	SaCkptCheckpointCreationAttributesT a = attributes(SA_CKPT_WR_ALL_REPLICAS, 4, 100);
+	SaCkptCheckpointOpenFlagsT rw = SA_CKPT_CHECKPOINT_READ | SA_CKPT_CHECKPOINT_WRITE;
+	SaCkptSectionIdT s1 = section("s1");
+	SaCkptSectionCreationAttributesT sa;
+	SaCkptIOVectorElementT two[2];
+	SaUint32T index = 0;
+
+	CHECK(init(&hw, NULL, &v), SA_AIS_OK);
+	CHECK(init_tracking(&t1), SA_AIS_OK);
+	CHECK(init_tracking(&t2), SA_AIS_OK);
+	CHECK(saCkptCheckpointOpen(hw, &n, &a, rw | SA_CKPT_CHECKPOINT_CREATE, 5 * SEC, &w), SA_AIS_OK);
+	CHECK(saCkptCheckpointOpen(hw, &other, &a, rw | SA_CKPT_CHECKPOINT_CREATE, 5 * SEC, &wo), SA_AIS_OK);
+	CHECK(saCkptCheckpointOpen(t1, &n, NULL, SA_CKPT_CHECKPOINT_READ, 5 * SEC, &r1), SA_AIS_OK);
+	CHECK(saCkptCheckpointOpen(t1, &other, NULL, SA_CKPT_CHECKPOINT_READ, 5 * SEC, &o1), SA_AIS_OK);
+	CHECK(saCkptCheckpointOpen(t2, &n, NULL, SA_CKPT_CHECKPOINT_READ, 5 * SEC, &r2), SA_AIS_OK);
+	CHECK(saCkptCheckpointOpen(t2, &n, NULL, SA_CKPT_CHECKPOINT_WRITE, 5 * SEC, &w2), SA_AIS_OK);
+
+	/* The errors: no read access, stops of what was not started. */
+	CHECK(saCkptCheckpointTrack(w2), SA_AIS_ERR_ACCESS);
+	CHECK(saCkptTrackStop(t2), SA_AIS_ERR_NOT_EXIST);
+	CHECK(saCkptCheckpointTrackStop(r1), SA_AIS_ERR_NOT_EXIST);
+	CHECK(saCkptTrack(hw), SA_AIS_ERR_INIT);
+	CHECK(saCkptCheckpointTrack(w), SA_AIS_ERR_INIT);
+
+	/* t1 tracks the one checkpoint, t2 everything it has open (for reading: not w2). */
+	CHECK(saCkptCheckpointTrack(r1), SA_AIS_OK);
+	CHECK(saCkptTrack(t2), SA_AIS_OK);
+
+	sa.sectionId = &s1;
+	sa.expirationTime = SA_TIME_END;
+	CHECK(saCkptSectionCreate(w, &sa, "abc", 3), SA_AIS_OK);
+	expect_track(__LINE__, t1, r1, "s1", 0, 3, NULL, 0, 0);
+	expect_track(__LINE__, t2, r2, "s1", 0, 3, NULL, 0, 0);
+
+	two[0] = element("s1", (void *)"xy", 2, 1);
+	two[1] = element("s1", (void *)"z", 1, 5);
+	CHECK(saCkptCheckpointWrite(w, two, 2, &index), SA_AIS_OK);
+	expect_track(__LINE__, t1, r1, "s1", 1, 2, "s1", 5, 1);
+	expect_track(__LINE__, t2, r2, "s1", 1, 2, "s1", 5, 1);
+
+	CHECK(saCkptSectionOverwrite(w, &s1, "hello!", 6), SA_AIS_OK);
+	expect_track(__LINE__, t1, r1, "s1", 0, 6, NULL, 0, 0);
+	expect_track(__LINE__, t2, r2, "s1", 0, 6, NULL, 0, 0);
+
+	/* The other checkpoint: t1 does not track it, t2 has not opened it. */
+	CHECK(saCkptSectionCreate(wo, &sa, "q", 1), SA_AIS_OK);
+	expect_quiet(__LINE__, t1);
+	expect_quiet(__LINE__, t2);
+
+	/* The tracker's own change through w2 is reported too. */
+	CHECK(saCkptSectionDelete(w2, &s1), SA_AIS_OK);
+	expect_track(__LINE__, t1, r1, "s1", 0, 0, NULL, 0, 0);
+	expect_track(__LINE__, t2, r2, "s1", 0, 0, NULL, 0, 0);
+
+	/* After the stops, nothing. */
+	CHECK(saCkptCheckpointTrackStop(r1), SA_AIS_OK);
+	CHECK(saCkptCheckpointTrackStop(r1), SA_AIS_ERR_NOT_EXIST);
+	CHECK(saCkptTrackStop(t2), SA_AIS_OK);
+	CHECK(saCkptTrackStop(t2), SA_AIS_ERR_NOT_EXIST);
+	CHECK(saCkptSectionCreate(w, &sa, "again", 5), SA_AIS_OK);
+	expect_quiet(__LINE__, t1);
+	expect_quiet(__LINE__, t2);
+
+	/* A checkpoint opened after saCkptTrack is tracked as well. */
+	CHECK(saCkptTrack(t1), SA_AIS_OK);
+	CHECK(saCkptCheckpointClose(r1), SA_AIS_OK);
+	CHECK(saCkptCheckpointOpen(t1, &n, NULL, SA_CKPT_CHECKPOINT_READ, 5 * SEC, &r1), SA_AIS_OK);
+	CHECK(saCkptSectionOverwrite(w, &s1, "x", 1), SA_AIS_OK);
+	expect_track(__LINE__, t1, r1, "s1", 0, 1, NULL, 0, 0);
+	expect_quiet(__LINE__, t2);
+
+	CHECK(saCkptCheckpointUnlink(hw, &n), SA_AIS_OK);
+	CHECK(saCkptCheckpointUnlink(hw, &other), SA_AIS_OK);
+	CHECK(saCkptFinalize(t1), SA_AIS_OK);
+	CHECK(saCkptFinalize(t2), SA_AIS_OK);
+	CHECK(saCkptFinalize(hw), SA_AIS_OK);
+	CHECK(saCkptTrack(t1), SA_AIS_ERR_BAD_HANDLE);
+	CHECK(saCkptCheckpointTrack(r1), SA_AIS_ERR_BAD_HANDLE);
+}
+
 static int write_text(const char *ckpt, const char *text)
 {
 	SaCkptHandleT h;
@@ -625,8 +797,10 @@ int main(int argc, char **argv)
 	v = version('B', 1, 1);
 	CHECK(init(&h2, NULL, &v), SA_AIS_OK);
 	EXPECT(v.majorVersion == 1 && v.minorVersion == 1);
-	if (rc == SA_AIS_OK)
+	if (rc == SA_AIS_OK) {
 		checks_with_the_executive(h1, h2);
+		checks_tracking();
+	}
 	CHECK(saCkptFinalize(h1), SA_AIS_OK);
 	CHECK(saCkptFinalize(h1), SA_AIS_ERR_BAD_HANDLE);
 

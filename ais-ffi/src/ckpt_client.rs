@@ -854,6 +854,40 @@ pub fn checkpoint_track(h: &CkptHandle, c: &Checkpoint, start: bool) -> SaAisErr
     status_of(h, id, &msg::CkptId(c.ckpt_id), None)
 }
 
+/// The checkpoint handle of `owner` opened as executive checkpoint id `ckpt_id`, if it
+/// is open for reading (the track callback reports only such checkpoints).
+pub fn tracked_checkpoint(owner: SaCkptHandleT, ckpt_id: u64) -> Option<SaCkptCheckpointHandleT> {
+    CHECKPOINTS.handles().into_iter().find(|&c| {
+        CHECKPOINTS
+            .get(c)
+            .is_ok_and(|cp| cp.owner == owner && cp.ckpt_id == ckpt_id && cp.flags & SA_CKPT_CHECKPOINT_READ != 0)
+    })
+}
+
+/// The `SaCkptIOVectorElementT`s of a track callback: section id (pointing into `ids`,
+/// one per element), `dataOffset` and `dataSize` of each changed range, `dataBuffer`
+/// NULL and `readSize` 0, as OpenSAF reports them.
+pub fn track_vector(tc: &msg::TrackCallback, ids: &mut [Vec<u8>]) -> Vec<SaCkptIOVectorElementT> {
+    tc.elements
+        .iter()
+        .zip(ids.iter_mut())
+        .map(|(e, id)| SaCkptIOVectorElementT {
+            sectionId: SaCkptSectionIdT {
+                idLen: id.len() as SaUint16T,
+                id: if id.is_empty() {
+                    std::ptr::null_mut()
+                } else {
+                    id.as_mut_ptr()
+                },
+            },
+            dataBuffer: std::ptr::null_mut(),
+            dataSize: e.size as SaSizeT,
+            dataOffset: e.offset as SaOffsetT,
+            readSize: 0,
+        })
+        .collect()
+}
+
 /// Runs the handle's pending callbacks.
 pub fn dispatch(handle: SaCkptHandleT, h: &CkptHandle, mode: DispatchMode) -> Result<(), SaAisErrorT> {
     h.conn.dispatch(mode, |cb| match cb.msg {
@@ -884,6 +918,19 @@ pub fn dispatch(handle: SaCkptHandleT, h: &CkptHandle, mode: DispatchMode) -> Re
                 // SAFETY: as above.
                 unsafe { f(sc.invocation, cb.status) };
             }
+        }
+        msg::TRACK_CALLBACK => {
+            let (Ok(tc), Some(f)) = (msg::TrackCallback::decode(cb.payload), h.callbacks.track) else {
+                return;
+            };
+            let Some(checkpoint) = tracked_checkpoint(handle, tc.ckpt_id) else {
+                return;
+            };
+            let mut ids = tc.elements.iter().map(|e| e.section.clone()).collect::<Vec<_>>();
+            let mut io = track_vector(&tc, &mut ids);
+            // SAFETY: the application's callback, called as saCkpt.h declares it; the
+            // vector and the section ids it points into live until it returns.
+            unsafe { f(checkpoint, io.as_mut_ptr(), io.len() as SaUint32T) };
         }
         _ => {}
     })
@@ -1020,6 +1067,50 @@ mod tests {
             section_ids: Mutex::new(HashMap::new()),
             buffers: Mutex::new(HashSet::new()),
         }
+    }
+
+    #[test]
+    fn track_callbacks_describe_the_changed_ranges() {
+        let tc = msg::TrackCallback {
+            ckpt_id: 9,
+            elements: vec![
+                msg::TrackElement {
+                    section: b"sec".to_vec(),
+                    offset: 4,
+                    size: 6,
+                },
+                msg::TrackElement {
+                    section: vec![],
+                    offset: 0,
+                    size: 0,
+                },
+            ],
+        };
+        let mut ids = tc.elements.iter().map(|e| e.section.clone()).collect::<Vec<_>>();
+        let io = track_vector(&tc, &mut ids);
+        assert_eq!(io.len(), 2);
+        assert_eq!((io[0].sectionId.idLen, io[0].dataOffset, io[0].dataSize), (3, 4, 6));
+        // SAFETY: idLen bytes at id, which points into `ids`, still alive.
+        let id0 = unsafe { std::slice::from_raw_parts(io[0].sectionId.id, 3) };
+        assert_eq!(id0, b"sec");
+        assert!(io[0].dataBuffer.is_null() && io[0].readSize == 0);
+        assert_eq!((io[1].sectionId.idLen, io[1].dataSize), (0, 0));
+        assert!(io[1].sectionId.id.is_null(), "the default section");
+        // Only a checkpoint of that owner, opened for reading, is reported.
+        let mut c = checkpoint(SA_CKPT_CHECKPOINT_READ);
+        c.owner = 0x77;
+        c.ckpt_id = 41;
+        let read = CHECKPOINTS.insert(c).unwrap();
+        let mut c = checkpoint(SA_CKPT_CHECKPOINT_WRITE);
+        c.owner = 0x77;
+        c.ckpt_id = 42;
+        let write = CHECKPOINTS.insert(c).unwrap();
+        assert_eq!(tracked_checkpoint(0x77, 41), Some(read));
+        assert_eq!(tracked_checkpoint(0x78, 41), None);
+        assert_eq!(tracked_checkpoint(0x77, 42), None);
+        forget_checkpoint(read);
+        forget_checkpoint(write);
+        assert_eq!(tracked_checkpoint(0x77, 41), None);
     }
 
     #[test]

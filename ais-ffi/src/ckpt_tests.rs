@@ -338,6 +338,9 @@ struct Model {
     next_generated: u64,
     /// (message id, payload length) of every request.
     log: Vec<(u16, usize)>,
+    /// TRACK started; the checkpoint ids of CHECKPOINT_TRACK.
+    track_all: bool,
+    tracked: HashSet<u64>,
 }
 
 struct Stored {
@@ -345,7 +348,7 @@ struct Stored {
     sections: BTreeMap<Vec<u8>, Vec<u8>>,
 }
 
-type Answer = (u32, Vec<u8>, Option<(u16, u32, Vec<u8>)>);
+type Answer = (u32, Vec<u8>, Vec<(u16, u32, Vec<u8>)>);
 
 impl Model {
     fn stored(&mut self, id: u64) -> Option<&mut Stored> {
@@ -374,10 +377,10 @@ impl Model {
 
     fn answer(&mut self, id: u16, p: &[u8]) -> Answer {
         self.log.push((id, p.len()));
-        let empty = |st: u32| (st, Vec::new(), None);
+        let empty = |st: u32| (st, Vec::new(), Vec::new());
         match id {
             msg::OPEN => match self.open(&msg::Open::decode(p).unwrap()) {
-                Ok(o) => (SA_AIS_OK, o.encode().unwrap(), None),
+                Ok(o) => (SA_AIS_OK, o.encode().unwrap(), Vec::new()),
                 Err(e) => empty(e),
             },
             msg::OPEN_ASYNC => {
@@ -390,7 +393,7 @@ impl Model {
                     invocation: m.invocation,
                     opened,
                 };
-                (SA_AIS_OK, Vec::new(), Some((msg::OPEN_CALLBACK, st, cb.encode())))
+                (SA_AIS_OK, Vec::new(), vec![(msg::OPEN_CALLBACK, st, cb.encode())])
             }
             msg::CLOSE => {
                 let id = msg::CkptId::decode(p).unwrap().0;
@@ -417,7 +420,7 @@ impl Model {
                     number_of_sections: s.sections.len() as u32,
                     memory_used: s.sections.values().map(|d| d.len() as u64).sum(),
                 };
-                (SA_AIS_OK, d.encode().unwrap(), None)
+                (SA_AIS_OK, d.encode().unwrap(), Vec::new())
             }
             msg::SECTION_CREATE => {
                 if p.len() > msg::MAX_UPDATE_PAYLOAD {
@@ -436,7 +439,11 @@ impl Model {
                     return empty(SA_AIS_ERR_EXIST);
                 }
                 s.sections.insert(id.clone(), m.data);
-                (SA_AIS_OK, msg::SectionIdReply { section: id }.encode().unwrap(), None)
+                (
+                    SA_AIS_OK,
+                    msg::SectionIdReply { section: id }.encode().unwrap(),
+                    Vec::new(),
+                )
             }
             msg::SECTION_DELETE => {
                 let m = msg::SectionRef::decode(p).unwrap();
@@ -474,19 +481,23 @@ impl Model {
                         })
                         .collect(),
                 };
-                (SA_AIS_OK, page.encode().unwrap(), None)
+                (SA_AIS_OK, page.encode().unwrap(), Vec::new())
             }
             msg::WRITE => {
                 if p.len() > msg::MAX_UPDATE_PAYLOAD {
-                    return (SA_AIS_ERR_TOO_BIG, msg::ErrorIndex(0).encode().unwrap(), None);
+                    return (SA_AIS_ERR_TOO_BIG, msg::ErrorIndex(0).encode().unwrap(), Vec::new());
                 }
                 let m = msg::Write::decode(p).unwrap();
                 let Some(s) = self.stored(m.ckpt_id) else {
-                    return (SA_AIS_ERR_BAD_HANDLE, msg::ErrorIndex(0).encode().unwrap(), None);
+                    return (SA_AIS_ERR_BAD_HANDLE, msg::ErrorIndex(0).encode().unwrap(), Vec::new());
                 };
                 for (i, e) in m.elements.iter().enumerate() {
                     let Some(d) = s.sections.get_mut(&e.section) else {
-                        return (SA_AIS_ERR_NOT_EXIST, msg::ErrorIndex(i as u32).encode().unwrap(), None);
+                        return (
+                            SA_AIS_ERR_NOT_EXIST,
+                            msg::ErrorIndex(i as u32).encode().unwrap(),
+                            Vec::new(),
+                        );
                     };
                     let end = e.offset as usize + e.data.len();
                     if d.len() < end {
@@ -494,7 +505,17 @@ impl Model {
                     }
                     d[e.offset as usize..end].copy_from_slice(&e.data);
                 }
-                (SA_AIS_OK, msg::ErrorIndex(0).encode().unwrap(), None)
+                let elements = m
+                    .elements
+                    .iter()
+                    .map(|e| msg::TrackElement {
+                        section: e.section.clone(),
+                        offset: e.offset,
+                        size: e.data.len() as u64,
+                    })
+                    .collect();
+                let cbs = self.track_callbacks(m.ckpt_id, elements);
+                (SA_AIS_OK, msg::ErrorIndex(0).encode().unwrap(), cbs)
             }
             msg::OVERWRITE => {
                 if p.len() > msg::MAX_UPDATE_PAYLOAD {
@@ -515,7 +536,11 @@ impl Model {
             msg::READ => {
                 let m = msg::Read::decode(p).unwrap();
                 let Some(s) = self.stored(m.ckpt_id) else {
-                    return (SA_AIS_ERR_BAD_HANDLE, msg::ReadReply::default().encode().unwrap(), None);
+                    return (
+                        SA_AIS_ERR_BAD_HANDLE,
+                        msg::ReadReply::default().encode().unwrap(),
+                        Vec::new(),
+                    );
                 };
                 let mut reply = msg::ReadReply::default();
                 let mut room = READ_PAGE;
@@ -525,7 +550,7 @@ impl Model {
                             erroneous_index: i as u32,
                             elements: Vec::new(),
                         };
-                        return (SA_AIS_ERR_NOT_EXIST, r.encode().unwrap(), None);
+                        return (SA_AIS_ERR_NOT_EXIST, r.encode().unwrap(), Vec::new());
                     };
                     let from = (e.offset as usize).min(d.len());
                     let to = from.saturating_add(e.size.min(usize::MAX as u64) as usize).min(d.len());
@@ -536,7 +561,7 @@ impl Model {
                         more: (to - from - n) as u64,
                     });
                 }
-                (SA_AIS_OK, reply.encode().unwrap(), None)
+                (SA_AIS_OK, reply.encode().unwrap(), Vec::new())
             }
             msg::SYNCHRONIZE | msg::RETENTION_SET | msg::ACTIVE_REPLICA_SET | msg::SECTION_EXPIRATION_SET => {
                 empty(SA_AIS_OK)
@@ -549,11 +574,52 @@ impl Model {
                 (
                     SA_AIS_OK,
                     Vec::new(),
-                    Some((msg::SYNCHRONIZE_CALLBACK, SA_AIS_OK, cb.encode().unwrap())),
+                    vec![(msg::SYNCHRONIZE_CALLBACK, SA_AIS_OK, cb.encode().unwrap())],
                 )
             }
+            msg::TRACK => {
+                self.track_all = true;
+                empty(SA_AIS_OK)
+            }
+            msg::TRACK_STOP => empty(if std::mem::take(&mut self.track_all) {
+                SA_AIS_OK
+            } else {
+                SA_AIS_ERR_NOT_EXIST
+            }),
+            msg::CHECKPOINT_TRACK => {
+                self.tracked.insert(msg::CkptId::decode(p).unwrap().0);
+                empty(SA_AIS_OK)
+            }
+            msg::CHECKPOINT_TRACK_STOP => empty(if self.tracked.remove(&msg::CkptId::decode(p).unwrap().0) {
+                SA_AIS_OK
+            } else {
+                SA_AIS_ERR_NOT_EXIST
+            }),
             _ => empty(SA_AIS_ERR_NOT_SUPPORTED),
         }
+    }
+
+    /// TRACK_CALLBACKs for a change through `writer`: every tracked id of that
+    /// checkpoint, whatever its open flags (the real executive skips those not opened
+    /// for reading; the library drops them too).
+    fn track_callbacks(&self, writer: u64, elements: Vec<msg::TrackElement>) -> Vec<(u16, u32, Vec<u8>)> {
+        let name = &self.open[&writer];
+        let mut ids: Vec<u64> = self
+            .open
+            .iter()
+            .filter(|(id, n)| *n == name && (self.track_all || self.tracked.contains(id)))
+            .map(|(id, _)| *id)
+            .collect();
+        ids.sort_unstable();
+        ids.into_iter()
+            .map(|ckpt_id| {
+                let cb = msg::TrackCallback {
+                    ckpt_id,
+                    elements: elements.clone(),
+                };
+                (msg::TRACK_CALLBACK, SA_AIS_OK, cb.encode().unwrap())
+            })
+            .collect()
     }
 }
 
@@ -611,7 +677,7 @@ fn fake_executive() -> (SocketName, Arc<Mutex<Model>>) {
             if (&req).write_all(&encode_frame(&resp, &payload)).is_err() {
                 return;
             }
-            if let Some((id, st, p)) = callback {
+            for (id, st, p) in callback {
                 let cb = Header {
                     msg: id,
                     status: st,
@@ -898,7 +964,31 @@ unsafe extern "C" fn synced(invocation: SaInvocationT, error: SaAisErrorT) {
     SYNCED.lock().unwrap().push((invocation, error));
 }
 
-unsafe extern "C" fn tracked(_c: SaCkptCheckpointHandleT, _io: *mut SaCkptIOVectorElementT, _n: SaUint32T) {}
+/// What the track callback got: checkpoint, then (section id, offset, size, buffer NULL and
+/// readSize 0) per element.
+type TrackedCall = (SaCkptCheckpointHandleT, Vec<(Vec<u8>, u64, u64, bool)>);
+static TRACKED: Mutex<Vec<TrackedCall>> = Mutex::new(Vec::new());
+
+unsafe extern "C" fn tracked(c: SaCkptCheckpointHandleT, io: *mut SaCkptIOVectorElementT, n: SaUint32T) {
+    let io = std::slice::from_raw_parts(io, n as usize);
+    let elements = io
+        .iter()
+        .map(|e| {
+            let id = if e.sectionId.idLen == 0 {
+                Vec::new()
+            } else {
+                std::slice::from_raw_parts(e.sectionId.id, e.sectionId.idLen as usize).to_vec()
+            };
+            (
+                id,
+                e.dataOffset as u64,
+                e.dataSize as u64,
+                e.dataBuffer.is_null() && e.readSize == 0,
+            )
+        })
+        .collect();
+    TRACKED.lock().unwrap().push((c, elements));
+}
 
 /// The asynchronous calls answer through dispatch, with the application's invocation (the
 /// same one twice is fine); without their callback they are INIT.
@@ -979,8 +1069,9 @@ fn asynchronous_calls_come_back_through_dispatch() {
     }
 }
 
-/// The B.02.03 track calls need a B.2.3 handle (VERSION) with a track callback (INIT);
-/// then the executive answers (here, as the real one does today: NOT_SUPPORTED).
+/// The B.02.03 track calls need a B.2.3 handle (VERSION) with a track callback (INIT) and
+/// a checkpoint opened for reading (ACCESS); then the executive answers, and its
+/// TRACK_CALLBACKs reach the callback at dispatch for the checkpoints opened for reading.
 #[test]
 fn track_calls_check_version_and_callback() {
     let (old, _a) = handle(B0101, Callbacks::default());
@@ -989,19 +1080,66 @@ fn track_calls_check_version_and_callback() {
         track: Some(tracked),
         ..Callbacks::default()
     };
-    let (h, _c) = handle(B0203, with);
+    let (h, model) = handle(B0203, with);
     unsafe {
         assert_eq!(saCkptTrack(old), SA_AIS_ERR_VERSION);
         assert_eq!(saCkptTrackStop(old), SA_AIS_ERR_VERSION);
         assert_eq!(saCkptTrack(no_cb), SA_AIS_ERR_INIT);
         assert_eq!(saCkptTrackStop(no_cb), SA_AIS_ERR_INIT);
-        assert_eq!(saCkptTrack(h), SA_AIS_ERR_NOT_SUPPORTED);
-        assert_eq!(saCkptTrackStop(h), SA_AIS_ERR_NOT_SUPPORTED);
+        assert_eq!(saCkptTrackStop(h), SA_AIS_ERR_NOT_EXIST);
         let c_old = open(old, "safCkpt=t", SA_CKPT_CHECKPOINT_READ | SA_CKPT_CHECKPOINT_CREATE);
         let c = open(h, "safCkpt=t", SA_CKPT_CHECKPOINT_READ | SA_CKPT_CHECKPOINT_CREATE);
+        let w = open(h, "safCkpt=t", SA_CKPT_CHECKPOINT_WRITE);
         assert_eq!(saCkptCheckpointTrack(c_old), SA_AIS_ERR_VERSION);
-        assert_eq!(saCkptCheckpointTrack(c), SA_AIS_ERR_NOT_SUPPORTED);
-        assert_eq!(saCkptCheckpointTrackStop(c), SA_AIS_ERR_NOT_SUPPORTED);
+        assert_eq!(saCkptCheckpointTrack(w), SA_AIS_ERR_ACCESS);
+        assert_eq!(saCkptCheckpointTrackStop(c), SA_AIS_ERR_NOT_EXIST);
+        assert_eq!(saCkptCheckpointTrack(c), SA_AIS_OK);
+        let mut id = *b"sec";
+        let mut sec = sid(&mut id);
+        let mut ca = SaCkptSectionCreationAttributesT {
+            sectionId: &mut sec,
+            expirationTime: SA_TIME_END,
+        };
+        assert_eq!(saCkptSectionCreate(w, &mut ca, null(), 0), SA_AIS_OK);
+        let data = *b"hello";
+        let wio = [element(sec, data.as_ptr() as *mut u8, 5, 3)];
+        assert_eq!(saCkptCheckpointWrite(w, wio.as_ptr(), 1, null_mut()), SA_AIS_OK);
+        for _ in 0..100 {
+            assert_eq!(saCkptDispatch(h, SA_DISPATCH_ALL), SA_AIS_OK);
+            if !TRACKED.lock().unwrap().is_empty() {
+                break;
+            }
+            thread::sleep(Duration::from_millis(10));
+        }
+        let got = std::mem::take(&mut *TRACKED.lock().unwrap());
+        assert_eq!(got, vec![(c, vec![(b"sec".to_vec(), 3, 5, true)])]);
+        assert_eq!(saCkptCheckpointTrackStop(c), SA_AIS_OK);
+        // saCkptTrack: the executive reports both openings; only the one open for
+        // reading reaches the callback.
+        assert_eq!(saCkptTrack(h), SA_AIS_OK);
+        assert_eq!(saCkptCheckpointWrite(w, wio.as_ptr(), 1, null_mut()), SA_AIS_OK);
+        assert_eq!(saCkptTrackStop(h), SA_AIS_OK);
+        // The stop's response follows the write's callbacks on the dispatch socket.
+        for _ in 0..100 {
+            assert_eq!(saCkptDispatch(h, SA_DISPATCH_ALL), SA_AIS_OK);
+            if !TRACKED.lock().unwrap().is_empty() {
+                break;
+            }
+            thread::sleep(Duration::from_millis(10));
+        }
+        thread::sleep(Duration::from_millis(50));
+        assert_eq!(saCkptDispatch(h, SA_DISPATCH_ALL), SA_AIS_OK);
+        let got = std::mem::take(&mut *TRACKED.lock().unwrap());
+        assert_eq!(got, vec![(c, vec![(b"sec".to_vec(), 3, 5, true)])]);
+        assert_eq!(saCkptTrackStop(h), SA_AIS_ERR_NOT_EXIST);
+        let tracks = model
+            .lock()
+            .unwrap()
+            .log
+            .iter()
+            .filter(|(m, _)| (msg::TRACK..=msg::CHECKPOINT_TRACK_STOP).contains(m))
+            .count();
+        assert_eq!(tracks, 7, "the checks before sending send nothing");
         for x in [old, no_cb, h] {
             assert_eq!(saCkptFinalize(x), SA_AIS_OK);
         }

@@ -38,13 +38,22 @@
 //! | [`READ`] | [`Read`]: checkpoint id, count `u32`, elements {section id, offset `u64`, size `u64`} | [`ReadReply`]: erroneousVectorIndex `u32`, count `u32`, elements {data, more `u64`} (**also on error**, then count 0) |
 //! | [`SYNCHRONIZE`] | checkpoint id | empty |
 //! | [`SYNCHRONIZE_ASYNC`] | [`SynchronizeAsync`]: invocation `u64`, checkpoint id | empty (accepted); then a [`SYNCHRONIZE_CALLBACK`] |
-//! | [`TRACK`], [`TRACK_STOP`] | empty | always `SA_AIS_ERR_NOT_SUPPORTED` |
-//! | [`CHECKPOINT_TRACK`], [`CHECKPOINT_TRACK_STOP`] | checkpoint id | always `SA_AIS_ERR_NOT_SUPPORTED` |
+//! | [`TRACK`], [`TRACK_STOP`] | empty | empty |
+//! | [`CHECKPOINT_TRACK`], [`CHECKPOINT_TRACK_STOP`] | checkpoint id | empty |
 //!
 //! Callbacks (on the dispatch socket, status in the header):
 //! - [`OPEN_CALLBACK`] ([`OpenCallback`]): invocation `u64`, then, when the status is OK,
 //!   the checkpoint id and attributes as in [`Opened`].
 //! - [`SYNCHRONIZE_CALLBACK`] ([`SyncCallback`]): invocation `u64`.
+//! - [`TRACK_CALLBACK`] ([`TrackCallback`]): checkpoint id `u64`, count `u32`, elements
+//!   {section id, offset `u64`, size `u64`}; status always OK. One per change ordered in
+//!   the cluster to a checkpoint the connection tracks (TRACK: every checkpoint id it has
+//!   open; CHECKPOINT_TRACK: that id) and opened with [`OPEN_READ`], sent by every node to its own tracking
+//!   connections when it applies the change: a WRITE gives its elements (offset and
+//!   length of each written range), an OVERWRITE and a SECTION_CREATE one element
+//!   (offset 0, the new data's length), a section deletion (SECTION_DELETE or an
+//!   expiration) one element of offset 0 and size 0. Tracking is per connection and
+//!   per node, never replicated; a closed checkpoint id stops being tracked.
 //!
 //! # Semantics the library relies on
 //!
@@ -105,6 +114,7 @@
 //! | OVERWRITE | `NOT_EXIST`, `INVALID_PARAM` (over `maxSectionSize`), `NO_SPACE`, `TOO_BIG` |
 //! | READ | `NOT_EXIST` (section), `INVALID_PARAM` (`offset` past the section's end, or `size` over `maxSectionSize` other than `u64::MAX`), with the element's index |
 //! | SYNCHRONIZE, SYNCHRONIZE_ASYNC | `BAD_OPERATION`: `SA_CKPT_WR_ALL_REPLICAS`; `NOT_EXIST`: no active replica |
+//! | TRACK_STOP, CHECKPOINT_TRACK_STOP | `NOT_EXIST`: that tracking was not started |
 
 use crate::codec::{DecodeError, EncodeError, Reader, Writer};
 
@@ -140,20 +150,24 @@ pub const READ: u16 = 14;
 pub const SYNCHRONIZE: u16 = 15;
 /// Request: [`SynchronizeAsync`]. Response empty; then a [`SYNCHRONIZE_CALLBACK`].
 pub const SYNCHRONIZE_ASYNC: u16 = 16;
-/// B.02.03 `saCkptTrack`: request empty; answered `SA_AIS_ERR_NOT_SUPPORTED`.
+/// B.02.03 `saCkptTrack`: request empty; response empty. Every checkpoint id of the
+/// connection is tracked, now and opened later.
 pub const TRACK: u16 = 17;
-/// B.02.03 `saCkptTrackStop`: request empty; answered `SA_AIS_ERR_NOT_SUPPORTED`.
+/// B.02.03 `saCkptTrackStop`: request empty; response empty (`SA_AIS_ERR_NOT_EXIST` if
+/// TRACK was not started).
 pub const TRACK_STOP: u16 = 18;
-/// B.02.03 `saCkptCheckpointTrack`: request [`CkptId`]; answered `SA_AIS_ERR_NOT_SUPPORTED`.
+/// B.02.03 `saCkptCheckpointTrack`: request [`CkptId`]; response empty.
 pub const CHECKPOINT_TRACK: u16 = 19;
-/// B.02.03 `saCkptCheckpointTrackStop`: request [`CkptId`]; answered
-/// `SA_AIS_ERR_NOT_SUPPORTED`.
+/// B.02.03 `saCkptCheckpointTrackStop`: request [`CkptId`]; response empty
+/// (`SA_AIS_ERR_NOT_EXIST` if that checkpoint id was not tracked).
 pub const CHECKPOINT_TRACK_STOP: u16 = 20;
 
 /// Callback: [`OpenCallback`].
 pub const OPEN_CALLBACK: u16 = 101;
 /// Callback: [`SyncCallback`].
 pub const SYNCHRONIZE_CALLBACK: u16 = 102;
+/// Callback: [`TrackCallback`].
+pub const TRACK_CALLBACK: u16 = 103;
 
 /// `SaAisErrorT` values of this service beyond [`crate::status`].
 pub const ERR_NO_SPACE: u32 = 15;
@@ -863,6 +877,49 @@ impl Message for SyncCallback {
     }
 }
 
+/// One changed range of a [`TrackCallback`] (`SaCkptIOVectorElementT` without data).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TrackElement {
+    pub section: Vec<u8>,
+    /// `dataOffset`.
+    pub offset: u64,
+    /// `dataSize`: the bytes written there (0 for a deleted section).
+    pub size: u64,
+}
+
+/// The TRACK_CALLBACK: what one change did to a tracked checkpoint.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TrackCallback {
+    pub ckpt_id: u64,
+    pub elements: Vec<TrackElement>,
+}
+
+impl Message for TrackCallback {
+    fn put(&self, w: &mut Writer) -> Result<(), EncodeError> {
+        w.u64(self.ckpt_id);
+        w.count(self.elements.len())?;
+        for e in &self.elements {
+            put_section_id(w, &e.section)?;
+            w.u64(e.offset).u64(e.size);
+        }
+        Ok(())
+    }
+
+    fn get(r: &mut Reader<'_>) -> Result<Self, DecodeError> {
+        let ckpt_id = r.u64()?;
+        let n = r.count(2 + 8 + 8)?;
+        let mut elements = Vec::with_capacity(n);
+        for _ in 0..n {
+            elements.push(TrackElement {
+                section: section_id(r)?,
+                offset: r.u64()?,
+                size: r.u64()?,
+            });
+        }
+        Ok(TrackCallback { ckpt_id, elements })
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -1029,6 +1086,25 @@ mod tests {
             ],
         });
         check(SyncCallback { invocation: 8 });
+        check(TrackCallback {
+            ckpt_id: 4,
+            elements: vec![
+                TrackElement {
+                    section: b"s1".to_vec(),
+                    offset: 3,
+                    size: 10,
+                },
+                TrackElement {
+                    section: vec![],
+                    offset: 0,
+                    size: 0,
+                },
+            ],
+        });
+        check(TrackCallback {
+            ckpt_id: 1,
+            elements: vec![],
+        });
 
         let ok = OpenCallback {
             invocation: 1,
@@ -1084,6 +1160,7 @@ mod tests {
         w.u64(1).u32(u32::MAX);
         assert!(Write::decode(w.as_slice()).is_err());
         assert!(Read::decode(w.as_slice()).is_err());
+        assert!(TrackCallback::decode(w.as_slice()).is_err());
         // A section id claiming 65535 bytes with 2 present.
         let mut w = Writer::new();
         w.u64(1).u16(u16::MAX).bytes(b"ab");

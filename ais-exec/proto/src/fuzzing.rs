@@ -128,6 +128,7 @@ fn decode_ckpt_payloads(data: &[u8]) {
     same::<c::ReadReply>(data, "read reply");
     same::<c::SynchronizeAsync>(data, "synchronize async");
     same::<c::SyncCallback>(data, "synchronize callback");
+    same::<c::TrackCallback>(data, "track callback");
     for st in [status::OK, status::NOT_EXIST] {
         if let Ok(cb) = c::OpenCallback::decode_with(st, data) {
             assert_eq!(cb.encode(), data, "CKPT open callback re-encoding differs");
@@ -347,6 +348,16 @@ mod tests {
                 opened: Some(opened),
             }
             .encode(),
+            TrackCallback {
+                ckpt_id: 2,
+                elements: vec![TrackElement {
+                    section: b"s".to_vec(),
+                    offset: 4,
+                    size: 5,
+                }],
+            }
+            .encode()
+            .unwrap(),
         ]
     }
 

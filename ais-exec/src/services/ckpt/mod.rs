@@ -69,8 +69,15 @@
 //! section data and ids (SA_AIS_ERR_NO_RESOURCES beyond; a merge may exceed
 //! them, which only refuses further growth).
 //!
-//! B.02.03's tracking calls (`saCkptTrack`, `saCkptCheckpointTrack` and their
-//! stops) are answered SA_AIS_ERR_NOT_SUPPORTED.
+//! # Tracking
+//!
+//! B.02.03's `saCkptTrack` and `saCkptCheckpointTrack` are local to a node:
+//! each connection's tracking (all its checkpoint ids, or some) is kept by
+//! the service, never replicated. When a node applies a write, overwrite,
+//! section creation or section deletion (also by expiration) it sends a
+//! TRACK_CALLBACK to each of its own connections tracking a checkpoint id of
+//! that checkpoint, naming the ranges changed. The state describes its
+//! changes only while some connection tracks.
 
 pub mod service;
 pub mod state;

@@ -3,7 +3,7 @@
 //! status and iteration are answered from the local replica. No I/O: the host
 //! carries out the effects and the replies.
 
-use super::state::{check_attributes, sync_status, Applied, CkptState, Outcome};
+use super::state::{check_attributes, sync_status, Applied, Change, CkptState, Outcome};
 use super::wire::{CkptMsg, NodeId, RingId, Uid, WriteElem};
 use crate::services::{Effect, Reply};
 use ais_proto::ckpt::{self as p, Message};
@@ -46,8 +46,10 @@ impl<C, R> Default for Output<C, R> {
 }
 
 enum Kind {
-    Open,
-    OpenAsync(u64),
+    /// OPEN, with whether it is for reading.
+    Open(bool),
+    /// OPEN_ASYNC: the invocation, and whether it is for reading.
+    OpenAsync(u64, bool),
     SyncAsync(u64),
     /// CLOSE: the checkpoint id to forget once the close is queued.
     Close(u64),
@@ -63,6 +65,17 @@ struct Pending<C, R> {
 struct OpenHandle<C> {
     conn: C,
     uid: Uid,
+    /// Opened with `SA_CKPT_CHECKPOINT_READ`: tracking reports only these.
+    read: bool,
+}
+
+/// What one connection tracks (B.02.03 `saCkptTrack`, `saCkptCheckpointTrack`).
+#[derive(Default)]
+struct Tracking {
+    /// Every checkpoint id of the connection, now and opened later.
+    all: bool,
+    /// These checkpoint ids.
+    ids: BTreeSet<u64>,
 }
 
 pub struct CkptService<C, R> {
@@ -73,6 +86,8 @@ pub struct CkptService<C, R> {
     next_id: u64,
     next_req: u64,
     pending: HashMap<u64, Pending<C, R>>,
+    /// The connections tracking checkpoints (local to this node).
+    tracking: HashMap<C, Tracking>,
     wall: Box<dyn Fn() -> i64 + Send>,
 }
 
@@ -104,6 +119,7 @@ impl<C: Copy + Eq + Hash, R> CkptService<C, R> {
             next_id: 1,
             next_req: start,
             pending: HashMap::new(),
+            tracking: HashMap::new(),
             wall: Box::new(wall_clock),
         }
     }
@@ -124,6 +140,9 @@ impl<C: Copy + Eq + Hash, R> CkptService<C, R> {
     /// A handle went away: close every checkpoint it had open.
     pub fn disconnected(&mut self, conn: C) -> Vec<Effect<C>> {
         let ids = self.conns.remove(&conn).unwrap_or_default();
+        if self.tracking.remove(&conn).is_some() {
+            self.tracking_changed();
+        }
         let mut out = Vec::new();
         for id in ids {
             if let Some(h) = self.opens.remove(&id) {
@@ -183,6 +202,88 @@ impl<C: Copy + Eq + Hash, R> CkptService<C, R> {
                 self.outcome(o, out);
             }
         }
+        for c in a.changes {
+            self.report(c, out);
+        }
+    }
+
+    /// A TRACK_CALLBACK for every local checkpoint id of `c.uid` tracked and
+    /// opened for reading.
+    fn report(&self, c: Change, out: &mut Output<C, R>) {
+        for (conn, t) in &self.tracking {
+            let Some(ids) = self.conns.get(conn) else { continue };
+            for &id in ids {
+                let tracked = t.all || t.ids.contains(&id);
+                if tracked && self.opens.get(&id).is_some_and(|h| h.read && h.uid == c.uid) {
+                    let cb = p::TrackCallback {
+                        ckpt_id: id,
+                        elements: c.elements.clone(),
+                    };
+                    out.effects.push(Effect::Callback {
+                        conn: *conn,
+                        msg: p::TRACK_CALLBACK,
+                        status: status::OK,
+                        payload: encoded(&cb),
+                    });
+                }
+            }
+        }
+    }
+
+    /// Changes are described by the state only while someone tracks.
+    fn tracking_changed(&mut self) {
+        self.tracking.retain(|_, t| t.all || !t.ids.is_empty());
+        self.state.report_changes(!self.tracking.is_empty());
+    }
+
+    /// TRACK, TRACK_STOP, CHECKPOINT_TRACK, CHECKPOINT_TRACK_STOP: local to
+    /// this node, answered at once.
+    fn track(&mut self, conn: C, msg: u16, payload: &[u8]) -> u32 {
+        let id = match msg {
+            p::TRACK | p::TRACK_STOP => {
+                if !payload.is_empty() {
+                    return status::INVALID_PARAM;
+                }
+                None
+            }
+            _ => {
+                let Ok(p::CkptId(id)) = p::CkptId::decode(payload) else {
+                    return status::INVALID_PARAM;
+                };
+                if self.uid_of(conn, id).is_none() {
+                    return status::BAD_HANDLE;
+                }
+                Some(id)
+            }
+        };
+        let t = self.tracking.entry(conn).or_default();
+        let st = match (msg, id) {
+            (p::TRACK, _) => {
+                t.all = true;
+                status::OK
+            }
+            (p::TRACK_STOP, _) => {
+                if std::mem::take(&mut t.all) {
+                    status::OK
+                } else {
+                    status::NOT_EXIST
+                }
+            }
+            (p::CHECKPOINT_TRACK, Some(id)) => {
+                t.ids.insert(id);
+                status::OK
+            }
+            (_, Some(id)) => {
+                if t.ids.remove(&id) {
+                    status::OK
+                } else {
+                    status::NOT_EXIST
+                }
+            }
+            _ => status::INVALID_PARAM,
+        };
+        self.tracking_changed();
+        st
     }
 
     /// One of this node's changes that an interrupted synchronisation
@@ -228,14 +329,21 @@ impl<C: Copy + Eq + Hash, R> CkptService<C, R> {
         };
         let alive = self.conns.contains_key(&pend.conn);
         match pend.kind {
-            Kind::Open | Kind::OpenAsync(_) => {
+            Kind::Open(read) | Kind::OpenAsync(_, read) => {
                 let opened = o.opened.filter(|_| o.status == status::OK);
                 let mut result = None;
                 if let Some((uid, attrs)) = opened {
                     if alive {
                         let id = self.next_id;
                         self.next_id += 1;
-                        self.opens.insert(id, OpenHandle { conn: pend.conn, uid });
+                        self.opens.insert(
+                            id,
+                            OpenHandle {
+                                conn: pend.conn,
+                                uid,
+                                read,
+                            },
+                        );
                         self.conns.entry(pend.conn).or_default().insert(id);
                         result = Some(p::Opened { ckpt_id: id, attrs });
                     } else {
@@ -243,7 +351,7 @@ impl<C: Copy + Eq + Hash, R> CkptService<C, R> {
                         out.effects.extend(self.multicast(&CkptMsg::Close { req: 0, uid }));
                     }
                 }
-                if let Kind::OpenAsync(invocation) = pend.kind {
+                if let Kind::OpenAsync(invocation, _) = pend.kind {
                     let cb = p::OpenCallback {
                         invocation,
                         opened: result,
@@ -293,6 +401,11 @@ impl<C: Copy + Eq + Hash, R> CkptService<C, R> {
                 if let Some(h) = self.opens.remove(&id) {
                     if let Some(ids) = self.conns.get_mut(&h.conn) {
                         ids.remove(&id);
+                    }
+                    if let Some(t) = self.tracking.get_mut(&h.conn) {
+                        if t.ids.remove(&id) {
+                            self.tracking_changed();
+                        }
                     }
                 }
             }
@@ -360,14 +473,14 @@ impl<C: Copy + Eq + Hash, R> CkptService<C, R> {
                 Vec::new(),
             )
         };
+        if !self.conns.contains_key(&conn) {
+            return now_reply(reply(status::BAD_HANDLE));
+        }
         if matches!(
             msg,
             p::TRACK | p::TRACK_STOP | p::CHECKPOINT_TRACK | p::CHECKPOINT_TRACK_STOP
         ) {
-            return now_reply(reply(status::NOT_SUPPORTED));
-        }
-        if !self.conns.contains_key(&conn) {
-            return now_reply(reply(status::BAD_HANDLE));
+            return now_reply(reply(self.track(conn, msg, payload)));
         }
         if !self.state.is_synced() {
             return match msg {
@@ -397,9 +510,10 @@ impl<C: Copy + Eq + Hash, R> CkptService<C, R> {
                     return now_reply(reply(status::NO_RESOURCES));
                 }
                 let create = open.open_flags & p::OPEN_CREATE != 0;
+                let read = open.open_flags & p::OPEN_READ != 0;
                 let (kind, accepted) = match invocation {
-                    Some(i) => (Kind::OpenAsync(i), Some(reply(status::OK))),
-                    None => (Kind::Open, None),
+                    Some(i) => (Kind::OpenAsync(i, read), Some(reply(status::OK))),
+                    None => (Kind::Open(read), None),
                 };
                 self.send(conn, kind, accepted, |req| CkptMsg::Open {
                     req,

@@ -9,7 +9,7 @@
 use super::wire::{CkptMsg, NodeId, OpenRef, RingId, Uid, WriteElem};
 use ais_proto::ckpt::{
     self as p, CreationAttributes, Descriptor, ErrorIndex, IterationPage, Message, ReadData, ReadElement, ReadReply,
-    SectionDescriptor, SectionIdReply,
+    SectionDescriptor, SectionIdReply, TrackElement,
 };
 use ais_proto::status;
 use std::collections::{BTreeMap, BTreeSet, HashMap};
@@ -95,6 +95,17 @@ pub struct Applied {
     /// This node's own changes discarded with an interrupted synchronisation
     /// (nobody applied them).
     pub dropped: Vec<CkptMsg>,
+    /// What the applied changes did to sections, in order (only while
+    /// [`CkptState::report_changes`] is on): for the track callbacks.
+    pub changes: Vec<Change>,
+}
+
+/// What one applied change did to a checkpoint's sections: the ranges written
+/// (offset, length), or offset 0 and size 0 for a deleted section.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Change {
+    pub uid: Uid,
+    pub elements: Vec<TrackElement>,
 }
 
 struct Staged {
@@ -135,6 +146,9 @@ pub struct CkptState {
     due: BTreeSet<(u64, Uid)>,
     retention_asked: BTreeSet<(Uid, u64)>,
     expiry_asked: BTreeSet<(Uid, Vec<u8>, i64)>,
+    /// Whether applied changes are described in [`Applied::changes`].
+    reporting: bool,
+    changed: Vec<Change>,
 }
 
 /// A checkpoint's active replica at creation (as openais set it): all are
@@ -207,6 +221,8 @@ impl CkptState {
             due: BTreeSet::new(),
             retention_asked: BTreeSet::new(),
             expiry_asked: BTreeSet::new(),
+            reporting: false,
+            changed: Vec::new(),
         }
     }
 
@@ -285,6 +301,7 @@ impl CkptState {
             }
             let mut out = Applied::default();
             out.outcomes.extend(self.apply(sender, msg, now));
+            out.changes = std::mem::take(&mut self.changed);
             return out;
         }
         let Some(sync) = &mut self.sync else {
@@ -537,6 +554,7 @@ impl CkptState {
         for (sender, m) in sync.held {
             out.outcomes.extend(self.apply(sender, m, now));
         }
+        out.changes = std::mem::take(&mut self.changed);
         out
     }
 
@@ -624,6 +642,34 @@ impl CkptState {
     }
 
     // ---- changes ----
+
+    /// Describe the changes applied from now on in [`Applied::changes`] (the
+    /// service turns it on while a client tracks checkpoints).
+    pub fn report_changes(&mut self, on: bool) {
+        self.reporting = on;
+        if !on {
+            self.changed.clear();
+        }
+    }
+
+    fn note(&mut self, uid: Uid, elements: impl FnOnce() -> Vec<TrackElement>) {
+        if self.reporting {
+            self.changed.push(Change {
+                uid,
+                elements: elements(),
+            });
+        }
+    }
+
+    fn note_deleted(&mut self, uid: Uid, id: &[u8]) {
+        self.note(uid, || {
+            vec![TrackElement {
+                section: id.to_vec(),
+                offset: 0,
+                size: 0,
+            }]
+        });
+    }
 
     fn delete(&mut self, uid: Uid) {
         if let Some(c) = self.ckpts.remove(&uid) {
@@ -766,9 +812,10 @@ impl CkptState {
                 data,
             } => Some(self.section_create(sender, req, uid, section, expiration, wall, data)),
             CkptMsg::SectionDelete { req, uid, section } => {
-                let st = self
-                    .section_check(uid, &section)
-                    .map(|_| self.remove_section(uid, &section));
+                let st = self.section_check(uid, &section).map(|_| {
+                    self.remove_section(uid, &section);
+                    self.note_deleted(uid, &section);
+                });
                 Some(outcome(sender, req, st.err().unwrap_or(status::OK)))
             }
             CkptMsg::ExpirationSet {
@@ -798,7 +845,22 @@ impl CkptState {
                 wall,
                 elements,
             } => {
+                let ranges: Vec<TrackElement> = if self.reporting {
+                    elements
+                        .iter()
+                        .map(|e| TrackElement {
+                            section: e.section.clone(),
+                            offset: e.offset,
+                            size: e.data.len() as u64,
+                        })
+                        .collect()
+                } else {
+                    Vec::new()
+                };
                 let (st, index) = self.write(uid, wall, elements);
+                if st == status::OK {
+                    self.note(uid, || ranges);
+                }
                 Some(Outcome {
                     payload: enc(&ErrorIndex(index)),
                     ..outcome(sender, req, st)
@@ -810,7 +872,18 @@ impl CkptState {
                 wall,
                 section,
                 data,
-            } => Some(outcome(sender, req, self.overwrite(uid, wall, section, data))),
+            } => {
+                let range = TrackElement {
+                    section: if self.reporting { section.clone() } else { Vec::new() },
+                    offset: 0,
+                    size: data.len() as u64,
+                };
+                let st = self.overwrite(uid, wall, section, data);
+                if st == status::OK {
+                    self.note(uid, || vec![range]);
+                }
+                Some(outcome(sender, req, st))
+            }
             CkptMsg::Synchronize { req, uid } => {
                 let st = match self.ckpts.get(&uid) {
                     None => status::BAD_HANDLE,
@@ -842,6 +915,7 @@ impl CkptState {
                     .is_some_and(|s| s.expiration == expiration);
                 if due {
                     self.remove_section(uid, &section);
+                    self.note_deleted(uid, &section);
                 }
                 None
             }
@@ -990,6 +1064,7 @@ impl CkptState {
             return err(status::NO_RESOURCES);
         }
         c.used += data.len() as u64;
+        let size = data.len() as u64;
         c.sections.insert(
             id.clone(),
             Section {
@@ -1003,6 +1078,13 @@ impl CkptState {
         if expiration != p::TIME_END {
             self.expiries.insert((expiration, uid, id.clone()));
         }
+        self.note(uid, || {
+            vec![TrackElement {
+                section: id.clone(),
+                offset: 0,
+                size,
+            }]
+        });
         Outcome {
             payload: enc(&SectionIdReply { section: id }),
             ..outcome(sender, req, status::OK)

@@ -259,8 +259,11 @@ fn argument_errors_are_answered_at_once() {
     for (payload, want) in cases {
         assert_eq!(n.call(1, 10, p::OPEN, &payload).status, want);
     }
-    for m in [p::TRACK, p::TRACK_STOP, p::CHECKPOINT_TRACK, p::CHECKPOINT_TRACK_STOP] {
-        assert_eq!(n.call(1, 10, m, &[]).status, status::NOT_SUPPORTED);
+    assert_eq!(n.call(1, 10, p::TRACK_STOP, &[]).status, status::NOT_EXIST);
+    assert_eq!(n.call(1, 10, p::TRACK, &[1]).status, status::INVALID_PARAM);
+    for m in [p::CHECKPOINT_TRACK, p::CHECKPOINT_TRACK_STOP] {
+        assert_eq!(n.call(1, 10, m, &[]).status, status::INVALID_PARAM);
+        assert_eq!(n.call(1, 10, m, &enc(p::CkptId(12345))).status, status::BAD_HANDLE);
     }
     assert_eq!(n.call(1, 10, 999, &[]).status, status::NOT_SUPPORTED);
     let (_, id) = n.open(1, 10, b"c", Some(attrs()));
@@ -360,4 +363,175 @@ fn a_refused_close_keeps_the_checkpoint_open() {
     };
     n.svcs.get_mut(&1).unwrap().refused(req);
     assert_eq!(n.call(1, 10, p::STATUS_GET, &enc(p::CkptId(id))).status, status::OK);
+}
+
+/// The TRACK_CALLBACKs collected so far: (node, connection, callback).
+fn track_callbacks(n: &mut Net) -> Vec<(NodeId, u8, p::TrackCallback)> {
+    let all = std::mem::take(&mut n.callbacks);
+    all.into_iter()
+        .map(|(node, conn, msg, st, payload)| {
+            assert_eq!((msg, st), (p::TRACK_CALLBACK, status::OK));
+            (node, conn, p::TrackCallback::decode(&payload).unwrap())
+        })
+        .collect()
+}
+
+fn elem(section: &[u8], offset: u64, size: u64) -> p::TrackElement {
+    p::TrackElement {
+        section: section.to_vec(),
+        offset,
+        size,
+    }
+}
+
+#[test]
+fn tracking_reports_changes_to_the_connections_that_track() {
+    let mut n = Net::new();
+    for (node, conn) in [(1, 10), (1, 11), (2, 20)] {
+        n.svcs.get_mut(&node).unwrap().connected(conn);
+    }
+    let (_, a10) = n.open(1, 10, b"a", Some(attrs()));
+    let (_, b10) = n.open(1, 10, b"b", Some(attrs()));
+    let (_, a11) = n.open(1, 11, b"a", None);
+    let (_, a20) = n.open(2, 20, b"a", None);
+    // 11 tracks checkpoint "a" only; 20 (on the other node) tracks everything it has open.
+    assert_eq!(
+        n.call(1, 11, p::CHECKPOINT_TRACK, &enc(p::CkptId(a11))).status,
+        status::OK
+    );
+    assert_eq!(n.call(2, 20, p::TRACK, &[]).status, status::OK);
+    assert!(n.callbacks.is_empty());
+    let sc = |id, s: &[u8], data: &[u8]| {
+        enc(p::SectionCreate {
+            ckpt_id: id,
+            section: Some(s.to_vec()),
+            expiration_time: p::TIME_END,
+            data: data.to_vec(),
+        })
+    };
+    assert_eq!(
+        n.call(1, 10, p::SECTION_CREATE, &sc(a10, b"s", b"abc")).status,
+        status::OK
+    );
+    let want = vec![elem(b"s", 0, 3)];
+    assert_eq!(
+        track_callbacks(&mut n),
+        vec![
+            (
+                1,
+                11,
+                p::TrackCallback {
+                    ckpt_id: a11,
+                    elements: want.clone()
+                }
+            ),
+            (
+                2,
+                20,
+                p::TrackCallback {
+                    ckpt_id: a20,
+                    elements: want
+                }
+            ),
+        ]
+    );
+    // A change to "b", which nobody tracks, reports nothing.
+    assert_eq!(
+        n.call(1, 10, p::SECTION_CREATE, &sc(b10, b"t", b"x")).status,
+        status::OK
+    );
+    assert!(n.callbacks.is_empty());
+    let w = p::Write {
+        ckpt_id: a10,
+        elements: vec![
+            p::WriteElement {
+                section: b"s".to_vec(),
+                offset: 2,
+                data: b"zz".to_vec(),
+            },
+            p::WriteElement {
+                section: b"s".to_vec(),
+                offset: 10,
+                data: b"q".to_vec(),
+            },
+        ],
+    };
+    assert_eq!(n.call(1, 10, p::WRITE, &enc(w.clone())).status, status::OK);
+    let cbs = track_callbacks(&mut n);
+    assert_eq!(cbs.len(), 2);
+    for (_, _, cb) in &cbs {
+        assert_eq!(cb.elements, vec![elem(b"s", 2, 2), elem(b"s", 10, 1)]);
+    }
+    // A failed write reports nothing.
+    let bad = p::Write {
+        ckpt_id: a10,
+        elements: vec![p::WriteElement {
+            section: b"nope".to_vec(),
+            offset: 0,
+            data: b"x".to_vec(),
+        }],
+    };
+    assert_eq!(n.call(1, 10, p::WRITE, &enc(bad)).status, status::NOT_EXIST);
+    assert!(n.callbacks.is_empty());
+    let o = p::Overwrite {
+        ckpt_id: a10,
+        section: b"s".to_vec(),
+        data: b"12345".to_vec(),
+    };
+    assert_eq!(n.call(1, 10, p::OVERWRITE, &enc(o)).status, status::OK);
+    let cbs = track_callbacks(&mut n);
+    assert_eq!(cbs.len(), 2);
+    assert!(cbs.iter().all(|(_, _, cb)| cb.elements == vec![elem(b"s", 0, 5)]));
+    // "b" opened later by 20 is tracked too, but not an opening without READ.
+    let (_, b20) = n.open(2, 20, b"b", None);
+    let wo = p::Open {
+        name: b"b".to_vec(),
+        attrs: None,
+        open_flags: p::OPEN_WRITE,
+    };
+    assert_eq!(n.call(2, 20, p::OPEN, &enc(wo)).status, status::OK);
+    let del = p::SectionRef {
+        ckpt_id: b10,
+        section: b"t".to_vec(),
+    };
+    assert_eq!(n.call(1, 10, p::SECTION_DELETE, &enc(del)).status, status::OK);
+    assert_eq!(
+        track_callbacks(&mut n),
+        vec![(
+            2,
+            20,
+            p::TrackCallback {
+                ckpt_id: b20,
+                elements: vec![elem(b"t", 0, 0)]
+            }
+        )]
+    );
+    // After the stops, nothing; a second stop is NOT_EXIST.
+    assert_eq!(
+        n.call(1, 11, p::CHECKPOINT_TRACK_STOP, &enc(p::CkptId(a11))).status,
+        status::OK
+    );
+    assert_eq!(
+        n.call(1, 11, p::CHECKPOINT_TRACK_STOP, &enc(p::CkptId(a11))).status,
+        status::NOT_EXIST
+    );
+    assert_eq!(n.call(2, 20, p::TRACK_STOP, &[]).status, status::OK);
+    assert_eq!(n.call(2, 20, p::TRACK_STOP, &[]).status, status::NOT_EXIST);
+    assert_eq!(n.call(1, 10, p::WRITE, &enc(w.clone())).status, status::OK);
+    assert!(n.callbacks.is_empty());
+    // A closed checkpoint id and a connection that went away track nothing.
+    assert_eq!(
+        n.call(1, 11, p::CHECKPOINT_TRACK, &enc(p::CkptId(a11))).status,
+        status::OK
+    );
+    assert_eq!(n.call(1, 11, p::CLOSE, &enc(p::CkptId(a11))).status, status::OK);
+    assert_eq!(n.call(2, 20, p::TRACK, &[]).status, status::OK);
+    let fx = n.svcs.get_mut(&2).unwrap().disconnected(20);
+    for e in fx {
+        n.effect(2, e);
+    }
+    n.run();
+    assert_eq!(n.call(1, 10, p::WRITE, &enc(w)).status, status::OK);
+    assert!(n.callbacks.is_empty());
+    assert!(n.svcs.values().all(|s| s.tracking.is_empty()));
 }
