@@ -137,8 +137,10 @@ typedef struct {
 } SaCkptIOVectorElementT;
 
 /**
- * B.02.03: called when a tracked checkpoint changes (a write, a section created or
- * deleted), with the elements of the change.
+ * B.02.03: called when a tracked checkpoint changes (a write, an overwrite, a section
+ * created or deleted), with one element per changed range: section id, `dataOffset` and
+ * `dataSize`, `dataBuffer` NULL and `readSize` 0 (a deleted section: offset and size 0).
+ * The vector and its section ids are valid during the call only.
  */
 typedef void (*SaCkptCheckpointTrackCallbackT)(SaCkptCheckpointHandleT checkpointHandle,
                                                SaCkptIOVectorElementT *ioVector,
@@ -344,8 +346,9 @@ SaAisErrorT saCkptInitialize_2(SaCkptHandleT *ckptHandle,
                                SaVersionT *version);
 
 /**
- * Starts the track callback for every checkpoint this handle has open for reading: it is
- * called when another opener writes to one, or creates or deletes a section.
+ * Starts the track callback for every checkpoint this handle has open for reading, now
+ * and opened later: each write, overwrite, section creation or deletion ordered in the
+ * cluster is reported at the next dispatch.
  */
 SaAisErrorT saCkptTrack(SaCkptHandleT ckptHandle);
 

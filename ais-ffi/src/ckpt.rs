@@ -728,8 +728,9 @@ pub unsafe extern "C" fn saCkptInitialize_2(
     })
 }
 
-/// Starts the track callback for every checkpoint this handle has open for reading: it is
-/// called when another opener writes to one, or creates or deletes a section.
+/// Starts the track callback for every checkpoint this handle has open for reading, now
+/// and opened later: each write, overwrite, section creation or deletion ordered in the
+/// cluster is reported at the next dispatch.
 #[no_mangle]
 pub unsafe extern "C" fn saCkptTrack(ckptHandle: SaCkptHandleT) -> SaAisErrorT {
     guard(|| track(ckptHandle, true))

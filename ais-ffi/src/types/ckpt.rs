@@ -134,8 +134,10 @@ pub struct SaCkptCallbacksT {
     pub saCkptCheckpointSynchronizeCallback: SaCkptCheckpointSynchronizeCallbackT,
 }
 
-/// B.02.03: called when a tracked checkpoint changes (a write, a section created or
-/// deleted), with the elements of the change.
+/// B.02.03: called when a tracked checkpoint changes (a write, an overwrite, a section
+/// created or deleted), with one element per changed range: section id, `dataOffset` and
+/// `dataSize`, `dataBuffer` NULL and `readSize` 0 (a deleted section: offset and size 0).
+/// The vector and its section ids are valid during the call only.
 pub type SaCkptCheckpointTrackCallbackT = Option<
     unsafe extern "C" fn(
         checkpointHandle: SaCkptCheckpointHandleT,
