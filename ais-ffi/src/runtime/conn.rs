@@ -338,7 +338,7 @@ impl Connection {
     /// another thread is reading it already: responses go to their callers, credits
     /// are noted.
     fn pump(&self, block: bool) -> Result<(), SaAisErrorT> {
-        let mut c = lock(&self.calls);
+        let c = lock(&self.calls);
         if let Some(e) = c.dead {
             return Err(e);
         }
@@ -349,14 +349,31 @@ impl Connection {
             }
             return Ok(());
         }
+        let c = self.read_as_reader(c, None, block);
+        match c.dead {
+            Some(e) => Err(e),
+            None => Ok(()),
+        }
+    }
+
+    /// Takes the reader role (the caller checked it was free), reads the request socket
+    /// (see [`read_responses`](Self::read_responses)), hands the responses to their
+    /// callers and wakes them; returns the lock again.
+    fn read_as_reader<'a>(
+        &'a self,
+        mut c: MutexGuard<'a, Calls>,
+        deadline: Option<Instant>,
+        block: bool,
+    ) -> MutexGuard<'a, Calls> {
         c.reading = true;
         drop(c);
-        let got = self.read_responses(None, block);
+        let got = self.read_responses(deadline, block);
         let mut c = lock(&self.calls);
         c.reading = false;
         match got {
             Ok(replies) => {
                 for (rid, r) in replies {
+                    // A response nobody waits for (its call timed out) is dropped.
                     if let Some(slot) = c.waiting.get_mut(&rid) {
                         *slot = Some(r);
                     }
@@ -368,10 +385,7 @@ impl Connection {
             }
         }
         self.arrived.notify_all();
-        match c.dead {
-            Some(e) => Err(e),
-            None => Ok(()),
-        }
+        c
     }
 
     /// Notes a credit frame's total.
@@ -440,26 +454,7 @@ impl Connection {
                 return Err(SA_AIS_ERR_TIMEOUT);
             }
             if !c.reading {
-                c.reading = true;
-                drop(c);
-                let got = self.read_responses(deadline, true);
-                c = lock(&self.calls);
-                c.reading = false;
-                match got {
-                    Ok(replies) => {
-                        for (rid, r) in replies {
-                            // A response nobody waits for (its call timed out) is dropped.
-                            if let Some(slot) = c.waiting.get_mut(&rid) {
-                                *slot = Some(r);
-                            }
-                        }
-                    }
-                    Err(e) => {
-                        let e = if self.is_finalized() { SA_AIS_ERR_BAD_HANDLE } else { e };
-                        c.dead.get_or_insert(e);
-                    }
-                }
-                self.arrived.notify_all();
+                c = self.read_as_reader(c, deadline, true);
                 continue;
             }
             c = match deadline {
