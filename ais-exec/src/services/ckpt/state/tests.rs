@@ -9,6 +9,7 @@ struct Cluster {
     outcomes: BTreeMap<NodeId, Vec<Outcome>>,
     remaps: BTreeMap<NodeId, Vec<(Uid, Uid)>>,
     dropped: BTreeMap<NodeId, Vec<CkptMsg>>,
+    changes: BTreeMap<NodeId, Vec<Change>>,
     ring_seq: u64,
     now: u64,
     req: u64,
@@ -22,6 +23,7 @@ impl Cluster {
             outcomes: BTreeMap::new(),
             remaps: BTreeMap::new(),
             dropped: BTreeMap::new(),
+            changes: BTreeMap::new(),
             ring_seq: 0,
             now: 1_000,
             req: 100,
@@ -55,6 +57,7 @@ impl Cluster {
                 let a = self.nodes.get_mut(id).unwrap().deliver(sender, msg.clone(), self.now);
                 self.outcomes.entry(*id).or_default().extend(a.outcomes);
                 self.remaps.entry(*id).or_default().extend(a.remaps);
+                self.changes.entry(*id).or_default().extend(a.changes);
                 for m in a.multicasts {
                     self.queue.push_back((*id, to.clone(), m));
                 }
@@ -597,6 +600,8 @@ fn expired_sections_are_deleted_cluster_wide() {
         },
     );
     assert_eq!(c.nodes[&1].next_deadline(0, 400), Some(100));
+    // Node 2 describes its changes (a client tracks there), node 1 does not.
+    c.nodes.get_mut(&2).unwrap().report_changes(true);
     let asked = c.nodes.get_mut(&1).unwrap().tick(0, 600);
     assert_eq!(asked.len(), 1);
     for m in asked {
@@ -609,6 +614,16 @@ fn expired_sections_are_deleted_cluster_wide() {
     }
     assert_eq!(c.nodes[&1].next_deadline(0, 10_000), None);
     c.assert_same(ALL);
+    let deleted = Change {
+        uid,
+        elements: vec![TrackElement {
+            section: b"soon".to_vec(),
+            offset: 0,
+            size: 0,
+        }],
+    };
+    assert_eq!(c.changes[&2], vec![deleted]);
+    assert!(c.changes[&1].is_empty());
 }
 
 /// A node that joins receives every checkpoint (large sections in chunks
