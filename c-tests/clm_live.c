@@ -222,7 +222,15 @@ static int track(unsigned want, int secs)
 	if (failures)
 		return 1;
 	CHECK(saClmSelectionObjectGet(h, &sel), SA_AIS_OK);
-	CHECK(saClmClusterTrack(h, SA_TRACK_CURRENT | SA_TRACK_CHANGES, NULL), SA_AIS_OK);
+	{
+		/* A view being re-formed (a node just left) answers TRY_AGAIN until complete. */
+		SaAisErrorT rc;
+		while ((rc = saClmClusterTrack(h, SA_TRACK_CURRENT | SA_TRACK_CHANGES, NULL)) ==
+			       SA_AIS_ERR_TRY_AGAIN &&
+		       time(NULL) < end)
+			nanosleep(&(struct timespec){0, 20000000}, NULL);
+		CHECK(rc, SA_AIS_OK);
+	}
 	while (time(NULL) < end) {
 		struct pollfd p = {(int)sel, POLLIN, 0};
 		if (poll(&p, 1, 200) == 1)
