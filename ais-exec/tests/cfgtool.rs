@@ -24,8 +24,7 @@ fn cfgtool_prints_the_ring_of_a_running_executive() {
         "{}",
         node.log()
     );
-    // The socket Node::start gives the executive.
-    let socket = format!("@ais-test-{}-{}-n1", std::process::id(), run.display());
+    let socket = &node.socket;
     let out = Command::new(CFGTOOL)
         .arg("-s")
         .env("AIS_IPC_SOCKET", &socket)

@@ -10,24 +10,15 @@ mod common;
 use ais_ffi::runtime::Connection;
 use ais_proto::ckpt::{self as p, Message};
 use ais_proto::status;
-use ais_proto::{AisVersion, ServiceId, SocketName};
+use ais_proto::{AisVersion, ServiceId};
 use common::*;
 use nix::sys::signal::Signal;
 use std::time::{Duration, Instant};
 
 const T: Duration = Duration::from_secs(10);
 
-/// Calls, retrying while the checkpoints re-synchronise.
-fn call(c: &Connection, m: u16, payload: &[u8]) -> (u32, Vec<u8>) {
-    let end = Instant::now() + T;
-    loop {
-        let r = c.call(m, payload, Some(T)).expect("call");
-        if r.status != status::TRY_AGAIN || Instant::now() > end {
-            return (r.status, r.payload);
-        }
-        std::thread::sleep(Duration::from_millis(20));
-    }
-}
+// Calls, retrying while the checkpoints re-synchronise.
+use common::call_retrying as call;
 
 fn open(c: &Connection, name: &[u8], attrs: Option<p::CreationAttributes>) -> (u32, u64) {
     let flags = p::OPEN_READ | p::OPEN_WRITE | if attrs.is_some() { p::OPEN_CREATE } else { 0 };
@@ -86,10 +77,7 @@ impl Cluster {
     }
 
     fn connect(&self, i: usize) -> Connection {
-        let run = &self.nodes[i].as_ref().unwrap().1;
-        let socket = format!("@ais-test-{}-{}-n{i}", std::process::id(), run.display());
-        let socket = SocketName::parse(socket).unwrap();
-        Connection::open_at(&socket, ServiceId::CKPT, AisVersion::new(b'B', 2, 3), T).expect("open CKPT")
+        self.node(i).connect(ServiceId::CKPT, AisVersion::new(b'B', 2, 3))
     }
 
     fn logs(&self) -> String {

@@ -7,7 +7,7 @@ mod common;
 
 use ais_ffi::runtime::{Connection, DispatchMode};
 use ais_proto::cpg::{self as msg, ConfChg};
-use ais_proto::{AisVersion, Reader, ServiceId, SocketName, Writer};
+use ais_proto::{AisVersion, Reader, ServiceId, Writer};
 use common::*;
 use nix::sys::signal::Signal;
 use std::time::{Duration, Instant};
@@ -20,17 +20,8 @@ fn group(name: &[u8]) -> Vec<u8> {
     w.into_vec()
 }
 
-/// Calls, retrying while the groups re-synchronise.
-fn call(c: &Connection, m: u16, payload: &[u8]) -> (u32, Vec<u8>) {
-    let end = Instant::now() + T;
-    loop {
-        let r = c.call(m, payload, Some(T)).expect("call");
-        if r.status != ais_proto::status::TRY_AGAIN || Instant::now() > end {
-            return (r.status, r.payload);
-        }
-        std::thread::sleep(Duration::from_millis(20));
-    }
-}
+// Calls, retrying while the groups re-synchronise.
+use common::call_retrying as call;
 
 /// Waits for a callback that satisfies `want`, returning its payload.
 fn expect(c: &Connection, want: impl Fn(u16, &[u8]) -> bool) -> Vec<u8> {
@@ -77,11 +68,7 @@ fn two_nodes_join_deliver_and_see_a_node_go() {
     for (n, _) in &nodes {
         assert!(n.lines.wait_for(0, T, regular_config(2)).is_some(), "{}", n.log());
     }
-    let open = |i: usize| {
-        let socket = format!("@ais-test-{}-{}-n{i}", std::process::id(), nodes[i].1.display());
-        let socket = SocketName::parse(socket).unwrap();
-        Connection::open_at(&socket, ServiceId::CPG, AisVersion::new(0, 0, 0), T).expect("open CPG")
-    };
+    let open = |i: usize| nodes[i].0.connect(ServiceId::CPG, AisVersion::new(0, 0, 0));
     let (a, b) = (open(0), open(1));
     assert_eq!(call(&a, msg::JOIN, &group(b"grp")).0, 1);
     expect(&a, confchg(1));
@@ -133,9 +120,7 @@ fn a_flooding_member_that_does_not_read_meets_try_again_and_loses_nothing() {
     std::fs::create_dir_all(&run).unwrap();
     let node = Node::start("n0", &conf, &run);
     assert!(node.lines.wait_for(0, T, regular_config(1)).is_some(), "{}", node.log());
-    let socket = format!("@ais-test-{}-{}-n0", std::process::id(), run.display());
-    let socket = SocketName::parse(socket).unwrap();
-    let c = Connection::open_at(&socket, ServiceId::CPG, AisVersion::new(0, 0, 0), T).expect("open CPG");
+    let c = node.connect(ServiceId::CPG, AisVersion::new(0, 0, 0));
     assert_eq!(call(&c, msg::JOIN, &group(b"flood")).0, 1);
     expect(&c, confchg(1));
 

@@ -2,9 +2,8 @@
 
 mod common;
 
-use ais_ffi::runtime::Connection;
 use ais_proto::cpg as msg;
-use ais_proto::{AisVersion, ServiceId, SocketName, Writer};
+use ais_proto::{AisVersion, ServiceId, Writer};
 use common::*;
 use std::process::Command;
 use std::time::{Duration, Instant};
@@ -22,9 +21,8 @@ fn cpgtool_lists_groups_with_their_members() {
     std::fs::create_dir_all(&run).unwrap();
     let node = Node::start("n1", &conf, &run);
     assert!(node.lines.wait_for(0, T, regular_config(1)).is_some(), "{}", node.log());
-    let socket = format!("@ais-test-{}-{}-n1", std::process::id(), run.display());
-    let name = SocketName::parse(socket.clone()).unwrap();
-    let c = Connection::open_at(&name, ServiceId::CPG, AisVersion::new(0, 0, 0), T).expect("open CPG");
+    let socket = node.socket.clone();
+    let c = node.connect(ServiceId::CPG, AisVersion::new(0, 0, 0));
     let mut w = Writer::new();
     w.name(b"tool-group").unwrap();
     let end = Instant::now() + T;

@@ -8,7 +8,7 @@ mod common;
 
 use ais_ffi::runtime::{Connection, DispatchMode};
 use ais_proto::evs::{self as msg, ConfChg, Deliver, Group, Mcast, Membership, GROUP_LEN};
-use ais_proto::{status, AisVersion, ServiceId, SocketName};
+use ais_proto::{status, AisVersion, ServiceId};
 use common::*;
 use nix::sys::signal::Signal;
 use std::time::{Duration, Instant};
@@ -130,11 +130,7 @@ fn two_nodes_deliver_to_exactly_the_joined_handles_in_one_order() {
     for (n, _) in &nodes {
         assert!(n.lines.wait_for(0, T, regular_config(2)).is_some(), "{}", n.log());
     }
-    let open = |i: usize| {
-        let socket = format!("@ais-test-{}-{}-n{i}", std::process::id(), nodes[i].1.display());
-        let socket = SocketName::parse(socket).unwrap();
-        Connection::open_at(&socket, ServiceId::EVS, AisVersion::new(0, 0, 0), T).expect("open EVS")
-    };
+    let open = |i: usize| nodes[i].0.connect(ServiceId::EVS, AisVersion::new(0, 0, 0));
     // Node 1: a in "a", b in "b". Node 2: c in "a" and "b", d in "c".
     let (a, b, c, d) = (open(0), open(0), open(1), open(1));
     // Each handle is told the current configuration first.

@@ -750,13 +750,42 @@ impl Message for Overwrite {
     }
 }
 
-/// One element of a READ.
+/// A range of a section: a READ element (`size` the bytes asked for, `u64::MAX` for "to
+/// the section's end") or a changed range of a [`TrackCallback`] (`SaCkptIOVectorElementT`
+/// without data; `size` the bytes written there, 0 for a deleted section).
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct ReadElement {
+pub struct SectionRange {
     pub section: Vec<u8>,
+    /// `dataOffset`.
     pub offset: u64,
-    /// Bytes asked for (`dataSize`; `u64::MAX` for "to the section's end").
     pub size: u64,
+}
+
+/// One element of a READ.
+pub type ReadElement = SectionRange;
+/// One changed range of a [`TrackCallback`].
+pub type TrackElement = SectionRange;
+
+fn put_ranges(w: &mut Writer, ranges: &[SectionRange]) -> Result<(), EncodeError> {
+    w.count(ranges.len())?;
+    for e in ranges {
+        put_section_id(w, &e.section)?;
+        w.u64(e.offset).u64(e.size);
+    }
+    Ok(())
+}
+
+fn get_ranges(r: &mut Reader<'_>) -> Result<Vec<SectionRange>, DecodeError> {
+    let n = r.count(2 + 8 + 8)?;
+    let mut ranges = Vec::with_capacity(n);
+    for _ in 0..n {
+        ranges.push(SectionRange {
+            section: section_id(r)?,
+            offset: r.u64()?,
+            size: r.u64()?,
+        });
+    }
+    Ok(ranges)
 }
 
 /// READ's request (`saCkptCheckpointRead`).
@@ -769,26 +798,15 @@ pub struct Read {
 impl Message for Read {
     fn put(&self, w: &mut Writer) -> Result<(), EncodeError> {
         w.u64(self.ckpt_id);
-        w.count(self.elements.len())?;
-        for e in &self.elements {
-            put_section_id(w, &e.section)?;
-            w.u64(e.offset).u64(e.size);
-        }
-        Ok(())
+        put_ranges(w, &self.elements)
     }
 
     fn get(r: &mut Reader<'_>) -> Result<Self, DecodeError> {
         let ckpt_id = r.u64()?;
-        let n = r.count(2 + 8 + 8)?;
-        let mut elements = Vec::with_capacity(n);
-        for _ in 0..n {
-            elements.push(ReadElement {
-                section: section_id(r)?,
-                offset: r.u64()?,
-                size: r.u64()?,
-            });
-        }
-        Ok(Read { ckpt_id, elements })
+        Ok(Read {
+            ckpt_id,
+            elements: get_ranges(r)?,
+        })
     }
 }
 
@@ -877,16 +895,6 @@ impl Message for SyncCallback {
     }
 }
 
-/// One changed range of a [`TrackCallback`] (`SaCkptIOVectorElementT` without data).
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct TrackElement {
-    pub section: Vec<u8>,
-    /// `dataOffset`.
-    pub offset: u64,
-    /// `dataSize`: the bytes written there (0 for a deleted section).
-    pub size: u64,
-}
-
 /// The TRACK_CALLBACK: what one change did to a tracked checkpoint.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct TrackCallback {
@@ -897,26 +905,15 @@ pub struct TrackCallback {
 impl Message for TrackCallback {
     fn put(&self, w: &mut Writer) -> Result<(), EncodeError> {
         w.u64(self.ckpt_id);
-        w.count(self.elements.len())?;
-        for e in &self.elements {
-            put_section_id(w, &e.section)?;
-            w.u64(e.offset).u64(e.size);
-        }
-        Ok(())
+        put_ranges(w, &self.elements)
     }
 
     fn get(r: &mut Reader<'_>) -> Result<Self, DecodeError> {
         let ckpt_id = r.u64()?;
-        let n = r.count(2 + 8 + 8)?;
-        let mut elements = Vec::with_capacity(n);
-        for _ in 0..n {
-            elements.push(TrackElement {
-                section: section_id(r)?,
-                offset: r.u64()?,
-                size: r.u64()?,
-            });
-        }
-        Ok(TrackCallback { ckpt_id, elements })
+        Ok(TrackCallback {
+            ckpt_id,
+            elements: get_ranges(r)?,
+        })
     }
 }
 

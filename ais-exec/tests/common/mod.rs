@@ -77,6 +77,20 @@ pub fn udpu_config(addr: &str, port: u16, members: &[&str], token_ms: u32) -> St
     s
 }
 
+/// Calls, retrying for up to 10 s while the service answers TRY_AGAIN (it is
+/// re-synchronising after a configuration change); returns status and payload.
+pub fn call_retrying(c: &ais_ffi::runtime::Connection, m: u16, payload: &[u8]) -> (u32, Vec<u8>) {
+    let t = Duration::from_secs(10);
+    let end = Instant::now() + t;
+    loop {
+        let r = c.call(m, payload, Some(t)).expect("call");
+        if r.status != ais_proto::status::TRY_AGAIN || Instant::now() > end {
+            return (r.status, r.payload);
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    }
+}
+
 /// Lines a process wrote to stderr, as they arrive.
 #[derive(Clone, Default)]
 pub struct Lines(Arc<(Mutex<Vec<String>>, Condvar)>);
@@ -116,6 +130,8 @@ pub struct Node {
     pub name: String,
     pub child: Option<Child>,
     pub lines: Lines,
+    /// Its IPC socket (`AIS_IPC_SOCKET`).
+    pub socket: String,
 }
 
 impl Node {
@@ -134,7 +150,7 @@ impl Node {
             .arg("-c")
             .arg(config)
             .env("AIS_RUN_DIR", run_dir)
-            .env("AIS_IPC_SOCKET", socket)
+            .env("AIS_IPC_SOCKET", &socket)
             .env_remove("OPENAIS_MAIN_CONFIG_FILE")
             .stdin(Stdio::null())
             .stdout(Stdio::null())
@@ -156,7 +172,20 @@ impl Node {
             name: name.into(),
             child: Some(child),
             lines,
+            socket,
         }
+    }
+
+    /// Opens a handle of `service` on this executive through the libraries' client
+    /// runtime.
+    pub fn connect(
+        &self,
+        service: ais_proto::ServiceId,
+        version: ais_proto::AisVersion,
+    ) -> ais_ffi::runtime::Connection {
+        let socket = ais_proto::SocketName::parse(self.socket.clone()).unwrap();
+        ais_ffi::runtime::Connection::open_at(&socket, service, version, Duration::from_secs(10))
+            .unwrap_or_else(|e| panic!("open {service} on {}: {e:?}", self.name))
     }
 
     pub fn pid(&self) -> nix::unistd::Pid {
