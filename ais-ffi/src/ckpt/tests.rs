@@ -7,8 +7,6 @@
 use crate::ckpt::*;
 use crate::ckpt_client::{self as client, Callbacks, Checkpoint, B0101, B0203, CHECKPOINTS};
 use crate::runtime::Connection;
-use crate::types::ais::*;
-use crate::types::ckpt::*;
 use ais_proto::ckpt::{self as msg, Message};
 use ais_proto::{
     encode_frame, AisVersion, Attached, Handshake, Header, Kind, Limits, ServiceId, SocketName, Welcome,

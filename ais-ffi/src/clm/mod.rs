@@ -1,8 +1,9 @@
 //! The functions `libSaClm.so.3` exports: CLM B.01.01 (node `OPENAIS_CLM_B.01.01`) and
 //! B.04.01 (node `OPENAIS_CLM_B.04.01`, see `version-scripts/SaClm.map`).
 //!
-//! Each body runs inside `guard`, so no panic reaches C; the pointer work is here, the
-//! rest (handles, requests, decoding) in `clm_client`. Requests go to the local
+//! Each body runs inside `ffi_call`, so no panic reaches C; the pointer work is here, the
+//! rest (handles, requests, decoding) in `clm_client`, the handles' lifecycle in
+//! `boundary::lifecycle` (see `state`). Requests go to the local
 //! executive's CLM service, which answers from its replica of the membership.
 //!
 //! # Safety
@@ -13,13 +14,15 @@
 // Parameter names follow saClm.h: cbindgen copies them into the header.
 #![allow(non_snake_case, clippy::missing_safety_doc)]
 
+use crate::boundary::check::{self, INVALID};
+use crate::boundary::lifecycle::{self, negotiate_one};
+use crate::boundary::memory::MEMORY;
+use crate::boundary::{ffi_call, status, Failure, Outcome};
 use crate::clm_client::{self as client, Callbacks, ClmHandle, B01, B03, B04, HANDLES};
-use crate::guard::guard;
 use crate::runtime::DispatchMode;
 use crate::types::ais::{
     SaAisErrorT, SaDispatchFlagsT, SaInvocationT, SaSelectionObjectT, SaTimeT, SaUint32T, SaUint64T, SaUint8T,
-    SaVersionT, SA_AIS_ERR_INIT, SA_AIS_ERR_INVALID_PARAM, SA_AIS_ERR_NO_MEMORY, SA_AIS_ERR_NO_SPACE,
-    SA_AIS_ERR_VERSION, SA_AIS_OK, SA_TRACK_CHANGES, SA_TRACK_CHANGES_ONLY, SA_TRACK_CURRENT,
+    SaVersionT, SA_AIS_ERR_INIT, SA_AIS_ERR_NO_SPACE, SA_TRACK_CHANGES, SA_TRACK_CHANGES_ONLY, SA_TRACK_CURRENT,
 };
 use crate::types::clm::{
     SaClmCallbacksT, SaClmCallbacksT_3, SaClmCallbacksT_4, SaClmClusterNodeGetCallbackT, SaClmClusterNodeT,
@@ -27,26 +30,24 @@ use crate::types::clm::{
     SaClmClusterNotificationT_4, SaClmClusterTrackCallbackT, SaClmHandleT, SaClmNodeIdT, SaClmResponseT,
 };
 use ais_proto::clm::NotificationList;
+use state::Clm;
 
-/// Checks and writes back the version, then opens the handle.
+mod state;
+
+/// Negotiates the version (writing it back), then opens the handle.
 unsafe fn initialize(
     handle: *mut SaClmHandleT,
     version: *mut SaVersionT,
-    ours: &SaVersionT,
+    ours: SaVersionT,
     callbacks: Callbacks,
-) -> SaAisErrorT {
-    let requested = *version;
-    *version = *ours;
-    if !client::version_ok(&requested, ours) {
-        return SA_AIS_ERR_VERSION;
-    }
-    match client::open(ours, callbacks) {
-        Ok(h) => {
-            *handle = h;
-            SA_AIS_OK
-        }
-        Err(e) => e,
-    }
+) -> Outcome {
+    lifecycle::initialize(
+        handle,
+        version,
+        ours,
+        |requested| negotiate_one(requested, ours),
+        |granted| client::open(&granted, callbacks),
+    )
 }
 
 /// saClmInitialize and saClmInitialize_3: B.01 callback shapes (B.03's node
@@ -54,12 +55,9 @@ unsafe fn initialize(
 unsafe fn initialize_b01(
     handle: *mut SaClmHandleT,
     version: *mut SaVersionT,
-    ours: &SaVersionT,
+    ours: SaVersionT,
     callbacks: Option<(SaClmClusterNodeGetCallbackT, SaClmClusterTrackCallbackT)>,
-) -> SaAisErrorT {
-    if handle.is_null() || version.is_null() {
-        return SA_AIS_ERR_INVALID_PARAM;
-    }
+) -> Outcome {
     let (node_get, track) = callbacks.unwrap_or((None, None));
     initialize(handle, version, ours, Callbacks::B01 { node_get, track })
 }
@@ -71,48 +69,37 @@ unsafe fn node_get<T>(
     timeout: SaTimeT,
     out: *mut T,
     convert: fn(&ais_proto::clm::ClusterNode) -> T,
-) -> SaAisErrorT {
-    let h = match HANDLES.get(handle) {
-        Ok(h) => h,
-        Err(e) => return e,
-    };
-    if out.is_null() || timeout < 0 {
-        return SA_AIS_ERR_INVALID_PARAM;
+) -> Outcome {
+    let h = HANDLES.get(handle)?;
+    let out = check::out(out)?;
+    if timeout < 0 {
+        return Err(INVALID);
     }
-    match client::node_get(&h, node_id, timeout) {
-        Ok(n) => {
-            *out = convert(&n);
-            SA_AIS_OK
-        }
-        Err(e) => e,
-    }
+    *out = convert(&client::node_get(&h, node_id, timeout)?);
+    Ok(())
 }
 
 /// saClmClusterTrack for either notification type `T`: the buffer's fields
 /// are passed as (viewNumber, numberOfItems, notification).
 unsafe fn track<T: Copy>(
+    handle: SaClmHandleT,
     h: &ClmHandle,
     flags: SaUint8T,
     buffer: Option<(&mut SaUint64T, &mut SaUint32T, &mut *mut T)>,
     convert: fn(&NotificationList) -> Vec<T>,
-) -> SaAisErrorT {
-    if let Err(e) = client::check_track_flags(flags) {
-        return e;
-    }
+) -> Outcome {
+    client::check_track_flags(flags)?;
     let changes = flags & (SA_TRACK_CHANGES | SA_TRACK_CHANGES_ONLY) != 0;
     let current = flags & SA_TRACK_CURRENT != 0;
     // Changes, and the current membership without a buffer, come through the
     // track callback: it must exist.
     if (changes || (current && buffer.is_none())) && !h.callbacks.has_track() {
-        return SA_AIS_ERR_INIT;
+        return Err(Failure(SA_AIS_ERR_INIT));
     }
     let in_callback = current && buffer.is_none();
-    let list = match client::track_start(h, flags, in_callback) {
-        Ok(l) => l,
-        Err(e) => return e,
-    };
+    let list = client::track_start(h, flags, in_callback)?;
     let (Some(list), Some((view, count, array))) = (list, buffer) else {
-        return SA_AIS_OK;
+        return Ok(());
     };
     let items = convert(&list);
     *view = list.view;
@@ -120,43 +107,23 @@ unsafe fn track<T: Copy>(
         // The caller's array: it must be large enough.
         if (*count as usize) < items.len() {
             *count = items.len() as SaUint32T;
-            return SA_AIS_ERR_NO_SPACE;
+            return Err(Failure(SA_AIS_ERR_NO_SPACE));
         }
         std::ptr::copy_nonoverlapping(items.as_ptr(), *array, items.len());
         *count = items.len() as SaUint32T;
-        return SA_AIS_OK;
+        return Ok(());
     }
     // Ours, freed by saClmClusterNotificationFree (malloc, as C expects).
-    let bytes = std::mem::size_of::<T>() * items.len().max(1);
-    let p = libc::malloc(bytes) as *mut T;
-    if p.is_null() {
-        return SA_AIS_ERR_NO_MEMORY;
-    }
-    std::ptr::copy_nonoverlapping(items.as_ptr(), p, items.len());
-    h.allocated.lock().unwrap_or_else(|e| e.into_inner()).insert(p as usize);
-    *array = p;
+    *array = MEMORY.copy_out(handle, 0, &items)?;
     *count = items.len() as SaUint32T;
-    SA_AIS_OK
+    Ok(())
 }
 
 /// Frees an array `track` allocated for this handle; anything else is
 /// INVALID_PARAM (never a free of a foreign pointer).
-unsafe fn free_notification(handle: SaClmHandleT, p: *mut u8) -> SaAisErrorT {
-    let h = match HANDLES.get(handle) {
-        Ok(h) => h,
-        Err(e) => return e,
-    };
-    if p.is_null()
-        || !h
-            .allocated
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .remove(&(p as usize))
-    {
-        return SA_AIS_ERR_INVALID_PARAM;
-    }
-    libc::free(p as *mut libc::c_void);
-    SA_AIS_OK
+fn free_notification(handle: SaClmHandleT, p: *mut u8) -> Outcome {
+    HANDLES.get(handle)?;
+    MEMORY.free(handle, p)
 }
 
 // ---- B.01.01 ----
@@ -168,11 +135,11 @@ pub unsafe extern "C" fn saClmInitialize(
     clmCallbacks: *const SaClmCallbacksT,
     version: *mut SaVersionT,
 ) -> SaAisErrorT {
-    guard(|| {
+    ffi_call(|| {
         let cb = clmCallbacks
             .as_ref()
             .map(|c| (c.saClmClusterNodeGetCallback, c.saClmClusterTrackCallback));
-        initialize_b01(clmHandle, version, &B01, cb)
+        initialize_b01(clmHandle, version, B01, cb)
     })
 }
 
@@ -182,49 +149,19 @@ pub unsafe extern "C" fn saClmSelectionObjectGet(
     clmHandle: SaClmHandleT,
     selectionObject: *mut SaSelectionObjectT,
 ) -> SaAisErrorT {
-    guard(|| {
-        if selectionObject.is_null() {
-            return SA_AIS_ERR_INVALID_PARAM;
-        }
-        match HANDLES.get(clmHandle) {
-            Ok(h) => {
-                *selectionObject = h.conn.selection_object() as SaSelectionObjectT;
-                SA_AIS_OK
-            }
-            Err(e) => e,
-        }
-    })
+    ffi_call(|| lifecycle::selection_object::<Clm, _>(clmHandle, selectionObject))
 }
 
 /// B.01.01: runs pending callbacks (`SA_DISPATCH_ONE`, `_ALL` or `_BLOCKING`).
 #[no_mangle]
 pub unsafe extern "C" fn saClmDispatch(clmHandle: SaClmHandleT, dispatchFlags: SaDispatchFlagsT) -> SaAisErrorT {
-    guard(|| {
-        let Some(mode) = DispatchMode::from_flags(dispatchFlags) else {
-            return SA_AIS_ERR_INVALID_PARAM;
-        };
-        match HANDLES.get(clmHandle) {
-            Ok(h) => match client::dispatch(&h, mode) {
-                Ok(()) => SA_AIS_OK,
-                Err(e) => e,
-            },
-            Err(e) => e,
-        }
-    })
+    ffi_call(|| lifecycle::dispatch::<Clm>(clmHandle, DispatchMode::from_flags(dispatchFlags)))
 }
 
 /// B.01.01: closes the handle and stops its tracking.
 #[no_mangle]
 pub unsafe extern "C" fn saClmFinalize(clmHandle: SaClmHandleT) -> SaAisErrorT {
-    guard(|| match HANDLES.remove(clmHandle) {
-        Ok(h) => {
-            // Ends a blocking dispatch in another thread; the executive sees the
-            // sockets close and drops the handle's tracking.
-            h.conn.finalize();
-            SA_AIS_OK
-        }
-        Err(e) => e,
-    })
+    ffi_call(|| lifecycle::finalize::<Clm>(clmHandle))
 }
 
 /// B.01.01: reports the membership now (`SA_TRACK_CURRENT`) and/or its changes.
@@ -234,12 +171,10 @@ pub unsafe extern "C" fn saClmClusterTrack(
     trackFlags: SaUint8T,
     notificationBuffer: *mut SaClmClusterNotificationBufferT,
 ) -> SaAisErrorT {
-    guard(|| {
-        let h = match HANDLES.get(clmHandle) {
-            Ok(h) => h,
-            Err(e) => return e,
-        };
+    ffi_call(|| {
+        let h = HANDLES.get(clmHandle)?;
         track(
+            clmHandle,
             &h,
             trackFlags,
             notificationBuffer
@@ -253,10 +188,7 @@ pub unsafe extern "C" fn saClmClusterTrack(
 /// B.01.01: stops the change tracking `saClmClusterTrack` started.
 #[no_mangle]
 pub unsafe extern "C" fn saClmClusterTrackStop(clmHandle: SaClmHandleT) -> SaAisErrorT {
-    guard(|| match HANDLES.get(clmHandle) {
-        Ok(h) => client::track_stop(&h),
-        Err(e) => e,
-    })
+    ffi_call(|| status(client::track_stop(&*HANDLES.get(clmHandle)?)))
 }
 
 /// B.01.01: one node's information, waiting at most `timeout`.
@@ -267,7 +199,7 @@ pub unsafe extern "C" fn saClmClusterNodeGet(
     timeout: SaTimeT,
     clusterNode: *mut SaClmClusterNodeT,
 ) -> SaAisErrorT {
-    guard(|| node_get(clmHandle, nodeId, timeout, clusterNode, client::to_node))
+    ffi_call(|| node_get(clmHandle, nodeId, timeout, clusterNode, client::to_node))
 }
 
 /// B.01.01: one node's information, delivered to the node-get callback.
@@ -277,15 +209,12 @@ pub unsafe extern "C" fn saClmClusterNodeGetAsync(
     invocation: SaInvocationT,
     nodeId: SaClmNodeIdT,
 ) -> SaAisErrorT {
-    guard(|| {
-        let h = match HANDLES.get(clmHandle) {
-            Ok(h) => h,
-            Err(e) => return e,
-        };
+    ffi_call(|| {
+        let h = HANDLES.get(clmHandle)?;
         if !h.callbacks.has_node_get() {
-            return SA_AIS_ERR_INIT;
+            return Err(Failure(SA_AIS_ERR_INIT));
         }
-        client::node_get_async(&h, invocation, nodeId)
+        status(client::node_get_async(&h, invocation, nodeId))
     })
 }
 
@@ -298,11 +227,11 @@ pub unsafe extern "C" fn saClmInitialize_3(
     clmCallbacks: *const SaClmCallbacksT_3,
     version: *mut SaVersionT,
 ) -> SaAisErrorT {
-    guard(|| {
+    ffi_call(|| {
         let cb = clmCallbacks
             .as_ref()
             .map(|c| (c.saClmClusterNodeGetCallback, c.saClmClusterTrackCallback));
-        initialize_b01(clmHandle, version, &B03, cb)
+        initialize_b01(clmHandle, version, B03, cb)
     })
 }
 
@@ -313,20 +242,13 @@ pub unsafe extern "C" fn saClmInitialize_4(
     clmCallbacks: *const SaClmCallbacksT_4,
     version: *mut SaVersionT,
 ) -> SaAisErrorT {
-    guard(|| {
-        if clmHandle.is_null() || version.is_null() {
-            return SA_AIS_ERR_INVALID_PARAM;
-        }
-        let cb = if clmCallbacks.is_null() {
-            None
-        } else {
-            Some(*clmCallbacks)
-        };
+    ffi_call(|| {
+        let cb = clmCallbacks.as_ref().copied();
         let callbacks = Callbacks::B04 {
             node_get: cb.and_then(|c| c.saClmClusterNodeGetCallback),
             track: cb.and_then(|c| c.saClmClusterTrackCallback),
         };
-        initialize(clmHandle, version, &B04, callbacks)
+        initialize(clmHandle, version, B04, callbacks)
     })
 }
 
@@ -337,12 +259,10 @@ pub unsafe extern "C" fn saClmClusterTrack_4(
     trackFlags: SaUint8T,
     notificationBuffer: *mut SaClmClusterNotificationBufferT_4,
 ) -> SaAisErrorT {
-    guard(|| {
-        let h = match HANDLES.get(clmHandle) {
-            Ok(h) => h,
-            Err(e) => return e,
-        };
+    ffi_call(|| {
+        let h = HANDLES.get(clmHandle)?;
         track(
+            clmHandle,
             &h,
             trackFlags,
             notificationBuffer
@@ -361,7 +281,7 @@ pub unsafe extern "C" fn saClmClusterNodeGet_4(
     timeout: SaTimeT,
     clusterNode: *mut SaClmClusterNodeT_4,
 ) -> SaAisErrorT {
-    guard(|| node_get(clmHandle, nodeId, timeout, clusterNode, client::to_node_4))
+    ffi_call(|| node_get(clmHandle, nodeId, timeout, clusterNode, client::to_node_4))
 }
 
 /// B.02: frees the notification array a track call allocated.
@@ -370,7 +290,7 @@ pub unsafe extern "C" fn saClmClusterNotificationFree(
     clmHandle: SaClmHandleT,
     notification: *mut SaClmClusterNotificationT,
 ) -> SaAisErrorT {
-    guard(|| free_notification(clmHandle, notification as *mut u8))
+    ffi_call(|| free_notification(clmHandle, notification as *mut u8))
 }
 
 /// B.04.01: frees the notification array a B.04 track call allocated.
@@ -379,7 +299,7 @@ pub unsafe extern "C" fn saClmClusterNotificationFree_4(
     clmHandle: SaClmHandleT,
     notification: *mut SaClmClusterNotificationT_4,
 ) -> SaAisErrorT {
-    guard(|| free_notification(clmHandle, notification as *mut u8))
+    ffi_call(|| free_notification(clmHandle, notification as *mut u8))
 }
 
 /// B.03: answers a node-eviction callback.
@@ -389,15 +309,12 @@ pub unsafe extern "C" fn saClmResponse(
     invocation: SaInvocationT,
     error: SaAisErrorT,
 ) -> SaAisErrorT {
-    let _ = error;
     // No callback of this implementation asks for a response (there are no
     // administrative operations), so no invocation is ever pending.
-    guard(|| match HANDLES.get(clmHandle) {
-        Ok(_) => {
-            let _ = invocation;
-            SA_AIS_ERR_INVALID_PARAM
-        }
-        Err(e) => e,
+    ffi_call(|| {
+        let _ = (invocation, error);
+        HANDLES.get(clmHandle)?;
+        Err(INVALID)
     })
 }
 
@@ -408,14 +325,11 @@ pub unsafe extern "C" fn saClmResponse_4(
     invocation: SaInvocationT,
     response: SaClmResponseT,
 ) -> SaAisErrorT {
-    let _ = response;
     // As saClmResponse: no validate or start step is ever sent.
-    guard(|| match HANDLES.get(clmHandle) {
-        Ok(_) => {
-            let _ = invocation;
-            SA_AIS_ERR_INVALID_PARAM
-        }
-        Err(e) => e,
+    ffi_call(|| {
+        let _ = (invocation, response);
+        HANDLES.get(clmHandle)?;
+        Err(INVALID)
     })
 }
 
@@ -423,7 +337,8 @@ pub unsafe extern "C" fn saClmResponse_4(
 mod tests {
     use super::*;
     use crate::types::ais::{
-        SA_AIS_ERR_BAD_FLAGS, SA_AIS_ERR_BAD_HANDLE, SA_AIS_ERR_TRY_AGAIN, SA_DISPATCH_ALL, SA_TIME_ONE_SECOND,
+        SA_AIS_ERR_BAD_FLAGS, SA_AIS_ERR_BAD_HANDLE, SA_AIS_ERR_INVALID_PARAM, SA_AIS_ERR_TRY_AGAIN,
+        SA_AIS_ERR_VERSION, SA_DISPATCH_ALL, SA_TIME_ONE_SECOND,
     };
     use crate::types::clm::{SA_CLM_CALLBACK_RESPONSE_OK, SA_CLM_LOCAL_NODE_ID};
     use std::ptr::{null, null_mut};
