@@ -22,13 +22,14 @@
 use crate::boundary::check::{self, INVALID};
 use crate::boundary::lifecycle;
 use crate::boundary::memory::MEMORY;
+use crate::boundary::timeout::timeout as floored;
 use crate::boundary::{ffi_call, status, Failure, Outcome};
 use crate::ckpt_client::{self as client, Callbacks, Checkpoint, Init, B0203, CHECKPOINTS, HANDLES, ITERATIONS};
 use crate::runtime::DispatchMode;
 use crate::types::ais::*;
 use crate::types::ckpt::*;
 use core::ffi::c_void;
-use state::Ckpt;
+use state::{Ckpt, Limits};
 use std::sync::Arc;
 
 mod state;
@@ -104,6 +105,17 @@ unsafe fn open_request(
     })
 }
 
+/// A write or overwrite refused for want of room answers `SA_AIS_ERR_NO_RESOURCES`, a code
+/// both calls list; `SA_AIS_ERR_NO_SPACE` (what the executive says when a checkpoint is
+/// full) is not one of saCkptSectionOverwrite's.
+fn no_resources_for_no_space(e: SaAisErrorT) -> SaAisErrorT {
+    if e == SA_AIS_ERR_NO_SPACE {
+        SA_AIS_ERR_NO_RESOURCES
+    } else {
+        e
+    }
+}
+
 /// Records the index of the element at fault, if the caller asked for it.
 unsafe fn erroneous(index: *mut SaUint32T, i: usize) {
     if let Some(ix) = index.as_mut() {
@@ -165,9 +177,13 @@ pub unsafe extern "C" fn saCkptCheckpointOpen(
     ffi_call(|| {
         let out = check::out(checkpointHandle)?;
         let req = open_request(checkpointName, checkpointCreationAttributes, checkpointOpenFlags)?;
-        let timeout = client::timeout(timeout)?;
+        let timeout = floored(timeout)?;
         let h = HANDLES.get(ckptHandle)?;
+        let limits = req.attributes.as_ref().map(Limits::of);
         *out = client::checkpoint_open(ckptHandle, &h, req, timeout)?;
+        if let Some(l) = limits {
+            state::remember_limits(*out, l);
+        }
         Ok(())
     })
 }
@@ -199,6 +215,7 @@ pub unsafe extern "C" fn saCkptCheckpointClose(checkpointHandle: SaCkptCheckpoin
     ffi_call(|| {
         status(client::checkpoint_close(checkpointHandle))?;
         MEMORY.release_handle(checkpointHandle);
+        state::forget_limits(checkpointHandle);
         Ok(())
     })
 }
@@ -267,10 +284,27 @@ pub unsafe extern "C" fn saCkptSectionCreate(
     ffi_call(|| {
         let attrs = check::out(sectionCreationAttributes)?;
         let sid = check::out(attrs.sectionId)?;
+        // Only {0, NULL} asks for a generated id (SA_CKPT_GENERATED_SECTION_ID).
+        if sid.idLen == 0 && !sid.id.is_null() {
+            return Err(INVALID);
+        }
         let id = section_id(sid)?;
-        let data = check::slice(initialData as *const u8, check::size(initialDataSize)?)?;
+        let size = check::size(initialDataSize)?;
+        if size > 0 {
+            check::non_null(initialData)?;
+        }
         let expiration = attrs.expirationTime;
         let c = checkpoint_for(checkpointHandle, SA_CKPT_CHECKPOINT_WRITE)?;
+        // The size against the checkpoint's limits before the data is read, with the
+        // executive's codes: larger than a section can be, or than the checkpoint.
+        let limits = state::limits(checkpointHandle, &c)?;
+        if initialDataSize > limits.max_section_size {
+            return Err(INVALID);
+        }
+        if initialDataSize > limits.checkpoint_size {
+            return Err(Failure(SA_AIS_ERR_NO_SPACE));
+        }
+        let data = check::slice(initialData as *const u8, size)?;
         // An empty id asks for a generated one.
         let wanted = (!id.is_empty()).then_some(id.as_slice());
         if let Some(generated) = client::section_create(&c, wanted, expiration, data)? {
@@ -389,33 +423,48 @@ pub unsafe extern "C" fn saCkptCheckpointWrite(
         check::non_null(ioVector)?;
         let elements = std::slice::from_raw_parts(ioVector, numberOfElements as usize);
         let c = checkpoint_for(checkpointHandle, SA_CKPT_CHECKPOINT_WRITE)?;
-        let mut writes = Vec::with_capacity(elements.len());
+        // Every element's pointers and sizes, then its range against the checkpoint's
+        // limits (B.02.03: past maxSectionSize is SA_AIS_ERR_NO_RESOURCES, as in OpenSAF),
+        // before any data is read.
+        let fail = |i: usize, f: Failure| {
+            erroneous(erroneousVectorIndex, i);
+            f
+        };
+        let mut ids = Vec::with_capacity(elements.len());
         for (i, e) in elements.iter().enumerate() {
-            let element = || -> Result<client::WriteElement<'_>, Failure> {
-                let size = check::size(e.dataSize)?;
+            let checked = || -> Result<Vec<u8>, Failure> {
+                check::size(e.dataSize)?;
                 check::non_null(e.dataBuffer)?;
-                if size == 0 {
+                if e.dataSize == 0 {
                     return Err(INVALID);
                 }
-                Ok(client::WriteElement {
-                    id: section_id(&e.sectionId)?,
-                    offset: e.dataOffset,
-                    data: std::slice::from_raw_parts(e.dataBuffer as *const u8, size),
-                })
+                section_id(&e.sectionId)
             };
-            match element() {
-                Ok(w) => writes.push(w),
-                Err(f) => {
-                    erroneous(erroneousVectorIndex, i);
-                    return Err(f);
+            ids.push(checked().map_err(|f| fail(i, f))?);
+        }
+        if !elements.is_empty() {
+            let limits = state::limits(checkpointHandle, &c)?;
+            for (i, e) in elements.iter().enumerate() {
+                let end = e.dataOffset.checked_add(e.dataSize);
+                if end.is_none_or(|end| end > limits.max_section_size || e.dataSize > limits.checkpoint_size) {
+                    return Err(fail(i, Failure(SA_AIS_ERR_NO_RESOURCES)));
                 }
             }
         }
+        let writes: Vec<_> = elements
+            .iter()
+            .zip(ids)
+            .map(|(e, id)| client::WriteElement {
+                id,
+                offset: e.dataOffset,
+                data: std::slice::from_raw_parts(e.dataBuffer as *const u8, e.dataSize as usize),
+            })
+            .collect();
         client::write(&c, &writes).map_err(|(e, index)| {
             if let Some(i) = index {
                 erroneous(erroneousVectorIndex, i as usize);
             }
-            Failure(e)
+            Failure(no_resources_for_no_space(e))
         })
     })
 }
@@ -431,9 +480,18 @@ pub unsafe extern "C" fn saCkptSectionOverwrite(
     ffi_call(|| {
         let id = section_id(check::arg(sectionId)?)?;
         check::non_null(dataBuffer)?;
-        let data = check::slice(dataBuffer as *const u8, check::size(dataSize)?)?;
+        let size = check::size(dataSize)?;
         let c = checkpoint_for(checkpointHandle, SA_CKPT_CHECKPOINT_WRITE)?;
-        status(client::overwrite(&c, &id, data))
+        // The size against the checkpoint's limits before the data is read.
+        let limits = state::limits(checkpointHandle, &c)?;
+        if dataSize > limits.max_section_size {
+            return Err(INVALID);
+        }
+        if dataSize > limits.checkpoint_size {
+            return Err(Failure(SA_AIS_ERR_NO_RESOURCES));
+        }
+        let data = std::slice::from_raw_parts(dataBuffer as *const u8, size);
+        status(no_resources_for_no_space(client::overwrite(&c, &id, data)))
     })
 }
 
@@ -489,7 +547,7 @@ pub unsafe extern "C" fn saCkptCheckpointSynchronize(
     timeout: SaTimeT,
 ) -> SaAisErrorT {
     ffi_call(|| {
-        let timeout = client::timeout(timeout)?;
+        let timeout = floored(timeout)?;
         let c = checkpoint_for(checkpointHandle, SA_CKPT_CHECKPOINT_WRITE)?;
         status(client::synchronize(&c, timeout))
     })

@@ -1143,3 +1143,97 @@ fn track_calls_check_version_and_callback() {
         }
     }
 }
+
+/// What existing programs hit (compatibility and bounds): a timeout of 0 (openais's
+/// `testckpt.c` opens with it), a section id `{0, id}`, and sizes past the checkpoint's
+/// limits, which are refused with the spec's code before the caller's buffer is read.
+#[test]
+fn timeouts_section_ids_and_limits_as_programs_use_them() {
+    let (h, _model) = handle(B0203, Callbacks::default());
+    let rw = SA_CKPT_CHECKPOINT_READ | SA_CKPT_CHECKPOINT_WRITE;
+    unsafe {
+        // A timeout of 0 waits the floor (openais ignored the argument): it succeeds.
+        let a = attrs(10, 4 << 20);
+        let mut c = 0;
+        assert_eq!(
+            saCkptCheckpointOpen(
+                h,
+                &name("safCkpt=bounds"),
+                &a,
+                rw | SA_CKPT_CHECKPOINT_CREATE,
+                0,
+                &mut c
+            ),
+            SA_AIS_OK
+        );
+        let mut other = 0;
+        assert_eq!(
+            saCkptCheckpointOpen(h, &name("safCkpt=bounds"), null(), rw, 1, &mut other),
+            SA_AIS_OK
+        );
+        assert_eq!(saCkptCheckpointSynchronize(c, 0), SA_AIS_OK);
+
+        // B.02.03: only {0, NULL} asks for a generated id.
+        let mut byte = *b"x";
+        let mut empty_but_set = SaCkptSectionIdT {
+            idLen: 0,
+            id: byte.as_mut_ptr(),
+        };
+        let mut sa = SaCkptSectionCreationAttributesT {
+            sectionId: &mut empty_but_set,
+            expirationTime: SA_TIME_END,
+        };
+        assert_eq!(saCkptSectionCreate(c, &mut sa, null(), 0), SA_AIS_ERR_INVALID_PARAM);
+        assert_eq!(empty_but_set.id, byte.as_mut_ptr(), "the caller's id is left alone");
+        let mut id = *b"s";
+        let mut named = sid(&mut id);
+        sa.sectionId = &mut named;
+        assert_eq!(saCkptSectionCreate(c, &mut sa, b"ab".as_ptr().cast(), 2), SA_AIS_OK);
+
+        // 100 MiB claimed over a 16-byte buffer: refused before anything is read, on the
+        // creator's handle (limits from its attributes) and on another opener's (limits
+        // from the checkpoint's status).
+        let mut short = [0u8; 16];
+        let huge = 100 << 20;
+        for ch in [c, other] {
+            let mut ix = 99;
+            let io = [
+                element(sid(&mut id), short.as_mut_ptr(), 2, 0),
+                element(sid(&mut id), short.as_mut_ptr(), huge, 0),
+            ];
+            // B.02.03 (and OpenSAF): past maxSectionSize is NO_RESOURCES.
+            assert_eq!(
+                saCkptCheckpointWrite(ch, io.as_ptr(), 2, &mut ix),
+                SA_AIS_ERR_NO_RESOURCES
+            );
+            assert_eq!(ix, 1);
+            let io = [element(sid(&mut id), short.as_mut_ptr(), 16, (4 << 20) - 8)];
+            assert_eq!(
+                saCkptCheckpointWrite(ch, io.as_ptr(), 1, &mut ix),
+                SA_AIS_ERR_NO_RESOURCES
+            );
+            assert_eq!(ix, 0);
+            assert_eq!(
+                saCkptSectionOverwrite(ch, &sid(&mut id), short.as_ptr().cast(), huge as SaSizeT),
+                SA_AIS_ERR_INVALID_PARAM
+            );
+            let mut id2 = *b"s2";
+            let mut named2 = sid(&mut id2);
+            let mut sa2 = SaCkptSectionCreationAttributesT {
+                sectionId: &mut named2,
+                expirationTime: SA_TIME_END,
+            };
+            assert_eq!(
+                saCkptSectionCreate(ch, &mut sa2, short.as_ptr().cast(), huge as SaSizeT),
+                SA_AIS_ERR_INVALID_PARAM
+            );
+        }
+        // Within the limits, the same calls work.
+        let io = [element(sid(&mut id), short.as_mut_ptr(), 16, (4 << 20) - 16)];
+        let mut ix = 0;
+        assert_eq!(saCkptCheckpointWrite(other, io.as_ptr(), 1, &mut ix), SA_AIS_OK);
+        assert_eq!(saCkptCheckpointClose(other), SA_AIS_OK);
+        assert_eq!(saCkptCheckpointClose(c), SA_AIS_OK);
+    }
+    unsafe { saCkptFinalize(h) };
+}
