@@ -80,6 +80,11 @@ impl LibraryMemory {
         (b.owner.handle == handle).then_some(b.size)
     }
 
+    /// Whether `p` is a block the library gave out (for any handle).
+    pub fn is_ours(&self, p: *const u8) -> bool {
+        self.lock().as_ref().is_some_and(|m| m.contains_key(&(p as usize)))
+    }
+
     /// Frees a block given out for `handle`; anything else (NULL, a foreign pointer, a block
     /// of another handle, one freed already) is `SA_AIS_ERR_INVALID_PARAM`.
     pub fn free(&self, handle: u64, p: *mut u8) -> Result<(), Failure> {
@@ -147,6 +152,7 @@ mod tests {
         assert_eq!(unsafe { *a.add(2) }, 3);
         assert_eq!(m.size_of(7, a.cast()), Some(12));
         assert_eq!(m.size_of(8, a.cast()), None, "another handle's block");
+        assert!(m.is_ours(a.cast()) && !m.is_ours(std::ptr::null()));
         let mut foreign = 0u8;
         assert_eq!(m.free(7, &mut foreign), Err(INVALID));
         assert_eq!(m.free(7, std::ptr::null_mut()), Err(INVALID));

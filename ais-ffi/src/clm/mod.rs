@@ -17,6 +17,7 @@
 use crate::boundary::check::{self, INVALID};
 use crate::boundary::lifecycle::{self, negotiate_one};
 use crate::boundary::memory::MEMORY;
+use crate::boundary::timeout::timeout_ns;
 use crate::boundary::{ffi_call, status, Failure, Outcome};
 use crate::clm_client::{self as client, Callbacks, ClmHandle, B01, B03, B04, HANDLES};
 use crate::runtime::DispatchMode;
@@ -30,7 +31,8 @@ use crate::types::clm::{
     SaClmClusterNotificationT_4, SaClmClusterTrackCallbackT, SaClmHandleT, SaClmNodeIdT, SaClmResponseT,
 };
 use ais_proto::clm::NotificationList;
-use state::Clm;
+use state::{Clm, B01_CALLS, B04_CALLS};
+use std::ops::RangeInclusive;
 
 mod state;
 
@@ -64,6 +66,7 @@ unsafe fn initialize_b01(
 
 /// saClmClusterNodeGet for either record type `T`.
 unsafe fn node_get<T>(
+    calls: RangeInclusive<u8>,
     handle: SaClmHandleT,
     node_id: SaClmNodeIdT,
     timeout: SaTimeT,
@@ -71,23 +74,24 @@ unsafe fn node_get<T>(
     convert: fn(&ais_proto::clm::ClusterNode) -> T,
 ) -> Outcome {
     let h = HANDLES.get(handle)?;
+    state::require(&h, calls)?;
     let out = check::out(out)?;
-    if timeout < 0 {
-        return Err(INVALID);
-    }
-    *out = convert(&client::node_get(&h, node_id, timeout)?);
+    // A timeout below the floor (0 in openais programs) waits the floor.
+    *out = convert(&client::node_get(&h, node_id, timeout_ns(timeout)?)?);
     Ok(())
 }
 
 /// saClmClusterTrack for either notification type `T`: the buffer's fields
 /// are passed as (viewNumber, numberOfItems, notification).
 unsafe fn track<T: Copy>(
+    calls: RangeInclusive<u8>,
     handle: SaClmHandleT,
     h: &ClmHandle,
     flags: SaUint8T,
     buffer: Option<(&mut SaUint64T, &mut SaUint32T, &mut *mut T)>,
     convert: fn(&NotificationList) -> Vec<T>,
 ) -> Outcome {
+    state::require(h, calls)?;
     client::check_track_flags(flags)?;
     let changes = flags & (SA_TRACK_CHANGES | SA_TRACK_CHANGES_ONLY) != 0;
     let current = flags & SA_TRACK_CURRENT != 0;
@@ -119,10 +123,17 @@ unsafe fn track<T: Copy>(
     Ok(())
 }
 
-/// Frees an array `track` allocated for this handle; anything else is
-/// INVALID_PARAM (never a free of a foreign pointer).
-fn free_notification(handle: SaClmHandleT, p: *mut u8) -> Outcome {
-    HANDLES.get(handle)?;
+/// Frees an array `track` allocated for this handle (after the version check, which
+/// comes before the arguments). A pointer the library never gave out is handed to `free()`
+/// when `foreign` says so (saClmClusterNotificationFree_4, see there); otherwise it, like
+/// another handle's array, is INVALID_PARAM.
+unsafe fn free_notification(handle: SaClmHandleT, calls: RangeInclusive<u8>, p: *mut u8, foreign: bool) -> Outcome {
+    state::require(&*HANDLES.get(handle)?, calls)?;
+    check::non_null(p)?;
+    if foreign && !MEMORY.is_ours(p) {
+        libc::free(p.cast());
+        return Ok(());
+    }
     MEMORY.free(handle, p)
 }
 
@@ -174,6 +185,7 @@ pub unsafe extern "C" fn saClmClusterTrack(
     ffi_call(|| {
         let h = HANDLES.get(clmHandle)?;
         track(
+            B01_CALLS,
             clmHandle,
             &h,
             trackFlags,
@@ -199,7 +211,7 @@ pub unsafe extern "C" fn saClmClusterNodeGet(
     timeout: SaTimeT,
     clusterNode: *mut SaClmClusterNodeT,
 ) -> SaAisErrorT {
-    ffi_call(|| node_get(clmHandle, nodeId, timeout, clusterNode, client::to_node))
+    ffi_call(|| node_get(B01_CALLS, clmHandle, nodeId, timeout, clusterNode, client::to_node))
 }
 
 /// B.01.01: one node's information, delivered to the node-get callback.
@@ -262,6 +274,7 @@ pub unsafe extern "C" fn saClmClusterTrack_4(
     ffi_call(|| {
         let h = HANDLES.get(clmHandle)?;
         track(
+            B04_CALLS,
             clmHandle,
             &h,
             trackFlags,
@@ -281,7 +294,7 @@ pub unsafe extern "C" fn saClmClusterNodeGet_4(
     timeout: SaTimeT,
     clusterNode: *mut SaClmClusterNodeT_4,
 ) -> SaAisErrorT {
-    ffi_call(|| node_get(clmHandle, nodeId, timeout, clusterNode, client::to_node_4))
+    ffi_call(|| node_get(B04_CALLS, clmHandle, nodeId, timeout, clusterNode, client::to_node_4))
 }
 
 /// B.02: frees the notification array a track call allocated.
@@ -290,16 +303,21 @@ pub unsafe extern "C" fn saClmClusterNotificationFree(
     clmHandle: SaClmHandleT,
     notification: *mut SaClmClusterNotificationT,
 ) -> SaAisErrorT {
-    ffi_call(|| free_notification(clmHandle, notification as *mut u8))
+    ffi_call(|| free_notification(clmHandle, B01_CALLS, notification as *mut u8, false))
 }
 
 /// B.04.01: frees the notification array a B.04 track call allocated.
+///
+/// A notification array the application allocated with `malloc()` itself is freed too,
+/// as OpenSAF does: programs written for OpenSAF pass such arrays, and refusing them
+/// would leak them. Only a pointer from `malloc()` may be passed (as with OpenSAF); an
+/// array this library gave out for another handle is still refused.
 #[no_mangle]
 pub unsafe extern "C" fn saClmClusterNotificationFree_4(
     clmHandle: SaClmHandleT,
     notification: *mut SaClmClusterNotificationT_4,
 ) -> SaAisErrorT {
-    ffi_call(|| free_notification(clmHandle, notification as *mut u8))
+    ffi_call(|| free_notification(clmHandle, B04_CALLS, notification as *mut u8, true))
 }
 
 /// B.03: answers a node-eviction callback.
@@ -313,7 +331,7 @@ pub unsafe extern "C" fn saClmResponse(
     // administrative operations), so no invocation is ever pending.
     ffi_call(|| {
         let _ = (invocation, error);
-        HANDLES.get(clmHandle)?;
+        state::require(&*HANDLES.get(clmHandle)?, B01_CALLS)?;
         Err(INVALID)
     })
 }
@@ -328,7 +346,7 @@ pub unsafe extern "C" fn saClmResponse_4(
     // As saClmResponse: no validate or start step is ever sent.
     ffi_call(|| {
         let _ = (invocation, response);
-        HANDLES.get(clmHandle)?;
+        state::require(&*HANDLES.get(clmHandle)?, B04_CALLS)?;
         Err(INVALID)
     })
 }
