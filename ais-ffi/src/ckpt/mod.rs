@@ -64,7 +64,7 @@ unsafe fn initialize(
         version,
         B0203,
         |requested| client::negotiate(requested, init),
-        |granted| client::open(granted, callbacks),
+        |granted| state::open_cancellable(callbacks, |cbs| client::open(granted, cbs)),
     )
 }
 
@@ -208,7 +208,7 @@ pub unsafe extern "C" fn saCkptCheckpointOpenAsync(
 }
 
 /// Closes a checkpoint handle (and its iterations; the library memory given out for it is
-/// freed). The checkpoint lives on until its retention duration passes with nobody having
+/// freed, and its pending synchronize and track callbacks are cancelled). The checkpoint lives on until its retention duration passes with nobody having
 /// it open.
 #[no_mangle]
 pub unsafe extern "C" fn saCkptCheckpointClose(checkpointHandle: SaCkptCheckpointHandleT) -> SaAisErrorT {
@@ -565,7 +565,15 @@ pub unsafe extern "C" fn saCkptCheckpointSynchronizeAsync(
         if h.callbacks.sync.is_none() {
             return Err(Failure(SA_AIS_ERR_INIT));
         }
-        status(client::synchronize_async(&h, &c, invocation))
+        // Noted first: the callback may be dispatched in another thread before the call
+        // returns; a close cancels it.
+        let owner = c.owner;
+        state::sync_requested(owner, invocation, checkpointHandle);
+        let st = client::synchronize_async(&h, &c, invocation);
+        if st != SA_AIS_OK {
+            state::sync_not_sent(owner, invocation, checkpointHandle);
+        }
+        status(st)
     })
 }
 

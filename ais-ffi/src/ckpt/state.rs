@@ -3,9 +3,11 @@
 use crate::boundary::lifecycle::Library;
 use crate::boundary::memory::MEMORY;
 use crate::boundary::Code;
-use crate::ckpt_client::{self as client, Checkpoint, CkptHandle, CHECKPOINTS, HANDLES};
+use crate::ckpt_client::{self as client, Callbacks, Checkpoint, CkptHandle, CHECKPOINTS, HANDLES};
 use crate::runtime::{Connection, DispatchMode, HandleTable};
+use crate::types::ais::{SaAisErrorT, SaInvocationT};
 use crate::types::ckpt::SaCkptCheckpointCreationAttributesT;
+use std::cell::Cell;
 use std::collections::HashMap;
 use std::sync::{Mutex, MutexGuard};
 
@@ -24,12 +26,13 @@ impl Library for Ckpt {
     }
 
     fn dispatch(handle: u64, state: &CkptHandle, mode: DispatchMode) -> Result<(), Code> {
-        client::dispatch(handle, state, mode)
+        dispatching(handle, || client::dispatch(handle, state, mode))
     }
 
     /// The handle's checkpoints are forgotten with their library memory (the executive
     /// closes them when the connection ends).
     fn finalized(handle: u64, _state: &CkptHandle) {
+        forget_callbacks(handle);
         for c in CHECKPOINTS.handles() {
             if CHECKPOINTS.get(c).is_ok_and(|cp| cp.owner == handle) {
                 client::forget_checkpoint(c);
@@ -84,4 +87,98 @@ pub fn limits(handle: u64, c: &Checkpoint) -> Result<Limits, Code> {
     let l = Limits::of(&client::status_get(c)?.checkpointCreationAttributes);
     remember_limits(handle, l);
     Ok(l)
+}
+
+// ---- callbacks a close cancels ----
+//
+// saCkptCheckpointClose "cancels all pending callbacks that refer directly or indirectly
+// to the handle". A track callback names its checkpoint, and the client drops those of a
+// checkpoint no longer open. A synchronize callback names only its invocation, so the
+// application's callback is wrapped: the library notes which checkpoint each
+// saCkptCheckpointSynchronizeAsync was for, and the wrapper (run inside the handle's
+// dispatch, which tells it the handle) drops the answer for a checkpoint closed since.
+
+thread_local! {
+    /// The service handle this thread is dispatching (0: none).
+    static DISPATCHING: Cell<u64> = const { Cell::new(0) };
+}
+
+/// The application's synchronize callback, by service handle.
+static APP_SYNC: Mutex<Option<HashMap<u64, SyncCallback>>> = Mutex::new(None);
+
+/// The synchronize requests not answered yet, by service handle: (invocation, checkpoint).
+static PENDING_SYNC: Mutex<Option<HashMap<u64, Vec<(SaInvocationT, u64)>>>> = Mutex::new(None);
+
+type SyncCallback = unsafe extern "C" fn(SaInvocationT, SaAisErrorT);
+
+fn table<T>(m: &Mutex<Option<HashMap<u64, T>>>) -> MutexGuard<'_, Option<HashMap<u64, T>>> {
+    m.lock().unwrap_or_else(|e| e.into_inner())
+}
+
+/// Opens a handle (through `open`) whose synchronize callback a close can cancel.
+pub fn open_cancellable(callbacks: Callbacks, open: impl FnOnce(Callbacks) -> Result<u64, Code>) -> Result<u64, Code> {
+    let wrapped = Callbacks {
+        sync: callbacks.sync.map(|_| sync_callback as SyncCallback),
+        ..callbacks
+    };
+    let handle = open(wrapped)?;
+    if let Some(f) = callbacks.sync {
+        table(&APP_SYNC).get_or_insert_with(HashMap::new).insert(handle, f);
+    }
+    Ok(handle)
+}
+
+/// Notes a synchronize request of `handle` for `checkpoint` (before it is sent).
+pub fn sync_requested(handle: u64, invocation: SaInvocationT, checkpoint: u64) {
+    table(&PENDING_SYNC)
+        .get_or_insert_with(HashMap::new)
+        .entry(handle)
+        .or_default()
+        .push((invocation, checkpoint));
+}
+
+/// Forgets a synchronize request that was not sent.
+pub fn sync_not_sent(handle: u64, invocation: SaInvocationT, checkpoint: u64) {
+    if let Some(list) = table(&PENDING_SYNC).as_mut().and_then(|t| t.get_mut(&handle)) {
+        if let Some(i) = list.iter().rposition(|&p| p == (invocation, checkpoint)) {
+            list.remove(i);
+        }
+    }
+}
+
+/// The wrapper the client calls for a synchronize callback.
+unsafe extern "C" fn sync_callback(invocation: SaInvocationT, error: SaAisErrorT) {
+    let handle = DISPATCHING.with(Cell::get);
+    let checkpoint = table(&PENDING_SYNC)
+        .as_mut()
+        .and_then(|t| t.get_mut(&handle))
+        .and_then(|list| {
+            let i = list.iter().position(|&(inv, _)| inv == invocation)?;
+            Some(list.remove(i).1)
+        });
+    if checkpoint.is_some_and(|c| CHECKPOINTS.get(c).is_err()) {
+        return; // closed since: cancelled
+    }
+    let app = table(&APP_SYNC).as_ref().and_then(|t| t.get(&handle).copied());
+    if let Some(f) = app {
+        f(invocation, error);
+    }
+}
+
+/// Runs `f` as the dispatch of `handle` on this thread.
+fn dispatching<R>(handle: u64, f: impl FnOnce() -> R) -> R {
+    let before = DISPATCHING.with(|d| d.replace(handle));
+    let r = f();
+    DISPATCHING.with(|d| d.set(before));
+    r
+}
+
+/// Forgets what a finalized handle's callbacks needed.
+fn forget_callbacks(handle: u64) {
+    if let Some(t) = table(&APP_SYNC).as_mut() {
+        t.remove(&handle);
+    }
+    if let Some(t) = table(&PENDING_SYNC).as_mut() {
+        t.remove(&handle);
+    }
 }

@@ -693,7 +693,9 @@ fn handle(version: SaVersionT, callbacks: Callbacks) -> (SaCkptHandleT, Arc<Mute
     let (sock, model) = fake_executive();
     let av = AisVersion::new(version.releaseCode, version.majorVersion, version.minorVersion);
     let conn = Connection::open_at(&sock, ServiceId::CKPT, av, Duration::from_secs(5)).unwrap();
-    (client::adopt(conn, version, callbacks).unwrap(), model)
+    // As saCkptInitialize opens it: a close cancels its pending callbacks.
+    let h = super::state::open_cancellable(callbacks, |cbs| client::adopt(conn, version, cbs)).unwrap();
+    (h, model)
 }
 
 unsafe fn open(h: SaCkptHandleT, n: &str, flags: SaCkptCheckpointOpenFlagsT) -> SaCkptCheckpointHandleT {
@@ -1236,4 +1238,61 @@ fn timeouts_section_ids_and_limits_as_programs_use_them() {
         assert_eq!(saCkptCheckpointClose(c), SA_AIS_OK);
     }
     unsafe { saCkptFinalize(h) };
+}
+
+static LATE_SYNCED: Mutex<Vec<SaInvocationT>> = Mutex::new(Vec::new());
+static LATE_TRACKED: Mutex<Vec<SaCkptCheckpointHandleT>> = Mutex::new(Vec::new());
+
+unsafe extern "C" fn late_synced(invocation: SaInvocationT, _error: SaAisErrorT) {
+    LATE_SYNCED.lock().unwrap().push(invocation);
+}
+
+unsafe extern "C" fn late_tracked(c: SaCkptCheckpointHandleT, _io: *mut SaCkptIOVectorElementT, _n: SaUint32T) {
+    LATE_TRACKED.lock().unwrap().push(c);
+}
+
+/// saCkptCheckpointClose "cancels all pending callbacks that refer directly or indirectly
+/// to the handle" (B.02.03): the synchronize and track callbacks of a checkpoint closed
+/// before its dispatch never reach the application; another checkpoint's still do.
+#[test]
+fn close_cancels_the_checkpoints_pending_callbacks() {
+    let cbs = Callbacks {
+        open: None,
+        sync: Some(late_synced),
+        track: Some(late_tracked),
+    };
+    let (h, _model) = handle(B0203, cbs);
+    let rw = SA_CKPT_CHECKPOINT_READ | SA_CKPT_CHECKPOINT_WRITE;
+    unsafe {
+        let c = open(h, "safCkpt=cancel", rw | SA_CKPT_CHECKPOINT_CREATE);
+        let keep = open(h, "safCkpt=cancel", SA_CKPT_CHECKPOINT_WRITE);
+        let mut id = *b"s";
+        let mut named = sid(&mut id);
+        let mut sa = SaCkptSectionCreationAttributesT {
+            sectionId: &mut named,
+            expirationTime: SA_TIME_END,
+        };
+        assert_eq!(saCkptSectionCreate(keep, &mut sa, b"ab".as_ptr().cast(), 2), SA_AIS_OK);
+        assert_eq!(saCkptCheckpointTrack(c), SA_AIS_OK);
+        assert_eq!(saCkptCheckpointSynchronizeAsync(c, 41), SA_AIS_OK);
+        let io = [element(sid(&mut id), b"xy".as_ptr() as *mut u8, 2, 0)];
+        assert_eq!(saCkptCheckpointWrite(keep, io.as_ptr(), 1, null_mut()), SA_AIS_OK);
+        assert_eq!(saCkptCheckpointSynchronizeAsync(keep, 42), SA_AIS_OK);
+        // Everything is answered (queued on the dispatch socket) before the close.
+        thread::sleep(Duration::from_millis(50));
+        assert_eq!(saCkptCheckpointClose(c), SA_AIS_OK);
+        for _ in 0..100 {
+            assert_eq!(saCkptDispatch(h, SA_DISPATCH_ALL), SA_AIS_OK);
+            if LATE_SYNCED.lock().unwrap().contains(&42) {
+                break;
+            }
+            thread::sleep(Duration::from_millis(10));
+        }
+        assert_eq!(*LATE_SYNCED.lock().unwrap(), [42], "only the open checkpoint's answer");
+        assert!(
+            !LATE_TRACKED.lock().unwrap().contains(&c),
+            "no track callback for the closed one"
+        );
+        assert_eq!(saCkptFinalize(h), SA_AIS_OK);
+    }
 }
