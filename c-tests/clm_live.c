@@ -214,6 +214,16 @@ static int api(void)
 		if (b4.numberOfItems < 1)
 			fprintf(stderr, "FAIL B.04 membership\n"), failures++;
 		CHECK(saClmClusterNotificationFree_4(h4, b4.notification), SA_AIS_OK);
+		/* B.04.01: SA_TRACK_LOCAL reports the local node only (with CURRENT, CHANGES or
+		   CHANGES_ONLY). */
+		b4.notification = NULL;
+		b4.numberOfItems = 0;
+		CHECK(saClmClusterTrack_4(h4, SA_TRACK_CURRENT | SA_TRACK_LOCAL, &b4), SA_AIS_OK);
+		if (b4.numberOfItems != 1 || b4.notification == NULL || b4.notification[0].clusterNode.nodeId != n4.nodeId)
+			fprintf(stderr, "FAIL SA_TRACK_LOCAL: %u items\n", (unsigned)b4.numberOfItems), failures++;
+		if (b4.notification)
+			CHECK(saClmClusterNotificationFree_4(h4, b4.notification), SA_AIS_OK);
+		CHECK(saClmClusterTrack_4(h4, SA_TRACK_LOCAL, &b4), SA_AIS_ERR_BAD_FLAGS);
 		CHECK(saClmClusterTrack_4(h4, SA_TRACK_CHANGES, NULL), SA_AIS_ERR_INIT);
 		CHECK(saClmResponse_4(h4, 1, SA_CLM_CALLBACK_RESPONSE_OK), SA_AIS_ERR_INVALID_PARAM);
 		CHECK(saClmFinalize(h4), SA_AIS_OK);

@@ -5,6 +5,7 @@
 //! up (a NULL pointer is INVALID_PARAM whatever the handle), then a handle not open is
 //! BAD_HANDLE.
 
+use std::cell::Cell;
 use std::os::fd::RawFd;
 
 use super::call::{Code, Failure, Outcome};
@@ -93,11 +94,25 @@ pub unsafe fn selection_object<L: Library, T: TryFrom<RawFd>>(handle: u64, out: 
     Ok(())
 }
 
+thread_local! {
+    /// The handle this thread is dispatching (0: none).
+    static DISPATCHING: Cell<u64> = const { Cell::new(0) };
+}
+
+/// The handle whose dispatch is running on this thread (0: none): a callback the library
+/// wraps (the C prototypes give it no handle) learns its handle from it.
+pub fn dispatching() -> u64 {
+    DISPATCHING.with(Cell::get)
+}
+
 /// Dispatch: `mode` is the library's flags read (None: not a flag, INVALID_PARAM).
 pub fn dispatch<L: Library>(handle: u64, mode: Option<DispatchMode>) -> Outcome {
     let mode = mode.ok_or(check::INVALID)?;
     let state = L::handles().get(handle)?;
-    L::dispatch(handle, &state, mode)?;
+    let before = DISPATCHING.with(|d| d.replace(handle));
+    let r = L::dispatch(handle, &state, mode);
+    DISPATCHING.with(|d| d.set(before));
+    r?;
     Ok(())
 }
 

@@ -1,13 +1,12 @@
 //! The C side of CKPT handles: how the boundary kit's lifecycle reaches them.
 
-use crate::boundary::lifecycle::Library;
+use crate::boundary::lifecycle::{self, Library};
 use crate::boundary::memory::MEMORY;
 use crate::boundary::Code;
 use crate::ckpt_client::{self as client, Callbacks, Checkpoint, CkptHandle, CHECKPOINTS, HANDLES};
 use crate::runtime::{Connection, DispatchMode, HandleTable};
 use crate::types::ais::{SaAisErrorT, SaInvocationT};
 use crate::types::ckpt::SaCkptCheckpointCreationAttributesT;
-use std::cell::Cell;
 use std::collections::HashMap;
 use std::sync::{Mutex, MutexGuard};
 
@@ -26,7 +25,7 @@ impl Library for Ckpt {
     }
 
     fn dispatch(handle: u64, state: &CkptHandle, mode: DispatchMode) -> Result<(), Code> {
-        dispatching(handle, || client::dispatch(handle, state, mode))
+        client::dispatch(handle, state, mode)
     }
 
     /// The handle's checkpoints are forgotten with their library memory (the executive
@@ -96,12 +95,7 @@ pub fn limits(handle: u64, c: &Checkpoint) -> Result<Limits, Code> {
 // checkpoint no longer open. A synchronize callback names only its invocation, so the
 // application's callback is wrapped: the library notes which checkpoint each
 // saCkptCheckpointSynchronizeAsync was for, and the wrapper (run inside the handle's
-// dispatch, which tells it the handle) drops the answer for a checkpoint closed since.
-
-thread_local! {
-    /// The service handle this thread is dispatching (0: none).
-    static DISPATCHING: Cell<u64> = const { Cell::new(0) };
-}
+// dispatch, which `lifecycle::dispatching` names) drops the answer for a checkpoint closed since.
 
 /// The application's synchronize callback, by service handle.
 static APP_SYNC: Mutex<Option<HashMap<u64, SyncCallback>>> = Mutex::new(None);
@@ -148,7 +142,7 @@ pub fn sync_not_sent(handle: u64, invocation: SaInvocationT, checkpoint: u64) {
 
 /// The wrapper the client calls for a synchronize callback.
 unsafe extern "C" fn sync_callback(invocation: SaInvocationT, error: SaAisErrorT) {
-    let handle = DISPATCHING.with(Cell::get);
+    let handle = lifecycle::dispatching();
     let checkpoint = table(&PENDING_SYNC)
         .as_mut()
         .and_then(|t| t.get_mut(&handle))
@@ -163,14 +157,6 @@ unsafe extern "C" fn sync_callback(invocation: SaInvocationT, error: SaAisErrorT
     if let Some(f) = app {
         f(invocation, error);
     }
-}
-
-/// Runs `f` as the dispatch of `handle` on this thread.
-fn dispatching<R>(handle: u64, f: impl FnOnce() -> R) -> R {
-    let before = DISPATCHING.with(|d| d.replace(handle));
-    let r = f();
-    DISPATCHING.with(|d| d.set(before));
-    r
 }
 
 /// Forgets what a finalized handle's callbacks needed.

@@ -24,11 +24,13 @@ use crate::runtime::DispatchMode;
 use crate::types::ais::{
     SaAisErrorT, SaDispatchFlagsT, SaInvocationT, SaSelectionObjectT, SaTimeT, SaUint32T, SaUint64T, SaUint8T,
     SaVersionT, SA_AIS_ERR_INIT, SA_AIS_ERR_NO_SPACE, SA_TRACK_CHANGES, SA_TRACK_CHANGES_ONLY, SA_TRACK_CURRENT,
+    SA_TRACK_LOCAL,
 };
 use crate::types::clm::{
     SaClmCallbacksT, SaClmCallbacksT_3, SaClmCallbacksT_4, SaClmClusterNodeGetCallbackT, SaClmClusterNodeT,
     SaClmClusterNodeT_4, SaClmClusterNotificationBufferT, SaClmClusterNotificationBufferT_4, SaClmClusterNotificationT,
     SaClmClusterNotificationT_4, SaClmClusterTrackCallbackT, SaClmHandleT, SaClmNodeIdT, SaClmResponseT,
+    SA_CLM_LOCAL_NODE_ID,
 };
 use ais_proto::clm::NotificationList;
 use state::{Clm, B01_CALLS, B04_CALLS};
@@ -48,7 +50,11 @@ unsafe fn initialize(
         version,
         ours,
         |requested| negotiate_one(requested, ours),
-        |granted| client::open(&granted, callbacks),
+        |granted| {
+            let handle = client::open(&granted, state::wrap_callbacks(callbacks))?;
+            state::opened(handle, callbacks);
+            Ok(handle)
+        },
     )
 }
 
@@ -91,7 +97,12 @@ unsafe fn track<T: Copy>(
     buffer: Option<(&mut SaUint64T, &mut SaUint32T, &mut *mut T)>,
     convert: fn(&NotificationList) -> Vec<T>,
 ) -> Outcome {
+    let b04 = calls == B04_CALLS;
     state::require(h, calls)?;
+    // SA_TRACK_LOCAL (B.04.01 only, with CURRENT, CHANGES or CHANGES_ONLY) is the
+    // library's: the executive tracks the whole membership.
+    let local_asked = b04 && flags & SA_TRACK_LOCAL != 0;
+    let flags = if local_asked { flags & !SA_TRACK_LOCAL } else { flags };
     client::check_track_flags(flags)?;
     let changes = flags & (SA_TRACK_CHANGES | SA_TRACK_CHANGES_ONLY) != 0;
     let current = flags & SA_TRACK_CURRENT != 0;
@@ -101,10 +112,21 @@ unsafe fn track<T: Copy>(
         return Err(Failure(SA_AIS_ERR_INIT));
     }
     let in_callback = current && buffer.is_none();
+    let local = if local_asked {
+        Some(client::node_get(h, SA_CLM_LOCAL_NODE_ID, timeout_ns(0)?)?.node_id)
+    } else {
+        None
+    };
+    if changes || in_callback {
+        state::set_local(handle, local);
+    }
     let list = client::track_start(h, flags, in_callback)?;
-    let (Some(list), Some((view, count, array))) = (list, buffer) else {
+    let (Some(mut list), Some((view, count, array))) = (list, buffer) else {
         return Ok(());
     };
+    if let Some(local) = local {
+        state::only_local(&mut list, local);
+    }
     let items = convert(&list);
     *view = list.view;
     if !(*array).is_null() {
@@ -200,7 +222,11 @@ pub unsafe extern "C" fn saClmClusterTrack(
 /// B.01.01: stops the change tracking `saClmClusterTrack` started.
 #[no_mangle]
 pub unsafe extern "C" fn saClmClusterTrackStop(clmHandle: SaClmHandleT) -> SaAisErrorT {
-    ffi_call(|| status(client::track_stop(&*HANDLES.get(clmHandle)?)))
+    ffi_call(|| {
+        status(client::track_stop(&*HANDLES.get(clmHandle)?))?;
+        state::set_local(clmHandle, None);
+        Ok(())
+    })
 }
 
 /// B.01.01: one node's information, waiting at most `timeout`.
