@@ -26,6 +26,15 @@ pub fn require(handle: u8, defined: RangeInclusive<u8>) -> Result<(), Failure> {
     Ok(())
 }
 
+/// A call defined from release `major.minor` on (B.02.03's CKPT track calls) made on a
+/// handle of version `handle`.
+pub fn require_at_least(handle: &SaVersionT, major: u8, minor: u8) -> Result<(), Failure> {
+    if (handle.majorVersion, handle.minorVersion) < (major, minor) {
+        return Err(Failure(SA_AIS_ERR_VERSION));
+    }
+    Ok(())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -54,5 +63,8 @@ mod tests {
         assert_eq!(require(1, 1..=3), Ok(()));
         assert_eq!(require(4, 1..=3), Err(Failure(SA_AIS_ERR_VERSION)));
         assert_eq!(require(1, 4..=4), Err(Failure(SA_AIS_ERR_VERSION)));
+        assert_eq!(require_at_least(&v(b'B', 2, 3), 2, 3), Ok(()));
+        assert_eq!(require_at_least(&v(b'B', 2, 1), 2, 3), Err(Failure(SA_AIS_ERR_VERSION)));
+        assert_eq!(require_at_least(&v(b'B', 1, 1), 2, 3), Err(Failure(SA_AIS_ERR_VERSION)));
     }
 }

@@ -20,10 +20,10 @@
 #![allow(non_snake_case, clippy::missing_safety_doc)]
 
 use crate::boundary::check::{self, INVALID};
-use crate::boundary::lifecycle;
 use crate::boundary::memory::MEMORY;
 use crate::boundary::timeout::timeout as floored;
 use crate::boundary::{ffi_call, status, Failure, Outcome};
+use crate::boundary::{lifecycle, version};
 use crate::ckpt_client::{self as client, Callbacks, Checkpoint, Init, B0203, CHECKPOINTS, HANDLES, ITERATIONS};
 use crate::runtime::DispatchMode;
 use crate::types::ais::*;
@@ -654,13 +654,18 @@ pub unsafe extern "C" fn saCkptCheckpointTrackStop(checkpointHandle: SaCkptCheck
 /// saCkptTrack and saCkptTrackStop.
 fn track(handle: SaCkptHandleT, start: bool) -> Outcome {
     let h = HANDLES.get(handle)?;
+    version::require_at_least(&h.version, 2, 3)?;
     client::check_track(&h)?;
     status(client::track(&h, start))
 }
 
-/// saCkptCheckpointTrack and saCkptCheckpointTrackStop.
+/// saCkptCheckpointTrack and saCkptCheckpointTrackStop: the version (B.02.03) first, then
+/// access and callback.
 fn checkpoint_track(handle: SaCkptCheckpointHandleT, start: bool) -> Outcome {
-    let c = checkpoint_for(handle, SA_CKPT_CHECKPOINT_READ)?;
+    let c = checkpoint(handle)?;
+    // The version the owner was granted, kept with the checkpoint.
+    version::require_at_least(&c.version, 2, 3)?;
+    client::check_access(&c, SA_CKPT_CHECKPOINT_READ)?;
     let h = client::owner(&c)?;
     client::check_track(&h)?;
     status(client::checkpoint_track(&h, &c, start))
