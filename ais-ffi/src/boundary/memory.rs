@@ -35,6 +35,12 @@ pub struct LibraryMemory {
     blocks: Mutex<Option<HashMap<usize, Block>>>,
 }
 
+impl Default for LibraryMemory {
+    fn default() -> LibraryMemory {
+        LibraryMemory::new()
+    }
+}
+
 /// Every block the library has given out and not yet taken back.
 pub static MEMORY: LibraryMemory = LibraryMemory::new();
 

@@ -5,6 +5,7 @@
 //! - [`check`]: pointer, slice and name checks answering INVALID_PARAM.
 //! - [`memory`]: the registry of memory handed to the application (allocate, remember,
 //!   free only if ours).
+//! - [`per_handle`]: what the C layer keeps beside a handle.
 //! - [`lifecycle`]: Initialize / SelectionObjectGet / Dispatch / Finalize, generic over the
 //!   library.
 //! - [`version`]: the version rules (Initialize's negotiation, which calls a handle's
@@ -16,6 +17,7 @@ pub mod call;
 pub mod check;
 pub mod lifecycle;
 pub mod memory;
+pub mod per_handle;
 pub mod tags;
 #[cfg(test)]
 mod tests;

@@ -2,12 +2,12 @@
 
 use crate::boundary::lifecycle::{self, Library};
 use crate::boundary::memory::MEMORY;
+use crate::boundary::per_handle::PerHandle;
 use crate::boundary::Code;
 use crate::ckpt_client::{self as client, Callbacks, Checkpoint, CkptHandle, CHECKPOINTS, HANDLES};
 use crate::runtime::{Connection, DispatchMode, HandleTable};
 use crate::types::ais::{SaAisErrorT, SaInvocationT};
 use crate::types::ckpt::SaCkptCheckpointCreationAttributesT;
-use std::collections::HashMap;
 use std::sync::{Mutex, MutexGuard};
 
 /// libSaCkpt's service handles.
@@ -60,27 +60,21 @@ impl Limits {
 
 /// The limits of open checkpoints, by checkpoint handle: known from the attributes when
 /// this library created the checkpoint, else fetched once with a status request.
-static LIMITS: Mutex<Option<HashMap<u64, Limits>>> = Mutex::new(None);
-
-fn limits_table() -> MutexGuard<'static, Option<HashMap<u64, Limits>>> {
-    LIMITS.lock().unwrap_or_else(|e| e.into_inner())
-}
+static LIMITS: PerHandle<Limits> = PerHandle::new();
 
 /// Records the limits of a checkpoint handle just opened with creation attributes.
 pub fn remember_limits(handle: u64, limits: Limits) {
-    limits_table().get_or_insert_with(HashMap::new).insert(handle, limits);
+    LIMITS.insert(handle, limits);
 }
 
 /// Forgets the limits of a closed checkpoint handle.
 pub fn forget_limits(handle: u64) {
-    if let Some(t) = limits_table().as_mut() {
-        t.remove(&handle);
-    }
+    LIMITS.remove(handle);
 }
 
 /// The limits of an open checkpoint handle.
 pub fn limits(handle: u64, c: &Checkpoint) -> Result<Limits, Code> {
-    if let Some(l) = limits_table().as_ref().and_then(|t| t.get(&handle).copied()) {
+    if let Some(l) = LIMITS.get(handle) {
         return Ok(l);
     }
     let l = Limits::of(&client::status_get(c)?.checkpointCreationAttributes);
@@ -98,15 +92,15 @@ pub fn limits(handle: u64, c: &Checkpoint) -> Result<Limits, Code> {
 // dispatch, which `lifecycle::dispatching` names) drops the answer for a checkpoint closed since.
 
 /// The application's synchronize callback, by service handle.
-static APP_SYNC: Mutex<Option<HashMap<u64, SyncCallback>>> = Mutex::new(None);
+static APP_SYNC: PerHandle<SyncCallback> = PerHandle::new();
 
-/// The synchronize requests not answered yet, by service handle: (invocation, checkpoint).
-static PENDING_SYNC: Mutex<Option<HashMap<u64, Vec<(SaInvocationT, u64)>>>> = Mutex::new(None);
+/// The synchronize requests not answered yet: (service handle, invocation, checkpoint).
+static PENDING_SYNC: Mutex<Vec<(u64, SaInvocationT, u64)>> = Mutex::new(Vec::new());
 
 type SyncCallback = unsafe extern "C" fn(SaInvocationT, SaAisErrorT);
 
-fn table<T>(m: &Mutex<Option<HashMap<u64, T>>>) -> MutexGuard<'_, Option<HashMap<u64, T>>> {
-    m.lock().unwrap_or_else(|e| e.into_inner())
+fn pending() -> MutexGuard<'static, Vec<(u64, SaInvocationT, u64)>> {
+    PENDING_SYNC.lock().unwrap_or_else(|e| e.into_inner())
 }
 
 /// Opens a handle (through `open`) whose synchronize callback a close can cancel.
@@ -117,54 +111,42 @@ pub fn open_cancellable(callbacks: Callbacks, open: impl FnOnce(Callbacks) -> Re
     };
     let handle = open(wrapped)?;
     if let Some(f) = callbacks.sync {
-        table(&APP_SYNC).get_or_insert_with(HashMap::new).insert(handle, f);
+        APP_SYNC.insert(handle, f);
     }
     Ok(handle)
 }
 
 /// Notes a synchronize request of `handle` for `checkpoint` (before it is sent).
 pub fn sync_requested(handle: u64, invocation: SaInvocationT, checkpoint: u64) {
-    table(&PENDING_SYNC)
-        .get_or_insert_with(HashMap::new)
-        .entry(handle)
-        .or_default()
-        .push((invocation, checkpoint));
+    pending().push((handle, invocation, checkpoint));
 }
 
 /// Forgets a synchronize request that was not sent.
 pub fn sync_not_sent(handle: u64, invocation: SaInvocationT, checkpoint: u64) {
-    if let Some(list) = table(&PENDING_SYNC).as_mut().and_then(|t| t.get_mut(&handle)) {
-        if let Some(i) = list.iter().rposition(|&p| p == (invocation, checkpoint)) {
-            list.remove(i);
-        }
+    let mut list = pending();
+    if let Some(i) = list.iter().rposition(|&p| p == (handle, invocation, checkpoint)) {
+        list.remove(i);
     }
 }
 
 /// The wrapper the client calls for a synchronize callback.
 unsafe extern "C" fn sync_callback(invocation: SaInvocationT, error: SaAisErrorT) {
     let handle = lifecycle::dispatching();
-    let checkpoint = table(&PENDING_SYNC)
-        .as_mut()
-        .and_then(|t| t.get_mut(&handle))
-        .and_then(|list| {
-            let i = list.iter().position(|&(inv, _)| inv == invocation)?;
-            Some(list.remove(i).1)
-        });
+    let checkpoint = {
+        let mut list = pending();
+        let i = list.iter().position(|&(h, inv, _)| (h, inv) == (handle, invocation));
+        i.map(|i| list.remove(i).2)
+    };
     if checkpoint.is_some_and(|c| CHECKPOINTS.get(c).is_err()) {
         return; // closed since: cancelled
     }
-    let app = table(&APP_SYNC).as_ref().and_then(|t| t.get(&handle).copied());
-    if let Some(f) = app {
+    if let Some(f) = APP_SYNC.get(handle) {
         f(invocation, error);
     }
 }
 
 /// Forgets what a finalized handle's callbacks needed.
 fn forget_callbacks(handle: u64) {
-    if let Some(t) = table(&APP_SYNC).as_mut() {
-        t.remove(&handle);
-    }
-    if let Some(t) = table(&PENDING_SYNC).as_mut() {
-        t.remove(&handle);
-    }
+    APP_SYNC.remove(handle);
+    pending().retain(|&(h, _, _)| h != handle);
 }

@@ -981,8 +981,8 @@ unsafe extern "C" fn tracked(c: SaCkptCheckpointHandleT, io: *mut SaCkptIOVector
             };
             (
                 id,
-                e.dataOffset as u64,
-                e.dataSize as u64,
+                e.dataOffset,
+                e.dataSize,
                 e.dataBuffer.is_null() && e.readSize == 0,
             )
         })

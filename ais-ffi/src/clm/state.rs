@@ -1,6 +1,7 @@
 //! The C side of a CLM handle: how the boundary kit's lifecycle reaches it.
 
 use crate::boundary::lifecycle::{self, Library};
+use crate::boundary::per_handle::PerHandle;
 use crate::boundary::{version, Code, Failure};
 use crate::clm_client::{self as client, Callbacks, ClmHandle, HANDLES};
 use crate::runtime::{Connection, DispatchMode, HandleTable};
@@ -9,9 +10,7 @@ use crate::types::clm::{
     SaClmChangeStepT, SaClmClusterNotificationBufferT_4, SaClmClusterNotificationT_4, SaClmNodeIdT,
 };
 use ais_proto::clm::NotificationList;
-use std::collections::HashMap;
 use std::ops::RangeInclusive;
-use std::sync::{Mutex, MutexGuard};
 
 /// libSaClm's handles.
 pub struct Clm;
@@ -86,11 +85,7 @@ struct Tracking {
     local: Option<SaClmNodeIdT>,
 }
 
-static TRACKING: Mutex<Option<HashMap<u64, Tracking>>> = Mutex::new(None);
-
-fn tracking() -> MutexGuard<'static, Option<HashMap<u64, Tracking>>> {
-    TRACKING.lock().unwrap_or_else(|e| e.into_inner())
-}
+static TRACKING: PerHandle<Tracking> = PerHandle::new();
 
 /// The callbacks a B.04 handle is opened with: its track callback wrapped.
 pub fn wrap_callbacks(callbacks: Callbacks) -> Callbacks {
@@ -106,7 +101,7 @@ pub fn wrap_callbacks(callbacks: Callbacks) -> Callbacks {
 /// Records the application's callbacks of a handle just opened.
 pub fn opened(handle: u64, callbacks: Callbacks) {
     if let Callbacks::B04 { track, .. } = callbacks {
-        tracking().get_or_insert_with(HashMap::new).insert(
+        TRACKING.insert(
             handle,
             Tracking {
                 app: track,
@@ -118,16 +113,12 @@ pub fn opened(handle: u64, callbacks: Callbacks) {
 
 /// The handle's callbacks now report only node `local` (Some), or every node (None).
 pub fn set_local(handle: u64, local: Option<SaClmNodeIdT>) {
-    if let Some(t) = tracking().as_mut().and_then(|t| t.get_mut(&handle)) {
-        t.local = local;
-    }
+    TRACKING.update(handle, |t| t.local = local);
 }
 
 /// Forgets a finalized handle.
 fn forget(handle: u64) {
-    if let Some(t) = tracking().as_mut() {
-        t.remove(&handle);
-    }
+    TRACKING.remove(handle);
 }
 
 /// The wrapper the client calls for a B.04 track callback.
@@ -143,7 +134,7 @@ unsafe extern "C" fn local_filter(
     error: SaAisErrorT,
 ) {
     let handle = lifecycle::dispatching();
-    let Some(t) = tracking().as_ref().and_then(|t| t.get(&handle).copied()) else {
+    let Some(t) = TRACKING.get(handle) else {
         return;
     };
     let Some(app) = t.app else { return };
