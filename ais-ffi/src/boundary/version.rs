@@ -12,6 +12,15 @@ use super::call::Failure;
 use crate::types::ais::{SaVersionT, SA_AIS_ERR_VERSION};
 use ais_proto::AisVersion;
 
+/// A version, as C writes `{'B', 1, 1}`.
+pub const fn sa_version(release: u8, major: u8, minor: u8) -> SaVersionT {
+    SaVersionT {
+        releaseCode: release,
+        majorVersion: major,
+        minorVersion: minor,
+    }
+}
+
 /// Whether a request for `requested` can be served by our `ours`.
 pub fn accepts(requested: &SaVersionT, ours: &SaVersionT) -> bool {
     let v = |s: &SaVersionT| AisVersion::new(s.releaseCode, s.majorVersion, s.minorVersion);
@@ -37,15 +46,8 @@ pub fn require_at_least(handle: &SaVersionT, major: u8, minor: u8) -> Result<(),
 
 #[cfg(test)]
 mod tests {
+    use super::sa_version as v;
     use super::*;
-
-    fn v(r: u8, maj: u8, min: u8) -> SaVersionT {
-        SaVersionT {
-            releaseCode: r,
-            majorVersion: maj,
-            minorVersion: min,
-        }
-    }
 
     #[test]
     fn major_zero_is_no_version() {

@@ -105,6 +105,25 @@ unsafe fn open_request(
     })
 }
 
+/// A section's whole data (created or overwritten) against the checkpoint's limits, before
+/// the data is read, with the executive's codes: larger than a section may be is
+/// INVALID_PARAM, larger than the checkpoint `over_checkpoint` (each call's own code).
+fn check_section_data(
+    handle: SaCkptCheckpointHandleT,
+    c: &Checkpoint,
+    size: SaSizeT,
+    over_checkpoint: SaAisErrorT,
+) -> Outcome {
+    let limits = state::limits(handle, c)?;
+    if size > limits.max_section_size {
+        return Err(INVALID);
+    }
+    if size > limits.checkpoint_size {
+        return Err(Failure(over_checkpoint));
+    }
+    Ok(())
+}
+
 /// A write or overwrite refused for want of room answers `SA_AIS_ERR_NO_RESOURCES`, a code
 /// both calls list; `SA_AIS_ERR_NO_SPACE` (what the executive says when a checkpoint is
 /// full) is not one of saCkptSectionOverwrite's.
@@ -295,15 +314,7 @@ pub unsafe extern "C" fn saCkptSectionCreate(
         }
         let expiration = attrs.expirationTime;
         let c = checkpoint_for(checkpointHandle, SA_CKPT_CHECKPOINT_WRITE)?;
-        // The size against the checkpoint's limits before the data is read, with the
-        // executive's codes: larger than a section can be, or than the checkpoint.
-        let limits = state::limits(checkpointHandle, &c)?;
-        if initialDataSize > limits.max_section_size {
-            return Err(INVALID);
-        }
-        if initialDataSize > limits.checkpoint_size {
-            return Err(Failure(SA_AIS_ERR_NO_SPACE));
-        }
+        check_section_data(checkpointHandle, &c, initialDataSize, SA_AIS_ERR_NO_SPACE)?;
         let data = check::slice(initialData as *const u8, size)?;
         // An empty id asks for a generated one.
         let wanted = (!id.is_empty()).then_some(id.as_slice());
@@ -482,14 +493,7 @@ pub unsafe extern "C" fn saCkptSectionOverwrite(
         check::non_null(dataBuffer)?;
         let size = check::size(dataSize)?;
         let c = checkpoint_for(checkpointHandle, SA_CKPT_CHECKPOINT_WRITE)?;
-        // The size against the checkpoint's limits before the data is read.
-        let limits = state::limits(checkpointHandle, &c)?;
-        if dataSize > limits.max_section_size {
-            return Err(INVALID);
-        }
-        if dataSize > limits.checkpoint_size {
-            return Err(Failure(SA_AIS_ERR_NO_RESOURCES));
-        }
+        check_section_data(checkpointHandle, &c, dataSize, SA_AIS_ERR_NO_RESOURCES)?;
         let data = std::slice::from_raw_parts(dataBuffer as *const u8, size);
         status(no_resources_for_no_space(client::overwrite(&c, &id, data)))
     })

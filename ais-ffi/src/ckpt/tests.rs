@@ -4,6 +4,7 @@
 //! so that the library's splitting and continuing is exercised. The real executive's
 //! service is tested through the C program `c-tests/ckpt_live.c`.
 
+use crate::boundary::version::sa_version as v;
 use crate::ckpt::*;
 use crate::ckpt_client::{self as client, Callbacks, Checkpoint, B0101, B0203, CHECKPOINTS};
 use crate::runtime::Connection;
@@ -21,14 +22,6 @@ use std::sync::atomic::{AtomicU32, Ordering};
 use std::sync::{Arc, Mutex};
 use std::thread;
 use std::time::Duration;
-
-fn v(r: u8, maj: u8, min: u8) -> SaVersionT {
-    SaVersionT {
-        releaseCode: r,
-        majorVersion: maj,
-        minorVersion: min,
-    }
-}
 
 fn name(s: &str) -> SaNameT {
     let mut n = SaNameT {
@@ -979,12 +972,7 @@ unsafe extern "C" fn tracked(c: SaCkptCheckpointHandleT, io: *mut SaCkptIOVector
             } else {
                 std::slice::from_raw_parts(e.sectionId.id, e.sectionId.idLen as usize).to_vec()
             };
-            (
-                id,
-                e.dataOffset,
-                e.dataSize,
-                e.dataBuffer.is_null() && e.readSize == 0,
-            )
+            (id, e.dataOffset, e.dataSize, e.dataBuffer.is_null() && e.readSize == 0)
         })
         .collect();
     TRACKED.lock().unwrap().push((c, elements));

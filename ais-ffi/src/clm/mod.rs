@@ -380,20 +380,13 @@ pub unsafe extern "C" fn saClmResponse_4(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::boundary::version::sa_version as v;
     use crate::types::ais::{
         SA_AIS_ERR_BAD_FLAGS, SA_AIS_ERR_BAD_HANDLE, SA_AIS_ERR_INVALID_PARAM, SA_AIS_ERR_TRY_AGAIN,
         SA_AIS_ERR_VERSION, SA_DISPATCH_ALL, SA_TIME_ONE_SECOND,
     };
     use crate::types::clm::{SA_CLM_CALLBACK_RESPONSE_OK, SA_CLM_LOCAL_NODE_ID};
     use std::ptr::{null, null_mut};
-
-    fn v(r: u8, maj: u8, min: u8) -> SaVersionT {
-        SaVersionT {
-            releaseCode: r,
-            majorVersion: maj,
-            minorVersion: min,
-        }
-    }
 
     /// Without an executive: version errors write our version back, a missing
     /// executive is TRY_AGAIN, NULL pointers are INVALID_PARAM, and a handle

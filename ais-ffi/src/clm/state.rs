@@ -138,35 +138,30 @@ unsafe extern "C" fn local_filter(
         return;
     };
     let Some(app) = t.app else { return };
-    let (Some(local), Some(b)) = (t.local, buffer.as_ref()) else {
-        return app(
-            buffer,
-            members,
-            invocation,
-            root_cause,
-            correlation,
-            step,
-            supervision,
-            error,
-        );
-    };
-    let all = if b.notification.is_null() {
-        &[][..]
-    } else {
-        std::slice::from_raw_parts(b.notification, b.numberOfItems as usize)
-    };
-    let mut mine: Vec<SaClmClusterNotificationT_4> =
-        all.iter().filter(|n| n.clusterNode.nodeId == local).copied().collect();
-    if mine.is_empty() {
-        return;
-    }
-    let filtered = SaClmClusterNotificationBufferT_4 {
-        viewNumber: b.viewNumber,
-        numberOfItems: mine.len() as SaUint32T,
-        notification: mine.as_mut_ptr(),
+    let mut mine: Vec<SaClmClusterNotificationT_4>;
+    let filtered: SaClmClusterNotificationBufferT_4;
+    let passed = match (t.local, buffer.as_ref()) {
+        (Some(local), Some(b)) => {
+            let all = if b.notification.is_null() {
+                &[][..]
+            } else {
+                std::slice::from_raw_parts(b.notification, b.numberOfItems as usize)
+            };
+            mine = all.iter().filter(|n| n.clusterNode.nodeId == local).copied().collect();
+            if mine.is_empty() {
+                return;
+            }
+            filtered = SaClmClusterNotificationBufferT_4 {
+                viewNumber: b.viewNumber,
+                numberOfItems: mine.len() as SaUint32T,
+                notification: mine.as_mut_ptr(),
+            };
+            &filtered as *const SaClmClusterNotificationBufferT_4
+        }
+        _ => buffer,
     };
     app(
-        &filtered,
+        passed,
         members,
         invocation,
         root_cause,
