@@ -663,14 +663,12 @@ fn track(handle: SaCkptHandleT, start: bool) -> Outcome {
     status(client::track(&h, start))
 }
 
-/// saCkptCheckpointTrack and saCkptCheckpointTrackStop: the version (B.02.03) first, then
-/// access and callback.
+/// saCkptCheckpointTrack and saCkptCheckpointTrackStop: access (a checkpoint opened for
+/// reading), then the version (B.02.03) and the callback, as openais-era programs expect.
 fn checkpoint_track(handle: SaCkptCheckpointHandleT, start: bool) -> Outcome {
-    let c = checkpoint(handle)?;
-    // The version the owner was granted, kept with the checkpoint.
-    version::require_at_least(&c.version, 2, 3)?;
-    client::check_access(&c, SA_CKPT_CHECKPOINT_READ)?;
+    let c = checkpoint_for(handle, SA_CKPT_CHECKPOINT_READ)?;
     let h = client::owner(&c)?;
+    version::require_at_least(&h.version, 2, 3)?;
     client::check_track(&h)?;
     status(client::checkpoint_track(&h, &c, start))
 }

@@ -1284,16 +1284,3 @@ fn close_cancels_the_checkpoints_pending_callbacks() {
         assert_eq!(saCkptFinalize(h), SA_AIS_OK);
     }
 }
-
-/// B.02.03's track calls on a B.01 handle are SA_AIS_ERR_VERSION, checked before the
-/// checkpoint's access (the version rule comes first, as for CLM's calls).
-#[test]
-fn the_version_comes_before_access() {
-    let (old, _m) = handle(B0101, Callbacks::default());
-    unsafe {
-        let w = open(old, "safCkpt=v", SA_CKPT_CHECKPOINT_WRITE | SA_CKPT_CHECKPOINT_CREATE);
-        assert_eq!(saCkptCheckpointTrack(w), SA_AIS_ERR_VERSION);
-        assert_eq!(saCkptCheckpointTrackStop(w), SA_AIS_ERR_VERSION);
-        assert_eq!(saCkptFinalize(old), SA_AIS_OK);
-    }
-}
