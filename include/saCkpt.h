@@ -217,7 +217,7 @@ SaAisErrorT saCkptCheckpointOpenAsync(SaCkptHandleT ckptHandle,
 
 /**
  * Closes a checkpoint handle (and its iterations; the library memory given out for it is
- * freed). The checkpoint lives on until its retention duration passes with nobody having
+ * freed, and its pending synchronize and track callbacks are cancelled). The checkpoint lives on until its retention duration passes with nobody having
  * it open.
  */
 SaAisErrorT saCkptCheckpointClose(SaCkptCheckpointHandleT checkpointHandle);

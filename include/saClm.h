@@ -307,6 +307,11 @@ SaAisErrorT saClmClusterNotificationFree(SaClmHandleT clmHandle,
 
 /**
  * B.04.01: frees the notification array a B.04 track call allocated.
+ *
+ * A notification array the application allocated with `malloc()` itself is freed too,
+ * as OpenSAF does: programs written for OpenSAF pass such arrays, and refusing them
+ * would leak them. Only a pointer from `malloc()` may be passed (as with OpenSAF); an
+ * array this library gave out for another handle is still refused.
  */
 SaAisErrorT saClmClusterNotificationFree_4(SaClmHandleT clmHandle,
                                            SaClmClusterNotificationT_4 *notification);
