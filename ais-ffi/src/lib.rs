@@ -7,7 +7,12 @@
 //! - `types`: the `#[repr(C)]` types and constants of the SA Forum headers, from which
 //!   `include/*.h` are generated.
 //! - `clm`, `ckpt`, `cpg`, `evs`, ...: the exported `extern "C"` functions of each library.
-//! - `runtime`: the client runtime they share (connection to the executive, handles).
+//! - `clm_client`, `ckpt_client`, ...: each library's C-side state (handle tables, C
+//!   callbacks, memory handed to C) over its typed client in `ais-client`.
+//! - `handles`: the table of `SaXxxHandleT` values every library keeps.
+//!
+//! The connection to the executive, the requests and the decoding of what comes back are
+//! the crate `ais-client`'s; this crate turns C arguments into them and results back.
 
 pub mod ckpt;
 mod ckpt_client;
@@ -20,5 +25,33 @@ mod cpg_client;
 pub mod evs;
 mod evs_client;
 mod guard;
-pub mod runtime;
+mod handles;
 pub mod types;
+
+/// What the libraries use of the client runtime, with the handle table beside it.
+mod runtime {
+    pub use crate::handles::HandleTable;
+    pub use ais_client::runtime::*;
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::types::{ais, corotypes};
+
+    /// `ais_client::Error` carries the numbers and names of `SaAisErrorT` as the header
+    /// declares them, and corosync's `cs_error_t` numbers are the same.
+    #[test]
+    fn the_client_error_enum_is_sa_ais_error_t() {
+        let sa = ais::c_enums().iter().find(|e| e.name == "SaAisErrorT").unwrap();
+        for v in sa.variants.iter().filter(|v| v.name != "SA_AIS_OK") {
+            let code = v.value as u32;
+            let e = ais_client::Error::from_code(code).unwrap();
+            assert_eq!((e.code(), e.name()), (code, v.name));
+        }
+        assert_eq!(ais_client::Error::from_code(ais::SA_AIS_OK), None);
+        assert_eq!(
+            ais_client::Error::from_code(corotypes::CS_ERR_TOO_MANY_GROUPS).map(u32::from),
+            Some(corotypes::CS_ERR_TOO_MANY_GROUPS)
+        );
+    }
+}

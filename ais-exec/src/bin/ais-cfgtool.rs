@@ -4,7 +4,7 @@
 //!
 //! It talks to the executive `AIS_IPC_SOCKET` names (default `@ais`).
 
-use ais_ffi::runtime::Connection;
+use ais_client::runtime::Connection;
 use ais_proto::cfg::{RingStatus, RING_STATUS};
 use ais_proto::{AisVersion, ServiceId};
 use std::process::ExitCode;

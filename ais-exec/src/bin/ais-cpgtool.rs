@@ -6,7 +6,7 @@
 //! It talks to the executive `AIS_IPC_SOCKET` names (default `@ais`), through the CPG
 //! service's iteration, and shows the groups as that node knows them.
 
-use ais_ffi::runtime::Connection;
+use ais_client::runtime::Connection;
 use ais_proto::cpg::{self as msg, IterEntry};
 use ais_proto::{AisVersion, ServiceId, Writer};
 use std::process::ExitCode;

@@ -1,5 +1,5 @@
 //! The IPC path end to end: the server in-process on a unique abstract socket, with the
-//! echo service, driven by the libraries' client runtime (`ais_ffi::runtime`) from other
+//! echo service, driven by the libraries' client runtime (`ais_client::runtime`) from other
 //! threads, and by hand-made clients that misbehave. Child processes (this test binary
 //! re-run as one ignored test) stand in for a client that is killed and for a client of
 //! another uid.
@@ -14,7 +14,8 @@ use std::sync::Arc;
 use std::thread;
 use std::time::{Duration, Instant};
 
-use ais_ffi::runtime::{Connection, DispatchMode, OpenError};
+use ais_client::runtime::{Connection, DispatchMode};
+use ais_client::Error;
 use ais_proto::{echo as op, status, Handshake, Header, Hello, Kind, Writer, HEADER_LEN};
 use nix::poll::{poll, PollFd, PollFlags, PollTimeout};
 
@@ -140,7 +141,7 @@ fn echo_round_trips_and_statuses() {
         assert!(r.payload == p, "payload of {n} bytes differs");
     }
     let big = vec![0u8; c.max_payload() as usize + 1];
-    assert_eq!(c.call(op::ECHO, &big, None), Err(status::TOO_BIG));
+    assert_eq!(c.call(op::ECHO, &big, None), Err(Error::TooBig));
     assert_eq!(c.call(op::STATUS, &12u32.to_le_bytes(), None).unwrap().status, 12);
     assert_eq!(c.call(op::DROP, b"", None).unwrap().status, status::LIBRARY);
     assert_eq!(c.call(999, b"", None).unwrap().status, status::NOT_SUPPORTED);
@@ -181,7 +182,7 @@ fn a_timed_out_call_leaves_the_connection_usable() {
     let c = s.open();
     let t0 = Instant::now();
     let r = c.call(op::DELAY, &blob(400, b"late"), Some(Duration::from_millis(50)));
-    assert_eq!(r, Err(status::TIMEOUT));
+    assert_eq!(r, Err(Error::Timeout));
     assert!(t0.elapsed() < Duration::from_millis(350), "{:?}", t0.elapsed());
     // The late response arrives while this call waits; it must not be taken for this one.
     let r = c.call(op::DELAY, &blob(600, b"mine"), Some(T)).unwrap();
@@ -264,8 +265,8 @@ fn finalize_ends_a_blocking_dispatch_and_every_later_call() {
     let (r, ended) = d.join().unwrap();
     assert_eq!(r, Ok(()));
     assert!(ended.duration_since(t0) < Duration::from_secs(1));
-    assert_eq!(c.call(op::ECHO, b"", None), Err(status::BAD_HANDLE));
-    assert_eq!(c.dispatch(DispatchMode::All, |_| {}), Err(status::BAD_HANDLE));
+    assert_eq!(c.call(op::ECHO, b"", None), Err(Error::BadHandle));
+    assert_eq!(c.dispatch(DispatchMode::All, |_| {}), Err(Error::BadHandle));
     let conn = ConnId(c.conn_id());
     assert!(s.expect(|e| *e == EchoEvent::Disconnected(conn), T).is_some());
 }
@@ -280,7 +281,7 @@ fn finalize_ends_a_call_waiting_in_another_thread() {
     };
     thread::sleep(Duration::from_millis(100));
     c.finalize();
-    assert_eq!(waiter.join().unwrap(), Err(status::BAD_HANDLE));
+    assert_eq!(waiter.join().unwrap(), Err(Error::BadHandle));
 }
 
 /// Sends `frame` on a fresh socket and returns everything the server wrote back until it
@@ -426,24 +427,18 @@ fn refusals_carry_the_right_error() {
     let open = |svc, v| Connection::open_at(&s.socket, svc, v, T).err();
     assert_eq!(
         open(ServiceId::CKPT, echo::VERSION).map(|e| e.error),
-        Some(status::NOT_SUPPORTED)
+        Some(Error::NotSupported)
     );
     let ours = Some(echo::VERSION);
     let too_new = AisVersion::new(b'A', 2, 0);
     assert_eq!(
-        open(ServiceId::ECHO, too_new),
-        Some(OpenError {
-            error: status::VERSION,
-            version: ours
-        })
+        open(ServiceId::ECHO, too_new).map(|e| (e.error, e.version)),
+        Some((Error::Version, ours))
     );
     let other_release = AisVersion::new(b'B', 1, 1);
     assert_eq!(
-        open(ServiceId::ECHO, other_release),
-        Some(OpenError {
-            error: status::VERSION,
-            version: ours
-        })
+        open(ServiceId::ECHO, other_release).map(|e| (e.error, e.version)),
+        Some((Error::Version, ours))
     );
     assert_eq!(open(ServiceId::ECHO, AisVersion::new(b'A', 1, 0)), None);
 }
@@ -474,16 +469,16 @@ fn an_executive_that_goes_away_gives_clean_errors() {
     };
     thread::sleep(Duration::from_millis(50));
     s.stop();
-    assert_eq!(d.join().unwrap(), Err(status::LIBRARY));
-    assert_eq!(c.call(op::ECHO, b"x", Some(T)), Err(status::LIBRARY));
-    assert_eq!(c.call(op::ECHO, b"x", None), Err(status::LIBRARY));
-    assert_eq!(c.post(op::ECHO, b"x"), Err(status::LIBRARY));
+    assert_eq!(d.join().unwrap(), Err(Error::Library));
+    assert_eq!(c.call(op::ECHO, b"x", Some(T)), Err(Error::Library));
+    assert_eq!(c.call(op::ECHO, b"x", None), Err(Error::Library));
+    assert_eq!(c.post(op::ECHO, b"x"), Err(Error::Library));
     // The selection object says "look at me" for good, and dispatch says why.
     assert!(dispatch_ready(&c, 0));
-    assert_eq!(c.dispatch(DispatchMode::All, |_| {}), Err(status::LIBRARY));
+    assert_eq!(c.dispatch(DispatchMode::All, |_| {}), Err(Error::Library));
     // And a new handle: nobody there.
     let e = Connection::open_at(&s.socket, ServiceId::ECHO, echo::VERSION, T).err();
-    assert_eq!(e.map(|e| e.error), Some(status::TRY_AGAIN));
+    assert_eq!(e.map(|e| e.error), Some(Error::TryAgain));
 }
 
 #[test]

@@ -79,7 +79,7 @@ pub fn udpu_config(addr: &str, port: u16, members: &[&str], token_ms: u32) -> St
 
 /// Calls, retrying for up to 10 s while the service answers TRY_AGAIN (it is
 /// re-synchronising after a configuration change); returns status and payload.
-pub fn call_retrying(c: &ais_ffi::runtime::Connection, m: u16, payload: &[u8]) -> (u32, Vec<u8>) {
+pub fn call_retrying(c: &ais_client::runtime::Connection, m: u16, payload: &[u8]) -> (u32, Vec<u8>) {
     let t = Duration::from_secs(10);
     let end = Instant::now() + t;
     loop {
@@ -182,9 +182,9 @@ impl Node {
         &self,
         service: ais_proto::ServiceId,
         version: ais_proto::AisVersion,
-    ) -> ais_ffi::runtime::Connection {
+    ) -> ais_client::runtime::Connection {
         let socket = ais_proto::SocketName::parse(self.socket.clone()).unwrap();
-        ais_ffi::runtime::Connection::open_at(&socket, service, version, Duration::from_secs(10))
+        ais_client::runtime::Connection::open_at(&socket, service, version, Duration::from_secs(10))
             .unwrap_or_else(|e| panic!("open {service} on {}: {e:?}", self.name))
     }
 
