@@ -9,6 +9,7 @@ use ais_exec::daemon::options::{self, Action, USAGE};
 use ais_exec::ipc::{self, AccessPolicy, IpcConfig, SocketName};
 use ais_exec::services::clm::node::NodeInfo;
 use ais_exec::services::host::Host;
+use ais_exec::tool_output;
 use ais_totem::NodeId;
 use tokio::signal::unix::{signal, SignalKind};
 
@@ -25,11 +26,11 @@ fn main() -> ExitCode {
     let cmd = match options::parse(std::env::args_os().skip(1)) {
         Ok(Action::Run(cmd)) => cmd,
         Ok(Action::Help) => {
-            print!("{USAGE}");
+            tool_output::print("aisexec", USAGE);
             return ExitCode::SUCCESS;
         }
         Ok(Action::Version) => {
-            println!("aisexec (ais-exec) {VERSION}");
+            tool_output::print("aisexec", &format!("aisexec (ais-exec) {VERSION}\n"));
             return ExitCode::SUCCESS;
         }
         Err(e) => {

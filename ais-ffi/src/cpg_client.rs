@@ -162,7 +162,7 @@ pub fn iterate(
     kind: cpg_iteration_type_t,
     group: Option<Vec<u8>>,
 ) -> Result<Vec<IterEntry>, cs_error_t> {
-    Ok(h.conn.iterate(kind, group.as_deref())?)
+    Ok(h.conn.iterate(kind, group.as_deref(), None)?)
 }
 
 /// Ends the iterations a finalized handle owned.

@@ -1,6 +1,8 @@
 //! The CPG service (corosync's closed process groups): named groups, their members, and
 //! messages every member delivers in the same order.
 
+use std::time::Duration;
+
 use ais_proto::cpg as msg;
 use ais_proto::{AisVersion, Reader, ServiceId, Writer};
 
@@ -118,14 +120,15 @@ impl Cpg {
     }
 
     /// The groups the local executive knows ([`ITERATION_NAME_ONLY`], [`ITERATION_ALL`])
-    /// or one group's members ([`ITERATION_ONE_GROUP`]), in one snapshot.
-    pub fn iterate(&self, kind: u32, group: Option<&[u8]>) -> Result<Vec<IterEntry>, Error> {
+    /// or one group's members ([`ITERATION_ONE_GROUP`]), in one snapshot, waiting at most
+    /// `timeout` if given.
+    pub fn iterate(&self, kind: u32, group: Option<&[u8]>, timeout: Option<Duration>) -> Result<Vec<IterEntry>, Error> {
         let mut w = Writer::new();
         w.u32(kind);
         if let Some(g) = group {
             let _ = w.name(g);
         }
-        let payload = self.conn.call(msg::ITERATE, w.as_slice(), None)?.ok()?;
+        let payload = self.conn.call(msg::ITERATE, w.as_slice(), timeout)?.ok()?;
         msg::decode_iteration(&payload).map_err(|_| Error::Library)
     }
 

@@ -125,7 +125,7 @@ impl std::fmt::Display for OpenError {
             (OpenFailure::NotListening, _) => write!(
                 f,
                 "can't reach the executive: nothing listens on socket {s}; is aisexec running? \
-                 (AIS_IPC_SOCKET names another socket)"
+                 (if it listens on another socket, name it in AIS_IPC_SOCKET)"
             ),
             (OpenFailure::Refused, Error::Access) => write!(
                 f,
