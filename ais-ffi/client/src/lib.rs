@@ -18,7 +18,7 @@
 //! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
 //!
-//! See `examples/members.rs` for a program that also follows changes.
+//! `examples/members.rs` is a whole program that also follows changes.
 
 // The library has no unsafe code. Its tests have one call: a child process restores
 // SIGPIPE's default action (`signal(2)`, unsafe in nix) to prove no send can raise it.
