@@ -6,7 +6,6 @@ mod common;
 use common::*;
 use std::os::fd::OwnedFd;
 use std::process::{Command, Output, Stdio};
-use std::time::Duration;
 
 const CFGTOOL: &str = env!("CARGO_BIN_EXE_ais-cfgtool");
 const CPGTOOL: &str = env!("CARGO_BIN_EXE_ais-cpgtool");
@@ -53,17 +52,7 @@ fn every_program_exits_quietly_when_stdout_is_closed() {
 
     // The tools' real output, from a running executive.
     let dir = TempDir::new("tools-stdout");
-    let port = free_port(&["127.0.0.1"]).expect("a free port");
-    let conf = dir.path().join("node.conf");
-    std::fs::write(&conf, udpu_config("127.0.0.1", port, &["127.0.0.1"], 300)).unwrap();
-    let node = Node::start("n1", &conf, dir.path());
-    assert!(
-        node.lines
-            .wait_for(0, Duration::from_secs(10), regular_config(1))
-            .is_some(),
-        "{}",
-        node.log()
-    );
+    let node = single_node(&dir);
     for (bin, args) in [(CFGTOOL, &["-s"][..]), (CPGTOOL, &[][..]), (CPGTOOL, &["-n"][..])] {
         let out = run_with_closed_stdout(Command::new(bin).args(args).env("AIS_IPC_SOCKET", &node.socket));
         assert_quiet(&format!("{bin} {args:?}"), &out);
@@ -92,17 +81,7 @@ fn a_refused_user_is_told_how_to_be_allowed() {
         return;
     };
     let dir = TempDir::new("tools-refused");
-    let port = free_port(&["127.0.0.1"]).expect("a free port");
-    let conf = dir.path().join("node.conf");
-    std::fs::write(&conf, udpu_config("127.0.0.1", port, &["127.0.0.1"], 300)).unwrap();
-    let node = Node::start("n1", &conf, dir.path());
-    assert!(
-        node.lines
-            .wait_for(0, Duration::from_secs(10), regular_config(1))
-            .is_some(),
-        "{}",
-        node.log()
-    );
+    let node = single_node(&dir);
     for (bin, args) in [(CFGTOOL, &["-s"][..]), (CPGTOOL, &[][..])] {
         let out = Command::new(&setpriv)
             .args(["--reuid=65534", "--regid=65534", "--clear-groups", "--"])
