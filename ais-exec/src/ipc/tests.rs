@@ -559,7 +559,7 @@ fn child_tries_to_open() {
     let Some(socket) = child_socket() else { return };
     match Connection::open_at(&socket, ServiceId::ECHO, echo::VERSION, T) {
         Ok(_) => println!("OPENED"),
-        Err(e) => println!("REFUSED {}", e.error),
+        Err(e) => println!("REFUSED {}", e.error.code()),
     }
 }
 
