@@ -44,7 +44,7 @@ mod tests {
     fn the_client_error_enum_is_sa_ais_error_t() {
         let sa = ais::c_enums().iter().find(|e| e.name == "SaAisErrorT").unwrap();
         for v in sa.variants.iter().filter(|v| v.name != "SA_AIS_OK") {
-            let code = v.value as u32;
+            let code = v.value;
             let e = ais_client::Error::from_code(code).unwrap();
             assert_eq!((e.code(), e.name()), (code, v.name));
         }
