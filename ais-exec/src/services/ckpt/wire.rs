@@ -41,12 +41,7 @@ pub struct Uid {
     pub seq: u64,
 }
 
-/// A ring's identity (representative, sequence).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Default)]
-pub struct RingId {
-    pub rep: NodeId,
-    pub seq: u64,
-}
+pub use crate::services::contract::RingId;
 
 /// One element of a write.
 #[derive(Debug, Clone, PartialEq, Eq)]
