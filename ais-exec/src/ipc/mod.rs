@@ -94,7 +94,7 @@ impl IpcConfig {
             max_payload: ais_proto::DEFAULT_MAX_PAYLOAD,
             window: 256,
             // The last resort against a client that stopped reading: flow control
-            // (services::host) holds senders back at 4 MiB of unread callbacks, and
+            // (services::flow) holds senders back at 4 MiB of unread callbacks, and
             // a reader's backlog can only pass that by what was credited before
             // (8 MiB per local sender), the core's queue and remote senders.
             callback_queue_bytes: 256 << 20,

@@ -11,10 +11,12 @@
 pub mod cfg;
 pub mod ckpt;
 pub mod clm;
+pub mod codec;
 pub mod contract;
 pub mod cpg;
 pub mod evs;
 pub mod flow;
+pub mod fuzzing;
 pub mod registry;
 pub mod router;
 
