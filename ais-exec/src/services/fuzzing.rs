@@ -39,18 +39,7 @@ mod tests {
     use super::*;
     use crate::services::clm::node::NodeInfo;
     use crate::services::{ckpt, cpg};
-
-    fn noise(seed: u64, len: usize) -> Vec<u8> {
-        let mut x = seed.wrapping_mul(0x9E37_79B9_7F4A_7C15) | 1;
-        (0..len)
-            .map(|_| {
-                x ^= x << 13;
-                x ^= x >> 7;
-                x ^= x << 17;
-                x as u8
-            })
-            .collect()
-    }
+    use ais_proto::fuzzing::{mutate_seeds, noise};
 
     /// One message of every kind of every service.
     fn seeds() -> Vec<Vec<u8>> {
@@ -73,19 +62,7 @@ mod tests {
     fn cluster_decoders_survive_mutated_and_random_inputs() {
         let seeds = seeds();
         assert!(seeds.len() > 20, "every kind of every service");
-        let mut runs = 0u32;
-        for s in &seeds {
-            decode_cluster_messages(s);
-            for i in 0..s.len() {
-                for v in [0u8, 1, 2, 0x7F, 0x80, 0xFF] {
-                    let mut m = s.clone();
-                    m[i] = v;
-                    decode_cluster_messages(&m);
-                    runs += 1;
-                }
-                decode_cluster_messages(&s[..i]);
-            }
-        }
+        let mut runs = mutate_seeds(&seeds, decode_cluster_messages);
         for n in 0..3_000u64 {
             let mut m = vec![crate::services::codec::VERSION];
             m.extend(noise(n, (n as usize * 13) % 200));
