@@ -1,8 +1,9 @@
 //! One in-process cluster for the services' tests: N nodes, each running one
-//! service, over an in-memory bus that delivers every multicast to the
-//! members of the current ring in one agreed order. Requests follow the
-//! router's contract: answered now, or ordered (multicast, then answered
-//! when the service answers their token on the origin node).
+//! service, over an in-memory bus ([`Bus`]) that delivers every multicast to
+//! the members of the ring it was sent in, in one agreed order. Requests
+//! follow the router's contract: answered now, or ordered (multicast, then
+//! answered when the service answers their token on the origin node). The
+//! state machines beneath the services are tested over the same [`Bus`].
 
 use super::contract::{Effect, Handling, HostView, NodeId, Output, Peer, Reply, RingId, Service, Token};
 use ais_proto::cfg::RingStatus;
@@ -24,6 +25,37 @@ impl HostView for NoHost {
     }
 }
 
+/// Totem's agreed order, for tests: one queue of messages, each with its
+/// sender and the nodes it reaches (the members of the ring it was sent in).
+pub struct Bus<M> {
+    pub queue: VecDeque<(NodeId, Vec<NodeId>, M)>,
+}
+
+impl<M> Default for Bus<M> {
+    fn default() -> Self {
+        Bus { queue: VecDeque::new() }
+    }
+}
+
+impl<M> Bus<M> {
+    pub fn send(&mut self, sender: NodeId, to: &[NodeId], m: M) {
+        self.queue.push_back((sender, to.to_vec(), m));
+    }
+
+    /// Delivers every message in order, to each of its recipients:
+    /// `deliver(recipient, sender, message)` returns what the recipient
+    /// multicasts in turn (to the same nodes, behind what is queued).
+    pub fn run(&mut self, mut deliver: impl FnMut(NodeId, NodeId, &M) -> Vec<M>) {
+        while let Some((sender, to, m)) = self.queue.pop_front() {
+            for &id in &to {
+                for x in deliver(id, sender, &m) {
+                    self.queue.push_back((id, to.clone(), x));
+                }
+            }
+        }
+    }
+}
+
 /// A callback as a node's service sent it.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Callback<C> {
@@ -39,8 +71,8 @@ pub struct Cluster<S, C> {
     /// The current ring: deliveries reach these nodes.
     members: Vec<NodeId>,
     ring_seq: u64,
-    /// Multicasts in agreed order, with their sender.
-    queue: VecDeque<(NodeId, Vec<u8>)>,
+    /// Multicasts in agreed order.
+    bus: Bus<Vec<u8>>,
     /// Every callback sent, in order.
     pub callbacks: Vec<Callback<C>>,
     answers: BTreeMap<(NodeId, Token), Reply>,
@@ -55,7 +87,7 @@ impl<S: Service<C>, C: Copy> Cluster<S, C> {
             nodes: ids.iter().map(|&id| (id, make(id))).collect(),
             members: ids.to_vec(),
             ring_seq: 0,
-            queue: VecDeque::new(),
+            bus: Bus::default(),
             callbacks: Vec::new(),
             answers: BTreeMap::new(),
             now: 0,
@@ -102,16 +134,22 @@ impl<S: Service<C>, C: Copy> Cluster<S, C> {
 
     /// Queues a multicast from `node` as if its router had sent it.
     pub fn multicast(&mut self, node: NodeId, data: Vec<u8>) {
-        self.queue.push_back((node, data));
+        self.bus.send(node, &self.members, data);
     }
 
     /// Delivers every queued multicast, and what those cause, in order.
     pub fn run(&mut self) {
-        while let Some((sender, data)) = self.queue.pop_front() {
-            for m in self.members.clone() {
-                let now = self.now;
-                let out = self.node(m).delivered(sender, &data, now);
-                self.take(m, out);
+        let mut outs = Vec::new();
+        while !self.bus.queue.is_empty() {
+            let (nodes, now) = (&mut self.nodes, self.now);
+            // One message at a time: its recipients' output queues behind it.
+            let (sender, to, data) = self.bus.queue.pop_front().expect("a message");
+            for id in to {
+                let node = nodes.get_mut(&id).expect("a node of the cluster");
+                outs.push((id, node.delivered(sender, &data, now)));
+            }
+            for (id, out) in outs.drain(..) {
+                self.take(id, out);
             }
         }
     }
@@ -120,7 +158,7 @@ impl<S: Service<C>, C: Copy> Cluster<S, C> {
     pub fn take(&mut self, node: NodeId, out: Output<C>) {
         for e in out {
             match e {
-                Effect::Multicast(d) => self.queue.push_back((node, d)),
+                Effect::Multicast(d) => self.bus.send(node, &self.members, d),
                 Effect::Callback {
                     conn,
                     msg,
@@ -170,7 +208,7 @@ impl<S: Service<C>, C: Copy> Cluster<S, C> {
                 token,
                 accepted,
             } => {
-                self.queue.push_back((node, message));
+                self.multicast(node, message);
                 self.run();
                 match accepted {
                     Some(r) => r,
