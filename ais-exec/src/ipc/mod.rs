@@ -18,17 +18,17 @@
 //!
 //! ```no_run
 //! # async fn f(settings: ais_exec::config::Settings) -> std::io::Result<()> {
-//! use ais_exec::ipc::{self, AccessPolicy, IpcConfig, Services, SocketName};
-//! let mut services = Services::new();
-//! // services.add(Box::new(ClmService::new(...)));
+//! use ais_exec::ipc::{self, AccessPolicy, IpcConfig, SocketName};
+//! // The services' ids and versions; their router takes the events.
+//! let versions = vec![(ais_exec::ipc::ServiceId::CLM, ais_exec::ipc::AisVersion::new(b'B', 1, 1))];
 //! let access = AccessPolicy::from_config(&settings.aisexec.group, &settings.uidgid)
 //!     .map_err(std::io::Error::other)?;
 //! let socket = SocketName::from_env().map_err(std::io::Error::other)?;
 //! let (tx, mut rx) = tokio::sync::mpsc::channel(1024);
-//! let _server = ipc::serve(IpcConfig::new(socket, access, services.versions()), tx)?;
+//! let _server = ipc::serve(IpcConfig::new(socket, access, versions), tx)?;
 //! loop {
 //!     tokio::select! {
-//!         Some(ev) = rx.recv() => services.handle(ev),
+//!         Some(ev) = rx.recv() => { /* router.on_request(.., ev) */ let _ = ev; }
 //!         // ... totem input, timers, signals ...
 //!     }
 //! }
@@ -46,7 +46,6 @@ pub mod access;
 mod conn;
 pub mod echo;
 mod io;
-mod service;
 #[cfg(test)]
 mod tests;
 
@@ -62,7 +61,6 @@ use tokio::task::JoinHandle;
 
 pub use access::{AccessPolicy, Allowed, Denied, PeerCred};
 pub use ais_proto::{AisVersion, ServiceId, SocketName};
-pub use service::{Service, Services};
 
 use ais_proto::{flags, status, Header, Kind, HEADER_LEN};
 
@@ -94,7 +92,7 @@ impl IpcConfig {
             max_payload: ais_proto::DEFAULT_MAX_PAYLOAD,
             window: 256,
             // The last resort against a client that stopped reading: flow control
-            // (services::host) holds senders back at 4 MiB of unread callbacks, and
+            // (services::flow) holds senders back at 4 MiB of unread callbacks, and
             // a reader's backlog can only pass that by what was credited before
             // (8 MiB per local sender), the core's queue and remote senders.
             callback_queue_bytes: 256 << 20,

@@ -58,9 +58,8 @@ impl TestServer {
                 .build()
                 .unwrap();
             rt.block_on(async move {
-                let mut services = Services::new();
-                services.add(Box::new(EchoService::with_observer(obs_tx)));
-                let mut cfg = IpcConfig::new(name, AccessPolicy::default(), services.versions());
+                let mut services = EchoService::with_observer(obs_tx);
+                let mut cfg = IpcConfig::new(name, AccessPolicy::default(), vec![(ServiceId::ECHO, echo::VERSION)]);
                 tune(&mut cfg);
                 let (tx, mut rx) = tokio::sync::mpsc::channel(1024);
                 let server = match serve(cfg, tx) {
