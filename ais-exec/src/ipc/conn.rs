@@ -19,6 +19,7 @@ use tokio::time::timeout;
 use super::access::SystemUserDb;
 use super::admission::{Admission, RateLimitedLog, Ticket};
 use super::io::{closed, write_all, write_batch, FrameReader, ReadError};
+use super::release::Activity;
 use super::{
     Client, ClientInner, ConnId, ConnState, Event, IpcConfig, Outbox, Outgoing, PeerCred, Request, Responder, Totals,
     REQUEST_FLAGS,
@@ -33,6 +34,8 @@ pub(super) struct Shared {
     /// Bytes waiting to be written to all connections together.
     pub(super) totals: Arc<Totals>,
     pub(super) logs: Logs,
+    /// Counted for [`release`](super::release).
+    pub(super) activity: Arc<Activity>,
     pub(super) events: mpsc::Sender<Event>,
     pub(super) next_conn: AtomicU64,
     /// Request sockets waiting for their dispatch socket, by connection id.
@@ -333,6 +336,7 @@ async fn request_socket(
     responses.discard();
     callbacks.discard();
     drop(reader);
+    shared.activity.bump();
     let _ = shared.events.send(Event::Disconnected { conn, service }).await;
     log::debug!("ipc: {conn} ({who}) {service}: {reason}");
 }
@@ -403,6 +407,7 @@ async fn serve_requests(
             );
             return "protocol error".into();
         }
+        shared.activity.bump();
         let no_reply = h.flags & ais_proto::flags::NO_REPLY != 0;
         if no_reply {
             // The credit window is the executive's to enforce: a client past it is

@@ -47,6 +47,7 @@ mod admission;
 mod conn;
 pub mod echo;
 mod io;
+mod release;
 mod service;
 #[cfg(test)]
 mod tests;
@@ -533,6 +534,7 @@ impl Outbox {
 pub struct IpcServer {
     socket: SocketName,
     accept: JoinHandle<()>,
+    release: JoinHandle<()>,
     path: Option<PathBuf>,
 }
 
@@ -548,6 +550,7 @@ impl IpcServer {
 impl Drop for IpcServer {
     fn drop(&mut self) {
         self.accept.abort();
+        self.release.abort();
         if let Some(p) = self.path.take() {
             let _ = std::fs::remove_file(p);
         }
@@ -571,14 +574,21 @@ pub fn serve(config: IpcConfig, events: mpsc::Sender<Event>) -> std::io::Result<
         admission: Arc::new(admission::Admission::new(config.handshake_connections)),
         totals: Arc::new(Totals::new(config.total_queue_bytes)),
         logs: conn::Logs::default(),
+        activity: Arc::default(),
         config,
         events,
         next_conn: AtomicU64::new(1),
         pending: Mutex::new(Default::default()),
         cookie_key: std::collections::hash_map::RandomState::new(),
     });
+    let release = tokio::spawn(release::release_loop(shared.activity.clone()));
     let accept = tokio::spawn(conn::accept_loop(listener, shared));
-    Ok(IpcServer { socket, accept, path })
+    Ok(IpcServer {
+        socket,
+        accept,
+        release,
+        path,
+    })
 }
 
 /// `flags` a request may carry; the server rejects others before they reach a service.
