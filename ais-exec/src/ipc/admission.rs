@@ -2,7 +2,7 @@
 //!
 //! The socket is abstract, so any local account can connect. Until a connection has
 //! passed the access check (a request socket) or presented its cookie (a dispatch
-//! socket) it holds an [`Admission`] ticket: at most [`IpcConfig::handshake_connections`]
+//! socket) it holds an `Admission` ticket: at most [`IpcConfig::handshake_connections`]
 //! tickets exist at once, and a new connection beyond that closes the oldest one still in
 //! its handshake (a client that completes it takes well under a millisecond, one that
 //! stalls is the oldest). With the handshake frame read under its own small limit

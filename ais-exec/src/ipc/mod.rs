@@ -35,12 +35,32 @@
 //! # }
 //! ```
 //!
-//! Frames and the handshake are `ais-proto`'s. Access control: [`access`]. Flow control:
-//! each connection has at most [`IpcConfig::window`] requests between "read" and "response
-//! written" (the server stops reading that socket meanwhile), and at most
-//! [`IpcConfig::callback_queue_bytes`] of callbacks not yet written ([`Client::callback`]
-//! then says [`CallbackError::Full`] and the service decides). Nothing is queued without
-//! a bound.
+//! Frames and the handshake are `ais-proto`'s. Access control: [`access`].
+//!
+//! Client limits (aisexec(8), CLIENT LIMITS). The socket is abstract, so any local
+//! account can connect, and a permitted client can be broken or hostile; nothing it
+//! sends or fails to read is held without a bound, and a client past one is disconnected
+//! (logged once) while the others carry on:
+//!
+//! - Before the credential check a connection costs a handshake: its first frame is read
+//!   under [`ais_proto::Limits::handshake`] (a header claiming more is refused unread), at
+//!   most [`IpcConfig::handshake_connections`] are in their handshake at once (a new one
+//!   closes the oldest), for [`IpcConfig::handshake_timeout`]; their log lines are
+//!   rate-limited (`admission`).
+//! - At most [`IpcConfig::window`] requests per connection between "read" and "response
+//!   written". While [`IpcConfig::response_pause_bytes`] of responses wait to be written,
+//!   its requests are not read; past [`IpcConfig::response_queue_bytes`], or paused for
+//!   [`IpcConfig::response_stall`], it is disconnected.
+//! - At most [`IpcConfig::callback_queue_bytes`] of callbacks not yet written
+//!   ([`Client::callback`] then says [`CallbackError::Full`] and the service decides).
+//! - [`IpcConfig::total_queue_bytes`] for responses and callbacks of all connections
+//!   together: past it, a connection that already has some waiting is refused more.
+//! - `NO_REPLY` requests are held to the credit window ([`ais_proto::credit`],
+//!   [`IpcConfig::credit_window`]) counted from [`Client::credit`]: a client that sends
+//!   past it is disconnected before the request reaches its service.
+//!
+//! What a connection held is freed when it goes, and the allocator is made to give it
+//! back to the system (`release`).
 
 pub mod access;
 mod admission;
@@ -85,7 +105,7 @@ pub struct IpcConfig {
     /// How long a client has to complete each half of the handshake.
     pub handshake_timeout: Duration,
     /// Connections at once that have not yet passed the credential check; a new one
-    /// beyond that closes the oldest ([`admission`]).
+    /// beyond that closes the oldest (aisexec(8), CLIENT LIMITS).
     pub handshake_connections: usize,
     /// Bytes of responses per connection not yet written at which the server stops
     /// reading that connection's requests (back-pressure).

@@ -5,7 +5,7 @@
 //! ends. An executive gone idle does neither, and would keep a departed abuser's peak (or
 //! the last frames of a burst) until the next burst of traffic. So while clients are
 //! active, and twice after they go quiet, a short-lived thread is run every
-//! [`EVERY`]: its end makes the allocator purge what has expired. (`mi_collect` would do
+//! `EVERY`: its end makes the allocator purge what has expired. (`mi_collect` would do
 //! the same, but is an unsafe call.) The cost is one thread start per tick, nothing when
 //! idle.
 
