@@ -794,55 +794,50 @@ fn pipeline_without_reading(req: &StdStream, n: u32, size: usize) -> thread::Joi
     })
 }
 
-#[test]
-fn a_client_that_does_not_read_its_responses_is_disconnected_past_the_bound() {
-    let s = TestServer::start_with(|c| {
-        c.response_pause_bytes = 256 << 10;
-        c.response_queue_bytes = 512 << 10;
-        c.response_stall = Duration::from_secs(60);
-    });
-    let good = s.open();
+/// A client pipelines 1024 echo requests of 64 KiB (64 MiB of responses, far past what
+/// the socket buffers hold) and reads none: asserts that it is disconnected, and returns
+/// the server and how many requests went out.
+fn a_client_that_does_not_read(tune: impl FnOnce(&mut IpcConfig) + Send + 'static) -> (TestServer, u32) {
+    let s = TestServer::start_with(tune);
     let (req, _disp, conn) = raw_handshake(&s.socket);
-    // 64 MiB of responses, far past what the socket buffers and the bound hold.
     let sent = pipeline_without_reading(&req, 1024, 64 << 10);
     assert!(
         s.expect(|e| *e == EchoEvent::Disconnected(ConnId(conn)), T).is_some(),
         "not disconnected"
     );
-    assert!(sent.join().unwrap() < 1024, "the server stopped reading it");
+    let sent = sent.join().unwrap();
+    (s, sent)
+}
+
+#[test]
+fn a_client_that_does_not_read_its_responses_is_disconnected_past_the_bound() {
+    // Read on (no pause) until the bound is passed.
+    let (s, sent) = a_client_that_does_not_read(|c| {
+        c.response_pause_bytes = usize::MAX;
+        c.response_queue_bytes = 512 << 10;
+        c.response_stall = Duration::from_secs(60);
+    });
+    assert!(sent < 1024, "the server closed it");
+    let good = s.open();
     assert_eq!(good.call(op::ECHO, b"ok", Some(T)).unwrap().payload, b"ok");
 }
 
 #[test]
 fn a_client_paused_for_its_unread_responses_is_disconnected_after_the_stall() {
-    let s = TestServer::start_with(|c| {
+    a_client_that_does_not_read(|c| {
         c.response_pause_bytes = 1;
         c.response_queue_bytes = usize::MAX;
         c.response_stall = Duration::from_millis(300);
     });
-    let (req, _disp, conn) = raw_handshake(&s.socket);
-    let sent = pipeline_without_reading(&req, 1024, 64 << 10);
-    assert!(
-        s.expect(|e| *e == EchoEvent::Disconnected(ConnId(conn)), T).is_some(),
-        "not disconnected"
-    );
-    sent.join().unwrap();
 }
 
 #[test]
 fn all_clients_together_are_bounded() {
-    let s = TestServer::start_with(|c| {
+    let (s, _) = a_client_that_does_not_read(|c| {
         c.response_pause_bytes = usize::MAX;
         c.response_queue_bytes = usize::MAX;
         c.total_queue_bytes = 1 << 20;
     });
-    let (req, _disp, conn) = raw_handshake(&s.socket);
-    let sent = pipeline_without_reading(&req, 1024, 64 << 10);
-    assert!(
-        s.expect(|e| *e == EchoEvent::Disconnected(ConnId(conn)), T).is_some(),
-        "not disconnected"
-    );
-    sent.join().unwrap();
     // The totals came back with the connection: another client is served.
     let c = s.open();
     let big = vec![9u8; 512 << 10];
