@@ -40,5 +40,5 @@ pub use frame::{
     credit, encode_frame, flags, split_frame, FrameError, Header, Kind, Limits, ServiceId, DEFAULT_MAX_PAYLOAD,
     HARD_MAX_PAYLOAD, HEADER_LEN, MAGIC, PROTOCOL_VERSION,
 };
-pub use handshake::{AisVersion, Attach, Attached, Handshake, Hello, Refused, Welcome};
+pub use handshake::{AisVersion, Attach, Attached, Handshake, Hello, Refused, Welcome, MAX_HANDSHAKE_PAYLOAD};
 pub use message::Message;
