@@ -318,3 +318,61 @@ fn a_full_core_queue_parks_submissions() {
         tokio::time::timeout(Duration::from_secs(5), tb).await.unwrap().unwrap();
     });
 }
+
+/// With `secauth: off` nothing authenticates a datagram: one that is not
+/// Totem's (random junk, another program's traffic on the port) is dropped
+/// and counted in `datagrams_rejected`, the counter `ais-cfgtool -s` shows,
+/// as a datagram the codec refuses is counted when secauth is on.
+#[test]
+fn junk_datagrams_are_counted_without_secauth() {
+    let port = match free_port(&["127.0.0.1"]) {
+        Ok(p) => p,
+        Err(why) => {
+            eprintln!("SKIPPED junk_datagrams_are_counted_without_secauth: {why}");
+            return;
+        }
+    };
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    rt.block_on(async {
+        let me: Vec<IpAddr> = vec!["127.0.0.1".parse().unwrap()];
+        let (driver, h, _) = node("127.0.0.1", port, &me);
+        let task = tokio::spawn(driver.run());
+        until_members(&h, 1).await;
+        let before = h.status().await.unwrap().stats.datagrams_rejected;
+        let junk: [&[u8]; 4] = [
+            b"\x00",
+            b"random junk that is no Totem datagram at all",
+            &[0xff; 300],
+            // Totem's magic with a node id of 0: no sender.
+            &[0x7a, 0x51, 0x01, 0x00, 0, 0, 0, 0, 1, 2, 3, 4],
+        ];
+        let s = std::net::UdpSocket::bind(("127.0.0.1", 0)).unwrap();
+        for j in junk {
+            s.send_to(j, ("127.0.0.1", port)).unwrap();
+        }
+        let counted = tokio::time::timeout(Duration::from_secs(10), async {
+            loop {
+                let n = h.status().await.unwrap().stats.datagrams_rejected;
+                if n >= before + junk.len() as u64 {
+                    return n;
+                }
+                tokio::time::sleep(Duration::from_millis(5)).await;
+            }
+        })
+        .await;
+        assert_eq!(
+            counted.map(|n| n - before),
+            Ok(junk.len() as u64),
+            "each junk datagram counted once"
+        );
+        assert!(h.membership().installed, "the ring runs on");
+        h.shutdown();
+        tokio::time::timeout(Duration::from_secs(5), task)
+            .await
+            .unwrap()
+            .unwrap();
+    });
+}

@@ -275,7 +275,8 @@ impl Transport {
         }
     }
 
-    /// The next Totem datagram from another node. Cancel safe (it only
+    /// The next datagram from another node: a Totem one, or one that does
+    /// not even look like one (for the core to reject and count). Cancel safe (it only
     /// awaits `recv_from`), so the driver can select on it.
     pub async fn recv(&mut self) -> Bytes {
         loop {
@@ -317,8 +318,11 @@ impl Transport {
                 continue;
             };
             let Some(sender) = sender_of(&datagram) else {
-                log::debug!(target: "NET", "dropped {n} bytes from {from}: not a Totem datagram");
-                continue;
+                // Not Totem's (junk, another program on the port): the core
+                // rejects it and counts it in `datagrams_rejected`, which is
+                // the only trace such traffic leaves when secauth is off.
+                log::debug!(target: "NET", "{n} bytes from {from}: not a Totem datagram");
+                return datagram;
             };
             if sender == self.me {
                 continue; // our own multicast, looped back
