@@ -91,12 +91,15 @@ pub fn prepare(settings: &Settings) -> Result<Prepared, StartError> {
     for r in remarks {
         log::warn!(target: "NET", "{r}");
     }
-    let node_id = nodeid::choose(
-        settings.totem.nodeid,
-        transport.local,
-        settings.totem.clear_node_high_bit,
-    )
-    .map_err(|e| StartError(e.to_string()))?;
+    // The addresses a node list entry may name for this machine. When ring 0
+    // binds an address that is no interface's own (several executives on one
+    // host through 127.0.0.x), only that address is this node's: another
+    // executive's entry names the interface's.
+    let host: Vec<std::net::IpAddr> = match netif::local_addresses() {
+        Ok(addrs) if addrs.iter().any(|a| a.addr == transport.local) => addrs.into_iter().map(|a| a.addr).collect(),
+        _ => vec![transport.local],
+    };
+    let node_id = nodeid::for_this_node(settings, transport.local, &host).map_err(StartError)?;
     let sockets = Sockets::bind(&transport).map_err(|e| StartError(format!("ring 0: {e}")))?;
     let dir = run_dir();
     let store = FileStore::open(&dir, node_id).map_err(|e| StartError(format!("ring sequence store: {e}")))?;
