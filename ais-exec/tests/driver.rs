@@ -12,10 +12,10 @@ use std::time::Duration;
 use ais_exec::daemon::peers::Peers;
 use ais_exec::daemon::transport::Mode;
 use ais_exec::daemon::{
-    Clock, ClusterEvent, DaemonHandle, Driver, HostCtx, Plain, ServiceHost, Sockets, SubmitError, Transport,
-    TransportConfig,
+    Clock, ClusterEvent, DaemonHandle, Driver, HostCtx, MemoryStore, Plain, ServiceHost, Sockets, SubmitError,
+    Transport, TransportConfig,
 };
-use ais_totem::{Guarantee, MemoryStore, NodeId, Options, State, Totem, TotemConfig, MAX_MESSAGE_SIZE};
+use ais_totem::{Guarantee, NodeId, Options, State, Totem, TotemConfig, MAX_MESSAGE_SIZE};
 use bytes::Bytes;
 use common::free_port;
 
@@ -79,7 +79,7 @@ fn node_with(
     let totem = Totem::new(
         TotemConfig::from_token(2000, 4),
         id,
-        Box::new(MemoryStore::new()),
+        0,
         Options {
             seed: u64::from(id),
             ..opts
@@ -88,7 +88,7 @@ fn node_with(
     )
     .unwrap();
     let host = Recorder::default();
-    let (driver, handle) = Driver::new(totem, transport, host.clone(), clock);
+    let (driver, handle) = Driver::new(totem, transport, host.clone(), clock, Box::new(MemoryStore::default()));
     (driver, handle, host)
 }
 

@@ -3,9 +3,11 @@
 //!
 //! It selects over the network, the core's next timer, submissions and
 //! requests from local tasks, and the shutdown signal. After every call into
-//! the core it drains [`Totem::poll_output`]: datagrams go to the transport,
-//! deliveries and configuration changes go, in agreed order, first to the
-//! [`ServiceHost`] (synchronously, on this task) and then to subscribers.
+//! the core it drains [`Totem::poll_output`] in order: ring sequence numbers
+//! to the store (off the runtime thread, awaited before the next output),
+//! datagrams to the transport, deliveries and configuration changes, in
+//! agreed order, first to the [`ServiceHost`] (synchronously, on this task)
+//! and then to subscribers.
 //!
 //! Runtime: the executive runs on a current_thread tokio runtime. All the
 //! work that must be ordered happens on this task anyway; a second worker
@@ -28,6 +30,7 @@ use tokio::sync::{broadcast, mpsc, oneshot, watch};
 use tokio::time::Instant;
 
 use super::conflog;
+use super::ringseq::RingSeqStore;
 use super::transport::Transport;
 
 /// Submissions queued between local tasks and the ordering task. Each may be
@@ -344,6 +347,9 @@ pub struct Driver<H: ServiceHost> {
     transport: Transport,
     host: H,
     clock: Clock,
+    /// Where the ring sequence numbers the core asks for are stored; out of
+    /// the driver only while a save runs on the blocking pool.
+    store: Option<Box<dyn RingSeqStore>>,
     submits: mpsc::Receiver<Submit>,
     requests: mpsc::Receiver<H::Request>,
     control: mpsc::Receiver<Control>,
@@ -362,8 +368,15 @@ pub struct Driver<H: ServiceHost> {
 }
 
 impl<H: ServiceHost> Driver<H> {
-    /// `clock` must be the one `totem` was created with.
-    pub fn new(totem: Totem, transport: Transport, host: H, clock: Clock) -> (Driver<H>, DaemonHandle<H::Request>) {
+    /// `clock` must be the one `totem` was created with, and `store` the one
+    /// its stored ring sequence number was read from.
+    pub fn new(
+        totem: Totem,
+        transport: Transport,
+        host: H,
+        clock: Clock,
+        store: Box<dyn RingSeqStore>,
+    ) -> (Driver<H>, DaemonHandle<H::Request>) {
         let (submit_tx, submits) = mpsc::channel(SUBMIT_QUEUE);
         let (request_tx, requests) = mpsc::channel(REQUEST_QUEUE);
         // Status queries: few, from tools.
@@ -395,6 +408,7 @@ impl<H: ServiceHost> Driver<H> {
             transport,
             host,
             clock,
+            store: Some(store),
             submits,
             requests,
             control,
@@ -536,6 +550,7 @@ impl<H: ServiceHost> Driver<H> {
             self.totem.poll_output()
         }) {
             match out {
+                Output::PersistRingSeq(seq) => self.persist(seq).await,
                 Output::Transmit { dest, data } => self.transport.send(dest, data).await,
                 Output::Deliver(d) => self.dispatch(ClusterEvent::Deliver(d)),
                 Output::ConfChange(c) => {
@@ -564,6 +579,30 @@ impl<H: ServiceHost> Driver<H> {
                 State::Recovery => "RECOVERY",
             };
             log::debug!(target: "TOTEM", "entering {name} state: {}", self.totem.describe());
+        }
+    }
+
+    /// Stores a ring sequence number and only then returns. Ordering: the
+    /// core queues this request ahead of every output that uses the number
+    /// (the commit token naming the new ring, its configuration change), and
+    /// this task handles outputs one after another, awaiting this one; so
+    /// nothing that uses the ring leaves the node or reaches a service before
+    /// the number is durable, as when the core saved it itself. The fsyncs
+    /// run on tokio's blocking pool, so the runtime thread (IPC connections)
+    /// keeps running meanwhile; only this task waits.
+    async fn persist(&mut self, seq: u64) {
+        let Some(mut store) = self.store.take() else {
+            log::error!(target: "TOTEM", "ring sequence {seq} not stored: the store was lost");
+            return;
+        };
+        match tokio::task::spawn_blocking(move || {
+            store.save(seq);
+            store
+        })
+        .await
+        {
+            Ok(store) => self.store = Some(store),
+            Err(e) => log::error!(target: "TOTEM", "storing ring sequence {seq}: {e}"),
         }
     }
 

@@ -35,7 +35,7 @@ pub use codec::{Codec, Dropped, Plain};
 pub use driver::{
     Clock, ClusterEvent, DaemonHandle, Driver, HostCtx, Membership, NoServices, ServiceHost, Status, SubmitError,
 };
-pub use ringseq::{run_dir, FileStore};
+pub use ringseq::{run_dir, FileStore, MemoryStore, RingSeqStore};
 pub use transport::{Sockets, Transport, TransportConfig};
 
 use crate::config::Settings;
@@ -124,7 +124,7 @@ pub fn start<H: ServiceHost>(
         node_id,
         transport: tcfg,
         sockets,
-        store,
+        mut store,
         authkey,
         ..
     } = prepared;
@@ -145,12 +145,12 @@ pub fn start<H: ServiceHost>(
     let totem = Totem::new(
         settings.totem.protocol.clone(),
         node_id,
-        Box::new(store),
+        store.load(),
         opts,
         clock.now(),
     )
     .map_err(|e| StartError(e.to_string()))?;
-    Ok(Driver::new(totem, transport, host, clock))
+    Ok(Driver::new(totem, transport, host, clock, Box::new(store)))
 }
 
 /// The seed of the core's join-delay generator: it only has to differ

@@ -86,6 +86,14 @@ pub enum Output {
     Deliver(Delivery),
     /// Install this configuration.
     ConfChange(ConfChange),
+    /// Store this ring sequence number durably (it is the highest this node
+    /// has used), then go on with the outputs that follow it. A node must
+    /// never reuse a ring identifier after a restart; the outputs after this
+    /// one (the commit token naming the new ring, the configuration change
+    /// installing it) may use it, so a driver handles them only once the
+    /// number is stored. Give the highest stored number to [`crate::Totem::new`]
+    /// on the next start.
+    PersistRingSeq(u64),
     /// Only when reception observation is on (for checkers): this node now
     /// holds frame `seq` of ring `ring_id` (its original ring when it came
     /// re-sent during recovery).
