@@ -23,7 +23,8 @@ use std::convert::Infallible;
 use std::sync::Arc;
 
 use ais_totem::{
-    ConfChange, ConfKind, Delivery, Guarantee, NodeId, Output, RingId, State, Stats, Time, Totem, MAX_MESSAGE_SIZE,
+    ConfChange, ConfKind, Delivery, GatherReason, Guarantee, NodeId, Output, RingId, State, Stats, Time, Totem,
+    MAX_MESSAGE_SIZE,
 };
 use bytes::Bytes;
 use tokio::sync::{broadcast, mpsc, oneshot, watch};
@@ -365,6 +366,9 @@ pub struct Driver<H: ServiceHost> {
     parked: Option<Submit>,
     parked_count: u64,
     last_state: State,
+    /// What started the membership being formed (the first reason the core
+    /// gave since the last regular configuration), logged with the result.
+    gather_reason: Option<GatherReason>,
 }
 
 impl<H: ServiceHost> Driver<H> {
@@ -420,6 +424,7 @@ impl<H: ServiceHost> Driver<H> {
             parked: None,
             parked_count: 0,
             last_state,
+            gather_reason: None,
         };
         (driver, handle)
     }
@@ -553,6 +558,10 @@ impl<H: ServiceHost> Driver<H> {
                 Output::PersistRingSeq(seq) => self.persist(seq).await,
                 Output::Transmit { dest, data } => self.transport.send(dest, data).await,
                 Output::Deliver(d) => self.dispatch(ClusterEvent::Deliver(d)),
+                Output::Gather(why) => {
+                    log::info!(target: "TOTEM", "gathering a new membership: {why}");
+                    self.gather_reason.get_or_insert(why);
+                }
                 Output::ConfChange(c) => {
                     self.log_conf_change(&c);
                     if c.kind == ConfKind::Regular {
@@ -621,7 +630,7 @@ impl<H: ServiceHost> Driver<H> {
 
     /// Called before `membership` is updated: it still holds the previous
     /// regular configuration.
-    fn log_conf_change(&self, c: &ConfChange) {
+    fn log_conf_change(&mut self, c: &ConfChange) {
         let peers = self.transport.peers();
         let lines = match c.kind {
             ConfKind::Regular => {
@@ -630,7 +639,9 @@ impl<H: ServiceHost> Driver<H> {
                 } else {
                     &[]
                 };
-                conflog::lines(&conflog::against_previous(c, prev), &|id| peers.address_of(id))
+                let c = conflog::against_previous(c, prev);
+                log::info!(target: "TOTEM", "{}", conflog::formed(&c, self.gather_reason.take().as_ref()));
+                conflog::lines(&c, &|id| peers.address_of(id))
             }
             ConfKind::Transitional => conflog::lines(c, &|id| peers.address_of(id)),
         };

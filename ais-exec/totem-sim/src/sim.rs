@@ -378,6 +378,11 @@ impl Sim {
                     members: c.members,
                 });
             }
+            Output::Gather(why) => {
+                if self.trace {
+                    println!("{:>9.3} node {} gathers: {why}", now as f64 / 1e6, self.nodes[i].id);
+                }
+            }
             Output::PersistRingSeq(seq) => {
                 let n = &mut self.nodes[i];
                 n.ring_seq_stored = n.ring_seq_stored.max(seq);

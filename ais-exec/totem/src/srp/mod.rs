@@ -187,7 +187,7 @@ impl Totem {
             t_consensus: None,
             t_merge: None,
         };
-        t.enter_gather(now);
+        t.enter_gather(now, GatherReason::Start);
         t.run_to_self(now);
         Ok(t)
     }
