@@ -366,6 +366,9 @@ pub struct Driver<H: ServiceHost> {
     parked: Option<Submit>,
     parked_count: u64,
     last_state: State,
+    /// How many of the transport's non-Totem datagrams were added to the
+    /// core's `datagrams_rejected` so far.
+    not_totem_counted: u64,
     /// What started the membership being formed (the first reason the core
     /// gave since the last regular configuration), logged with the result.
     gather_reason: Option<GatherReason>,
@@ -425,6 +428,7 @@ impl<H: ServiceHost> Driver<H> {
             parked_count: 0,
             last_state,
             gather_reason: None,
+            not_totem_counted: 0,
         };
         (driver, handle)
     }
@@ -468,6 +472,7 @@ impl<H: ServiceHost> Driver<H> {
                 Some(r) = self.requests.recv(), if ready => self.requests_batch(r),
                 Some(c) = self.control.recv() => self.control(c),
             }
+            self.count_not_totem();
             self.totem.flush(self.clock.now());
             self.retry_parked();
             self.drain().await;
@@ -478,10 +483,24 @@ impl<H: ServiceHost> Driver<H> {
         self.host
     }
 
+    /// Adds the datagrams the transport dropped as not Totem's since the last
+    /// call to the core's `datagrams_rejected` (`ais-cfgtool -s`): with
+    /// secauth off nothing else counts such traffic. After every wake-up, so
+    /// a status query sees them even when no Totem datagram followed.
+    fn count_not_totem(&mut self) {
+        let n = self.transport.not_totem();
+        if n > self.not_totem_counted {
+            self.totem.count_rejected(n - self.not_totem_counted);
+            self.not_totem_counted = n;
+        }
+    }
+
     /// Runs `first` and then whatever requests are already waiting, up to
     /// [`REQUEST_BATCH`] and while the host takes them: their multicasts then
     /// leave together at the next flush.
     fn requests_batch(&mut self, first: H::Request) {
+        // A request may read the counters (the configuration service).
+        self.count_not_totem();
         let mut next = Some(first);
         let mut n = 0;
         while let Some(r) = next.take() {
@@ -528,6 +547,7 @@ impl<H: ServiceHost> Driver<H> {
     }
 
     fn control(&mut self, c: Control) {
+        self.count_not_totem();
         match c {
             Control::Status(reply) => {
                 let (ring_id, members) = self.totem.ring();

@@ -348,6 +348,13 @@ impl Totem {
         self.run_to_self(now);
     }
 
+    /// Counts `n` datagrams the driver dropped before they reached the core
+    /// because they are not Totem datagrams at all (bad magic, no sender),
+    /// in `datagrams_rejected` with those the core cannot decode.
+    pub fn count_rejected(&mut self, n: u64) {
+        self.stats.datagrams_rejected += n;
+    }
+
     /// Handles every timer that has expired by `now`.
     pub fn handle_timeout(&mut self, now: Time) {
         if self.stopped {

@@ -191,7 +191,8 @@ fn the_reason_for_a_new_membership_is_reported() {
     let survivors = [0, 1, 3];
     let all: Vec<Vec<GatherReason>> = survivors.iter().map(|&i| net.reasons(i, mark[i])).collect();
     assert!(
-        all.iter().any(|r| r.first() == Some(&GatherReason::TokenLost(State::Operational))),
+        all.iter()
+            .any(|r| r.first() == Some(&GatherReason::TokenLost(State::Operational))),
         "{all:?}"
     );
     for (r, &i) in all.iter().zip(&survivors) {
