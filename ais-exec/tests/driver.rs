@@ -92,6 +92,23 @@ fn node_with(
     (driver, handle, host)
 }
 
+/// A runtime and a port free on 127.0.0.1 for a one-node test, or None
+/// (the test says it is skipped) when there is no such port.
+fn one_node(test: &str) -> Option<(tokio::runtime::Runtime, u16)> {
+    let port = match free_port(&["127.0.0.1"]) {
+        Ok(p) => p,
+        Err(why) => {
+            eprintln!("SKIPPED {test}: {why}");
+            return None;
+        }
+    };
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    Some((rt, port))
+}
+
 async fn until_members(h: &DaemonHandle<Bytes>, n: usize) {
     let mut w = h.watch_membership();
     tokio::time::timeout(
@@ -231,17 +248,9 @@ fn two_ordering_tasks_agree() {
 /// waits; once the driver is gone both answer `Stopped`.
 #[test]
 fn full_queues_answer_try_again() {
-    let port = match free_port(&["127.0.0.1"]) {
-        Ok(p) => p,
-        Err(why) => {
-            eprintln!("SKIPPED full_queues_answer_try_again: {why}");
-            return;
-        }
+    let Some((rt, port)) = one_node("full_queues_answer_try_again") else {
+        return;
     };
-    let rt = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .unwrap();
     rt.block_on(async {
         let me: Vec<IpAddr> = vec!["127.0.0.1".parse().unwrap()];
         let (driver, h, _) = node("127.0.0.1", port, &me);
@@ -325,17 +334,9 @@ fn a_full_core_queue_parks_submissions() {
 /// as a datagram the codec refuses is counted when secauth is on.
 #[test]
 fn junk_datagrams_are_counted_without_secauth() {
-    let port = match free_port(&["127.0.0.1"]) {
-        Ok(p) => p,
-        Err(why) => {
-            eprintln!("SKIPPED junk_datagrams_are_counted_without_secauth: {why}");
-            return;
-        }
+    let Some((rt, port)) = one_node("junk_datagrams_are_counted_without_secauth") else {
+        return;
     };
-    let rt = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .unwrap();
     rt.block_on(async {
         let me: Vec<IpAddr> = vec!["127.0.0.1".parse().unwrap()];
         let (driver, h, _) = node("127.0.0.1", port, &me);
