@@ -170,8 +170,8 @@ fn the_reason_for_a_new_membership_is_reported() {
     let mark: Vec<usize> = net.outputs.iter().map(Vec::len).collect();
     net.down[3] = false;
     net.run(3000);
-    for i in 0..3 {
-        let r = net.reasons(i, mark[i]);
+    for (i, &from) in mark.iter().enumerate().take(3) {
+        let r = net.reasons(i, from);
         assert!(
             matches!(
                 r.first(),
