@@ -7,6 +7,13 @@ DESTDIR ?=
 CARGO   ?= cargo
 RELEASE := target/release
 
+# Recipes run in bash with pipefail, so a program that fails at the head of a pipe
+# (`ais-cfgtool -s | grep -q ...`) fails the recipe instead of being hidden by the
+# pipe's last command. A producer whose reader may stop early is piped into
+# `grep >/dev/null`, which reads to the end, rather than `grep -q`.
+SHELL := /bin/bash
+.SHELLFLAGS := -o pipefail -c
+
 .PHONY: all build check install clean
 all: build
 

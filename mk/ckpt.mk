@@ -16,9 +16,9 @@ $(CKPT_LIVE): c-tests/ckpt_live.c include/saCkpt.h include/saAis.h ffi-libs
 # The program must need libSaCkpt.so.3 and bind to both version nodes, as one linked
 # against openais's library binds to OPENAIS_CKPT_B.01.01.
 ckpt-live-check: $(CKPT_LIVE) build
-	@objdump -p $(CKPT_LIVE) | grep -q 'NEEDED *libSaCkpt.so.3$$' || { echo "$(CKPT_LIVE): no NEEDED libSaCkpt.so.3" >&2; exit 1; }
+	@objdump -p $(CKPT_LIVE) | grep 'NEEDED *libSaCkpt.so.3$$' >/dev/null || { echo "$(CKPT_LIVE): no NEEDED libSaCkpt.so.3" >&2; exit 1; }
 	@for v in 'OPENAIS_CKPT_B.01.01) saCkptInitialize' 'OPENAIS_CKPT_B.02.03) saCkptInitialize_2'; do \
-		objdump -T $(CKPT_LIVE) | grep -q "($$v\$$" || { echo "$(CKPT_LIVE): no reference to ($$v" >&2; exit 1; }; \
+		objdump -T $(CKPT_LIVE) | grep "($$v\$$" >/dev/null || { echo "$(CKPT_LIVE): no reference to ($$v" >&2; exit 1; }; \
 	done
 	c-tests/one-node.sh $(RELEASE) $(CKPT_LIVE)
 	@if command -v $(CXX) >/dev/null; then \

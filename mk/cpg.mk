@@ -19,7 +19,7 @@ $(CPG_LIVE): c-tests/cpg_live.c include/corosync/cpg.h include/corosync/corotype
 	$(CC) $(CPG_CFLAGS) -Iinclude -o $@ c-tests/cpg_live.c -L$(RELEASE) -lcpg
 
 cpg-live-check: $(CPG_LIVE) build
-	@objdump -p $(CPG_LIVE) | grep -q 'NEEDED *libcpg.so.4$$' || { echo "$(CPG_LIVE): no NEEDED libcpg.so.4" >&2; exit 1; }
+	@objdump -p $(CPG_LIVE) | grep 'NEEDED *libcpg.so.4$$' >/dev/null || { echo "$(CPG_LIVE): no NEEDED libcpg.so.4" >&2; exit 1; }
 	c-tests/one-node.sh $(RELEASE) $(CPG_LIVE) api
 	@if [ -f $(SYS_CPG_HEADER) ] && $(CC) $(CPG_CFLAGS) -o $(CPG_LIVE_COROSYNC) c-tests/cpg_live.c -lcpg 2>/dev/null; then \
 		echo "cpg_live: built against corosync's $(SYS_CPG_HEADER) and libcpg; running it with ours in its place"; \

@@ -14,7 +14,7 @@ $(EVS_LIVE): c-tests/evs_live.c include/corosync/evs.h include/corosync/corotype
 # The program must need libevs.so.4 and bind to COROSYNC_EVS_2.0, as one linked against
 # corosync 1.x's libevs does.
 evs-live-check: $(EVS_LIVE) build
-	@objdump -p $(EVS_LIVE) | grep -q 'NEEDED *libevs.so.4$$' || { echo "$(EVS_LIVE): no NEEDED libevs.so.4" >&2; exit 1; }
-	@objdump -T $(EVS_LIVE) | grep -q '(COROSYNC_EVS_2.0) evs_initialize$$' || \
+	@objdump -p $(EVS_LIVE) | grep 'NEEDED *libevs.so.4$$' >/dev/null || { echo "$(EVS_LIVE): no NEEDED libevs.so.4" >&2; exit 1; }
+	@objdump -T $(EVS_LIVE) | grep '(COROSYNC_EVS_2.0) evs_initialize$$' >/dev/null || \
 		{ echo "$(EVS_LIVE): no reference to (COROSYNC_EVS_2.0) evs_initialize" >&2; exit 1; }
 	c-tests/one-node.sh $(RELEASE) $(EVS_LIVE)

@@ -109,9 +109,9 @@ $(FFI_CTEST_DIR)/clm_compile: c-tests/clm_compile.c include/saAis.h include/saCl
 ffi-c-tests: $(FFI_CTEST_DIR)/clm_compile
 	LD_LIBRARY_PATH=$(RELEASE) $(FFI_CTEST_DIR)/clm_compile
 	@# The program must need libSaClm.so.3 and bind to its versioned symbols.
-	@objdump -p $< | grep -q 'NEEDED *libSaClm.so.3$$' || { echo "$<: no NEEDED libSaClm.so.3" >&2; exit 1; }
+	@objdump -p $< | grep 'NEEDED *libSaClm.so.3$$' >/dev/null || { echo "$<: no NEEDED libSaClm.so.3" >&2; exit 1; }
 	@for v in 'OPENAIS_CLM_B.01.01) saClmInitialize' 'OPENAIS_CLM_B.04.01) saClmInitialize_4'; do \
-		objdump -T $< | grep -q "($$v\$$" || { echo "$<: no reference to ($$v" >&2; exit 1; }; \
+		objdump -T $< | grep "($$v\$$" >/dev/null || { echo "$<: no reference to ($$v" >&2; exit 1; }; \
 	done; echo "clm_compile: binds to libSaClm.so.3 (OPENAIS_CLM_B.01.01, OPENAIS_CLM_B.04.01)"
 	@if command -v $(FFI_CXX) >/dev/null; then \
 		$(FFI_CXX) $(FFI_CXXFLAGS) -x c++ -o $(FFI_CTEST_DIR)/clm_compile_cxx c-tests/clm_compile.c \
@@ -160,7 +160,7 @@ ffi-install-check: $(FFI_SOS)
 		pkg-config --cflags --libs libcpg); \
 	echo "pkg-config --cflags --libs libcpg: $$flags"; \
 	$(FFI_CC) $(FFI_CFLAGS) -D_POSIX_C_SOURCE=200809L -o $$st/cpg_live c-tests/cpg_live.c $$flags; \
-	objdump -p $$st/cpg_live | grep -q 'NEEDED *libcpg.so.4$$'; \
+	objdump -p $$st/cpg_live | grep 'NEEDED *libcpg.so.4$$' >/dev/null; \
 	test "$$(readlink $$st/usr/lib/libcpg.so.4)" = libcpg.so.4.1.0; \
 	flags=$$(PKG_CONFIG_SYSROOT_DIR=$$st PKG_CONFIG_LIBDIR=$$st/usr/lib/pkgconfig \
 		pkg-config --cflags --libs libevs); \
@@ -171,6 +171,6 @@ ffi-install-check: $(FFI_SOS)
 		pkg-config --cflags --libs libSaCkpt); \
 	echo "pkg-config --cflags --libs libSaCkpt: $$flags"; \
 	$(FFI_CC) $(FFI_CFLAGS) -D_POSIX_C_SOURCE=200809L -o $$st/ckpt_live c-tests/ckpt_live.c $$flags; \
-	objdump -p $$st/ckpt_live | grep -q 'NEEDED *libSaCkpt.so.3$$'; \
+	objdump -p $$st/ckpt_live | grep 'NEEDED *libSaCkpt.so.3$$' >/dev/null; \
 	test "$$(readlink $$st/usr/lib/libSaCkpt.so.3)" = libSaCkpt.so.3.0.0; \
 	echo "ffi-install-check: ok"

@@ -5,3 +5,4 @@ pub mod config;
 pub mod daemon;
 pub mod ipc;
 pub mod services;
+pub mod tool_output;

@@ -4,26 +4,13 @@ mod common;
 
 use common::*;
 use std::process::Command;
-use std::time::Duration;
 
 const CFGTOOL: &str = env!("CARGO_BIN_EXE_ais-cfgtool");
 
 #[test]
 fn cfgtool_prints_the_ring_of_a_running_executive() {
     let dir = TempDir::new("cfgtool");
-    let port = free_port(&["127.0.0.1"]).expect("a free port");
-    let conf = dir.path().join("node.conf");
-    std::fs::write(&conf, udpu_config("127.0.0.1", port, &["127.0.0.1"], 300)).unwrap();
-    let run = dir.path().join("run");
-    std::fs::create_dir_all(&run).unwrap();
-    let node = Node::start("n1", &conf, &run);
-    assert!(
-        node.lines
-            .wait_for(0, Duration::from_secs(10), regular_config(1))
-            .is_some(),
-        "{}",
-        node.log()
-    );
+    let node = single_node(&dir);
     let socket = &node.socket;
     let out = Command::new(CFGTOOL)
         .arg("-s")

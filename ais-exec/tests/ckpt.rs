@@ -7,7 +7,7 @@
 
 mod common;
 
-use ais_ffi::runtime::Connection;
+use ais_client::runtime::Connection;
 use ais_proto::ckpt::{self as p, Message};
 use ais_proto::status;
 use ais_proto::{AisVersion, ServiceId};

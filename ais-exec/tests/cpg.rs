@@ -5,7 +5,7 @@
 
 mod common;
 
-use ais_ffi::runtime::{Connection, DispatchMode};
+use ais_client::runtime::{Connection, DispatchMode};
 use ais_proto::cpg::{self as msg, ConfChg};
 use ais_proto::{AisVersion, Reader, ServiceId, Writer};
 use common::*;
@@ -137,7 +137,7 @@ fn a_flooding_member_that_does_not_read_meets_try_again_and_loses_nothing() {
             Err(e) => break e,
         }
     };
-    assert_eq!(held_back, ais_proto::status::TRY_AGAIN);
+    assert_eq!(held_back, ais_client::Error::TryAgain);
     assert!(sent >= 16, "the window holds at least 16 such messages, {sent} sent");
 
     // Reading the callbacks lets it go on; everything arrives once, in order, and the

@@ -14,13 +14,7 @@ const T: Duration = Duration::from_secs(10);
 #[test]
 fn cpgtool_lists_groups_with_their_members() {
     let dir = TempDir::new("cpgtool");
-    let port = free_port(&["127.0.0.1"]).expect("a free port");
-    let conf = dir.path().join("node.conf");
-    std::fs::write(&conf, udpu_config("127.0.0.1", port, &["127.0.0.1"], 300)).unwrap();
-    let run = dir.path().join("run");
-    std::fs::create_dir_all(&run).unwrap();
-    let node = Node::start("n1", &conf, &run);
-    assert!(node.lines.wait_for(0, T, regular_config(1)).is_some(), "{}", node.log());
+    let node = single_node(&dir);
     let socket = node.socket.clone();
     let c = node.connect(ServiceId::CPG, AisVersion::new(0, 0, 0));
     let mut w = Writer::new();

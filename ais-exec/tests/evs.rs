@@ -6,7 +6,7 @@
 
 mod common;
 
-use ais_ffi::runtime::{Connection, DispatchMode};
+use ais_client::runtime::{Connection, DispatchMode};
 use ais_proto::evs::{self as msg, ConfChg, Deliver, Group, Mcast, Membership, GROUP_LEN};
 use ais_proto::{status, AisVersion, ServiceId};
 use common::*;
@@ -47,7 +47,9 @@ fn mcast(c: &Connection, to: Option<&[&str]>, data: &[u8]) {
     loop {
         match c.try_post(id, &[&prefix, data]) {
             Ok(()) => return,
-            Err(e) if e == status::TRY_AGAIN && Instant::now() < end => std::thread::sleep(Duration::from_millis(5)),
+            Err(e) if e == ais_client::Error::TryAgain && Instant::now() < end => {
+                std::thread::sleep(Duration::from_millis(5))
+            }
             Err(e) => panic!("mcast: {e}"),
         }
     }

@@ -10,11 +10,12 @@
 //! continued where the executive stopped, and iterations fetch the next page when the one
 //! they hold is used up.
 
-use crate::runtime::{Connection, DispatchMode, HandleTable, Reply};
+use crate::runtime::{DispatchMode, HandleTable};
 use crate::types::ais::*;
 use crate::types::ckpt::*;
-use ais_proto::ckpt::{self as msg, Message};
-use ais_proto::{AisVersion, ServiceId};
+use ais_client::ckpt::{Ckpt, CkptEvent};
+use ais_proto::ckpt as msg;
+use ais_proto::AisVersion;
 use std::collections::{HashMap, HashSet, VecDeque};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
@@ -34,7 +35,7 @@ unsafe impl Sync for Callbacks {}
 
 /// One `saCkptInitialize`.
 pub struct CkptHandle {
-    pub conn: Connection,
+    pub conn: Ckpt,
     pub callbacks: Callbacks,
     /// The version negotiated (what initialize wrote back).
     pub version: SaVersionT,
@@ -167,12 +168,21 @@ pub fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
 /// version granted.
 pub fn open(version: SaVersionT, callbacks: Callbacks) -> Result<SaCkptHandleT, SaAisErrorT> {
     let v = AisVersion::new(version.releaseCode, version.majorVersion, version.minorVersion);
-    let conn = Connection::open(ServiceId::CKPT, v).map_err(|e| e.error)?;
-    adopt(conn, version, callbacks)
+    let conn = Ckpt::open(v).map_err(|e| e.error.code())?;
+    register_handle(conn, version, callbacks)
 }
 
-/// Registers a handle for a connection already open.
-pub fn adopt(conn: Connection, version: SaVersionT, callbacks: Callbacks) -> Result<SaCkptHandleT, SaAisErrorT> {
+/// Registers a handle for a connection already open (the tests' fake executive).
+#[cfg(test)]
+pub fn adopt(
+    conn: crate::runtime::Connection,
+    version: SaVersionT,
+    callbacks: Callbacks,
+) -> Result<SaCkptHandleT, SaAisErrorT> {
+    register_handle(Ckpt::over(conn), version, callbacks)
+}
+
+fn register_handle(conn: Ckpt, version: SaVersionT, callbacks: Callbacks) -> Result<SaCkptHandleT, SaAisErrorT> {
     HANDLES.insert(CkptHandle {
         conn,
         callbacks,
@@ -386,33 +396,14 @@ pub fn section_state(wire: u32) -> SaCkptSectionStateT {
     }
 }
 
-/// Sends `m` as request `id` and waits for the response, at most `timeout` if given.
-fn call(h: &CkptHandle, id: u16, m: &impl Message, timeout: Option<Duration>) -> Result<Reply, SaAisErrorT> {
-    // Everything encoded here was checked first (names, id lengths, sizes).
-    let payload = m.encode().map_err(|_| SA_AIS_ERR_INVALID_PARAM)?;
-    h.conn.call(id, &payload, timeout)
-}
-
-/// A call answered with its status only.
-fn status_of(h: &CkptHandle, id: u16, m: &impl Message, timeout: Option<Duration>) -> SaAisErrorT {
-    match call(h, id, m, timeout) {
-        Ok(r) => r.status,
-        Err(e) => e,
-    }
-}
-
-/// A call whose OK response carries `M`.
-fn answer<M: Message>(h: &CkptHandle, id: u16, m: &impl Message, timeout: Option<Duration>) -> Result<M, SaAisErrorT> {
-    let r = call(h, id, m, timeout)?;
-    if r.status != SA_AIS_OK {
-        return Err(r.status);
-    }
-    M::decode(&r.payload).map_err(|_| SA_AIS_ERR_LIBRARY)
+/// `SA_AIS_OK` or the error's value.
+fn status(r: Result<(), ais_client::Error>) -> SaAisErrorT {
+    r.map_or_else(|e| e.code(), |()| SA_AIS_OK)
 }
 
 /// Bytes one change request may carry on this connection.
 fn update_budget(h: &CkptHandle) -> usize {
-    msg::MAX_UPDATE_PAYLOAD.min(h.conn.max_payload() as usize)
+    h.conn.max_update_payload()
 }
 
 fn open_message(req: &OpenRequest) -> msg::Open {
@@ -441,7 +432,7 @@ pub fn checkpoint_open(
     req: OpenRequest,
     timeout: Duration,
 ) -> Result<SaCkptCheckpointHandleT, SaAisErrorT> {
-    let opened: msg::Opened = answer(h, msg::OPEN, &open_message(&req), Some(timeout))?;
+    let opened = h.conn.checkpoint_open(&open_message(&req), timeout)?;
     register(owner, h, req.flags, opened.ckpt_id)
 }
 
@@ -460,7 +451,7 @@ pub fn checkpoint_open_async(h: &CkptHandle, invocation: SaInvocationT, req: Ope
             flags: req.flags,
         },
     );
-    let st = status_of(h, msg::OPEN_ASYNC, &m, None);
+    let st = status(h.conn.checkpoint_open_async(&m));
     if st != SA_AIS_OK {
         lock(&h.pending_opens).remove(&key);
     }
@@ -476,7 +467,7 @@ pub fn checkpoint_close(handle: SaCkptCheckpointHandleT) -> SaAisErrorT {
         Ok(h) => h,
         Err(e) => return e,
     };
-    let st = status_of(&h, msg::CLOSE, &msg::CkptId(c.ckpt_id), None);
+    let st = status(h.conn.checkpoint_close(c.ckpt_id));
     if st == SA_AIS_OK {
         forget_checkpoint(handle);
     }
@@ -484,7 +475,7 @@ pub fn checkpoint_close(handle: SaCkptCheckpointHandleT) -> SaAisErrorT {
 }
 
 pub fn unlink(h: &CkptHandle, name: &[u8]) -> SaAisErrorT {
-    status_of(h, msg::UNLINK, &msg::Unlink { name: name.to_vec() }, None)
+    status(h.conn.unlink(name))
 }
 
 pub fn retention_set(c: &Checkpoint, t: SaTimeT) -> SaAisErrorT {
@@ -493,21 +484,21 @@ pub fn retention_set(c: &Checkpoint, t: SaTimeT) -> SaAisErrorT {
         retention_duration: t,
     };
     match owner(c) {
-        Ok(h) => status_of(&h, msg::RETENTION_SET, &m, None),
+        Ok(h) => status(h.conn.retention_set(&m)),
         Err(e) => e,
     }
 }
 
 pub fn active_replica_set(c: &Checkpoint) -> SaAisErrorT {
     match owner(c) {
-        Ok(h) => status_of(&h, msg::ACTIVE_REPLICA_SET, &msg::CkptId(c.ckpt_id), None),
+        Ok(h) => status(h.conn.active_replica_set(c.ckpt_id)),
         Err(e) => e,
     }
 }
 
 pub fn status_get(c: &Checkpoint) -> Result<SaCkptCheckpointDescriptorT, SaAisErrorT> {
     let h = owner(c)?;
-    let d: msg::Descriptor = answer(&h, msg::STATUS_GET, &msg::CkptId(c.ckpt_id), None)?;
+    let d = h.conn.status_get(c.ckpt_id)?;
     Ok(SaCkptCheckpointDescriptorT {
         checkpointCreationAttributes: from_wire(&d.attrs),
         numberOfSections: d.number_of_sections,
@@ -545,7 +536,7 @@ pub fn section_create(
         expiration_time: expiration,
         data: data[..first].to_vec(),
     };
-    let reply: msg::SectionIdReply = answer(&h, msg::SECTION_CREATE, &m, None)?;
+    let reply = h.conn.section_create(&m)?;
     if first < data.len() {
         let st = write_rest(&h, c, &reply.section, first as u64, &data[first..]);
         if st != SA_AIS_OK {
@@ -561,7 +552,7 @@ pub fn section_delete(c: &Checkpoint, id: &[u8]) -> SaAisErrorT {
         section: id.to_vec(),
     };
     match owner(c) {
-        Ok(h) => status_of(&h, msg::SECTION_DELETE, &m, None),
+        Ok(h) => status(h.conn.section_delete(&m)),
         Err(e) => e,
     }
 }
@@ -573,7 +564,7 @@ pub fn section_expiration_set(c: &Checkpoint, id: &[u8], t: SaTimeT) -> SaAisErr
         expiration_time: t,
     };
     match owner(c) {
-        Ok(h) => status_of(&h, msg::SECTION_EXPIRATION_SET, &m, None),
+        Ok(h) => status(h.conn.section_expiration_set(&m)),
         Err(e) => e,
     }
 }
@@ -587,7 +578,7 @@ fn fetch_page(c: &Checkpoint, it_chosen: u32, it_expiration: SaTimeT, pages: &mu
         expiration_time: it_expiration,
         after: pages.after.clone(),
     };
-    let page: msg::IterationPage = answer(&h, msg::ITERATE, &m, None)?;
+    let page = h.conn.iterate(&m)?;
     // A page without sections ends the iteration, whatever it says: asking again after
     // the same id would get the same page.
     pages.complete = page.complete || page.sections.is_empty();
@@ -693,13 +684,9 @@ fn write_with(h: &CkptHandle, c: &Checkpoint, elements: &[WriteElement<'_>]) -> 
                 })
                 .collect(),
         };
-        let r = call(h, msg::WRITE, &m, None).map_err(|e| (e, None))?;
-        if r.status != SA_AIS_OK {
-            let index = msg::ErrorIndex::decode(&r.payload)
-                .ok()
-                .and_then(|ix| pieces.get(ix.0 as usize))
-                .map(|p| p.element as u32);
-            return Err((r.status, index));
+        if let Err((e, ix)) = h.conn.write(&m) {
+            let index = ix.and_then(|ix| pieces.get(ix as usize)).map(|p| p.element as u32);
+            return Err((e.code(), index));
         }
     }
     Ok(())
@@ -724,7 +711,7 @@ pub fn overwrite(c: &Checkpoint, id: &[u8], data: &[u8]) -> SaAisErrorT {
         section: id.to_vec(),
         data: data[..first].to_vec(),
     };
-    let st = status_of(&h, msg::OVERWRITE, &m, None);
+    let st = status(h.conn.overwrite(&m));
     if st != SA_AIS_OK || first == data.len() {
         return st;
     }
@@ -800,21 +787,12 @@ fn read_once<'a>(
             })
             .collect(),
     };
-    let n = m.elements.len();
-    let r = call(h, msg::READ, &m, None).map_err(|e| (e, 0))?;
-    let reply = msg::ReadReply::decode(&r.payload).map_err(|_| (SA_AIS_ERR_LIBRARY, 0))?;
-    if r.status != SA_AIS_OK {
-        return Err((r.status, reply.erroneous_index.min(n.saturating_sub(1) as u32)));
-    }
-    if reply.elements.len() != n {
-        return Err((SA_AIS_ERR_LIBRARY, 0));
-    }
-    Ok(reply.elements)
+    h.conn.read(&m).map_err(|(e, index)| (e.code(), index))
 }
 
 pub fn synchronize(c: &Checkpoint, timeout: Duration) -> SaAisErrorT {
     match owner(c) {
-        Ok(h) => status_of(&h, msg::SYNCHRONIZE, &msg::CkptId(c.ckpt_id), Some(timeout)),
+        Ok(h) => status(h.conn.synchronize(c.ckpt_id, timeout)),
         Err(e) => e,
     }
 }
@@ -824,34 +802,17 @@ pub fn synchronize_async(h: &CkptHandle, c: &Checkpoint, invocation: SaInvocatio
         invocation,
         ckpt_id: c.ckpt_id,
     };
-    status_of(h, msg::SYNCHRONIZE_ASYNC, &m, None)
-}
-
-/// An empty request.
-struct Empty;
-
-impl Message for Empty {
-    fn put(&self, _w: &mut ais_proto::Writer) -> Result<(), ais_proto::EncodeError> {
-        Ok(())
-    }
-    fn get(_r: &mut ais_proto::Reader<'_>) -> Result<Self, ais_proto::DecodeError> {
-        Ok(Empty)
-    }
+    status(h.conn.synchronize_async(&m))
 }
 
 /// `saCkptTrack` (`start`) and `saCkptTrackStop`: the executive's answer.
 pub fn track(h: &CkptHandle, start: bool) -> SaAisErrorT {
-    status_of(h, if start { msg::TRACK } else { msg::TRACK_STOP }, &Empty, None)
+    status(h.conn.track(start))
 }
 
 /// `saCkptCheckpointTrack` (`start`) and `saCkptCheckpointTrackStop`.
 pub fn checkpoint_track(h: &CkptHandle, c: &Checkpoint, start: bool) -> SaAisErrorT {
-    let id = if start {
-        msg::CHECKPOINT_TRACK
-    } else {
-        msg::CHECKPOINT_TRACK_STOP
-    };
-    status_of(h, id, &msg::CkptId(c.ckpt_id), None)
+    status(h.conn.checkpoint_track(c.ckpt_id, start))
 }
 
 /// The checkpoint handle of `owner` opened as executive checkpoint id `ckpt_id`, if it
@@ -890,37 +851,31 @@ pub fn track_vector(tc: &msg::TrackCallback, ids: &mut [Vec<u8>]) -> Vec<SaCkptI
 
 /// Runs the handle's pending callbacks.
 pub fn dispatch(handle: SaCkptHandleT, h: &CkptHandle, mode: DispatchMode) -> Result<(), SaAisErrorT> {
-    h.conn.dispatch(mode, |cb| match cb.msg {
-        msg::OPEN_CALLBACK => {
-            let Ok(oc) = msg::OpenCallback::decode_with(cb.status, cb.payload) else {
+    Ok(h.conn.dispatch(mode, |event| match event {
+        CkptEvent::Opened { callback, status } => {
+            let Some(p) = lock(&h.pending_opens).remove(&callback.invocation) else {
                 return;
             };
-            let Some(p) = lock(&h.pending_opens).remove(&oc.invocation) else {
-                return;
-            };
-            let (checkpoint, status) = match oc.opened {
-                Some(o) if cb.status == SA_AIS_OK => match register(handle, h, p.flags, o.ckpt_id) {
+            let (checkpoint, status) = match (callback.opened, status) {
+                (Some(o), Ok(())) => match register(handle, h, p.flags, o.ckpt_id) {
                     Ok(c) => (c, SA_AIS_OK),
                     Err(e) => (SA_HANDLE_INVALID, e),
                 },
-                _ => (SA_HANDLE_INVALID, cb.status),
+                (_, st) => (SA_HANDLE_INVALID, st.map_or_else(|e| e.code(), |()| SA_AIS_OK)),
             };
             if let Some(f) = h.callbacks.open {
                 // SAFETY: the application's callback, called as saCkpt.h declares it.
                 unsafe { f(p.invocation, checkpoint, status) };
             }
         }
-        msg::SYNCHRONIZE_CALLBACK => {
-            let Ok(sc) = msg::SyncCallback::decode(cb.payload) else {
-                return;
-            };
+        CkptEvent::Synchronized { invocation, status } => {
             if let Some(f) = h.callbacks.sync {
                 // SAFETY: as above.
-                unsafe { f(sc.invocation, cb.status) };
+                unsafe { f(invocation, status.map_or_else(|e| e.code(), |()| SA_AIS_OK)) };
             }
         }
-        msg::TRACK_CALLBACK => {
-            let (Ok(tc), Some(f)) = (msg::TrackCallback::decode(cb.payload), h.callbacks.track) else {
+        CkptEvent::Track(tc) => {
+            let Some(f) = h.callbacks.track else {
                 return;
             };
             let Some(checkpoint) = tracked_checkpoint(handle, tc.ckpt_id) else {
@@ -932,8 +887,7 @@ pub fn dispatch(handle: SaCkptHandleT, h: &CkptHandle, mode: DispatchMode) -> Re
             // vector and the section ids it points into live until it returns.
             unsafe { f(checkpoint, io.as_mut_ptr(), io.len() as SaUint32T) };
         }
-        _ => {}
-    })
+    })?)
 }
 
 #[cfg(test)]

@@ -1,12 +1,11 @@
-//! The safe side of `libSaClm`: handles, version negotiation, the requests to
-//! the executive and the decoding of what comes back. `clm.rs` does the C
-//! pointer work around it.
+//! The C side of `libSaClm` over `ais_client::clm`: handles, version negotiation, the
+//! C callbacks and the C records. `clm.rs` does the C pointer work around it.
 
-use crate::runtime::{Connection, DispatchMode, HandleTable};
+use crate::runtime::{DispatchMode, HandleTable};
 use crate::types::ais::*;
 use crate::types::clm::*;
-use ais_proto::clm::{self as msg, ClusterNode, NotificationList};
-use ais_proto::{AisVersion, Reader, ServiceId, Writer};
+use ais_client::clm::{self as rust, Clm, ClmEvent, ClusterNode, NotificationList};
+use ais_proto::AisVersion;
 use std::collections::HashSet;
 use std::sync::Mutex;
 use std::time::Duration;
@@ -42,7 +41,7 @@ impl Callbacks {
 }
 
 pub struct ClmHandle {
-    pub conn: Connection,
+    pub conn: Clm,
     pub callbacks: Callbacks,
     /// Notification arrays this library allocated and not yet freed.
     pub allocated: Mutex<HashSet<usize>>,
@@ -83,8 +82,7 @@ pub fn version_ok(requested: &SaVersionT, ours: &SaVersionT) -> bool {
 
 /// Opens a connection for a new handle and registers it.
 pub fn open(ours: &SaVersionT, callbacks: Callbacks) -> Result<SaClmHandleT, SaAisErrorT> {
-    let version = ais_version(ours);
-    let conn = Connection::open(ServiceId::CLM, version).map_err(|e| e.error)?;
+    let conn = Clm::open(ais_version(ours)).map_err(|e| e.error.code())?;
     HANDLES.insert(ClmHandle {
         conn,
         callbacks,
@@ -94,55 +92,31 @@ pub fn open(ours: &SaVersionT, callbacks: Callbacks) -> Result<SaClmHandleT, SaA
 
 /// Validates `trackFlags` by the rule the executive applies too.
 pub fn check_track_flags(flags: SaUint8T) -> Result<(), SaAisErrorT> {
-    if !msg::track_flags_valid(flags as u32) {
-        return Err(SA_AIS_ERR_BAD_FLAGS);
-    }
-    Ok(())
+    Ok(rust::check_track_flags(flags)?)
 }
 
 /// Starts tracking; returns the current membership when asked for in the
 /// reply (CURRENT with a buffer).
 pub fn track_start(h: &ClmHandle, flags: SaUint8T, in_callback: bool) -> Result<Option<NotificationList>, SaAisErrorT> {
-    let mut w = Writer::new();
-    w.u8(flags).bool(in_callback);
-    let reply = h.conn.call(msg::TRACK_START, w.as_slice(), None)?;
-    if reply.status != SA_AIS_OK {
-        return Err(reply.status);
-    }
-    if flags & SA_TRACK_CURRENT != 0 && !in_callback {
-        let list = NotificationList::decode(&mut Reader::new(&reply.payload)).map_err(|_| SA_AIS_ERR_LIBRARY)?;
-        return Ok(Some(list));
-    }
-    Ok(None)
+    Ok(h.conn.track_start(flags, in_callback)?)
 }
 
 pub fn track_stop(h: &ClmHandle) -> SaAisErrorT {
-    match h.conn.call(msg::TRACK_STOP, &[], None) {
-        Ok(r) => r.status,
-        Err(e) => e,
-    }
+    status(h.conn.track_stop())
+}
+
+/// `SA_AIS_OK` or the error's value.
+fn status(r: Result<(), ais_client::Error>) -> SaAisErrorT {
+    r.map_or_else(|e| e.code(), |()| SA_AIS_OK)
 }
 
 /// One node's record, waiting at most `timeout` nanoseconds.
 pub fn node_get(h: &ClmHandle, node_id: SaClmNodeIdT, timeout: SaTimeT) -> Result<ClusterNode, SaAisErrorT> {
-    let mut w = Writer::new();
-    w.u32(node_id);
-    let reply = h
-        .conn
-        .call(msg::NODE_GET, w.as_slice(), Some(Duration::from_nanos(timeout as u64)))?;
-    if reply.status != SA_AIS_OK {
-        return Err(reply.status);
-    }
-    ClusterNode::decode(&mut Reader::new(&reply.payload)).map_err(|_| SA_AIS_ERR_LIBRARY)
+    Ok(h.conn.node_get(node_id, Duration::from_nanos(timeout as u64))?)
 }
 
 pub fn node_get_async(h: &ClmHandle, invocation: SaInvocationT, node_id: SaClmNodeIdT) -> SaAisErrorT {
-    let mut w = Writer::new();
-    w.u64(invocation).u32(node_id);
-    match h.conn.call(msg::NODE_GET_ASYNC, w.as_slice(), None) {
-        Ok(r) => r.status,
-        Err(e) => e,
-    }
+    status(h.conn.node_get_async(invocation, node_id))
 }
 
 /// Fills a B.01 node record.
@@ -215,76 +189,65 @@ pub fn to_notifications_4(list: &NotificationList) -> Vec<SaClmClusterNotificati
 
 /// Runs the handle's pending callbacks.
 pub fn dispatch(h: &ClmHandle, mode: DispatchMode) -> Result<(), SaAisErrorT> {
-    h.conn.dispatch(mode, |cb| {
-        let mut r = Reader::new(cb.payload);
-        match cb.msg {
-            msg::TRACK_CALLBACK => {
-                let Ok(list) = NotificationList::decode(&mut r) else {
-                    return;
-                };
-                match h.callbacks {
-                    Callbacks::B01 { track: Some(f), .. } => {
-                        let mut items = to_notifications(&list);
-                        let buf = SaClmClusterNotificationBufferT {
-                            viewNumber: list.view,
-                            numberOfItems: items.len() as SaUint32T,
-                            notification: items.as_mut_ptr(),
-                        };
-                        // SAFETY: a C callback the application registered, given a
-                        // buffer valid for the duration of the call, as the spec says.
-                        unsafe { f(&buf, list.members, cb.status) };
-                    }
-                    Callbacks::B04 { track: Some(f), .. } => {
-                        let mut items = to_notifications_4(&list);
-                        let buf = SaClmClusterNotificationBufferT_4 {
-                            viewNumber: list.view,
-                            numberOfItems: items.len() as SaUint32T,
-                            notification: items.as_mut_ptr(),
-                        };
-                        // SAFETY: as above; no root cause or correlation ids are known.
-                        unsafe {
-                            f(
-                                &buf,
-                                list.members,
-                                0,
-                                std::ptr::null(),
-                                std::ptr::null(),
-                                SA_CLM_CHANGE_COMPLETED,
-                                0,
-                                cb.status,
-                            )
-                        };
-                    }
-                    _ => {}
+    Ok(h.conn.dispatch(mode, |event| match event {
+        ClmEvent::Track { list, status } => {
+            let status = status.map_or_else(|e| e.code(), |()| SA_AIS_OK);
+            match h.callbacks {
+                Callbacks::B01 { track: Some(f), .. } => {
+                    let mut items = to_notifications(&list);
+                    let buf = SaClmClusterNotificationBufferT {
+                        viewNumber: list.view,
+                        numberOfItems: items.len() as SaUint32T,
+                        notification: items.as_mut_ptr(),
+                    };
+                    // SAFETY: a C callback the application registered, given a
+                    // buffer valid for the duration of the call, as the spec says.
+                    unsafe { f(&buf, list.members, status) };
                 }
-            }
-            msg::NODE_GET_CALLBACK => {
-                let Ok(invocation) = r.u64() else { return };
-                let node = if cb.status == SA_AIS_OK {
-                    ClusterNode::decode(&mut r).ok()
-                } else {
-                    None
-                };
-                match h.callbacks {
-                    Callbacks::B01 { node_get: Some(f), .. } => {
-                        let n = node.as_ref().map(to_node);
-                        let p = n.as_ref().map_or(std::ptr::null(), |n| n as *const _);
-                        // SAFETY: the registered callback, with a record valid during
-                        // the call (or NULL with an error).
-                        unsafe { f(invocation, p, cb.status) };
-                    }
-                    Callbacks::B04 { node_get: Some(f), .. } => {
-                        let n = node.as_ref().map(to_node_4);
-                        let p = n.as_ref().map_or(std::ptr::null(), |n| n as *const _);
-                        // SAFETY: as above.
-                        unsafe { f(invocation, p, cb.status) };
-                    }
-                    _ => {}
+                Callbacks::B04 { track: Some(f), .. } => {
+                    let mut items = to_notifications_4(&list);
+                    let buf = SaClmClusterNotificationBufferT_4 {
+                        viewNumber: list.view,
+                        numberOfItems: items.len() as SaUint32T,
+                        notification: items.as_mut_ptr(),
+                    };
+                    // SAFETY: as above; no root cause or correlation ids are known.
+                    unsafe {
+                        f(
+                            &buf,
+                            list.members,
+                            0,
+                            std::ptr::null(),
+                            std::ptr::null(),
+                            SA_CLM_CHANGE_COMPLETED,
+                            0,
+                            status,
+                        )
+                    };
                 }
+                _ => {}
             }
-            _ => {}
         }
-    })
+        ClmEvent::NodeGet { invocation, node } => {
+            let status = node.as_ref().map_or_else(|e| e.code(), |_| SA_AIS_OK);
+            match h.callbacks {
+                Callbacks::B01 { node_get: Some(f), .. } => {
+                    let n = node.as_ref().ok().map(to_node);
+                    let p = n.as_ref().map_or(std::ptr::null(), |n| n as *const _);
+                    // SAFETY: the registered callback, with a record valid during
+                    // the call (or NULL with an error).
+                    unsafe { f(invocation, p, status) };
+                }
+                Callbacks::B04 { node_get: Some(f), .. } => {
+                    let n = node.as_ref().ok().map(to_node_4);
+                    let p = n.as_ref().map_or(std::ptr::null(), |n| n as *const _);
+                    // SAFETY: as above.
+                    unsafe { f(invocation, p, status) };
+                }
+                _ => {}
+            }
+        }
+    })?)
 }
 
 #[cfg(test)]
@@ -310,7 +273,7 @@ mod tests {
     #[test]
     fn track_flag_numbers_match_sa_track() {
         assert_eq!(
-            (msg::TRACK_CURRENT, msg::TRACK_CHANGES, msg::TRACK_CHANGES_ONLY),
+            (rust::TRACK_CURRENT, rust::TRACK_CHANGES, rust::TRACK_CHANGES_ONLY),
             (SA_TRACK_CURRENT, SA_TRACK_CHANGES, SA_TRACK_CHANGES_ONLY)
         );
     }

@@ -1,15 +1,17 @@
-//! The safe side of `libcpg`: handle state, the requests to the executive's CPG service
-//! and the decoding of its callbacks. `cpg.rs` does the C pointer work around it.
+//! The C side of `libcpg` over `ais_client::cpg`: handle state (the joined group, flow
+//! control, zero-copy buffers), the C callbacks and names. `cpg.rs` does the C pointer
+//! work around it.
 
-use crate::runtime::{Connection, DispatchMode, HandleTable};
+use crate::runtime::{DispatchMode, HandleTable};
 use crate::types::corotypes::*;
 use crate::types::cpg::*;
-use ais_proto::cpg::{self as msg, Address, ConfChg, IterEntry, TotemConf};
-use ais_proto::{AisVersion, Reader, ServiceId, Writer};
+use ais_client::cpg::{Address, Cpg, CpgEvent, IterEntry};
 use std::collections::HashMap;
 use std::ffi::c_void;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::Mutex;
+
+pub use ais_client::cpg::MAX_ATOMIC_MSGSIZE;
 
 /// The callbacks a handle was opened with (`cpg_initialize` gives no totem callback).
 #[derive(Clone, Copy)]
@@ -24,7 +26,7 @@ unsafe impl Send for Callbacks {}
 unsafe impl Sync for Callbacks {}
 
 pub struct CpgHandle {
-    pub conn: Connection,
+    pub conn: Cpg,
     pub callbacks: Callbacks,
     /// `cpg_context_set`'s pointer, kept as an address.
     pub context: AtomicUsize,
@@ -49,26 +51,10 @@ pub struct Iteration {
 
 pub static ITERATIONS: HandleTable<Iteration> = HandleTable::new(0x0C97);
 
-/// The executive's CPG service has no AIS version.
-const VERSION: AisVersion = AisVersion::new(0, 0, 0);
-
-/// Protocol room in a cluster message besides the data: service id, kind, group, pid, length.
-const MCAST_OVERHEAD: usize = 2 + 1 + 1 + CPG_MAX_NAME_LENGTH + 4 + 4;
-
-/// The largest message `cpg_mcast_joined` takes: one Totem message, less CPG's header
-/// (rounded down to leave room for later fields).
-pub const MAX_ATOMIC_MSGSIZE: usize = (1 << 20) - 256;
-const _: () = assert!(MAX_ATOMIC_MSGSIZE + MCAST_OVERHEAD <= 1 << 20);
-
 pub fn open(callbacks: Callbacks, model_flags: u32, context: *mut c_void) -> Result<cpg_handle_t, cs_error_t> {
-    let conn = Connection::open(ServiceId::CPG, VERSION).map_err(|e| e.error)?;
+    let conn = Cpg::open().map_err(|e| e.error.code())?;
     if model_flags != 0 {
-        let mut w = Writer::new();
-        w.u32(model_flags);
-        let r = conn.call(msg::MODEL, w.as_slice(), None)?;
-        if r.status != CS_OK {
-            return Err(r.status);
-        }
+        conn.set_model(model_flags)?;
     }
     HANDLES.insert(CpgHandle {
         conn,
@@ -109,17 +95,9 @@ pub fn to_cpg_name(group: &[u8]) -> cpg_name {
     n
 }
 
-fn group_request(group: &[u8]) -> Writer {
-    let mut w = Writer::new();
-    let _ = w.name(group);
-    w
-}
-
-fn status_of(r: Result<crate::runtime::Reply, cs_error_t>) -> cs_error_t {
-    match r {
-        Ok(r) => r.status,
-        Err(e) => e,
-    }
+/// `CS_OK` or the error's value.
+fn status_of(r: Result<(), ais_client::Error>) -> cs_error_t {
+    r.map_or_else(|e| e.code(), |()| CS_OK)
 }
 
 pub fn join(h: &CpgHandle, group: Vec<u8>) -> cs_error_t {
@@ -128,7 +106,7 @@ pub fn join(h: &CpgHandle, group: Vec<u8>) -> cs_error_t {
         // One group per handle.
         return CS_ERR_EXIST;
     }
-    let st = status_of(h.conn.call(msg::JOIN, group_request(&group).as_slice(), None));
+    let st = status_of(h.conn.join(&group));
     if st == CS_OK {
         *joined = Some(group);
     }
@@ -140,7 +118,7 @@ pub fn leave(h: &CpgHandle, group: Vec<u8>) -> cs_error_t {
     if joined.as_deref() != Some(group.as_slice()) {
         return CS_ERR_NOT_EXIST;
     }
-    let st = status_of(h.conn.call(msg::LEAVE, group_request(&group).as_slice(), None));
+    let st = status_of(h.conn.leave(&group));
     if st == CS_OK {
         *joined = None;
     }
@@ -157,42 +135,26 @@ pub fn mcast(h: &CpgHandle, parts: &[&[u8]]) -> cs_error_t {
     if lock(&h.joined).is_none() {
         return CS_ERR_NOT_EXIST;
     }
-    // The MCAST request is the data as a blob: u32 length, then the bytes.
-    let mut prefix = Writer::new();
-    prefix.u32(len as u32);
-    let mut frame: Vec<&[u8]> = Vec::with_capacity(parts.len() + 1);
-    frame.push(prefix.as_slice());
-    frame.extend(parts.iter().filter(|p| !p.is_empty()));
-    match h.conn.try_post(msg::MCAST, &frame) {
+    match h.conn.mcast(parts) {
         Ok(()) => {
             h.flow_control.store(false, Ordering::Relaxed);
             CS_OK
         }
         Err(e) => {
-            if e == CS_ERR_TRY_AGAIN {
+            if e == ais_client::Error::TryAgain {
                 h.flow_control.store(true, Ordering::Relaxed);
             }
-            e
+            e.code()
         }
     }
 }
 
 pub fn membership(h: &CpgHandle, group: &[u8]) -> Result<Vec<Address>, cs_error_t> {
-    let r = h
-        .conn
-        .call(msg::MEMBERSHIP_GET, group_request(group).as_slice(), None)?;
-    if r.status != CS_OK {
-        return Err(r.status);
-    }
-    msg::decode_members(&r.payload).map_err(|_| CS_ERR_LIBRARY)
+    Ok(h.conn.membership(group)?)
 }
 
 pub fn local_get(h: &CpgHandle) -> Result<u32, cs_error_t> {
-    let r = h.conn.call(msg::LOCAL_GET, &[], None)?;
-    if r.status != CS_OK {
-        return Err(r.status);
-    }
-    Reader::new(&r.payload).u32().map_err(|_| CS_ERR_LIBRARY)
+    Ok(h.conn.local_get()?)
 }
 
 pub fn iterate(
@@ -200,16 +162,7 @@ pub fn iterate(
     kind: cpg_iteration_type_t,
     group: Option<Vec<u8>>,
 ) -> Result<Vec<IterEntry>, cs_error_t> {
-    let mut w = Writer::new();
-    w.u32(kind);
-    if let Some(g) = group {
-        let _ = w.name(&g);
-    }
-    let r = h.conn.call(msg::ITERATE, w.as_slice(), None)?;
-    if r.status != CS_OK {
-        return Err(r.status);
-    }
-    msg::decode_iteration(&r.payload).map_err(|_| CS_ERR_LIBRARY)
+    Ok(h.conn.iterate(kind, group.as_deref(), None)?)
 }
 
 /// Ends the iterations a finalized handle owned.
@@ -244,22 +197,17 @@ fn to_addresses(list: &[Address]) -> Vec<cpg_address> {
 
 /// Runs the handle's pending callbacks.
 pub fn dispatch(handle: cpg_handle_t, h: &CpgHandle, mode: DispatchMode) -> Result<(), cs_error_t> {
-    h.conn.dispatch(mode, |cb| match cb.msg {
-        msg::DELIVER => {
+    Ok(h.conn.dispatch(mode, |event| match event {
+        CpgEvent::Deliver { group, node, pid, data } => {
             let Some(f) = h.callbacks.deliver else { return };
-            let mut r = Reader::new(cb.payload);
-            let (Ok(group), Ok(node), Ok(pid), Ok(data)) = (msg::group(&mut r), r.u32(), r.u32(), r.blob()) else {
-                return;
-            };
             let name = to_cpg_name(&group);
             // corosync's callback may modify the message in place: give it its own copy.
             let mut data = data.to_vec();
             // SAFETY: the application's callback, with pointers valid for the call.
             unsafe { f(handle, &name, node, pid, data.as_mut_ptr().cast(), data.len()) };
         }
-        msg::CONFCHG => {
+        CpgEvent::ConfChg(c) => {
             let Some(f) = h.callbacks.confchg else { return };
-            let Ok(c) = ConfChg::decode(cb.payload) else { return };
             let name = to_cpg_name(&c.group);
             let (m, l, j) = (to_addresses(&c.members), to_addresses(&c.left), to_addresses(&c.joined));
             // SAFETY: as above; the lists live until the callback returns.
@@ -276,9 +224,8 @@ pub fn dispatch(handle: cpg_handle_t, h: &CpgHandle, mode: DispatchMode) -> Resu
                 )
             };
         }
-        msg::TOTEM_CONFCHG => {
+        CpgEvent::TotemConf(t) => {
             let Some(f) = h.callbacks.totem_confchg else { return };
-            let Ok(t) = TotemConf::decode(cb.payload) else { return };
             let ring = cpg_ring_id {
                 nodeid: t.ring_rep,
                 seq: t.ring_seq,
@@ -286,8 +233,7 @@ pub fn dispatch(handle: cpg_handle_t, h: &CpgHandle, mode: DispatchMode) -> Resu
             // SAFETY: as above.
             unsafe { f(handle, ring, t.members.len() as u32, t.members.as_ptr()) };
         }
-        _ => {}
-    })
+    })?)
 }
 
 #[cfg(test)]

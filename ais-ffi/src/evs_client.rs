@@ -1,16 +1,15 @@
-//! The safe side of `libevs`: handle state, the requests to the executive's EVS service
-//! and the decoding of its callbacks. `evs.rs` does the C pointer work around it.
+//! The C side of `libevs` over `ais_client::evs`: handle state, the C callbacks and
+//! group keys. `evs.rs` does the C pointer work around it.
 
-use crate::runtime::{Connection, DispatchMode, HandleTable};
+use crate::runtime::{DispatchMode, HandleTable};
 use crate::types::corotypes::*;
 use crate::types::evs::*;
-use ais_proto::evs::{self as msg, ConfChg, Deliver, Group, Mcast, Membership};
-use ais_proto::{AisVersion, ServiceId};
+use ais_client::evs::{ConfChg, Evs, EvsEvent, Group, Membership};
 use std::ffi::c_void;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
 pub use crate::cpg_client::dispatch_mode;
-pub use ais_proto::evs::{GROUP_LEN, MAX_GROUPS, MAX_JOIN_GROUPS, MAX_MESSAGE};
+pub use ais_client::evs::{GROUP_LEN, MAX_GROUPS, MAX_JOIN_GROUPS};
 
 // Plain C function pointers, callable from any thread.
 #[derive(Clone, Copy)]
@@ -19,7 +18,7 @@ unsafe impl Send for Callbacks {}
 unsafe impl Sync for Callbacks {}
 
 pub struct EvsHandle {
-    pub conn: Connection,
+    pub conn: Evs,
     pub callbacks: Callbacks,
     /// `evs_context_set`'s pointer, kept as an address.
     pub context: AtomicUsize,
@@ -28,11 +27,8 @@ pub struct EvsHandle {
 /// The handle table of libevs.
 pub static HANDLES: HandleTable<EvsHandle> = HandleTable::new(0x0E75);
 
-/// The executive's EVS service has no AIS version.
-const VERSION: AisVersion = AisVersion::new(0, 0, 0);
-
 pub fn open(callbacks: Option<evs_callbacks_t>) -> Result<evs_handle_t, cs_error_t> {
-    let conn = Connection::open(ServiceId::EVS, VERSION).map_err(|e| e.error)?;
+    let conn = Evs::open().map_err(|e| e.error.code())?;
     let none = evs_callbacks_t {
         evs_deliver_fn: None,
         evs_confchg_fn: None,
@@ -61,68 +57,32 @@ pub fn group_key(g: &evs_group) -> Group {
     k
 }
 
-fn status_of(r: Result<crate::runtime::Reply, cs_error_t>) -> cs_error_t {
-    match r {
-        Ok(r) => r.status,
-        Err(e) => e,
-    }
+/// `CS_OK` or the error's value.
+fn status_of(r: Result<(), ais_client::Error>) -> cs_error_t {
+    r.map_or_else(|e| e.code(), |()| CS_OK)
 }
 
 /// Joins `groups` (at most [`MAX_JOIN_GROUPS`] in one call, as in corosync).
 pub fn join(h: &EvsHandle, groups: &[Group]) -> cs_error_t {
-    if groups.len() > MAX_JOIN_GROUPS {
-        return CS_ERR_TOO_MANY_GROUPS;
-    }
-    status_of(h.conn.call(msg::JOIN, &msg::encode_groups(groups), None))
+    status_of(h.conn.join(groups))
 }
 
 /// Leaves `groups`, one joined entry each: all of them or, if one is not joined
 /// (`CS_ERR_NOT_EXIST`), none.
 pub fn leave(h: &EvsHandle, groups: &[Group]) -> cs_error_t {
-    if groups.len() > MAX_GROUPS {
-        return CS_ERR_TOO_MANY_GROUPS;
-    }
-    status_of(h.conn.call(msg::LEAVE, &msg::encode_groups(groups), None))
+    status_of(h.conn.leave(groups))
 }
 
 /// Multicasts `parts` (one message) to `groups`, or to the handle's joined groups when
 /// `None`, without waiting: accepted means the executive will order it;
 /// `CS_ERR_TRY_AGAIN` under back-pressure.
 pub fn mcast(h: &EvsHandle, guarantee: evs_guarantee_t, groups: Option<&[Group]>, parts: &[&[u8]]) -> cs_error_t {
-    if groups.is_some_and(|g| g.len() > MAX_GROUPS) {
-        return CS_ERR_TOO_MANY_GROUPS;
-    }
-    let mut len = 0usize;
-    for p in parts {
-        len = len.saturating_add(p.len());
-    }
-    if len > MAX_MESSAGE {
-        return CS_ERR_TOO_BIG;
-    }
-    let Ok(prefix) = Mcast::prefix(guarantee, groups, len) else {
-        return CS_ERR_TOO_BIG;
-    };
-    let mut frame: Vec<&[u8]> = Vec::with_capacity(parts.len() + 1);
-    frame.push(&prefix);
-    frame.extend(parts.iter().filter(|p| !p.is_empty()));
-    let id = if groups.is_some() {
-        msg::MCAST_GROUPS
-    } else {
-        msg::MCAST_JOINED
-    };
-    match h.conn.try_post(id, &frame) {
-        Ok(()) => CS_OK,
-        Err(e) => e,
-    }
+    status_of(h.conn.mcast(guarantee, groups, parts))
 }
 
 /// The local node id and the members of the current configuration.
 pub fn membership(h: &EvsHandle) -> Result<Membership, cs_error_t> {
-    let r = h.conn.call(msg::MEMBERSHIP_GET, &[], None)?;
-    if r.status != CS_OK {
-        return Err(r.status);
-    }
-    Membership::decode(&r.payload).map_err(|_| CS_ERR_LIBRARY)
+    Ok(h.conn.membership()?)
 }
 
 /// The three lists of a configuration change, laid out in one allocation that is never
@@ -155,16 +115,14 @@ impl Lists {
 /// Runs the handle's pending callbacks.
 pub fn dispatch(handle: evs_handle_t, h: &EvsHandle, mode: DispatchMode) -> Result<(), cs_error_t> {
     let cbs = h.callbacks.0;
-    h.conn.dispatch(mode, |cb| match cb.msg {
-        msg::DELIVER => {
+    Ok(h.conn.dispatch(mode, |event| match event {
+        EvsEvent::Deliver(d) => {
             let Some(f) = cbs.evs_deliver_fn else { return };
-            let Ok(d) = Deliver::decode(cb.payload) else { return };
             // SAFETY: the application's callback, with a message valid for the call.
             unsafe { f(handle, d.node, d.data.as_ptr().cast(), d.data.len()) };
         }
-        msg::CONFCHG => {
+        EvsEvent::ConfChg(c) => {
             let Some(f) = cbs.evs_confchg_fn else { return };
-            let Ok(c) = ConfChg::decode(cb.payload) else { return };
             let lists = Lists::new(&c);
             let ((m, mn), (l, ln), (j, jn)) = (lists.list(0), lists.list(1), lists.list(2));
             let ring = evs_ring_id {
@@ -174,8 +132,7 @@ pub fn dispatch(handle: evs_handle_t, h: &EvsHandle, mode: DispatchMode) -> Resu
             // SAFETY: as above; the lists and the ring id live until the callback returns.
             unsafe { f(handle, m, mn, l, ln, j, jn, &ring) };
         }
-        _ => {}
-    })
+    })?)
 }
 
 #[cfg(test)]
@@ -213,6 +170,6 @@ mod tests {
 
     #[test]
     fn the_status_numbers_are_corosyncs() {
-        assert_eq!(msg::TOO_MANY_GROUPS, CS_ERR_TOO_MANY_GROUPS);
+        assert_eq!(ais_proto::evs::TOO_MANY_GROUPS, CS_ERR_TOO_MANY_GROUPS);
     }
 }

@@ -1,5 +1,5 @@
-//! The `SaAisErrorT` values the protocol itself produces (the C definitions live in
-//! `ais-ffi`, whose tests check these against them). Service payloads may carry any.
+//! The `SaAisErrorT` values the protocol itself produces (`ais_client::Error` names them,
+//! and its tests and `ais-ffi`'s check them against the C header). Service payloads may carry any.
 
 pub const OK: u32 = 1;
 pub const LIBRARY: u32 = 2;

@@ -4,9 +4,8 @@
 //!
 //! It talks to the executive `AIS_IPC_SOCKET` names (default `@ais`).
 
-use ais_ffi::runtime::Connection;
-use ais_proto::cfg::{RingStatus, RING_STATUS};
-use ais_proto::{AisVersion, ServiceId};
+use ais_client::cfg::Cfg;
+use ais_exec::tool_output;
 use std::process::ExitCode;
 use std::time::Duration;
 
@@ -17,7 +16,7 @@ fn main() -> ExitCode {
     match args.iter().map(String::as_str).collect::<Vec<_>>().as_slice() {
         ["-s"] => status(),
         ["-h"] | ["--help"] => {
-            print!("{USAGE}");
+            tool_output::print("ais-cfgtool", USAGE);
             ExitCode::SUCCESS
         }
         _ => {
@@ -28,42 +27,30 @@ fn main() -> ExitCode {
 }
 
 fn status() -> ExitCode {
-    let conn = match Connection::open(ServiceId::CFG, AisVersion::new(0, 0, 0)) {
+    // The error says whether nothing listens, the executive refused us (and how to be
+    // allowed), or it did not answer, and names the socket.
+    let cfg = match Cfg::open() {
         Ok(c) => c,
         Err(e) => {
-            eprintln!(
-                "ais-cfgtool: can't reach the executive (SaAisErrorT {}): is aisexec running?",
-                e.error
-            );
+            eprintln!("ais-cfgtool: {e}");
             return ExitCode::FAILURE;
         }
     };
-    let reply = match conn.call(RING_STATUS, &[], Some(Duration::from_secs(5))) {
-        Ok(r) if r.status == ais_proto::status::OK => r,
-        Ok(r) => {
-            eprintln!("ais-cfgtool: the executive answered SaAisErrorT {}", r.status);
-            return ExitCode::FAILURE;
-        }
-        Err(e) => {
-            eprintln!("ais-cfgtool: request failed (SaAisErrorT {e})");
-            return ExitCode::FAILURE;
-        }
-    };
-    let s = match RingStatus::decode(&reply.payload) {
+    let s = match cfg.ring_status(Duration::from_secs(5)) {
         Ok(s) => s,
         Err(e) => {
-            eprintln!("ais-cfgtool: malformed answer: {e}");
+            eprintln!("ais-cfgtool: asking the executive for the ring failed: {e}");
             return ExitCode::FAILURE;
         }
     };
-    println!("Local node ID {}", s.node_id);
-    println!("RING ID 0");
-    println!("\tid\t= {}.{}", s.ring_rep, s.ring_seq);
-    println!("\tstate\t= {}", s.state);
+    let mut out = format!("Local node ID {}\nRING ID 0\n", s.node_id);
+    out += &format!("\tid\t= {}.{}\n", s.ring_rep, s.ring_seq);
+    out += &format!("\tstate\t= {}\n", s.state);
     let members: Vec<String> = s.members.iter().map(u32::to_string).collect();
-    println!("\tmembers\t= {} ({})", s.members.len(), members.join(" "));
+    out += &format!("\tmembers\t= {} ({})\n", s.members.len(), members.join(" "));
     for (name, value) in &s.counters {
-        println!("\t{name}\t= {value}");
+        out += &format!("\t{name}\t= {value}\n");
     }
+    tool_output::print("ais-cfgtool", &out);
     ExitCode::SUCCESS
 }

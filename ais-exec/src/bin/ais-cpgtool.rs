@@ -6,9 +6,8 @@
 //! It talks to the executive `AIS_IPC_SOCKET` names (default `@ais`), through the CPG
 //! service's iteration, and shows the groups as that node knows them.
 
-use ais_ffi::runtime::Connection;
-use ais_proto::cpg::{self as msg, IterEntry};
-use ais_proto::{AisVersion, ServiceId, Writer};
+use ais_client::cpg::{Cpg, IterEntry, ITERATION_ALL, ITERATION_NAME_ONLY};
+use ais_exec::tool_output;
 use std::process::ExitCode;
 use std::time::Duration;
 
@@ -20,7 +19,7 @@ fn main() -> ExitCode {
         [] => list(false),
         ["-n"] => list(true),
         ["-h"] | ["--help"] => {
-            print!("{USAGE}");
+            tool_output::print("ais-cpgtool", USAGE);
             ExitCode::SUCCESS
         }
         _ => {
@@ -42,41 +41,24 @@ fn printable(name: &[u8]) -> String {
 }
 
 fn list(names_only: bool) -> ExitCode {
-    let conn = match Connection::open(ServiceId::CPG, AisVersion::new(0, 0, 0)) {
+    // The error says whether nothing listens, the executive refused us (and how to be
+    // allowed), or it did not answer, and names the socket.
+    let cpg = match Cpg::open() {
         Ok(c) => c,
         Err(e) => {
-            eprintln!(
-                "ais-cpgtool: can't reach the executive (SaAisErrorT {}): is aisexec running?",
-                e.error
-            );
+            eprintln!("ais-cpgtool: {e}");
             return ExitCode::FAILURE;
         }
     };
-    let kind = if names_only {
-        msg::ITERATION_NAME_ONLY
-    } else {
-        msg::ITERATION_ALL
-    };
-    let mut w = Writer::new();
-    w.u32(kind);
-    let entries = match conn.call(msg::ITERATE, w.as_slice(), Some(Duration::from_secs(5))) {
-        Ok(r) if r.status == ais_proto::status::OK => match msg::decode_iteration(&r.payload) {
-            Ok(e) => e,
-            Err(e) => {
-                eprintln!("ais-cpgtool: malformed answer: {e}");
-                return ExitCode::FAILURE;
-            }
-        },
-        Ok(r) => {
-            eprintln!("ais-cpgtool: the executive answered SaAisErrorT {}", r.status);
-            return ExitCode::FAILURE;
-        }
+    let kind = if names_only { ITERATION_NAME_ONLY } else { ITERATION_ALL };
+    let entries = match cpg.iterate(kind, None, Some(Duration::from_secs(5))) {
+        Ok(e) => e,
         Err(e) => {
-            eprintln!("ais-cpgtool: request failed (SaAisErrorT {e})");
+            eprintln!("ais-cpgtool: asking the executive for its groups failed: {e}");
             return ExitCode::FAILURE;
         }
     };
-    print!("{}", render(&entries, names_only));
+    tool_output::print("ais-cpgtool", &render(&entries, names_only));
     ExitCode::SUCCESS
 }
 

@@ -95,16 +95,17 @@ fn write_key(o: &Opts) -> Result<(), String> {
 fn main() -> ExitCode {
     match parse(std::env::args_os().skip(1)) {
         Ok(Cmd::Help) => {
-            println!("{USAGE}");
+            ais_exec::tool_output::print("ais-keygen", &format!("{USAGE}\n"));
             ExitCode::SUCCESS
         }
         Ok(Cmd::Run(o)) => match write_key(&o) {
             Ok(()) => {
-                println!(
-                    "wrote a {}-byte key to {} (mode 0400); copy it to every node",
+                let done = format!(
+                    "wrote a {}-byte key to {} (mode 0400); copy it to every node\n",
                     o.size,
                     o.file.display()
                 );
+                ais_exec::tool_output::print("ais-keygen", &done);
                 ExitCode::SUCCESS
             }
             Err(e) => {

@@ -77,9 +77,28 @@ pub fn udpu_config(addr: &str, port: u16, members: &[&str], token_ms: u32) -> St
     s
 }
 
+/// One executive on 127.0.0.1 (udpu, 300 ms token) with its files in `dir`, started
+/// and past its first regular configuration.
+pub fn single_node(dir: &TempDir) -> Node {
+    let port = free_port(&["127.0.0.1"]).expect("a free port");
+    let conf = dir.path().join("node.conf");
+    std::fs::write(&conf, udpu_config("127.0.0.1", port, &["127.0.0.1"], 300)).unwrap();
+    let run = dir.path().join("run");
+    std::fs::create_dir_all(&run).unwrap();
+    let node = Node::start("n1", &conf, &run);
+    assert!(
+        node.lines
+            .wait_for(0, Duration::from_secs(10), regular_config(1))
+            .is_some(),
+        "{}",
+        node.log()
+    );
+    node
+}
+
 /// Calls, retrying for up to 10 s while the service answers TRY_AGAIN (it is
 /// re-synchronising after a configuration change); returns status and payload.
-pub fn call_retrying(c: &ais_ffi::runtime::Connection, m: u16, payload: &[u8]) -> (u32, Vec<u8>) {
+pub fn call_retrying(c: &ais_client::runtime::Connection, m: u16, payload: &[u8]) -> (u32, Vec<u8>) {
     let t = Duration::from_secs(10);
     let end = Instant::now() + t;
     loop {
@@ -182,9 +201,9 @@ impl Node {
         &self,
         service: ais_proto::ServiceId,
         version: ais_proto::AisVersion,
-    ) -> ais_ffi::runtime::Connection {
+    ) -> ais_client::runtime::Connection {
         let socket = ais_proto::SocketName::parse(self.socket.clone()).unwrap();
-        ais_ffi::runtime::Connection::open_at(&socket, service, version, Duration::from_secs(10))
+        ais_client::runtime::Connection::open_at(&socket, service, version, Duration::from_secs(10))
             .unwrap_or_else(|e| panic!("open {service} on {}: {e:?}", self.name))
     }
 

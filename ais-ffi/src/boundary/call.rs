@@ -27,6 +27,14 @@ impl From<Code> for Failure {
     }
 }
 
+/// The client runtime's errors are the `SaAisErrorT` (and `cs_error_t`) values as an enum:
+/// this is where they become the C code.
+impl From<ais_client::Error> for Failure {
+    fn from(e: ais_client::Error) -> Failure {
+        Failure(e.code())
+    }
+}
+
 /// What a body returns: `Ok(())` is answered as OK.
 pub type Outcome = Result<(), Failure>;
 

@@ -12,7 +12,8 @@ use std::time::{Duration, Instant};
 
 use ais_proto::{status, AisVersion, Attached, Handshake, Header, Limits, ServiceId, SocketName, Welcome, HEADER_LEN};
 
-use super::{Connection, DispatchMode};
+use super::{Connection, DispatchMode, OpenFailure};
+use crate::Error;
 
 fn listener() -> (UnixListener, SocketName) {
     static N: AtomicU32 = AtomicU32::new(0);
@@ -72,7 +73,7 @@ fn a_silent_executive_is_try_again_not_a_hang() {
     let (_l, name) = listener();
     let t0 = Instant::now();
     let e = Connection::open_at(&name, ServiceId::CLM, V, Duration::from_millis(200)).err();
-    assert_eq!(e.map(|e| e.error), Some(status::TRY_AGAIN));
+    assert_eq!(e.map(|e| e.error), Some(Error::TryAgain));
     assert!(t0.elapsed() < Duration::from_secs(2));
 }
 
@@ -85,7 +86,7 @@ fn garbage_from_the_executive_is_a_library_error() {
         thread::sleep(Duration::from_millis(500));
     });
     let e = Connection::open_at(&name, ServiceId::CLM, V, Duration::from_secs(2)).err();
-    assert_eq!(e.map(|e| e.error), Some(status::LIBRARY));
+    assert_eq!(e.map(|e| e.error), Some(Error::Library));
 
     // After the handshake: a response that is not one.
     let name = fake_executive(|req, _disp| {
@@ -95,8 +96,8 @@ fn garbage_from_the_executive_is_a_library_error() {
         thread::sleep(Duration::from_millis(500));
     });
     let c = Connection::open_at(&name, ServiceId::CLM, V, Duration::from_secs(2)).unwrap();
-    assert_eq!(c.call(1, b"x", Some(Duration::from_secs(2))), Err(status::LIBRARY));
-    assert_eq!(c.call(1, b"x", None), Err(status::LIBRARY));
+    assert_eq!(c.call(1, b"x", Some(Duration::from_secs(2))), Err(Error::Library));
+    assert_eq!(c.call(1, b"x", None), Err(Error::Library));
 }
 
 #[test]
@@ -158,6 +159,7 @@ fn a_closed_executive_does_not_raise_sigpipe() {
 
 #[test]
 #[ignore = "helper run as a child process by a_closed_executive_does_not_raise_sigpipe"]
+#[allow(unsafe_code)] // the crate's only unsafe: signal(2) in this test's child process
 fn sigpipe_child() {
     if std::env::var_os(CHILD_ENV).is_none() {
         return;
@@ -174,7 +176,45 @@ fn sigpipe_child() {
     let mut fds = [nix::poll::PollFd::new(c.selection_fd(), nix::poll::PollFlags::POLLIN)];
     nix::poll::poll(&mut fds, nix::poll::PollTimeout::from(2000u16)).unwrap();
     thread::sleep(Duration::from_millis(50));
-    assert_eq!(c.post(1, b"into the void"), Err(status::LIBRARY));
-    assert_eq!(c.call(1, b"x", None), Err(status::LIBRARY));
-    assert_eq!(c.dispatch(DispatchMode::All, |_| {}), Err(status::LIBRARY));
+    assert_eq!(c.post(1, b"into the void"), Err(Error::Library));
+    assert_eq!(c.call(1, b"x", None), Err(Error::Library));
+    assert_eq!(c.dispatch(DispatchMode::All, |_| {}), Err(Error::Library));
+}
+
+/// What aisexec sends a client whose credentials it refuses (`refuse` in the executive's
+/// IPC connection code): a `Refused` frame carrying SA_AIS_ERR_ACCESS, then it closes. The
+/// runtime tells that apart from nothing listening, so a tool can say how to be allowed.
+#[test]
+fn a_refusal_is_told_apart_from_nothing_listening() {
+    use ais_proto::Refused;
+    let (l, name) = listener();
+    thread::spawn(move || {
+        let (s, _) = l.accept().unwrap();
+        let Handshake::Hello(h) = read_frame(&s) else {
+            panic!("no hello")
+        };
+        let r = Handshake::Refused(Refused {
+            service: h.service,
+            error: status::ACCESS,
+            version: AisVersion::default(),
+        });
+        (&s).write_all(&r.encode()).unwrap();
+    });
+    let e = Connection::open_at(&name, ServiceId::CFG, V, Duration::from_secs(2)).unwrap_err();
+    assert_eq!((e.error, e.failure), (Error::Access, OpenFailure::Refused));
+    let text = e.to_string();
+    for needed in ["refused access", "root", "group `ais`", "uidgid", &name.to_string()] {
+        assert!(text.contains(needed), "{needed:?} missing from: {text}");
+    }
+    assert!(!text.contains("is aisexec running?"), "{text}");
+
+    let (l, gone) = listener();
+    drop(l);
+    let e = Connection::open_at(&gone, ServiceId::CFG, V, Duration::from_secs(2)).unwrap_err();
+    assert_eq!((e.error, e.failure), (Error::TryAgain, OpenFailure::NotListening));
+    let text = e.to_string();
+    assert!(
+        text.contains("is aisexec running?") && text.contains(&gone.to_string()),
+        "{text}"
+    );
 }

@@ -1,4 +1,4 @@
-//! The handle table every library keeps: `SaXxxHandleT` values to library state.
+//! The handle table every C library keeps: `SaXxxHandleT` values to library state.
 //!
 //! A handle is `tag << 48 | sequence`: the tag names the table (so a CLM handle passed to
 //! CKPT is a bad handle, not somebody else's state), the sequence counts up from 1 and is
@@ -82,10 +82,12 @@ impl<T> HandleTable<T> {
     }
 
     /// Live handles.
+    #[cfg(test)]
     pub fn len(&self) -> usize {
         self.read().map.len()
     }
 
+    #[cfg(test)]
     pub fn is_empty(&self) -> bool {
         self.len() == 0
     }

@@ -17,10 +17,7 @@ use nix::errno::Errno;
 use nix::poll::PollFlags;
 
 use super::sys::{self, Recv, SendError};
-use crate::types::ais::{
-    SaAisErrorT, SaDispatchFlagsT, SA_AIS_ERR_ACCESS, SA_AIS_ERR_BAD_HANDLE, SA_AIS_ERR_LIBRARY, SA_AIS_ERR_TIMEOUT,
-    SA_AIS_ERR_TOO_BIG, SA_AIS_ERR_TRY_AGAIN, SA_DISPATCH_ALL, SA_DISPATCH_BLOCKING, SA_DISPATCH_ONE,
-};
+use crate::Error;
 
 /// How long each half of the handshake may take before `open` gives up.
 pub const DEFAULT_HANDSHAKE_TIMEOUT: Duration = Duration::from_secs(5);
@@ -29,17 +26,24 @@ pub const DEFAULT_HANDSHAKE_TIMEOUT: Duration = Duration::from_secs(5);
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Reply {
     pub msg: u16,
-    /// The service's `SaAisErrorT` for the call.
-    pub status: SaAisErrorT,
+    /// The service's `SaAisErrorT` for the call, as it came (`SA_AIS_OK` is 1).
+    pub status: u32,
     pub payload: Vec<u8>,
+}
+
+impl Reply {
+    /// The payload of a reply whose status is `SA_AIS_OK`, the error otherwise.
+    pub fn ok(self) -> Result<Vec<u8>, Error> {
+        Error::check(self.status).map(|()| self.payload)
+    }
 }
 
 /// A callback frame, lent to the dispatch closure.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Callback<'a> {
     pub msg: u16,
-    /// The `SaAisErrorT` the callback reports.
-    pub status: SaAisErrorT,
+    /// The `SaAisErrorT` the callback reports, as it came (`SA_AIS_OK` is 1).
+    pub status: u32,
     pub payload: &'a [u8],
 }
 
@@ -54,39 +58,94 @@ pub enum DispatchMode {
     Blocking,
     /// Wait for one callback and run it (corosync's `CS_DISPATCH_ONE`).
     OneWaiting,
-    /// Run one pending callback; `SA_AIS_ERR_TRY_AGAIN` when none is pending
+    /// Run one pending callback; [`Error::TryAgain`] when none is pending
     /// (corosync's `CS_DISPATCH_ONE_NONBLOCKING`).
     OneOrTryAgain,
 }
 
 impl DispatchMode {
-    /// `None` for a value the spec does not define (`SA_AIS_ERR_INVALID_PARAM`).
-    pub fn from_flags(flags: SaDispatchFlagsT) -> Option<DispatchMode> {
+    /// The mode of an `SaDispatchFlagsT` value (`SA_DISPATCH_ONE` 1, `_ALL` 2, `_BLOCKING`
+    /// 3); `None` for a value the spec does not define (`SA_AIS_ERR_INVALID_PARAM`).
+    pub fn from_flags(flags: u32) -> Option<DispatchMode> {
         match flags {
-            SA_DISPATCH_ONE => Some(DispatchMode::One),
-            SA_DISPATCH_ALL => Some(DispatchMode::All),
-            SA_DISPATCH_BLOCKING => Some(DispatchMode::Blocking),
+            1 => Some(DispatchMode::One),
+            2 => Some(DispatchMode::All),
+            3 => Some(DispatchMode::Blocking),
             _ => None,
         }
     }
 }
 
-/// Why a handle could not be opened.
+/// Why opening a handle failed, beyond its SA Forum code: what a person reading a tool's
+/// message needs to know (is anything listening, did it refuse me, or did it not answer).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum OpenFailure {
+    /// Nothing listens on the socket: no executive runs there (or it has not started yet).
+    NotListening,
+    /// The executive answered and refused the handle: [`Error::Access`] for the caller's
+    /// credentials (or a socket file it may not open), [`Error::Version`] or
+    /// [`Error::NotSupported`] for what it asked for.
+    Refused,
+    /// The executive accepted the connection but did not complete the handshake in time.
+    NoAnswer,
+    /// Anything else: a system call failed or the peer broke the protocol.
+    Broken,
+}
+
+/// Why a handle could not be opened.
+#[derive(Clone, Debug, PartialEq, Eq)]
 pub struct OpenError {
-    /// `SA_AIS_ERR_TRY_AGAIN` when no executive answers, `SA_AIS_ERR_ACCESS` when it
-    /// refuses the caller, `SA_AIS_ERR_VERSION` for a version it does not serve,
-    /// `SA_AIS_ERR_LIBRARY` for anything unexpected.
-    pub error: SaAisErrorT,
+    /// [`Error::TryAgain`] when no executive answers, [`Error::Access`] when it refuses
+    /// the caller, [`Error::Version`] for a version it does not serve,
+    /// [`Error::Library`] for anything unexpected.
+    pub error: Error,
+    pub failure: OpenFailure,
     /// The service's version as the executive reported it in a refusal, if it did.
     pub version: Option<AisVersion>,
+    /// The socket tried.
+    pub socket: SocketName,
 }
 
 impl OpenError {
-    fn new(error: SaAisErrorT) -> OpenError {
-        OpenError { error, version: None }
+    fn new(socket: &SocketName, error: Error, failure: OpenFailure) -> OpenError {
+        OpenError {
+            error,
+            failure,
+            version: None,
+            socket: socket.clone(),
+        }
     }
 }
+
+/// A message for a person: what happened, on which socket, and what to do about it.
+impl std::fmt::Display for OpenError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let s = &self.socket;
+        match (self.failure, self.error) {
+            (OpenFailure::NotListening, _) => write!(
+                f,
+                "can't reach the executive: nothing listens on socket {s}; is aisexec running? \
+                 (if it listens on another socket, name it in AIS_IPC_SOCKET)"
+            ),
+            (OpenFailure::Refused, Error::Access) => write!(
+                f,
+                "the executive on socket {s} refused access to this process ({}); to be allowed, \
+                 run as root, as a member of group `ais` (or the group `aisexec {{ group }}` names \
+                 in openais.conf), or as a uid or gid listed in `uidgid {{ }}` of openais.conf",
+                self.error
+            ),
+            (OpenFailure::Refused, e) => write!(f, "the executive on socket {s} refused the handle: {e}"),
+            (OpenFailure::NoAnswer, _) => write!(
+                f,
+                "the executive on socket {s} accepted the connection but did not answer in time; \
+                 it may be busy or stopped (SIGSTOP)"
+            ),
+            (OpenFailure::Broken, e) => write!(f, "connecting to the executive on socket {s} failed: {e}"),
+        }
+    }
+}
+
+impl std::error::Error for OpenError {}
 
 /// The request side's shared state.
 struct Calls {
@@ -96,7 +155,7 @@ struct Calls {
     /// A thread is reading the request socket for everybody.
     reading: bool,
     /// Set for good once the connection failed or was finalized.
-    dead: Option<SaAisErrorT>,
+    dead: Option<Error>,
 }
 
 /// Bytes read from the request socket and not yet parsed; only the reading thread
@@ -147,7 +206,15 @@ impl Connection {
     /// Opens a handle of `service` on the executive named by `AIS_IPC_SOCKET` (default
     /// `@ais`), asking for `version`.
     pub fn open(service: ServiceId, version: AisVersion) -> Result<Connection, OpenError> {
-        let socket = SocketName::from_env().map_err(|_| OpenError::new(SA_AIS_ERR_LIBRARY))?;
+        let socket = match SocketName::from_env() {
+            Ok(s) => s,
+            Err(_) => {
+                // An AIS_IPC_SOCKET no socket can have (too long): named as it was given.
+                let given = std::env::var_os(ais_proto::SOCKET_ENV).unwrap_or_default();
+                let socket = SocketName::Path(given.into());
+                return Err(OpenError::new(&socket, Error::Library, OpenFailure::Broken));
+            }
+        };
         Connection::open_at(&socket, service, version, DEFAULT_HANDSHAKE_TIMEOUT)
     }
 
@@ -158,46 +225,12 @@ impl Connection {
         version: AisVersion,
         handshake_timeout: Duration,
     ) -> Result<Connection, OpenError> {
-        let req = connect(socket)?;
-        set_timeouts(&req, Some(handshake_timeout))?;
-        let hello = Handshake::Hello(Hello {
-            service,
-            protocol_version: PROTOCOL_VERSION.into(),
-            pid: std::process::id(),
-            version,
-        });
-        send_handshake(&req, &hello, handshake_timeout)?;
-        let welcome = match read_handshake(&req)? {
-            Handshake::Welcome(w) if w.service == service => w,
-            Handshake::Refused(r) => {
-                let v = (r.version != AisVersion::default()).then_some(r.version);
-                return Err(OpenError {
-                    error: r.error,
-                    version: v,
-                });
-            }
-            _ => return Err(OpenError::new(SA_AIS_ERR_LIBRARY)),
-        };
-        if welcome.protocol_version != u16::from(PROTOCOL_VERSION) {
-            return Err(OpenError::new(SA_AIS_ERR_LIBRARY));
-        }
-
-        let disp = connect(socket)?;
-        set_timeouts(&disp, Some(handshake_timeout))?;
-        let attach = Handshake::Attach(Attach {
-            service,
-            conn_id: welcome.conn_id,
-            cookie: welcome.cookie,
-        });
-        send_handshake(&disp, &attach, handshake_timeout)?;
-        match read_handshake(&disp)? {
-            Handshake::Attached(a) if a.service == service => {}
-            Handshake::Refused(r) => return Err(OpenError::new(r.error)),
-            _ => return Err(OpenError::new(SA_AIS_ERR_LIBRARY)),
-        }
-        set_timeouts(&req, None)?;
-        set_timeouts(&disp, None)?;
-
+        let (req, disp, welcome) = handshake(socket, service, version, handshake_timeout).map_err(|f| OpenError {
+            error: f.error,
+            failure: f.failure,
+            version: f.version,
+            socket: socket.clone(),
+        })?;
         Ok(Connection {
             req,
             disp,
@@ -251,11 +284,11 @@ impl Connection {
 
     /// Sends a request and waits for its response, at most `timeout` if given.
     ///
-    /// Errors: `SA_AIS_ERR_TIMEOUT` (the connection stays usable; a late response is
-    /// discarded), `SA_AIS_ERR_TOO_BIG` (payload over [`max_payload`](Self::max_payload)),
-    /// `SA_AIS_ERR_BAD_HANDLE` (finalized), `SA_AIS_ERR_LIBRARY` (the executive went away
+    /// Errors: `Error::Timeout` (the connection stays usable; a late response is
+    /// discarded), `Error::TooBig` (payload over [`max_payload`](Self::max_payload)),
+    /// `Error::BadHandle` (finalized), `Error::Library` (the executive went away
     /// or broke the protocol; the handle is unusable from then on).
-    pub fn call(&self, msg: u16, payload: &[u8], timeout: Option<Duration>) -> Result<Reply, SaAisErrorT> {
+    pub fn call(&self, msg: u16, payload: &[u8], timeout: Option<Duration>) -> Result<Reply, Error> {
         let deadline = timeout.map(|t| Instant::now().checked_add(t).unwrap_or_else(far_future));
         let id = {
             let mut c = lock(&self.calls);
@@ -280,25 +313,25 @@ impl Connection {
 
     /// Sends a request the executive answers with nothing (`NO_REPLY`): the "accepted"
     /// calls. Waits while the credit window is full ([`ais_proto::credit`]).
-    pub fn post(&self, msg: u16, payload: &[u8]) -> Result<(), SaAisErrorT> {
+    pub fn post(&self, msg: u16, payload: &[u8]) -> Result<(), Error> {
         loop {
             match self.try_post(msg, &[payload]) {
-                Err(SA_AIS_ERR_TRY_AGAIN) => self.pump(true)?,
+                Err(Error::TryAgain) => self.pump(true)?,
                 r => return r,
             }
         }
     }
 
     /// Like [`post`](Self::post), with the payload in pieces, but never waits for credit:
-    /// `SA_AIS_ERR_TRY_AGAIN` when the window is full (the executive is holding this
+    /// `Error::TryAgain` when the window is full (the executive is holding this
     /// client back until it, or a member it sends to, reads its callbacks).
-    pub fn try_post(&self, msg: u16, parts: &[&[u8]]) -> Result<(), SaAisErrorT> {
+    pub fn try_post(&self, msg: u16, parts: &[&[u8]]) -> Result<(), Error> {
         if let Some(e) = lock(&self.calls).dead {
             return Err(e);
         }
         let len: usize = parts.iter().map(|p| p.len()).sum();
         if len > self.limits.max_payload() as usize {
-            return Err(SA_AIS_ERR_TOO_BIG);
+            return Err(Error::TooBig);
         }
         let fits = || {
             let out = self.posted.load(Ordering::Relaxed) - self.credited.load(Ordering::Relaxed);
@@ -308,7 +341,7 @@ impl Connection {
             // Credits may be waiting on the request socket.
             self.pump(false)?;
             if !fits() {
-                return Err(SA_AIS_ERR_TRY_AGAIN);
+                return Err(Error::TryAgain);
             }
         }
         let header = Header {
@@ -330,14 +363,14 @@ impl Connection {
                 self.posted.fetch_add(len as u64, Ordering::Relaxed);
                 Ok(())
             }
-            Err(_) => Err(self.fail(SA_AIS_ERR_LIBRARY)),
+            Err(_) => Err(self.fail(Error::Library)),
         }
     }
 
     /// Reads what the request socket holds (waiting for something if `block`), unless
     /// another thread is reading it already: responses go to their callers, credits
     /// are noted.
-    fn pump(&self, block: bool) -> Result<(), SaAisErrorT> {
+    fn pump(&self, block: bool) -> Result<(), Error> {
         let c = lock(&self.calls);
         if let Some(e) = c.dead {
             return Err(e);
@@ -380,7 +413,7 @@ impl Connection {
                 }
             }
             Err(e) => {
-                let e = if self.is_finalized() { SA_AIS_ERR_BAD_HANDLE } else { e };
+                let e = if self.is_finalized() { Error::BadHandle } else { e };
                 c.dead.get_or_insert(e);
             }
         }
@@ -406,9 +439,9 @@ impl Connection {
         request_id: u32,
         payload: &[u8],
         deadline: Option<Instant>,
-    ) -> Result<(), SaAisErrorT> {
+    ) -> Result<(), Error> {
         if payload.len() > self.limits.max_payload() as usize {
-            return Err(SA_AIS_ERR_TOO_BIG);
+            return Err(Error::TooBig);
         }
         let header = Header {
             msg,
@@ -421,15 +454,15 @@ impl Connection {
         let _w = lock(&self.writer);
         match sys::send_all(self.req.as_fd(), &[&header, payload], deadline) {
             Ok(()) => Ok(()),
-            Err(SendError::TimedOut) => Err(SA_AIS_ERR_TIMEOUT),
-            Err(SendError::TimedOutMidFrame) | Err(SendError::Io(_)) => Err(self.fail(SA_AIS_ERR_LIBRARY)),
+            Err(SendError::TimedOut) => Err(Error::Timeout),
+            Err(SendError::TimedOutMidFrame) | Err(SendError::Io(_)) => Err(self.fail(Error::Library)),
         }
     }
 
     /// Marks the connection dead (first cause wins) and wakes every waiter; returns the
     /// error callers should see.
-    fn fail(&self, e: SaAisErrorT) -> SaAisErrorT {
-        let e = if self.is_finalized() { SA_AIS_ERR_BAD_HANDLE } else { e };
+    fn fail(&self, e: Error) -> Error {
+        let e = if self.is_finalized() { Error::BadHandle } else { e };
         let mut c = lock(&self.calls);
         let e = *c.dead.get_or_insert(e);
         self.arrived.notify_all();
@@ -439,7 +472,7 @@ impl Connection {
     /// Waits for response `id`. One waiting thread at a time reads the socket and hands
     /// every response it finds to its caller; the others sleep on the condition variable
     /// until theirs arrives or the reader role is free.
-    fn wait_reply(&self, id: u32, deadline: Option<Instant>) -> Result<Reply, SaAisErrorT> {
+    fn wait_reply(&self, id: u32, deadline: Option<Instant>) -> Result<Reply, Error> {
         let mut c = lock(&self.calls);
         loop {
             if let Some(Some(_)) = c.waiting.get(&id) {
@@ -451,7 +484,7 @@ impl Connection {
             }
             if deadline.is_some_and(|d| Instant::now() >= d) {
                 c.waiting.remove(&id);
-                return Err(SA_AIS_ERR_TIMEOUT);
+                return Err(Error::Timeout);
             }
             if !c.reading {
                 c = self.read_as_reader(c, deadline, true);
@@ -470,7 +503,7 @@ impl Connection {
     /// Reads the request socket until at least one complete response is buffered (or the
     /// deadline passes: then none), and returns all complete ones; credit frames are
     /// noted on the way. Without `block`, returns what is there now, maybe nothing.
-    fn read_responses(&self, deadline: Option<Instant>, block: bool) -> Result<Vec<(u32, Reply)>, SaAisErrorT> {
+    fn read_responses(&self, deadline: Option<Instant>, block: bool) -> Result<Vec<(u32, Reply)>, Error> {
         let mut inbox = lock(&self.inbox);
         let ib = &mut *inbox;
         let mut read_once = false;
@@ -481,11 +514,11 @@ impl Connection {
                 match ais_proto::split_frame(avail, &self.limits) {
                     Ok(Some((h, p))) => {
                         if h.kind != Kind::Response || h.service != self.welcome.service {
-                            return Err(SA_AIS_ERR_LIBRARY);
+                            return Err(Error::Library);
                         }
                         if h.msg == credit::MSG && h.request_id == 0 {
                             if !self.note_credit(p) {
-                                return Err(SA_AIS_ERR_LIBRARY);
+                                return Err(Error::Library);
                             }
                             ib.start += h.frame_len();
                             continue;
@@ -501,7 +534,7 @@ impl Connection {
                         ib.start += h.frame_len();
                     }
                     Ok(None) => break,
-                    Err(_) => return Err(SA_AIS_ERR_LIBRARY),
+                    Err(_) => return Err(Error::Library),
                 }
             }
             if ib.start == ib.end {
@@ -532,7 +565,7 @@ impl Connection {
             match sys::recv_some(self.req.as_fd(), &mut ib.buf[ib.end..], block, deadline) {
                 Ok(Recv::Data(n)) => ib.end += n,
                 Ok(Recv::Nothing) => return Ok(Vec::new()), // deadline, or nothing there
-                Ok(Recv::Eof) | Err(_) => return Err(SA_AIS_ERR_LIBRARY),
+                Ok(Recv::Eof) | Err(_) => return Err(Error::Library),
             }
         }
     }
@@ -540,12 +573,12 @@ impl Connection {
     /// Runs pending callbacks through `f` as `mode` says.
     ///
     /// Returns `Ok` when done, including when a `Blocking` dispatch is ended by
-    /// [`finalize`](Self::finalize); `SA_AIS_ERR_BAD_HANDLE` if the handle was finalized
-    /// before; `SA_AIS_ERR_LIBRARY` once the executive has gone. `f` may call back into
+    /// [`finalize`](Self::finalize); `Error::BadHandle` if the handle was finalized
+    /// before; `Error::Library` once the executive has gone. `f` may call back into
     /// the connection, finalize included.
-    pub fn dispatch(&self, mode: DispatchMode, mut f: impl FnMut(Callback<'_>)) -> Result<(), SaAisErrorT> {
+    pub fn dispatch(&self, mode: DispatchMode, mut f: impl FnMut(Callback<'_>)) -> Result<(), Error> {
         if self.is_finalized() {
-            return Err(SA_AIS_ERR_BAD_HANDLE);
+            return Err(Error::BadHandle);
         }
         let waits = matches!(mode, DispatchMode::Blocking | DispatchMode::OneWaiting);
         loop {
@@ -573,15 +606,15 @@ impl Connection {
                 let mut rest = &chunk[..];
                 while !rest.is_empty() {
                     let Ok(Some((h, payload))) = ais_proto::split_frame(rest, &self.limits) else {
-                        return Err(self.fail(SA_AIS_ERR_LIBRARY));
+                        return Err(self.fail(Error::Library));
                     };
                     rest = &rest[h.frame_len()..];
                     if h.kind != Kind::Callback || h.service != self.welcome.service {
-                        return Err(self.fail(SA_AIS_ERR_LIBRARY));
+                        return Err(self.fail(Error::Library));
                     }
                     if h.msg == credit::MSG {
                         if !self.note_credit(payload) {
-                            return Err(self.fail(SA_AIS_ERR_LIBRARY));
+                            return Err(self.fail(Error::Library));
                         }
                         continue;
                     }
@@ -599,7 +632,7 @@ impl Connection {
             match self.next_callback() {
                 Ok(Some((h, payload))) if h.msg == credit::MSG => {
                     if !self.note_credit(&payload) {
-                        return Err(self.fail(SA_AIS_ERR_LIBRARY));
+                        return Err(self.fail(Error::Library));
                     }
                     // Not a callback of the application's: it does not count as one.
                     continue;
@@ -610,7 +643,7 @@ impl Connection {
                     payload: &payload,
                 }),
                 Ok(None) if waits => continue,
-                Ok(None) if mode == DispatchMode::OneOrTryAgain => return Err(SA_AIS_ERR_TRY_AGAIN),
+                Ok(None) if mode == DispatchMode::OneOrTryAgain => return Err(Error::TryAgain),
                 Ok(None) => return Ok(()),
                 Err(()) => return self.dispatch_end(),
             }
@@ -624,11 +657,11 @@ impl Connection {
     }
 
     /// The result of a dispatch whose socket ended.
-    fn dispatch_end(&self) -> Result<(), SaAisErrorT> {
+    fn dispatch_end(&self) -> Result<(), Error> {
         if self.is_finalized() {
             Ok(())
         } else {
-            Err(self.fail(SA_AIS_ERR_LIBRARY))
+            Err(self.fail(Error::Library))
         }
     }
 
@@ -696,7 +729,7 @@ impl Connection {
         Ok(Some((h, payload)))
     }
 
-    /// Ends the connection: every call in progress returns `SA_AIS_ERR_BAD_HANDLE`, a
+    /// Ends the connection: every call in progress returns `Error::BadHandle`, a
     /// blocking dispatch returns, and the executive sees the sockets close. Idempotent.
     /// The descriptors themselves close when the `Connection` is dropped, so a thread
     /// still inside a call never touches a reused descriptor number.
@@ -706,11 +739,21 @@ impl Connection {
         }
         let _ = self.req.shutdown(std::net::Shutdown::Both);
         let _ = self.disp.shutdown(std::net::Shutdown::Both);
-        let _ = self.fail(SA_AIS_ERR_BAD_HANDLE);
+        let _ = self.fail(Error::BadHandle);
     }
 
     pub fn is_finalized(&self) -> bool {
         self.finalized.load(Ordering::SeqCst)
+    }
+}
+
+impl std::fmt::Debug for Connection {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Connection")
+            .field("service", &self.welcome.service)
+            .field("conn_id", &self.welcome.conn_id)
+            .field("finalized", &self.is_finalized())
+            .finish()
     }
 }
 
@@ -724,53 +767,128 @@ fn far_future() -> Instant {
     Instant::now() + Duration::from_secs(100 * 365 * 86_400)
 }
 
-fn connect(socket: &SocketName) -> Result<UnixStream, OpenError> {
+/// A failed handshake, before it is told which socket it was on.
+struct Fail {
+    error: Error,
+    failure: OpenFailure,
+    version: Option<AisVersion>,
+}
+
+impl Fail {
+    fn new(error: Error, failure: OpenFailure) -> Fail {
+        Fail {
+            error,
+            failure,
+            version: None,
+        }
+    }
+
+    fn broken() -> Fail {
+        Fail::new(Error::Library, OpenFailure::Broken)
+    }
+
+    /// The executive's `Refused` frame.
+    fn refused(r: &ais_proto::Refused) -> Fail {
+        Fail {
+            error: Error::from_code(r.error).unwrap_or(Error::Library),
+            failure: OpenFailure::Refused,
+            version: (r.version != AisVersion::default()).then_some(r.version),
+        }
+    }
+}
+
+/// Both halves of the handshake: Hello/Welcome on the request socket, then
+/// Attach/Attached on the dispatch socket.
+fn handshake(
+    socket: &SocketName,
+    service: ServiceId,
+    version: AisVersion,
+    timeout: Duration,
+) -> Result<(UnixStream, UnixStream, Welcome), Fail> {
+    let req = connect(socket)?;
+    set_timeouts(&req, Some(timeout))?;
+    let hello = Handshake::Hello(Hello {
+        service,
+        protocol_version: PROTOCOL_VERSION.into(),
+        pid: std::process::id(),
+        version,
+    });
+    send_handshake(&req, &hello, timeout)?;
+    let welcome = match read_handshake(&req)? {
+        Handshake::Welcome(w) if w.service == service => w,
+        Handshake::Refused(r) => return Err(Fail::refused(&r)),
+        _ => return Err(Fail::broken()),
+    };
+    if welcome.protocol_version != u16::from(PROTOCOL_VERSION) {
+        return Err(Fail::broken());
+    }
+
+    let disp = connect(socket)?;
+    set_timeouts(&disp, Some(timeout))?;
+    let attach = Handshake::Attach(Attach {
+        service,
+        conn_id: welcome.conn_id,
+        cookie: welcome.cookie,
+    });
+    send_handshake(&disp, &attach, timeout)?;
+    match read_handshake(&disp)? {
+        Handshake::Attached(a) if a.service == service => {}
+        Handshake::Refused(r) => return Err(Fail::refused(&r)),
+        _ => return Err(Fail::broken()),
+    }
+    set_timeouts(&req, None)?;
+    set_timeouts(&disp, None)?;
+    Ok((req, disp, welcome))
+}
+
+fn connect(socket: &SocketName) -> Result<UnixStream, Fail> {
     let r = match socket {
         SocketName::Abstract(n) => SocketAddr::from_abstract_name(n).and_then(|a| UnixStream::connect_addr(&a)),
         SocketName::Path(p) => UnixStream::connect(p),
     };
-    r.map_err(|e| {
-        OpenError::new(match Errno::from_raw(e.raw_os_error().unwrap_or(0)) {
-            // No executive (yet): the caller may retry.
-            Errno::ENOENT | Errno::ECONNREFUSED | Errno::EAGAIN => SA_AIS_ERR_TRY_AGAIN,
-            Errno::EACCES | Errno::EPERM => SA_AIS_ERR_ACCESS,
-            _ => SA_AIS_ERR_LIBRARY,
-        })
+    r.map_err(|e| match Errno::from_raw(e.raw_os_error().unwrap_or(0)) {
+        // No executive (yet): the caller may retry.
+        Errno::ENOENT | Errno::ECONNREFUSED => Fail::new(Error::TryAgain, OpenFailure::NotListening),
+        // It listens, but its backlog is full.
+        Errno::EAGAIN => Fail::new(Error::TryAgain, OpenFailure::NoAnswer),
+        // A socket file this process may not open.
+        Errno::EACCES | Errno::EPERM => Fail::new(Error::Access, OpenFailure::Refused),
+        _ => Fail::broken(),
     })
 }
 
-fn set_timeouts(s: &UnixStream, t: Option<Duration>) -> Result<(), OpenError> {
+fn set_timeouts(s: &UnixStream, t: Option<Duration>) -> Result<(), Fail> {
     s.set_read_timeout(t)
         .and_then(|_| s.set_write_timeout(t))
-        .map_err(|_| OpenError::new(SA_AIS_ERR_LIBRARY))
+        .map_err(|_| Fail::broken())
 }
 
 /// Writes a handshake frame; an executive that does not take it within `timeout` is
-/// busy (`SA_AIS_ERR_TRY_AGAIN`).
-fn send_handshake(s: &UnixStream, m: &Handshake, timeout: Duration) -> Result<(), OpenError> {
+/// busy ([`Error::TryAgain`]).
+fn send_handshake(s: &UnixStream, m: &Handshake, timeout: Duration) -> Result<(), Fail> {
     let f = m.encode();
     let deadline = Instant::now().checked_add(timeout);
     sys::send_all(s.as_fd(), &[&f], deadline).map_err(|e| match e {
-        SendError::TimedOut | SendError::TimedOutMidFrame => OpenError::new(SA_AIS_ERR_TRY_AGAIN),
-        SendError::Io(_) => OpenError::new(SA_AIS_ERR_LIBRARY),
+        SendError::TimedOut | SendError::TimedOutMidFrame => Fail::new(Error::TryAgain, OpenFailure::NoAnswer),
+        SendError::Io(_) => Fail::broken(),
     })
 }
 
 /// Reads one handshake frame (small: anything over 64 bytes of payload is a protocol
 /// error). The socket's read timeout bounds the wait.
-fn read_handshake(mut s: &UnixStream) -> Result<Handshake, OpenError> {
-    let err = |e: std::io::Error| {
-        OpenError::new(match e.kind() {
-            std::io::ErrorKind::WouldBlock | std::io::ErrorKind::TimedOut => SA_AIS_ERR_TRY_AGAIN,
-            _ => SA_AIS_ERR_LIBRARY,
-        })
+fn read_handshake(mut s: &UnixStream) -> Result<Handshake, Fail> {
+    let err = |e: std::io::Error| match e.kind() {
+        std::io::ErrorKind::WouldBlock | std::io::ErrorKind::TimedOut => {
+            Fail::new(Error::TryAgain, OpenFailure::NoAnswer)
+        }
+        _ => Fail::broken(),
     };
     let mut hdr = [0u8; HEADER_LEN];
     s.read_exact(&mut hdr).map_err(err)?;
-    let h = Header::decode(&hdr, &Limits::new(64)).map_err(|_| OpenError::new(SA_AIS_ERR_LIBRARY))?;
+    let h = Header::decode(&hdr, &Limits::new(64)).map_err(|_| Fail::broken())?;
     let mut payload = vec![0u8; h.len as usize];
     s.read_exact(&mut payload).map_err(err)?;
-    Handshake::decode(&h, &payload).map_err(|_| OpenError::new(SA_AIS_ERR_LIBRARY))
+    Handshake::decode(&h, &payload).map_err(|_| Fail::broken())
 }
 
 #[cfg(test)]
@@ -784,13 +902,15 @@ mod tests {
         assert_eq!(
             e,
             Some(OpenError {
-                error: SA_AIS_ERR_TRY_AGAIN,
-                version: None
+                error: Error::TryAgain,
+                failure: OpenFailure::NotListening,
+                version: None,
+                socket: s.clone(),
             })
         );
         let p = SocketName::parse("/nonexistent-dir/ais.sock").unwrap();
         let e = Connection::open_at(&p, ServiceId::ECHO, AisVersion::default(), Duration::from_secs(1)).err();
-        assert_eq!(e.map(|e| e.error), Some(SA_AIS_ERR_TRY_AGAIN));
+        assert_eq!(e.map(|e| e.error), Some(Error::TryAgain));
     }
 
     #[test]
@@ -800,32 +920,5 @@ mod tests {
         assert_eq!(DispatchMode::from_flags(3), Some(DispatchMode::Blocking));
         assert_eq!(DispatchMode::from_flags(0), None);
         assert_eq!(DispatchMode::from_flags(4), None);
-    }
-
-    /// The protocol's own error numbers are the C ones.
-    #[test]
-    fn status_numbers_match_sa_ais_error_t() {
-        use crate::types::ais::*;
-        use ais_proto::status as s;
-        let pairs = [
-            (s::OK, SA_AIS_OK),
-            (s::LIBRARY, SA_AIS_ERR_LIBRARY),
-            (s::VERSION, SA_AIS_ERR_VERSION),
-            (s::TIMEOUT, SA_AIS_ERR_TIMEOUT),
-            (s::TRY_AGAIN, SA_AIS_ERR_TRY_AGAIN),
-            (s::INVALID_PARAM, SA_AIS_ERR_INVALID_PARAM),
-            (s::NO_MEMORY, SA_AIS_ERR_NO_MEMORY),
-            (s::BAD_HANDLE, SA_AIS_ERR_BAD_HANDLE),
-            (s::ACCESS, SA_AIS_ERR_ACCESS),
-            (s::NOT_EXIST, SA_AIS_ERR_NOT_EXIST),
-            (s::EXIST, SA_AIS_ERR_EXIST),
-            (s::BAD_FLAGS, SA_AIS_ERR_BAD_FLAGS),
-            (s::NO_RESOURCES, SA_AIS_ERR_NO_RESOURCES),
-            (s::NOT_SUPPORTED, SA_AIS_ERR_NOT_SUPPORTED),
-            (s::TOO_BIG, SA_AIS_ERR_TOO_BIG),
-        ];
-        for (a, b) in pairs {
-            assert_eq!(a, b);
-        }
     }
 }
