@@ -11,10 +11,12 @@
 //! - [`version`]: the version rules (Initialize's negotiation, which calls a handle's
 //!   version has).
 //! - [`timeout`]: the floor of synchronous calls' timeouts.
+//! - [`handles`]: the handle table (`SaXxxHandleT` values to library state).
 //! - [`tags`]: every handle table's tag.
 
 pub mod call;
 pub mod check;
+pub mod handles;
 pub mod lifecycle;
 pub mod memory;
 pub mod per_handle;

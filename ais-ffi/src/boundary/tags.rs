@@ -1,6 +1,6 @@
 //! Every handle table's tag, in one place.
 //!
-//! A handle is `tag << 48 | sequence` (see `runtime::HandleTable`): the tag names the table,
+//! A handle is `tag << 48 | sequence` (see `handles::HandleTable`): the tag names the table,
 //! so a handle of one kind passed where another is expected is a bad handle, never another
 //! table's state. Tags must differ; a new service takes the next free ones here.
 

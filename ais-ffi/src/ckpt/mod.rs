@@ -3,7 +3,7 @@
 //! `OPENAIS_CKPT_B.02.03`, see `version-scripts/SaCkpt.map`).
 //!
 //! Each body runs inside `ffi_call`, so no panic reaches C; the pointer work is here, the
-//! rest (handles, requests, callbacks) in `ckpt_client`, the library memory in
+//! rest (handles, requests, callbacks) in `client`, the library memory in
 //! `boundary::memory` and the handles' lifecycle in `boundary::lifecycle` (see `state`). Arguments are
 //! checked before the handle is looked up: a NULL pointer is `SA_AIS_ERR_INVALID_PARAM`
 //! whatever the handle. Then a handle that is not open is `SA_AIS_ERR_BAD_HANDLE`, a
@@ -24,14 +24,16 @@ use crate::boundary::memory::MEMORY;
 use crate::boundary::timeout::timeout as floored;
 use crate::boundary::{ffi_call, status, Failure, Outcome};
 use crate::boundary::{lifecycle, version};
-use crate::ckpt_client::{self as client, Callbacks, Checkpoint, Init, B0203, CHECKPOINTS, HANDLES, ITERATIONS};
 use crate::runtime::DispatchMode;
 use crate::types::ais::*;
 use crate::types::ckpt::*;
+use client::{Callbacks, Checkpoint, Init, B0203};
 use core::ffi::c_void;
 use state::{Ckpt, Limits};
+use state::{CHECKPOINTS, HANDLES, ITERATIONS};
 use std::sync::Arc;
 
+mod client;
 mod state;
 #[cfg(test)]
 mod tests;

@@ -1,14 +1,23 @@
-//! The C side of CKPT handles: how the boundary kit's lifecycle reaches them.
+//! The C side of CKPT handles: their tables (tagged from `boundary::tags`) and how the
+//! boundary kit's lifecycle reaches them.
 
+use super::client::{self, Callbacks, Checkpoint, CkptHandle, Iteration};
 use crate::boundary::lifecycle::{self, Library};
 use crate::boundary::memory::MEMORY;
 use crate::boundary::per_handle::PerHandle;
+use crate::boundary::tags;
 use crate::boundary::Code;
-use crate::ckpt_client::{self as client, Callbacks, Checkpoint, CkptHandle, CHECKPOINTS, HANDLES};
 use crate::runtime::{Connection, DispatchMode, HandleTable};
 use crate::types::ais::{SaAisErrorT, SaInvocationT};
 use crate::types::ckpt::SaCkptCheckpointCreationAttributesT;
 use std::sync::{Mutex, MutexGuard};
+
+/// The library handles of libSaCkpt.
+pub(crate) static HANDLES: HandleTable<CkptHandle> = HandleTable::new(tags::CKPT);
+/// The checkpoints opened through them.
+pub(crate) static CHECKPOINTS: HandleTable<Checkpoint> = HandleTable::new(tags::CKPT_CHECKPOINT);
+/// Their section iterations.
+pub(crate) static ITERATIONS: HandleTable<Iteration> = HandleTable::new(tags::CKPT_ITERATION);
 
 /// libSaCkpt's service handles.
 pub struct Ckpt;

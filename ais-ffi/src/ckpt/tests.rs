@@ -5,8 +5,9 @@
 //! service is tested through the C program `c-tests/ckpt_live.c`.
 
 use crate::boundary::version::sa_version as v;
+use crate::ckpt::client::{self as client, Callbacks, Checkpoint, B0101, B0203};
+use crate::ckpt::state::CHECKPOINTS;
 use crate::ckpt::*;
-use crate::ckpt_client::{self as client, Callbacks, Checkpoint, B0101, B0203, CHECKPOINTS};
 use crate::runtime::Connection;
 use ais_proto::ckpt::{self as msg, Message};
 use ais_proto::{
@@ -309,8 +310,6 @@ fn client_checkpoint(flags: SaCkptCheckpointOpenFlagsT) -> Checkpoint {
         version: B0203,
         flags,
         ckpt_id: 1,
-        section_ids: Mutex::new(HashMap::new()),
-        buffers: Mutex::new(HashSet::new()),
     }
 }
 

@@ -2,7 +2,7 @@
 //! B.04.01 (node `OPENAIS_CLM_B.04.01`, see `version-scripts/SaClm.map`).
 //!
 //! Each body runs inside `ffi_call`, so no panic reaches C; the pointer work is here, the
-//! rest (handles, requests, decoding) in `clm_client`, the handles' lifecycle in
+//! rest (handles, requests, decoding) in `client`, the handles' lifecycle in
 //! `boundary::lifecycle` (see `state`). Requests go to the local
 //! executive's CLM service, which answers from its replica of the membership.
 //!
@@ -19,7 +19,6 @@ use crate::boundary::lifecycle::{self, negotiate_one};
 use crate::boundary::memory::MEMORY;
 use crate::boundary::timeout::timeout_ns;
 use crate::boundary::{ffi_call, status, Failure, Outcome};
-use crate::clm_client::{self as client, Callbacks, ClmHandle, B01, B03, B04, HANDLES};
 use crate::runtime::DispatchMode;
 use crate::types::ais::{
     SaAisErrorT, SaDispatchFlagsT, SaInvocationT, SaSelectionObjectT, SaTimeT, SaUint32T, SaUint64T, SaUint8T,
@@ -33,9 +32,12 @@ use crate::types::clm::{
     SA_CLM_LOCAL_NODE_ID,
 };
 use ais_proto::clm::NotificationList;
+use client::{Callbacks, ClmHandle, B01, B03, B04};
+use state::HANDLES;
 use state::{Clm, B01_CALLS, B04_CALLS};
 use std::ops::RangeInclusive;
 
+mod client;
 mod state;
 
 /// Negotiates the version (writing it back), then opens the handle.

@@ -1,9 +1,11 @@
-//! The C side of a CLM handle: how the boundary kit's lifecycle reaches it.
+//! The C side of a CLM handle: its table (tagged from `boundary::tags`) and how the
+//! boundary kit's lifecycle reaches it.
 
+use super::client::{self, Callbacks, ClmHandle};
 use crate::boundary::lifecycle::{self, Library};
 use crate::boundary::per_handle::PerHandle;
+use crate::boundary::tags;
 use crate::boundary::{version, Code, Failure};
-use crate::clm_client::{self as client, Callbacks, ClmHandle, HANDLES};
 use crate::runtime::{Connection, DispatchMode, HandleTable};
 use crate::types::ais::{SaAisErrorT, SaInvocationT, SaNameT, SaNtfCorrelationIdsT, SaTimeT, SaUint32T};
 use crate::types::clm::{
@@ -11,6 +13,9 @@ use crate::types::clm::{
 };
 use ais_proto::clm::NotificationList;
 use std::ops::RangeInclusive;
+
+/// The library handles of libSaClm.
+pub(crate) static HANDLES: HandleTable<ClmHandle> = HandleTable::new(tags::CLM);
 
 /// libSaClm's handles.
 pub struct Clm;
@@ -37,9 +42,9 @@ impl Library for Clm {
 
 /// The calls of B.01.01 to B.03.01 (saClmClusterTrack, saClmClusterNodeGet,
 /// saClmClusterNotificationFree, saClmResponse): handles of saClmInitialize[_3].
-pub const B01_CALLS: RangeInclusive<u8> = 1..=3;
+pub(crate) const B01_CALLS: RangeInclusive<u8> = 1..=3;
 /// The `_4` calls of B.04.01: handles of saClmInitialize_4.
-pub const B04_CALLS: RangeInclusive<u8> = 4..=4;
+pub(crate) const B04_CALLS: RangeInclusive<u8> = 4..=4;
 
 /// The major version a handle was initialised for, as far as the calls go: a
 /// saClmInitialize or saClmInitialize_3 handle has the B.01 calls, a saClmInitialize_4

@@ -2,7 +2,7 @@
 //! node `COROSYNC_CPG_1.0` (see `version-scripts/cpg.map`).
 //!
 //! Each body runs inside `ffi_call`, so no panic reaches C; the pointer work is here, the
-//! rest in `cpg_client`, the zero-copy buffers in `boundary::memory` and the handles'
+//! rest in `client`, the zero-copy buffers in `boundary::memory` and the handles'
 //! lifecycle in `boundary::lifecycle` (see `state`). Requests go to the local executive's CPG service.
 //!
 //! # Safety
@@ -16,14 +16,16 @@ use crate::boundary::check::{self, INVALID};
 use crate::boundary::lifecycle;
 use crate::boundary::memory::MEMORY;
 use crate::boundary::{ffi_call, status, Failure, Outcome};
-use crate::cpg_client::{self as client, Callbacks, CpgHandle, Iteration, HANDLES, ITERATIONS};
 use crate::types::corotypes::*;
 use crate::types::cpg::*;
+use client::{Callbacks, CpgHandle, Iteration};
 use core::ffi::{c_int, c_uint, c_void};
 use state::Cpg;
+use state::{HANDLES, ITERATIONS};
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
 
+pub(crate) mod client;
 mod state;
 
 fn get(handle: cpg_handle_t) -> Result<Arc<CpgHandle>, Failure> {

@@ -1,9 +1,16 @@
-//! The C side of CPG handles: how the boundary kit's lifecycle reaches them.
+//! The C side of CPG handles: their tables (tagged from `boundary::tags`) and how the
+//! boundary kit's lifecycle reaches them.
 
+use super::client::{self, CpgHandle, Iteration};
 use crate::boundary::lifecycle::Library;
+use crate::boundary::tags;
 use crate::boundary::Code;
-use crate::cpg_client::{self as client, CpgHandle, HANDLES};
 use crate::runtime::{Connection, DispatchMode, HandleTable};
+
+/// The handles of libcpg.
+pub(crate) static HANDLES: HandleTable<CpgHandle> = HandleTable::new(tags::CPG);
+/// Their group iterations (`cpg_iteration_initialize`).
+pub(crate) static ITERATIONS: HandleTable<Iteration> = HandleTable::new(tags::CPG_ITERATION);
 
 /// libcpg's handles.
 pub struct Cpg;

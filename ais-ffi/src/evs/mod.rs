@@ -2,7 +2,7 @@
 //! `version-scripts/evs.map`): corosync 1.x's extended virtual synchrony API.
 //!
 //! Each body runs inside `ffi_call`, so no panic reaches C; the pointer work is here, the
-//! rest (handles, requests, callbacks) in `evs_client`, the handles' lifecycle in
+//! rest (handles, requests, callbacks) in `client`, the handles' lifecycle in
 //! `boundary::lifecycle` (see `state`). Errors are corosync's: a handle
 //! that is not open is `CS_ERR_BAD_HANDLE`, a NULL where a pointer is needed
 //! `CS_ERR_INVALID_PARAM`, too many groups `CS_ERR_TOO_MANY_GROUPS`, a message over
@@ -19,15 +19,17 @@
 use crate::boundary::check;
 use crate::boundary::lifecycle;
 use crate::boundary::{ffi_call, status, Failure};
-use crate::evs_client::{self as client, EvsHandle, HANDLES};
 use crate::types::corotypes::{cs_dispatch_flags_t, cs_error_t, CS_ERR_TOO_MANY_GROUPS};
 use crate::types::evs::{evs_callbacks_t, evs_group, evs_guarantee_t, evs_handle_t};
 use ais_proto::evs::Group;
+use client::EvsHandle;
 use core::ffi::{c_int, c_uint, c_void};
 use libc::iovec;
 use state::Evs;
+use state::HANDLES;
 use std::sync::Arc;
 
+mod client;
 mod state;
 
 fn get(handle: evs_handle_t) -> Result<Arc<EvsHandle>, Failure> {

@@ -1,9 +1,14 @@
-//! The C side of EVS handles: how the boundary kit's lifecycle reaches them.
+//! The C side of EVS handles: their table (tagged from `boundary::tags`) and how the
+//! boundary kit's lifecycle reaches them.
 
+use super::client::{self, EvsHandle};
 use crate::boundary::lifecycle::Library;
+use crate::boundary::tags;
 use crate::boundary::Code;
-use crate::evs_client::{self as client, EvsHandle, HANDLES};
 use crate::runtime::{Connection, DispatchMode, HandleTable};
+
+/// The handles of libevs.
+pub(crate) static HANDLES: HandleTable<EvsHandle> = HandleTable::new(tags::EVS);
 
 /// libevs's handles.
 pub struct Evs;

@@ -1,12 +1,12 @@
 //! The C side of `libcpg` over `ais_client::cpg`: handle state (the joined group, flow
-//! control, zero-copy buffers), the C callbacks and names. `cpg.rs` does the C pointer
-//! work around it.
+//! control), the C callbacks and names. `mod.rs` does the C pointer work around it; the
+//! zero-copy buffers are `boundary::memory`'s.
 
-use crate::runtime::{DispatchMode, HandleTable};
+use super::state::{HANDLES, ITERATIONS};
+use crate::runtime::DispatchMode;
 use crate::types::corotypes::*;
 use crate::types::cpg::*;
 use ais_client::cpg::{Address, Cpg, CpgEvent, IterEntry};
-use std::collections::HashMap;
 use std::ffi::c_void;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::Mutex;
@@ -34,12 +34,7 @@ pub struct CpgHandle {
     pub joined: Mutex<Option<Vec<u8>>>,
     /// The last multicast met back-pressure, and none has got through since.
     pub flow_control: AtomicBool,
-    /// Buffers `cpg_zcb_alloc` gave out and not yet freed: address to size.
-    pub zcb: Mutex<HashMap<usize, usize>>,
 }
-
-/// The handle table of libcpg.
-pub static HANDLES: HandleTable<CpgHandle> = HandleTable::new(0x0C96);
 
 /// An iteration's snapshot, taken when it was initialized.
 pub struct Iteration {
@@ -48,8 +43,6 @@ pub struct Iteration {
     pub entries: Vec<IterEntry>,
     pub next: AtomicUsize,
 }
-
-pub static ITERATIONS: HandleTable<Iteration> = HandleTable::new(0x0C97);
 
 pub fn open(callbacks: Callbacks, model_flags: u32, context: *mut c_void) -> Result<cpg_handle_t, cs_error_t> {
     let conn = Cpg::open().map_err(|e| e.error.code())?;
@@ -62,7 +55,6 @@ pub fn open(callbacks: Callbacks, model_flags: u32, context: *mut c_void) -> Res
         context: AtomicUsize::new(context as usize),
         joined: Mutex::new(None),
         flow_control: AtomicBool::new(false),
-        zcb: Mutex::new(HashMap::new()),
     })
 }
 

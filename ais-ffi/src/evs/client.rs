@@ -1,14 +1,15 @@
 //! The C side of `libevs` over `ais_client::evs`: handle state, the C callbacks and
-//! group keys. `evs.rs` does the C pointer work around it.
+//! group keys. `mod.rs` does the C pointer work around it.
 
-use crate::runtime::{DispatchMode, HandleTable};
+use super::state::HANDLES;
+use crate::runtime::DispatchMode;
 use crate::types::corotypes::*;
 use crate::types::evs::*;
 use ais_client::evs::{ConfChg, Evs, EvsEvent, Group, Membership};
 use std::ffi::c_void;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
-pub use crate::cpg_client::dispatch_mode;
+pub use crate::cpg::client::dispatch_mode;
 pub use ais_client::evs::{GROUP_LEN, MAX_GROUPS, MAX_JOIN_GROUPS};
 
 // Plain C function pointers, callable from any thread.
@@ -23,9 +24,6 @@ pub struct EvsHandle {
     /// `evs_context_set`'s pointer, kept as an address.
     pub context: AtomicUsize,
 }
-
-/// The handle table of libevs.
-pub static HANDLES: HandleTable<EvsHandle> = HandleTable::new(0x0E75);
 
 pub fn open(callbacks: Option<evs_callbacks_t>) -> Result<evs_handle_t, cs_error_t> {
     let conn = Evs::open().map_err(|e| e.error.code())?;

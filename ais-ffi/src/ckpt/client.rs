@@ -1,8 +1,8 @@
-//! The safe side of `libSaCkpt`: the three handle tables (library handles, checkpoint
-//! handles, section iterations), version negotiation, the memory the library hands out
-//! (generated section ids, section ids of an iteration, read buffers), the requests to the
-//! executive's checkpoint service (`ais_proto::ckpt`) and its callbacks. `ckpt.rs` does the
-//! C pointer work around it.
+//! The C side of `libSaCkpt` over `ais_client::ckpt`: what a library handle, a checkpoint
+//! handle and a section iteration hold (their tables are in `state`), version negotiation,
+//! the requests to the executive's checkpoint service (`ais_proto::ckpt`) and its
+//! callbacks. `mod.rs` does the C pointer work around it; the memory handed to the
+//! application is `boundary::memory`'s.
 //!
 //! The executive takes at most [`msg::MAX_UPDATE_PAYLOAD`] bytes per change, and answers a
 //! read or an iteration in pages: larger writes are split here into several WRITEs (an
@@ -10,13 +10,14 @@
 //! continued where the executive stopped, and iterations fetch the next page when the one
 //! they hold is used up.
 
-use crate::runtime::{DispatchMode, HandleTable};
+use super::state::{CHECKPOINTS, HANDLES, ITERATIONS};
+use crate::runtime::DispatchMode;
 use crate::types::ais::*;
 use crate::types::ckpt::*;
 use ais_client::ckpt::{Ckpt, CkptEvent};
 use ais_proto::ckpt as msg;
 use ais_proto::AisVersion;
-use std::collections::{HashMap, HashSet, VecDeque};
+use std::collections::{HashMap, VecDeque};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::Duration;
@@ -60,13 +61,6 @@ pub struct Checkpoint {
     pub flags: SaCkptCheckpointOpenFlagsT,
     /// The executive's checkpoint id for this opening.
     pub ckpt_id: u64,
-    /// Section ids this library gave the application for this checkpoint, not yet freed
-    /// by `saCkptSectionIdFree`, with the iteration that gave each out (0: a generated id
-    /// of `saCkptSectionCreate`). What is left is freed when the checkpoint is closed.
-    pub section_ids: Mutex<HashMap<usize, SaCkptSectionIterationHandleT>>,
-    /// Read buffers this library allocated, not yet freed by
-    /// `saCkptIOVectorElementDataFree`; freed when the checkpoint is closed.
-    pub buffers: Mutex<HashSet<usize>>,
 }
 
 /// One section iteration.
@@ -98,19 +92,14 @@ pub struct Section {
     pub last_update: SaTimeT,
 }
 
-/// The handle table of libSaCkpt; tag 2 (`CKPT`) in the top bits.
-pub static HANDLES: HandleTable<CkptHandle> = HandleTable::new(2);
-pub static CHECKPOINTS: HandleTable<Checkpoint> = HandleTable::new(0x0202);
-pub static ITERATIONS: HandleTable<Iteration> = HandleTable::new(0x0203);
-
 /// openais's version, for B.01 programs.
-pub const B0101: SaVersionT = SaVersionT {
+pub(crate) const B0101: SaVersionT = SaVersionT {
     releaseCode: b'B',
     majorVersion: 1,
     minorVersion: 1,
 };
 /// The newest version implemented: B.02.03.
-pub const B0203: SaVersionT = SaVersionT {
+pub(crate) const B0203: SaVersionT = SaVersionT {
     releaseCode: b'B',
     majorVersion: 2,
     minorVersion: 3,
@@ -192,96 +181,15 @@ fn register_handle(conn: Ckpt, version: SaVersionT, callbacks: Callbacks) -> Res
     })
 }
 
-/// Ends a handle: its checkpoints are forgotten (their library memory freed; the executive
-/// closes them when the connection ends) and a blocking dispatch returns.
-pub fn finalize(handle: SaCkptHandleT) -> SaAisErrorT {
-    match HANDLES.remove(handle) {
-        Ok(h) => {
-            h.conn.finalize();
-            for c in CHECKPOINTS.handles() {
-                if CHECKPOINTS.get(c).is_ok_and(|cp| cp.owner == handle) {
-                    forget_checkpoint(c);
-                }
-            }
-            SA_AIS_OK
-        }
-        Err(e) => e,
-    }
-}
-
-/// Removes a checkpoint handle with its iterations, and frees what the library allocated
-/// for it.
+/// Removes a checkpoint handle with its iterations (the library memory given out for it is
+/// released by the caller, `boundary::memory` keeping it).
 pub fn forget_checkpoint(handle: SaCkptCheckpointHandleT) {
     for i in ITERATIONS.handles() {
         if ITERATIONS.get(i).is_ok_and(|it| it.checkpoint == handle) {
             let _ = ITERATIONS.remove(i);
         }
     }
-    if let Ok(c) = CHECKPOINTS.remove(handle) {
-        let ids = lock(&c.section_ids).drain().map(|(p, _)| p).collect::<Vec<_>>();
-        let buffers = lock(&c.buffers).drain().collect::<Vec<_>>();
-        for p in ids.into_iter().chain(buffers) {
-            // SAFETY: allocated by `alloc` for this checkpoint and not freed since (it was
-            // still registered).
-            unsafe { libc::free(p as *mut libc::c_void) };
-        }
-    }
-}
-
-/// Library memory for the application: `len` bytes (at least one) from malloc, so that a
-/// program may also release it with free() as B.01 programs did.
-pub fn alloc(bytes: &[u8]) -> Option<*mut u8> {
-    // SAFETY: malloc of a non-zero size; the copy stays within both buffers.
-    unsafe {
-        let p = libc::malloc(bytes.len().max(1)) as *mut u8;
-        if p.is_null() {
-            return None;
-        }
-        std::ptr::copy_nonoverlapping(bytes.as_ptr(), p, bytes.len());
-        Some(p)
-    }
-}
-
-/// Frees a read buffer of `c` (`saCkptIOVectorElementDataFree`); `SA_AIS_ERR_INVALID_PARAM`
-/// for anything this library did not give out for it (never a free of a foreign pointer).
-pub fn free_buffer(c: &Checkpoint, p: usize) -> SaAisErrorT {
-    if p == 0 || !lock(&c.buffers).remove(&p) {
-        return SA_AIS_ERR_INVALID_PARAM;
-    }
-    // SAFETY: it came from `alloc` and was still registered, so it was not freed.
-    unsafe { libc::free(p as *mut libc::c_void) };
-    SA_AIS_OK
-}
-
-/// Frees a section id of `c` (`saCkptSectionIdFree`), as `free_buffer` does.
-pub fn free_section_id(c: &Checkpoint, p: usize) -> SaAisErrorT {
-    if p == 0 || lock(&c.section_ids).remove(&p).is_none() {
-        return SA_AIS_ERR_INVALID_PARAM;
-    }
-    // SAFETY: as in `free_buffer`.
-    unsafe { libc::free(p as *mut libc::c_void) };
-    SA_AIS_OK
-}
-
-/// Frees the section ids iteration `it` gave out and the application has not freed (what a
-/// B.01 iteration owns until it is finalized).
-pub fn free_iteration_ids(c: &Checkpoint, it: SaCkptSectionIterationHandleT) {
-    let mut ids = lock(&c.section_ids);
-    let mine: Vec<usize> = ids.iter().filter(|(_, &owner)| owner == it).map(|(&p, _)| p).collect();
-    for p in mine {
-        ids.remove(&p);
-        // SAFETY: as in `free_buffer`.
-        unsafe { libc::free(p as *mut libc::c_void) };
-    }
-}
-
-/// A checkpoint name's bytes, checked: at most `SA_MAX_NAME_LENGTH`, not empty.
-pub fn name_bytes(name: &SaNameT) -> Result<Vec<u8>, SaAisErrorT> {
-    let len = name.length as usize;
-    if len == 0 || len > SA_MAX_NAME_LENGTH {
-        return Err(SA_AIS_ERR_INVALID_PARAM);
-    }
-    Ok(name.value[..len].to_vec())
+    let _ = CHECKPOINTS.remove(handle);
 }
 
 /// The open flags: only the three defined bits.
@@ -307,14 +215,6 @@ pub fn check_attributes(a: &SaCkptCheckpointCreationAttributesT) -> Result<(), S
         return Err(SA_AIS_ERR_INVALID_PARAM);
     }
     Ok(())
-}
-
-/// A timeout argument: negative is `SA_AIS_ERR_INVALID_PARAM`.
-pub fn timeout(t: SaTimeT) -> Result<Duration, SaAisErrorT> {
-    if t < 0 {
-        return Err(SA_AIS_ERR_INVALID_PARAM);
-    }
-    Ok(Duration::from_nanos(t as u64))
 }
 
 /// Whether an open checkpoint may be changed (`SA_AIS_ERR_ACCESS` if opened without
@@ -421,8 +321,6 @@ fn register(owner: SaCkptHandleT, h: &CkptHandle, flags: u32, ckpt_id: u64) -> R
         version: h.version,
         flags,
         ckpt_id,
-        section_ids: Mutex::new(HashMap::new()),
-        buffers: Mutex::new(HashSet::new()),
     })
 }
 
@@ -1001,15 +899,20 @@ mod tests {
             value: [0; SA_MAX_NAME_LENGTH],
         };
         n.value[..3].copy_from_slice(b"abc");
-        assert_eq!(name_bytes(&n), Ok(b"abc".to_vec()));
+        // Checkpoint names are checked by the boundary kit's `check::sa_name`.
+        let name = |n: &SaNameT| crate::boundary::check::sa_name(n).map(<[u8]>::to_vec).map_err(|f| f.0);
+        assert_eq!(name(&n), Ok(b"abc".to_vec()));
         n.length = 0;
-        assert_eq!(name_bytes(&n), Err(SA_AIS_ERR_INVALID_PARAM));
+        assert_eq!(name(&n), Err(SA_AIS_ERR_INVALID_PARAM));
         n.length = 257;
-        assert_eq!(name_bytes(&n), Err(SA_AIS_ERR_INVALID_PARAM));
+        assert_eq!(name(&n), Err(SA_AIS_ERR_INVALID_PARAM));
         n.length = 256;
-        assert_eq!(name_bytes(&n).map(|b| b.len()), Ok(256));
-        assert_eq!(timeout(-1), Err(SA_AIS_ERR_INVALID_PARAM));
-        assert_eq!(timeout(5), Ok(Duration::from_nanos(5)));
+        assert_eq!(name(&n).map(|b| b.len()), Ok(256));
+        // A negative timeout is refused (`boundary::timeout`, which also has the floor).
+        assert_eq!(
+            crate::boundary::timeout::timeout(-1).map_err(|f| f.0),
+            Err(SA_AIS_ERR_INVALID_PARAM)
+        );
     }
 
     pub fn checkpoint(flags: SaCkptCheckpointOpenFlagsT) -> Checkpoint {
@@ -1018,8 +921,6 @@ mod tests {
             version: B0203,
             flags,
             ckpt_id: 1,
-            section_ids: Mutex::new(HashMap::new()),
-            buffers: Mutex::new(HashSet::new()),
         }
     }
 
@@ -1065,40 +966,5 @@ mod tests {
         forget_checkpoint(read);
         forget_checkpoint(write);
         assert_eq!(tracked_checkpoint(0x77, 41), None);
-    }
-
-    #[test]
-    fn library_memory_is_freed_once_and_only_if_ours() {
-        let c = checkpoint(SA_CKPT_CHECKPOINT_READ);
-        let p = alloc(b"xyz").unwrap() as usize;
-        lock(&c.buffers).insert(p);
-        let foreign = Box::into_raw(Box::new(0u8)) as usize;
-        assert_eq!(free_buffer(&c, foreign), SA_AIS_ERR_INVALID_PARAM);
-        assert_eq!(free_buffer(&c, 0), SA_AIS_ERR_INVALID_PARAM);
-        assert_eq!(
-            free_section_id(&c, p),
-            SA_AIS_ERR_INVALID_PARAM,
-            "a buffer is no section id"
-        );
-        assert_eq!(free_buffer(&c, p), SA_AIS_OK);
-        assert_eq!(free_buffer(&c, p), SA_AIS_ERR_INVALID_PARAM, "a second free is refused");
-        // Section ids: those of iteration 7 go with it, the others stay.
-        let (a, b, g) = (
-            alloc(b"a").unwrap() as usize,
-            alloc(b"b").unwrap() as usize,
-            alloc(b"g").unwrap() as usize,
-        );
-        lock(&c.section_ids).extend([(a, 7), (b, 8), (g, 0)]);
-        free_iteration_ids(&c, 7);
-        assert_eq!(free_section_id(&c, a), SA_AIS_ERR_INVALID_PARAM);
-        assert_eq!(free_section_id(&c, b), SA_AIS_OK);
-        assert_eq!(free_section_id(&c, foreign), SA_AIS_ERR_INVALID_PARAM);
-        // What is left goes with the checkpoint.
-        let h = CHECKPOINTS.insert(c).unwrap();
-        forget_checkpoint(h);
-        assert!(CHECKPOINTS.get(h).is_err());
-        let _ = g;
-        // SAFETY: the box made above, not freed by the library.
-        drop(unsafe { Box::from_raw(foreign as *mut u8) });
     }
 }

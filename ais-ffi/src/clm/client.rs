@@ -1,13 +1,12 @@
 //! The C side of `libSaClm` over `ais_client::clm`: handles, version negotiation, the
-//! C callbacks and the C records. `clm.rs` does the C pointer work around it.
+//! C callbacks and the C records. `mod.rs` does the C pointer work around it.
 
-use crate::runtime::{DispatchMode, HandleTable};
+use super::state::HANDLES;
+use crate::runtime::DispatchMode;
 use crate::types::ais::*;
 use crate::types::clm::*;
 use ais_client::clm::{self as rust, Clm, ClmEvent, ClusterNode, NotificationList};
 use ais_proto::AisVersion;
-use std::collections::HashSet;
-use std::sync::Mutex;
 use std::time::Duration;
 
 /// Which API a handle was opened with; it decides the callback shapes.
@@ -43,29 +42,24 @@ impl Callbacks {
 pub struct ClmHandle {
     pub conn: Clm,
     pub callbacks: Callbacks,
-    /// Notification arrays this library allocated and not yet freed.
-    pub allocated: Mutex<HashSet<usize>>,
 }
 
 // The callbacks are plain C function pointers, callable from any thread.
 unsafe impl Send for Callbacks {}
 unsafe impl Sync for Callbacks {}
 
-/// The handle table of libSaClm; tag 1 (`CLM`) in the top bits.
-pub static HANDLES: HandleTable<ClmHandle> = HandleTable::new(1);
-
 /// The version each initialize call implements, written back to the caller.
-pub const B01: SaVersionT = SaVersionT {
+pub(crate) const B01: SaVersionT = SaVersionT {
     releaseCode: b'B',
     majorVersion: 1,
     minorVersion: 1,
 };
-pub const B03: SaVersionT = SaVersionT {
+pub(crate) const B03: SaVersionT = SaVersionT {
     releaseCode: b'B',
     majorVersion: 3,
     minorVersion: 1,
 };
-pub const B04: SaVersionT = SaVersionT {
+pub(crate) const B04: SaVersionT = SaVersionT {
     releaseCode: b'B',
     majorVersion: 4,
     minorVersion: 1,
@@ -75,19 +69,10 @@ fn ais_version(v: &SaVersionT) -> AisVersion {
     AisVersion::new(v.releaseCode, v.majorVersion, v.minorVersion)
 }
 
-/// The AIS rule ([`AisVersion::accepts`], as the executive applies it).
-pub fn version_ok(requested: &SaVersionT, ours: &SaVersionT) -> bool {
-    AisVersion::accepts(ais_version(ours), ais_version(requested))
-}
-
 /// Opens a connection for a new handle and registers it.
 pub fn open(ours: &SaVersionT, callbacks: Callbacks) -> Result<SaClmHandleT, SaAisErrorT> {
     let conn = Clm::open(ais_version(ours)).map_err(|e| e.error.code())?;
-    HANDLES.insert(ClmHandle {
-        conn,
-        callbacks,
-        allocated: Mutex::new(HashSet::new()),
-    })
+    HANDLES.insert(ClmHandle { conn, callbacks })
 }
 
 /// Validates `trackFlags` by the rule the executive applies too.
@@ -261,6 +246,8 @@ mod tests {
             majorVersion: maj,
             minorVersion: min,
         };
+        // The rule is the boundary kit's `version::accepts`.
+        let version_ok = crate::boundary::version::accepts;
         assert!(version_ok(&v(b'B', 1, 1), &B01));
         assert!(version_ok(&v(b'B', 1, 9), &B01), "minor versions do not matter");
         assert!(!version_ok(&v(b'B', 2, 1), &B01));
