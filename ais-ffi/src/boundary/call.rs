@@ -27,11 +27,22 @@ impl From<Code> for Failure {
     }
 }
 
-/// The client runtime's errors are the `SaAisErrorT` (and `cs_error_t`) values as an enum:
-/// this is where they become the C code.
+// The client runtime's errors are the `SaAisErrorT` (and `cs_error_t`) values as an enum:
+// here, and only here, they become the C code.
+
+/// The C code of an `ais_client` error.
+pub fn code(e: ais_client::Error) -> Code {
+    e.code()
+}
+
+/// The C code of an `ais_client` result: OK, or its error's code.
+pub fn code_of<T>(r: &Result<T, ais_client::Error>) -> Code {
+    r.as_ref().map_or_else(|&e| code(e), |_| SA_AIS_OK)
+}
+
 impl From<ais_client::Error> for Failure {
     fn from(e: ais_client::Error) -> Failure {
-        Failure(e.code())
+        Failure(code(e))
     }
 }
 
@@ -85,6 +96,20 @@ mod tests {
             SA_AIS_ERR_BAD_HANDLE
         );
         assert_eq!(ffi_call(|| status(SA_AIS_ERR_BAD_HANDLE)), SA_AIS_ERR_BAD_HANDLE);
+    }
+
+    #[test]
+    fn a_client_error_becomes_its_c_code() {
+        use ais_client::Error;
+        assert_eq!(code_of(&Ok::<u8, Error>(1)), SA_AIS_OK);
+        assert_eq!(code_of(&Err::<(), _>(Error::BadHandle)), SA_AIS_ERR_BAD_HANDLE);
+        assert_eq!(
+            ffi_call(|| {
+                Err(Error::TryAgain)?;
+                Ok(())
+            }),
+            crate::types::ais::SA_AIS_ERR_TRY_AGAIN
+        );
     }
 
     #[test]

@@ -11,6 +11,7 @@
 //! they hold is used up.
 
 use super::state::{CHECKPOINTS, HANDLES, ITERATIONS};
+use crate::boundary::call::{code, code_of};
 use crate::runtime::DispatchMode;
 use crate::types::ais::*;
 use crate::types::ckpt::*;
@@ -157,7 +158,7 @@ pub fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
 /// version granted.
 pub fn open(version: SaVersionT, callbacks: Callbacks) -> Result<SaCkptHandleT, SaAisErrorT> {
     let v = AisVersion::new(version.releaseCode, version.majorVersion, version.minorVersion);
-    let conn = Ckpt::open(v).map_err(|e| e.error.code())?;
+    let conn = Ckpt::open(v).map_err(|e| code(e.error))?;
     register_handle(conn, version, callbacks)
 }
 
@@ -296,11 +297,6 @@ pub fn section_state(wire: u32) -> SaCkptSectionStateT {
     }
 }
 
-/// `SA_AIS_OK` or the error's value.
-fn status(r: Result<(), ais_client::Error>) -> SaAisErrorT {
-    r.map_or_else(|e| e.code(), |()| SA_AIS_OK)
-}
-
 /// Bytes one change request may carry on this connection.
 fn update_budget(h: &CkptHandle) -> usize {
     h.conn.max_update_payload()
@@ -330,7 +326,7 @@ pub fn checkpoint_open(
     req: OpenRequest,
     timeout: Duration,
 ) -> Result<SaCkptCheckpointHandleT, SaAisErrorT> {
-    let opened = h.conn.checkpoint_open(&open_message(&req), timeout)?;
+    let opened = h.conn.checkpoint_open(&open_message(&req), timeout).map_err(code)?;
     register(owner, h, req.flags, opened.ckpt_id)
 }
 
@@ -349,7 +345,7 @@ pub fn checkpoint_open_async(h: &CkptHandle, invocation: SaInvocationT, req: Ope
             flags: req.flags,
         },
     );
-    let st = status(h.conn.checkpoint_open_async(&m));
+    let st = code_of(&h.conn.checkpoint_open_async(&m));
     if st != SA_AIS_OK {
         lock(&h.pending_opens).remove(&key);
     }
@@ -365,7 +361,7 @@ pub fn checkpoint_close(handle: SaCkptCheckpointHandleT) -> SaAisErrorT {
         Ok(h) => h,
         Err(e) => return e,
     };
-    let st = status(h.conn.checkpoint_close(c.ckpt_id));
+    let st = code_of(&h.conn.checkpoint_close(c.ckpt_id));
     if st == SA_AIS_OK {
         forget_checkpoint(handle);
     }
@@ -373,7 +369,7 @@ pub fn checkpoint_close(handle: SaCkptCheckpointHandleT) -> SaAisErrorT {
 }
 
 pub fn unlink(h: &CkptHandle, name: &[u8]) -> SaAisErrorT {
-    status(h.conn.unlink(name))
+    code_of(&h.conn.unlink(name))
 }
 
 pub fn retention_set(c: &Checkpoint, t: SaTimeT) -> SaAisErrorT {
@@ -382,21 +378,21 @@ pub fn retention_set(c: &Checkpoint, t: SaTimeT) -> SaAisErrorT {
         retention_duration: t,
     };
     match owner(c) {
-        Ok(h) => status(h.conn.retention_set(&m)),
+        Ok(h) => code_of(&h.conn.retention_set(&m)),
         Err(e) => e,
     }
 }
 
 pub fn active_replica_set(c: &Checkpoint) -> SaAisErrorT {
     match owner(c) {
-        Ok(h) => status(h.conn.active_replica_set(c.ckpt_id)),
+        Ok(h) => code_of(&h.conn.active_replica_set(c.ckpt_id)),
         Err(e) => e,
     }
 }
 
 pub fn status_get(c: &Checkpoint) -> Result<SaCkptCheckpointDescriptorT, SaAisErrorT> {
     let h = owner(c)?;
-    let d = h.conn.status_get(c.ckpt_id)?;
+    let d = h.conn.status_get(c.ckpt_id).map_err(code)?;
     Ok(SaCkptCheckpointDescriptorT {
         checkpointCreationAttributes: from_wire(&d.attrs),
         numberOfSections: d.number_of_sections,
@@ -434,7 +430,7 @@ pub fn section_create(
         expiration_time: expiration,
         data: data[..first].to_vec(),
     };
-    let reply = h.conn.section_create(&m)?;
+    let reply = h.conn.section_create(&m).map_err(code)?;
     if first < data.len() {
         let st = write_rest(&h, c, &reply.section, first as u64, &data[first..]);
         if st != SA_AIS_OK {
@@ -450,7 +446,7 @@ pub fn section_delete(c: &Checkpoint, id: &[u8]) -> SaAisErrorT {
         section: id.to_vec(),
     };
     match owner(c) {
-        Ok(h) => status(h.conn.section_delete(&m)),
+        Ok(h) => code_of(&h.conn.section_delete(&m)),
         Err(e) => e,
     }
 }
@@ -462,7 +458,7 @@ pub fn section_expiration_set(c: &Checkpoint, id: &[u8], t: SaTimeT) -> SaAisErr
         expiration_time: t,
     };
     match owner(c) {
-        Ok(h) => status(h.conn.section_expiration_set(&m)),
+        Ok(h) => code_of(&h.conn.section_expiration_set(&m)),
         Err(e) => e,
     }
 }
@@ -476,7 +472,7 @@ fn fetch_page(c: &Checkpoint, it_chosen: u32, it_expiration: SaTimeT, pages: &mu
         expiration_time: it_expiration,
         after: pages.after.clone(),
     };
-    let page = h.conn.iterate(&m)?;
+    let page = h.conn.iterate(&m).map_err(code)?;
     // A page without sections ends the iteration, whatever it says: asking again after
     // the same id would get the same page.
     pages.complete = page.complete || page.sections.is_empty();
@@ -584,7 +580,7 @@ fn write_with(h: &CkptHandle, c: &Checkpoint, elements: &[WriteElement<'_>]) -> 
         };
         if let Err((e, ix)) = h.conn.write(&m) {
             let index = ix.and_then(|ix| pieces.get(ix as usize)).map(|p| p.element as u32);
-            return Err((e.code(), index));
+            return Err((code(e), index));
         }
     }
     Ok(())
@@ -609,7 +605,7 @@ pub fn overwrite(c: &Checkpoint, id: &[u8], data: &[u8]) -> SaAisErrorT {
         section: id.to_vec(),
         data: data[..first].to_vec(),
     };
-    let st = status(h.conn.overwrite(&m));
+    let st = code_of(&h.conn.overwrite(&m));
     if st != SA_AIS_OK || first == data.len() {
         return st;
     }
@@ -685,12 +681,12 @@ fn read_once<'a>(
             })
             .collect(),
     };
-    h.conn.read(&m).map_err(|(e, index)| (e.code(), index))
+    h.conn.read(&m).map_err(|(e, index)| (code(e), index))
 }
 
 pub fn synchronize(c: &Checkpoint, timeout: Duration) -> SaAisErrorT {
     match owner(c) {
-        Ok(h) => status(h.conn.synchronize(c.ckpt_id, timeout)),
+        Ok(h) => code_of(&h.conn.synchronize(c.ckpt_id, timeout)),
         Err(e) => e,
     }
 }
@@ -700,17 +696,17 @@ pub fn synchronize_async(h: &CkptHandle, c: &Checkpoint, invocation: SaInvocatio
         invocation,
         ckpt_id: c.ckpt_id,
     };
-    status(h.conn.synchronize_async(&m))
+    code_of(&h.conn.synchronize_async(&m))
 }
 
 /// `saCkptTrack` (`start`) and `saCkptTrackStop`: the executive's answer.
 pub fn track(h: &CkptHandle, start: bool) -> SaAisErrorT {
-    status(h.conn.track(start))
+    code_of(&h.conn.track(start))
 }
 
 /// `saCkptCheckpointTrack` (`start`) and `saCkptCheckpointTrackStop`.
 pub fn checkpoint_track(h: &CkptHandle, c: &Checkpoint, start: bool) -> SaAisErrorT {
-    status(h.conn.checkpoint_track(c.ckpt_id, start))
+    code_of(&h.conn.checkpoint_track(c.ckpt_id, start))
 }
 
 /// The checkpoint handle of `owner` opened as executive checkpoint id `ckpt_id`, if it
@@ -749,43 +745,45 @@ pub fn track_vector(tc: &msg::TrackCallback, ids: &mut [Vec<u8>]) -> Vec<SaCkptI
 
 /// Runs the handle's pending callbacks.
 pub fn dispatch(handle: SaCkptHandleT, h: &CkptHandle, mode: DispatchMode) -> Result<(), SaAisErrorT> {
-    Ok(h.conn.dispatch(mode, |event| match event {
-        CkptEvent::Opened { callback, status } => {
-            let Some(p) = lock(&h.pending_opens).remove(&callback.invocation) else {
-                return;
-            };
-            let (checkpoint, status) = match (callback.opened, status) {
-                (Some(o), Ok(())) => match register(handle, h, p.flags, o.ckpt_id) {
-                    Ok(c) => (c, SA_AIS_OK),
-                    Err(e) => (SA_HANDLE_INVALID, e),
-                },
-                (_, st) => (SA_HANDLE_INVALID, st.map_or_else(|e| e.code(), |()| SA_AIS_OK)),
-            };
-            if let Some(f) = h.callbacks.open {
-                // SAFETY: the application's callback, called as saCkpt.h declares it.
-                unsafe { f(p.invocation, checkpoint, status) };
+    h.conn
+        .dispatch(mode, |event| match event {
+            CkptEvent::Opened { callback, status } => {
+                let Some(p) = lock(&h.pending_opens).remove(&callback.invocation) else {
+                    return;
+                };
+                let (checkpoint, status) = match (callback.opened, status) {
+                    (Some(o), Ok(())) => match register(handle, h, p.flags, o.ckpt_id) {
+                        Ok(c) => (c, SA_AIS_OK),
+                        Err(e) => (SA_HANDLE_INVALID, e),
+                    },
+                    (_, st) => (SA_HANDLE_INVALID, code_of(&st)),
+                };
+                if let Some(f) = h.callbacks.open {
+                    // SAFETY: the application's callback, called as saCkpt.h declares it.
+                    unsafe { f(p.invocation, checkpoint, status) };
+                }
             }
-        }
-        CkptEvent::Synchronized { invocation, status } => {
-            if let Some(f) = h.callbacks.sync {
-                // SAFETY: as above.
-                unsafe { f(invocation, status.map_or_else(|e| e.code(), |()| SA_AIS_OK)) };
+            CkptEvent::Synchronized { invocation, status } => {
+                if let Some(f) = h.callbacks.sync {
+                    // SAFETY: as above.
+                    unsafe { f(invocation, code_of(&status)) };
+                }
             }
-        }
-        CkptEvent::Track(tc) => {
-            let Some(f) = h.callbacks.track else {
-                return;
-            };
-            let Some(checkpoint) = tracked_checkpoint(handle, tc.ckpt_id) else {
-                return;
-            };
-            let mut ids = tc.elements.iter().map(|e| e.section.clone()).collect::<Vec<_>>();
-            let mut io = track_vector(&tc, &mut ids);
-            // SAFETY: the application's callback, called as saCkpt.h declares it; the
-            // vector and the section ids it points into live until it returns.
-            unsafe { f(checkpoint, io.as_mut_ptr(), io.len() as SaUint32T) };
-        }
-    })?)
+            CkptEvent::Track(tc) => {
+                let Some(f) = h.callbacks.track else {
+                    return;
+                };
+                let Some(checkpoint) = tracked_checkpoint(handle, tc.ckpt_id) else {
+                    return;
+                };
+                let mut ids = tc.elements.iter().map(|e| e.section.clone()).collect::<Vec<_>>();
+                let mut io = track_vector(&tc, &mut ids);
+                // SAFETY: the application's callback, called as saCkpt.h declares it; the
+                // vector and the section ids it points into live until it returns.
+                unsafe { f(checkpoint, io.as_mut_ptr(), io.len() as SaUint32T) };
+            }
+        })
+        .map_err(code)
 }
 
 #[cfg(test)]
