@@ -14,8 +14,23 @@ pub const TRACK_STOP: u16 = 2;
 pub const NODE_GET: u16 = 3;
 /// Request `invocation: u64, node_id: u32`; response empty.
 pub const NODE_GET_ASYNC: u16 = 4;
+/// Request `invocation: u64, response: u32` (`SaClmResponseT`): the answer to a
+/// [`TRACK_STEP_CALLBACK`] of the validate or start step (saClmResponse_4).
+/// Response empty; `SA_AIS_ERR_INVALID_PARAM` for an invocation this handle
+/// was not given or a response out of range.
+pub const RESPONSE: u16 = 5;
+/// Request an [`AdminRequest`]: lock, unlock or shut down a node (B.04.01
+/// §3.2 administrative operations; root only). The response comes once the
+/// operation is over: OK, or `SA_AIS_ERR_FAILED_OPERATION` when a tracker
+/// rejected it, `SA_AIS_ERR_NO_OP` when the node already is in that state,
+/// `SA_AIS_ERR_NOT_EXIST` for an unknown node, `SA_AIS_ERR_TRY_AGAIN` while
+/// another operation runs, `SA_AIS_ERR_ACCESS` for a peer that is not root.
+pub const ADMIN: u16 = 6;
 /// Callback: a [`NotificationList`].
 pub const TRACK_CALLBACK: u16 = 101;
+/// Callback: a [`StepHeader`] then a [`NotificationList`]: one step of an
+/// administrative operation (B.04.01 `SaClmClusterTrackCallbackT_4`).
+pub const TRACK_STEP_CALLBACK: u16 = 103;
 /// Callback: `invocation: u64`, then a [`ClusterNode`] when the status is OK.
 pub const NODE_GET_CALLBACK: u16 = 102;
 
@@ -26,14 +41,103 @@ pub const LOCAL_NODE_ID: u32 = 0xFFFF_FFFF;
 pub const TRACK_CURRENT: u8 = 1;
 pub const TRACK_CHANGES: u8 = 2;
 pub const TRACK_CHANGES_ONLY: u8 = 4;
+/// `SA_TRACK_START_STEP`, `SA_TRACK_VALIDATE_STEP` (B.04.01).
+pub const TRACK_START_STEP: u8 = 0x10;
+pub const TRACK_VALIDATE_STEP: u8 = 0x20;
 
 /// The `trackFlags` rule, checked by the library before asking and by the
-/// executive on receipt: only the three defined bits, at least one, and not
-/// both CHANGES and CHANGES_ONLY.
+/// executive on receipt: only the defined bits, at least one of CURRENT,
+/// CHANGES, CHANGES_ONLY, not both CHANGES and CHANGES_ONLY, and the step
+/// flags only with CHANGES or CHANGES_ONLY (B.04.01 saClmClusterTrack_4:
+/// SA_AIS_ERR_BAD_FLAGS otherwise).
 pub fn track_flags_valid(flags: u32) -> bool {
-    let known = (TRACK_CURRENT | TRACK_CHANGES | TRACK_CHANGES_ONLY) as u32;
+    let base = (TRACK_CURRENT | TRACK_CHANGES | TRACK_CHANGES_ONLY) as u32;
+    let steps = (TRACK_START_STEP | TRACK_VALIDATE_STEP) as u32;
     let both = (TRACK_CHANGES | TRACK_CHANGES_ONLY) as u32;
-    flags != 0 && flags & !known == 0 && flags & both != both
+    flags & base != 0
+        && flags & !(base | steps) == 0
+        && flags & both != both
+        && (flags & steps == 0 || flags & both != 0)
+}
+
+/// `SaClmChangeStepT`.
+pub const STEP_VALIDATE: u32 = 1;
+pub const STEP_START: u32 = 2;
+pub const STEP_ABORTED: u32 = 3;
+pub const STEP_COMPLETED: u32 = 4;
+
+/// `SaClmResponseT`.
+pub const RESPONSE_OK: u32 = 1;
+pub const RESPONSE_REJECTED: u32 = 2;
+pub const RESPONSE_ERROR: u32 = 3;
+
+/// `SaClmAdminOperationIdT`.
+pub const ADMIN_UNLOCK: u32 = 1;
+pub const ADMIN_LOCK: u32 = 2;
+pub const ADMIN_SHUTDOWN: u32 = 3;
+
+/// `SaClmClusterChangesT` values B.04.01 adds for administrative operations.
+pub const NODE_UNLOCK: u32 = 5;
+pub const NODE_SHUTDOWN: u32 = 6;
+
+/// The payload of [`ADMIN`]: `operation: u32, node_id: u32, supervision_ns: u64`
+/// (how long the start step waits for its trackers; 0 for the default).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct AdminRequest {
+    pub operation: u32,
+    pub node_id: u32,
+    pub supervision_ns: u64,
+}
+
+impl AdminRequest {
+    pub fn encode(&self, w: &mut Writer) {
+        w.u32(self.operation).u32(self.node_id).u64(self.supervision_ns);
+    }
+
+    pub fn decode(r: &mut Reader<'_>) -> Result<AdminRequest, DecodeError> {
+        let operation = r.u32()?;
+        if !(ADMIN_UNLOCK..=ADMIN_SHUTDOWN).contains(&operation) {
+            return Err(DecodeError::Invalid("CLM administrative operation"));
+        }
+        Ok(AdminRequest {
+            operation,
+            node_id: r.u32()?,
+            supervision_ns: r.u64()?,
+        })
+    }
+}
+
+/// What a [`TRACK_STEP_CALLBACK`] says before its list: `invocation: u64`
+/// (0 when no response is expected), `step: u32`, `supervision_ns: u64`,
+/// `root_cause` (the node taken out, as a name).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StepHeader {
+    pub invocation: u64,
+    pub step: u32,
+    pub supervision_ns: u64,
+    pub root_cause: Vec<u8>,
+}
+
+impl StepHeader {
+    pub fn encode(&self, w: &mut Writer) -> Result<(), EncodeError> {
+        w.u64(self.invocation).u32(self.step).u64(self.supervision_ns);
+        w.name(&self.root_cause)?;
+        Ok(())
+    }
+
+    pub fn decode(r: &mut Reader<'_>) -> Result<StepHeader, DecodeError> {
+        let invocation = r.u64()?;
+        let step = r.u32()?;
+        if !(STEP_VALIDATE..=STEP_COMPLETED).contains(&step) {
+            return Err(DecodeError::Invalid("CLM change step"));
+        }
+        Ok(StepHeader {
+            invocation,
+            step,
+            supervision_ns: r.u64()?,
+            root_cause: r.name()?.to_vec(),
+        })
+    }
 }
 
 /// `SaClmClusterNodeT` on the wire.
@@ -173,6 +277,47 @@ mod tests {
             let mut r = Reader::new(&bytes[..n]);
             assert!(NotificationList::decode(&mut r).is_err(), "cut at {n}");
         }
+    }
+
+    #[test]
+    fn step_headers_and_admin_requests_round_trip_and_refuse_bad_values() {
+        let h = StepHeader {
+            invocation: 9,
+            step: STEP_START,
+            supervision_ns: 5,
+            root_cause: b"node2".to_vec(),
+        };
+        let mut w = Writer::new();
+        h.encode(&mut w).unwrap();
+        let b = w.into_vec();
+        assert_eq!(StepHeader::decode(&mut Reader::new(&b)).unwrap(), h);
+        for n in 0..b.len() {
+            assert!(StepHeader::decode(&mut Reader::new(&b[..n])).is_err(), "cut at {n}");
+        }
+        let mut bad = b.clone();
+        bad[8..12].copy_from_slice(&9u32.to_le_bytes());
+        assert!(StepHeader::decode(&mut Reader::new(&bad)).is_err(), "step 9 is not a step");
+        let a = AdminRequest {
+            operation: ADMIN_LOCK,
+            node_id: 2,
+            supervision_ns: 7,
+        };
+        let mut w = Writer::new();
+        a.encode(&mut w);
+        assert_eq!(AdminRequest::decode(&mut Reader::new(w.as_slice())).unwrap(), a);
+        let mut w = Writer::new();
+        w.u32(4).u32(2).u64(0);
+        assert!(AdminRequest::decode(&mut Reader::new(w.as_slice())).is_err(), "CLUSTER_RESET is not offered");
+    }
+
+    /// B.04.01 saClmClusterTrack_4: the step flags need CHANGES or CHANGES_ONLY.
+    #[test]
+    fn step_flags_need_changes() {
+        assert!(track_flags_valid((TRACK_CHANGES | TRACK_VALIDATE_STEP | TRACK_START_STEP) as u32));
+        assert!(track_flags_valid((TRACK_CHANGES_ONLY | TRACK_START_STEP) as u32));
+        assert!(!track_flags_valid((TRACK_CURRENT | TRACK_START_STEP) as u32));
+        assert!(!track_flags_valid(TRACK_VALIDATE_STEP as u32));
+        assert!(!track_flags_valid(0x48));
     }
 
     #[test]

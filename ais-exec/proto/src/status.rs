@@ -14,5 +14,7 @@ pub const NOT_EXIST: u32 = 12;
 pub const EXIST: u32 = 14;
 pub const NO_RESOURCES: u32 = 18;
 pub const NOT_SUPPORTED: u32 = 19;
+pub const FAILED_OPERATION: u32 = 21;
 pub const BAD_FLAGS: u32 = 25;
 pub const TOO_BIG: u32 = 26;
+pub const NO_OP: u32 = 28;

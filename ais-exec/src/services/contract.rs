@@ -63,6 +63,9 @@ pub struct Token(pub u64);
 pub struct Peer {
     /// Its process id (0 when the kernel did not say).
     pub pid: u32,
+    /// Its user id as the kernel reported it (None when unknown: not root).
+    /// Administrative requests (CLM lock/unlock/shutdown) need uid 0.
+    pub uid: Option<u32>,
 }
 
 /// One thing a service asks the router to do.

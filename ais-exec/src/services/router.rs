@@ -256,6 +256,7 @@ impl ServiceHost for Router {
                 let Some(slot) = self.slot(service) else { return };
                 let peer = Peer {
                     pid: client.cred().pid.unwrap_or(0) as u32,
+                    uid: Some(client.cred().uid),
                 };
                 self.clients.insert(conn, (slot, client));
                 let fx = self.services[slot].connected(conn, peer);

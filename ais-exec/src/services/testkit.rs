@@ -179,7 +179,12 @@ impl<S: Service<C>, C: Copy> Cluster<S, C> {
     }
 
     pub fn connect(&mut self, node: NodeId, conn: C, pid: u32) {
-        let out = self.node(node).connected(conn, Peer { pid });
+        self.connect_as(node, conn, Peer { pid, uid: None });
+    }
+
+    /// A handle opened by `peer` (its uid matters to administrative requests).
+    pub fn connect_as(&mut self, node: NodeId, conn: C, peer: Peer) {
+        let out = self.node(node).connected(conn, peer);
         self.take(node, out);
         self.run();
     }
@@ -216,6 +221,11 @@ impl<S: Service<C>, C: Copy> Cluster<S, C> {
                 }
             }
         }
+    }
+
+    /// The answer to ordered request `token` of `node`, once the service gave it.
+    pub fn answer(&mut self, node: NodeId, token: Token) -> Option<Reply> {
+        self.answers.remove(&(node, token))
     }
 
     /// Runs `node`'s timers at the cluster's clock.

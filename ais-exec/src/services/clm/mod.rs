@@ -8,6 +8,7 @@
 //! ([`track`]). Until then requests that depend on the view answer
 //! `SA_AIS_ERR_TRY_AGAIN`.
 
+pub mod admin;
 pub mod node;
 pub mod service;
 pub mod track;

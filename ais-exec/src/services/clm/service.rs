@@ -2,16 +2,18 @@
 //! requests in, replies, callbacks and multicasts out. No I/O here; the
 //! daemon's ordering task feeds it and carries out its effects.
 
+use super::admin::{Action, Admin, AdminMsg, StepTrackers};
 use super::node::{NodeInfo, NodeJoin};
-use super::track::{check_flags, Trackers, TRACK_CURRENT};
+use super::track::{check_flags, Trackers, TRACK_CHANGES, TRACK_CURRENT, TRACK_START_STEP, TRACK_VALIDATE_STEP};
 use super::view::{Change, ClusterView, Entry};
-use ais_proto::clm::{self as msg, ClusterNode, Notification, NotificationList};
+use ais_proto::clm::{self as msg, AdminRequest, ClusterNode, Notification, NotificationList, StepHeader};
 use ais_proto::{Reader, Writer};
 use ais_totem::NodeId;
+use std::collections::HashSet;
 use std::hash::Hash;
 
 use crate::ipc::{AisVersion, ServiceId};
-use crate::services::contract::{Effect, Handling, HostView, RingId, Service};
+use crate::services::contract::{Effect, Handling, HostView, Peer, RingId, Service, Token};
 use ais_proto::clm::LOCAL_NODE_ID;
 use ais_proto::status;
 
@@ -24,6 +26,11 @@ pub struct ClmService<C> {
     me: NodeInfo,
     view: ClusterView,
     trackers: Trackers<C>,
+    /// Lock, unlock and shutdown of nodes ([`super::admin`]).
+    admin: Admin<C>,
+    /// The handles whose peer is root (allowed administrative requests).
+    root: HashSet<C>,
+    next_token: u64,
 }
 
 fn wire_node(n: &NodeInfo, member: bool) -> ClusterNode {
@@ -61,13 +68,22 @@ impl<C: Copy + Eq + Hash + Send> ClmService<C> {
     /// first ring forms.
     pub fn new(me: NodeInfo) -> ClmService<C> {
         ClmService {
-            me,
             view: ClusterView::new(),
             trackers: Trackers::default(),
+            admin: Admin::new(me_id(&me)),
+            root: HashSet::new(),
+            next_token: 1,
+            me,
         }
     }
 
     fn notify(&self, change: &super::view::ViewChange) -> Vec<Effect<C>> {
+        // A locked node is out of the membership whatever Totem says: it
+        // neither joins nor leaves (it left when it was locked).
+        let mut change = change.clone();
+        change.current.retain(|e| !self.admin.is_locked(e.node.node_id));
+        change.left.retain(|e| !self.admin.is_locked(e.node.node_id));
+        let change = &change;
         let members = change.current.len() as u32;
         self.trackers
             .notifications(change)
@@ -84,6 +100,7 @@ impl<C: Copy + Eq + Hash + Send> ClmService<C> {
     fn current_entries(&self) -> Vec<Entry> {
         self.view
             .members()
+            .filter(|n| !self.admin.is_locked(n.node_id))
             .map(|n| Entry {
                 node: n.clone(),
                 member: true,
@@ -101,7 +118,7 @@ impl<C: Copy + Eq + Hash + Send> ClmService<C> {
         match self.view.member(id) {
             Some(n) => {
                 let mut w = Writer::new();
-                let _ = wire_node(n, true).encode(&mut w);
+                let _ = wire_node(n, !self.admin.is_locked(id)).encode(&mut w);
                 Reply {
                     status: status::OK,
                     payload: w.into_vec(),
@@ -115,6 +132,134 @@ impl<C: Copy + Eq + Hash + Send> ClmService<C> {
     pub fn is_ready(&self) -> bool {
         self.view.is_complete()
     }
+
+    /// The nodes of the complete view (Totem's members with their records).
+    fn view_members(&self) -> Option<Vec<NodeId>> {
+        self.view
+            .is_complete()
+            .then(|| self.view.members().map(|n| n.node_id).collect())
+    }
+
+    fn step_trackers(&self) -> StepTrackers<C> {
+        StepTrackers {
+            validate: self.trackers.with_step(TRACK_VALIDATE_STEP),
+            start: self.trackers.with_step(TRACK_START_STEP),
+        }
+    }
+
+    /// A step callback to `conn` about `target` (B.04.01 §4.4.3 and
+    /// §4.4.4): with CHANGES every member and the target, with CHANGES_ONLY
+    /// the target alone.
+    #[allow(clippy::too_many_arguments)]
+    fn step_callback(&self, conn: C, flags: u8, header: StepHeader, target: NodeId, change: u32, member: bool) -> Option<Effect<C>> {
+        let node = self.view.member(target)?;
+        let members: Vec<&NodeInfo> = self.view.members().filter(|n| !self.admin.is_locked(n.node_id)).collect();
+        let mut items: Vec<Notification> = Vec::new();
+        if flags & TRACK_CHANGES != 0 {
+            items.extend(members.iter().filter(|n| n.node_id != target).map(|n| Notification {
+                node: wire_node(n, true),
+                change: Change::NoChange as u32,
+            }));
+        }
+        items.push(Notification {
+            node: wire_node(node, member),
+            change,
+        });
+        items.sort_by_key(|n| n.node.node_id);
+        let list = NotificationList {
+            view: self.view.view_number(),
+            members: members.len() as u32,
+            items,
+        };
+        let mut w = Writer::new();
+        let _ = header.encode(&mut w);
+        let _ = list.encode(&mut w);
+        Some(Effect::Callback {
+            conn,
+            msg: msg::TRACK_STEP_CALLBACK,
+            status: status::OK,
+            payload: w.into_vec(),
+        })
+    }
+
+    fn root_cause(&self, target: NodeId) -> Vec<u8> {
+        self.view.member(target).map(|n| n.name.as_bytes().to_vec()).unwrap_or_default()
+    }
+
+    /// Carries out what the administrative machine asked for.
+    fn act(&mut self, actions: Vec<Action<C>>) -> Vec<Effect<C>> {
+        let mut out = Vec::new();
+        for a in actions {
+            match a {
+                Action::Multicast(m) => out.push(Effect::Multicast(m)),
+                Action::Answer { token, status } => out.push(Effect::Answer {
+                    token,
+                    reply: Reply::status(status),
+                }),
+                Action::Step {
+                    conn,
+                    invocation,
+                    step,
+                    supervision_ns,
+                    target,
+                    change,
+                } => {
+                    let flags = self.trackers.flags(conn).unwrap_or(TRACK_CHANGES);
+                    let header = StepHeader {
+                        invocation,
+                        step,
+                        supervision_ns,
+                        root_cause: self.root_cause(target),
+                    };
+                    out.extend(self.step_callback(conn, flags, header, target, change, true));
+                }
+                Action::Completed { target, joined } => {
+                    let (change, member) = if joined {
+                        (Change::Joined as u32, true)
+                    } else {
+                        (Change::Left as u32, false)
+                    };
+                    let trackers: Vec<(C, u8)> = self.trackers.all().collect();
+                    for (conn, flags) in trackers {
+                        let header = StepHeader {
+                            invocation: 0,
+                            step: msg::STEP_COMPLETED,
+                            supervision_ns: 0,
+                            root_cause: self.root_cause(target),
+                        };
+                        out.extend(self.step_callback(conn, flags, header, target, change, member));
+                    }
+                }
+            }
+        }
+        out
+    }
+
+    fn admin_request(&mut self, conn: C, payload: &[u8]) -> Handling<C> {
+        if !self.root.contains(&conn) {
+            return Handling::status(status::ACCESS);
+        }
+        let Ok(mut request) = AdminRequest::decode(&mut Reader::new(payload)) else {
+            return Handling::status(status::INVALID_PARAM);
+        };
+        if request.node_id == LOCAL_NODE_ID {
+            request.node_id = self.me.node_id;
+        }
+        if !self.view.is_complete() {
+            return Handling::reply(self.busy(msg::ADMIN));
+        }
+        let token = Token(self.next_token);
+        self.next_token += 1;
+        Handling::Ordered {
+            message: self.admin.request(request, token),
+            token,
+            accepted: None,
+        }
+    }
+}
+
+fn me_id(me: &NodeInfo) -> NodeId {
+    me.node_id
 }
 
 impl<C: Copy + Eq + Hash + Send> Service<C> for ClmService<C> {
@@ -131,7 +276,11 @@ impl<C: Copy + Eq + Hash + Send> Service<C> for ClmService<C> {
         if self.me.initial_view == 0 {
             self.me.initial_view = ring.seq / 4;
         }
-        let mut out = vec![Effect::Multicast(NodeJoin(self.me.clone()).encode())];
+        // The locked nodes go out before the record, so every member's are in
+        // when the view completes.
+        let admin = self.admin.configuration();
+        let mut out = self.act(admin);
+        out.push(Effect::Multicast(NodeJoin(self.me.clone()).encode()));
         if let Some(change) = self.view.configuration(ring.seq, members) {
             out.extend(self.notify(&change));
         }
@@ -139,9 +288,14 @@ impl<C: Copy + Eq + Hash + Send> Service<C> for ClmService<C> {
     }
 
     /// A CLM message delivered in agreed order.
-    fn delivered(&mut self, sender: NodeId, data: &[u8], _now: u64) -> Vec<Effect<C>> {
+    fn delivered(&mut self, sender: NodeId, data: &[u8], now: u64) -> Vec<Effect<C>> {
         let Ok(NodeJoin(info)) = NodeJoin::decode(data) else {
-            return Vec::new();
+            let Ok(m) = AdminMsg::decode(data) else {
+                return Vec::new();
+            };
+            let (members, trackers) = (self.view_members(), self.step_trackers());
+            let actions = self.admin.delivered(sender, m, members.as_deref(), &trackers, now);
+            return self.act(actions);
         };
         match self.view.node_join(sender, info) {
             Some(change) => self.notify(&change),
@@ -215,14 +369,50 @@ impl<C: Copy + Eq + Hash + Send> Service<C> for ClmService<C> {
                 };
                 Handling::Now(Reply::status(status::OK), vec![cb])
             }
+            msg::RESPONSE => {
+                let (Ok(invocation), Ok(response)) = (r.u64(), r.u32()) else {
+                    return Handling::status(status::INVALID_PARAM);
+                };
+                match self.admin.response(conn, invocation, response) {
+                    Ok(actions) => {
+                        let out = self.act(actions);
+                        Handling::Now(Reply::status(status::OK), out)
+                    }
+                    Err(s) => Handling::status(s),
+                }
+            }
+            msg::ADMIN => self.admin_request(conn, payload),
             _ => Handling::status(status::NOT_SUPPORTED),
         }
     }
 
-    /// A client went away: its tracking ends.
+    fn connected(&mut self, conn: C, peer: Peer) -> Vec<Effect<C>> {
+        if peer.uid == Some(0) {
+            self.root.insert(conn);
+        }
+        Vec::new()
+    }
+
+    /// A client went away: its tracking ends, and it answers no step.
     fn disconnected(&mut self, conn: C) -> Vec<Effect<C>> {
         self.trackers.disconnected(conn);
+        self.root.remove(&conn);
+        let actions = self.admin.disconnected(conn);
+        self.act(actions)
+    }
+
+    fn refused(&mut self, token: Token) -> Vec<Effect<C>> {
+        self.admin.refused(token);
         Vec::new()
+    }
+
+    fn tick(&mut self, now: u64) -> Vec<Effect<C>> {
+        let actions = self.admin.tick(now);
+        self.act(actions)
+    }
+
+    fn next_deadline(&self, _now: u64) -> Option<u64> {
+        self.admin.next_deadline()
     }
 }
 

@@ -5,7 +5,7 @@ use super::view::{Entry, ViewChange};
 use std::collections::HashMap;
 use std::hash::Hash;
 
-pub use ais_proto::clm::{TRACK_CHANGES, TRACK_CHANGES_ONLY, TRACK_CURRENT};
+pub use ais_proto::clm::{TRACK_CHANGES, TRACK_CHANGES_ONLY, TRACK_CURRENT, TRACK_START_STEP, TRACK_VALIDATE_STEP};
 
 /// The flags are not a valid combination (`SA_AIS_ERR_BAD_FLAGS`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -37,7 +37,8 @@ impl<C: Copy + Eq + Hash> Trackers<C> {
     pub fn start(&mut self, conn: C, flags: u8) -> bool {
         let lasting = flags & (TRACK_CHANGES | TRACK_CHANGES_ONLY);
         if lasting != 0 {
-            self.flags.insert(conn, lasting);
+            let steps = flags & (TRACK_START_STEP | TRACK_VALIDATE_STEP);
+            self.flags.insert(conn, lasting | steps);
         }
         flags & TRACK_CURRENT != 0
     }
@@ -50,6 +51,21 @@ impl<C: Copy + Eq + Hash> Trackers<C> {
     /// A client went away.
     pub fn disconnected(&mut self, conn: C) {
         self.flags.remove(&conn);
+    }
+
+    /// The lasting flags `conn` tracks with, if it tracks.
+    pub fn flags(&self, conn: C) -> Option<u8> {
+        self.flags.get(&conn).copied()
+    }
+
+    /// Every tracker, with its flags.
+    pub fn all(&self) -> impl Iterator<Item = (C, u8)> + '_ {
+        self.flags.iter().map(|(c, f)| (*c, *f))
+    }
+
+    /// The trackers that asked for step `flag` (START_STEP or VALIDATE_STEP).
+    pub fn with_step(&self, flag: u8) -> Vec<C> {
+        self.flags.iter().filter(|(_, f)| **f & flag != 0).map(|(c, _)| *c).collect()
     }
 
     pub fn len(&self) -> usize {
