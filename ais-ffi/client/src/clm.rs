@@ -6,8 +6,11 @@ use std::time::Duration;
 use ais_proto::clm as msg;
 use ais_proto::{AisVersion, Reader, ServiceId, Writer};
 
-pub use ais_proto::clm::{ClusterNode, Notification, NotificationList};
-pub use ais_proto::clm::{TRACK_CHANGES, TRACK_CHANGES_ONLY, TRACK_CURRENT};
+pub use ais_proto::clm::{AdminRequest, ClusterNode, Notification, NotificationList, StepHeader};
+pub use ais_proto::clm::{ADMIN_LOCK, ADMIN_SHUTDOWN, ADMIN_UNLOCK};
+pub use ais_proto::clm::{RESPONSE_ERROR, RESPONSE_OK, RESPONSE_REJECTED};
+pub use ais_proto::clm::{STEP_ABORTED, STEP_COMPLETED, STEP_START, STEP_VALIDATE};
+pub use ais_proto::clm::{TRACK_CHANGES, TRACK_CHANGES_ONLY, TRACK_CURRENT, TRACK_START_STEP, TRACK_VALIDATE_STEP};
 
 use crate::runtime::{Connection, DispatchMode, OpenError, SocketName, DEFAULT_HANDSHAKE_TIMEOUT};
 use crate::Error;
@@ -26,6 +29,9 @@ pub enum ClmEvent {
         /// The status the executive reports with it.
         status: Result<(), Error>,
     },
+    /// One step of an administrative operation on a node (B.04.01): VALIDATE
+    /// and START expect [`Clm::response`] with `step.invocation`.
+    Step { step: StepHeader, list: NotificationList },
     /// The answer to [`Clm::node_get_async`].
     NodeGet {
         invocation: u64,
@@ -102,6 +108,29 @@ impl Clm {
         self.conn.call(msg::NODE_GET_ASYNC, w.as_slice(), None)?.ok().map(drop)
     }
 
+    /// Answers a VALIDATE or START step (saClmResponse_4): `response` is
+    /// [`RESPONSE_OK`], [`RESPONSE_REJECTED`] or [`RESPONSE_ERROR`].
+    pub fn response(&self, invocation: u64, response: u32) -> Result<(), Error> {
+        let mut w = Writer::new();
+        w.u64(invocation).u32(response);
+        self.conn.call(msg::RESPONSE, w.as_slice(), None)?.ok().map(drop)
+    }
+
+    /// Locks, unlocks or shuts down node `node_id` ([`ADMIN_LOCK`], ...) and
+    /// waits for the outcome: the executive answers once the operation is
+    /// over (root only). `supervision` is how long the start step waits for
+    /// its trackers (None: the executive's default).
+    pub fn admin(&self, operation: u32, node_id: u32, supervision: Option<Duration>) -> Result<(), Error> {
+        let mut w = Writer::new();
+        AdminRequest {
+            operation,
+            node_id,
+            supervision_ns: supervision.map_or(0, |d| d.as_nanos().min(u64::MAX as u128) as u64),
+        }
+        .encode(&mut w);
+        self.conn.call(msg::ADMIN, w.as_slice(), None)?.ok().map(drop)
+    }
+
     /// Runs pending callbacks through `f` as `mode` says. Callbacks that do not decode are
     /// dropped.
     pub fn dispatch(&self, mode: DispatchMode, mut f: impl FnMut(ClmEvent)) -> Result<(), Error> {
@@ -114,6 +143,12 @@ impl Clm {
                             list,
                             status: Error::check(cb.status),
                         });
+                    }
+                }
+                msg::TRACK_STEP_CALLBACK => {
+                    let Ok(step) = StepHeader::decode(&mut r) else { return };
+                    if let Ok(list) = NotificationList::decode(&mut r) {
+                        f(ClmEvent::Step { step, list });
                     }
                 }
                 msg::NODE_GET_CALLBACK => {

@@ -13,8 +13,8 @@ use std::time::Duration;
 /// Which API a handle was opened with; it decides the callback shapes.
 #[derive(Clone, Copy)]
 pub enum Callbacks {
-    /// B.01.01 (and B.03, whose eviction callback is never invoked: no
-    /// administrative operations exist here).
+    /// B.01.01 (and B.03, whose eviction callback is never invoked: nodes
+    /// are taken out through B.04.01's tracking steps).
     B01 {
         node_get: SaClmClusterNodeGetCallbackT,
         track: SaClmClusterTrackCallbackT,
@@ -96,6 +96,11 @@ pub fn node_get(h: &ClmHandle, node_id: SaClmNodeIdT, timeout: SaTimeT) -> Resul
     h.conn
         .node_get(node_id, Duration::from_nanos(timeout as u64))
         .map_err(code)
+}
+
+/// Answers a validate or start step (saClmResponse_4).
+pub fn response(h: &ClmHandle, invocation: SaInvocationT, response: SaClmResponseT) -> SaAisErrorT {
+    code_of(&h.conn.response(invocation, response))
 }
 
 pub fn node_get_async(h: &ClmHandle, invocation: SaInvocationT, node_id: SaClmNodeIdT) -> SaAisErrorT {
@@ -212,6 +217,44 @@ pub fn dispatch(h: &ClmHandle, mode: DispatchMode) -> Result<(), SaAisErrorT> {
                     _ => {}
                 }
             }
+            ClmEvent::Step { step, list } => match h.callbacks {
+                Callbacks::B04 { track: Some(f), .. } => {
+                    let mut items = to_notifications_4(&list);
+                    let buf = SaClmClusterNotificationBufferT_4 {
+                        viewNumber: list.view,
+                        numberOfItems: items.len() as SaUint32T,
+                        notification: items.as_mut_ptr(),
+                    };
+                    let root_cause = to_name(&step.root_cause);
+                    let supervision = step.supervision_ns.min(SaTimeT::MAX as u64) as SaTimeT;
+                    // SAFETY: the registered callback, with a buffer and a root
+                    // cause valid for the duration of the call.
+                    unsafe {
+                        f(
+                            &buf,
+                            list.members,
+                            step.invocation,
+                            &root_cause,
+                            std::ptr::null(),
+                            step.step,
+                            supervision,
+                            SA_AIS_OK,
+                        )
+                    };
+                }
+                // A B.01 handle cannot ask for steps: it hears the outcome only.
+                Callbacks::B01 { track: Some(f), .. } if step.step == rust::STEP_COMPLETED => {
+                    let mut items = to_notifications(&list);
+                    let buf = SaClmClusterNotificationBufferT {
+                        viewNumber: list.view,
+                        numberOfItems: items.len() as SaUint32T,
+                        notification: items.as_mut_ptr(),
+                    };
+                    // SAFETY: as for the track callback above.
+                    unsafe { f(&buf, list.members, SA_AIS_OK) };
+                }
+                _ => {}
+            },
             ClmEvent::NodeGet { invocation, node } => {
                 let status = code_of(&node);
                 match h.callbacks {

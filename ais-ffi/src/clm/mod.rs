@@ -22,14 +22,14 @@ use crate::boundary::{ffi_call, status, Failure, Outcome};
 use crate::runtime::DispatchMode;
 use crate::types::ais::{
     SaAisErrorT, SaDispatchFlagsT, SaInvocationT, SaSelectionObjectT, SaTimeT, SaUint32T, SaUint64T, SaUint8T,
-    SaVersionT, SA_AIS_ERR_INIT, SA_AIS_ERR_NO_SPACE, SA_TRACK_CHANGES, SA_TRACK_CHANGES_ONLY, SA_TRACK_CURRENT,
-    SA_TRACK_LOCAL,
+    SaVersionT, SA_AIS_ERR_BAD_FLAGS, SA_AIS_ERR_INIT, SA_AIS_ERR_NO_SPACE, SA_TRACK_CHANGES, SA_TRACK_CHANGES_ONLY,
+    SA_TRACK_CURRENT, SA_TRACK_LOCAL, SA_TRACK_START_STEP, SA_TRACK_VALIDATE_STEP,
 };
 use crate::types::clm::{
     SaClmCallbacksT, SaClmCallbacksT_3, SaClmCallbacksT_4, SaClmClusterNodeGetCallbackT, SaClmClusterNodeT,
     SaClmClusterNodeT_4, SaClmClusterNotificationBufferT, SaClmClusterNotificationBufferT_4, SaClmClusterNotificationT,
     SaClmClusterNotificationT_4, SaClmClusterTrackCallbackT, SaClmHandleT, SaClmNodeIdT, SaClmResponseT,
-    SA_CLM_LOCAL_NODE_ID,
+    SA_CLM_CALLBACK_RESPONSE_ERROR, SA_CLM_CALLBACK_RESPONSE_OK, SA_CLM_LOCAL_NODE_ID,
 };
 use ais_proto::clm::NotificationList;
 use client::{Callbacks, ClmHandle, B01, B03, B04};
@@ -61,7 +61,8 @@ unsafe fn initialize(
 }
 
 /// saClmInitialize and saClmInitialize_3: B.01 callback shapes (B.03's node
-/// eviction callback is never invoked: there are no administrative operations).
+/// eviction callback is never invoked: administrative operations reach
+/// applications through B.04.01's tracking steps).
 unsafe fn initialize_b01(
     handle: *mut SaClmHandleT,
     version: *mut SaVersionT,
@@ -105,6 +106,10 @@ unsafe fn track<T: Copy>(
     // library's: the executive tracks the whole membership.
     let local_asked = b04 && flags & SA_TRACK_LOCAL != 0;
     let flags = if local_asked { flags & !SA_TRACK_LOCAL } else { flags };
+    // The step flags are B.04.01's.
+    if !b04 && flags & (SA_TRACK_START_STEP | SA_TRACK_VALIDATE_STEP) != 0 {
+        return Err(Failure(SA_AIS_ERR_BAD_FLAGS));
+    }
     client::check_track_flags(flags)?;
     let changes = flags & (SA_TRACK_CHANGES | SA_TRACK_CHANGES_ONLY) != 0;
     let current = flags & SA_TRACK_CURRENT != 0;
@@ -355,8 +360,8 @@ pub unsafe extern "C" fn saClmResponse(
     invocation: SaInvocationT,
     error: SaAisErrorT,
 ) -> SaAisErrorT {
-    // No callback of this implementation asks for a response (there are no
-    // administrative operations), so no invocation is ever pending.
+    // Only B.04.01 handles are given invocations (the validate and start
+    // steps of saClmClusterTrack_4), so none is ever pending for this one.
     ffi_call(|| {
         let _ = (invocation, error);
         state::require(&*HANDLES.get(clmHandle)?, B01_CALLS)?;
@@ -371,11 +376,15 @@ pub unsafe extern "C" fn saClmResponse_4(
     invocation: SaInvocationT,
     response: SaClmResponseT,
 ) -> SaAisErrorT {
-    // As saClmResponse: no validate or start step is ever sent.
+    // The executive knows the invocations it gave this handle: an unknown
+    // one is INVALID_PARAM there.
     ffi_call(|| {
-        let _ = (invocation, response);
-        state::require(&*HANDLES.get(clmHandle)?, B04_CALLS)?;
-        Err(INVALID)
+        let h = HANDLES.get(clmHandle)?;
+        state::require(&h, B04_CALLS)?;
+        if !(SA_CLM_CALLBACK_RESPONSE_OK..=SA_CLM_CALLBACK_RESPONSE_ERROR).contains(&response) {
+            return Err(INVALID);
+        }
+        status(client::response(&h, invocation, response))
     })
 }
 

@@ -9,7 +9,7 @@ use crate::boundary::{version, Code, Failure};
 use crate::runtime::{Connection, DispatchMode, HandleTable};
 use crate::types::ais::{SaAisErrorT, SaInvocationT, SaNameT, SaNtfCorrelationIdsT, SaTimeT, SaUint32T};
 use crate::types::clm::{
-    SaClmChangeStepT, SaClmClusterNotificationBufferT_4, SaClmClusterNotificationT_4, SaClmNodeIdT,
+    SA_CLM_CALLBACK_RESPONSE_OK, SaClmChangeStepT, SaClmClusterNotificationBufferT_4, SaClmClusterNotificationT_4, SaClmNodeIdT,
 };
 use ais_proto::clm::NotificationList;
 use std::ops::RangeInclusive;
@@ -154,6 +154,13 @@ unsafe extern "C" fn local_filter(
             };
             mine = all.iter().filter(|n| n.clusterNode.nodeId == local).copied().collect();
             if mine.is_empty() {
+                // A step about another node: this handle does not see it, so
+                // it does not stand in the operation's way.
+                if invocation != 0 {
+                    if let Ok(h) = HANDLES.get(handle) {
+                        let _ = client::response(&h, invocation, SA_CLM_CALLBACK_RESPONSE_OK);
+                    }
+                }
                 return;
             }
             filtered = SaClmClusterNotificationBufferT_4 {
