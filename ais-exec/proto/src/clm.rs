@@ -296,7 +296,10 @@ mod tests {
         }
         let mut bad = b.clone();
         bad[8..12].copy_from_slice(&9u32.to_le_bytes());
-        assert!(StepHeader::decode(&mut Reader::new(&bad)).is_err(), "step 9 is not a step");
+        assert!(
+            StepHeader::decode(&mut Reader::new(&bad)).is_err(),
+            "step 9 is not a step"
+        );
         let a = AdminRequest {
             operation: ADMIN_LOCK,
             node_id: 2,
@@ -307,13 +310,18 @@ mod tests {
         assert_eq!(AdminRequest::decode(&mut Reader::new(w.as_slice())).unwrap(), a);
         let mut w = Writer::new();
         w.u32(4).u32(2).u64(0);
-        assert!(AdminRequest::decode(&mut Reader::new(w.as_slice())).is_err(), "CLUSTER_RESET is not offered");
+        assert!(
+            AdminRequest::decode(&mut Reader::new(w.as_slice())).is_err(),
+            "CLUSTER_RESET is not offered"
+        );
     }
 
     /// B.04.01 saClmClusterTrack_4: the step flags need CHANGES or CHANGES_ONLY.
     #[test]
     fn step_flags_need_changes() {
-        assert!(track_flags_valid((TRACK_CHANGES | TRACK_VALIDATE_STEP | TRACK_START_STEP) as u32));
+        assert!(track_flags_valid(
+            (TRACK_CHANGES | TRACK_VALIDATE_STEP | TRACK_START_STEP) as u32
+        ));
         assert!(track_flags_valid((TRACK_CHANGES_ONLY | TRACK_START_STEP) as u32));
         assert!(!track_flags_valid((TRACK_CURRENT | TRACK_START_STEP) as u32));
         assert!(!track_flags_valid(TRACK_VALIDATE_STEP as u32));

@@ -6,7 +6,7 @@ use std::time::Duration;
 use ais_proto::clm as msg;
 use ais_proto::{AisVersion, Reader, ServiceId, Writer};
 
-pub use ais_proto::clm::{AdminRequest, ClusterNode, Notification, NotificationList, StepHeader};
+pub use ais_proto::clm::{AdminRequest, ClusterNode, Notification, NotificationList, StepHeader, LOCAL_NODE_ID};
 pub use ais_proto::clm::{ADMIN_LOCK, ADMIN_SHUTDOWN, ADMIN_UNLOCK};
 pub use ais_proto::clm::{RESPONSE_ERROR, RESPONSE_OK, RESPONSE_REJECTED};
 pub use ais_proto::clm::{STEP_ABORTED, STEP_COMPLETED, STEP_START, STEP_VALIDATE};

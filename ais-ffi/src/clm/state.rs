@@ -9,7 +9,8 @@ use crate::boundary::{version, Code, Failure};
 use crate::runtime::{Connection, DispatchMode, HandleTable};
 use crate::types::ais::{SaAisErrorT, SaInvocationT, SaNameT, SaNtfCorrelationIdsT, SaTimeT, SaUint32T};
 use crate::types::clm::{
-    SA_CLM_CALLBACK_RESPONSE_OK, SaClmChangeStepT, SaClmClusterNotificationBufferT_4, SaClmClusterNotificationT_4, SaClmNodeIdT,
+    SaClmChangeStepT, SaClmClusterNotificationBufferT_4, SaClmClusterNotificationT_4, SaClmNodeIdT,
+    SA_CLM_CALLBACK_RESPONSE_OK,
 };
 use ais_proto::clm::NotificationList;
 use std::ops::RangeInclusive;

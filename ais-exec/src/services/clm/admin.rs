@@ -144,10 +144,16 @@ pub enum Action<C> {
     },
     /// `target` left (locked) or joined (unlocked) the membership: the
     /// COMPLETED step to every tracker.
-    Completed { target: NodeId, joined: bool },
+    Completed {
+        target: NodeId,
+        joined: bool,
+    },
     Multicast(Vec<u8>),
     /// Answer the origin's request.
-    Answer { token: Token, status: u32 },
+    Answer {
+        token: Token,
+        status: u32,
+    },
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -551,7 +557,15 @@ mod tests {
     type Net = Cluster<ClmService<u32>, u32>;
 
     fn net(ids: &[u32]) -> Net {
-        let make = |id: u32| ClmService::new(NodeInfo::new(id, format!("10.0.0.{id}").parse().unwrap(), &format!("n{id}"), 5, 0));
+        let make = |id: u32| {
+            ClmService::new(NodeInfo::new(
+                id,
+                format!("10.0.0.{id}").parse().unwrap(),
+                &format!("n{id}"),
+                5,
+                0,
+            ))
+        };
         let mut c = Cluster::configured(ids, make);
         // The administrator's handle on node 1 is root's.
         c.connect_as(1, 99, Peer { pid: 1, uid: Some(0) });
@@ -603,7 +617,11 @@ mod tests {
                 let h = StepHeader::decode(&mut r).unwrap();
                 let l = NotificationList::decode(&mut r).unwrap();
                 r.finish().unwrap();
-                let items = l.items.iter().map(|n| (n.node.node_id, n.change, n.node.member)).collect();
+                let items = l
+                    .items
+                    .iter()
+                    .map(|n| (n.node.node_id, n.change, n.node.member))
+                    .collect();
                 (cb.node, cb.conn, h.step, h.invocation, items)
             })
             .collect();
@@ -642,23 +660,45 @@ mod tests {
         assert_eq!(s[0].4, vec![(2, LEFT, true)], "CHANGES_ONLY: the target alone");
         assert_eq!(s[1].4.len(), 3, "CHANGES: every member and the target");
         let (inv10, inv20) = (s[0].3, s[1].3);
-        assert_eq!(respond(&mut c, 1, 11, inv10, msg::RESPONSE_OK), status::INVALID_PARAM, "another handle's invocation");
-        assert_eq!(respond(&mut c, 1, 10, inv10, 7), status::INVALID_PARAM, "not a SaClmResponseT");
+        assert_eq!(
+            respond(&mut c, 1, 11, inv10, msg::RESPONSE_OK),
+            status::INVALID_PARAM,
+            "another handle's invocation"
+        );
+        assert_eq!(
+            respond(&mut c, 1, 10, inv10, 7),
+            status::INVALID_PARAM,
+            "not a SaClmResponseT"
+        );
         assert_eq!(respond(&mut c, 1, 10, inv10, msg::RESPONSE_OK), status::OK);
         assert_eq!(c.answer(1, token), None, "still waiting for node 2's tracker");
         assert_eq!(respond(&mut c, 2, 20, inv20, msg::RESPONSE_REJECTED), status::OK);
         let s = steps(&mut c);
-        assert_eq!(s.iter().map(|x| (x.1, x.2, x.3)).collect::<Vec<_>>(), vec![(10, msg::STEP_ABORTED, 0), (20, msg::STEP_ABORTED, 0)]);
+        assert_eq!(
+            s.iter().map(|x| (x.1, x.2, x.3)).collect::<Vec<_>>(),
+            vec![(10, msg::STEP_ABORTED, 0), (20, msg::STEP_ABORTED, 0)]
+        );
         assert_eq!(c.answer(1, token).unwrap().status, status::FAILED_OPERATION);
-        assert!(member(&mut c, 2, LOCAL_NODE_ID) && member(&mut c, 1, 2), "a refused lock leaves the node a member");
-        assert_eq!(respond(&mut c, 1, 10, inv10, msg::RESPONSE_OK), status::INVALID_PARAM, "answered already");
+        assert!(
+            member(&mut c, 2, LOCAL_NODE_ID) && member(&mut c, 1, 2),
+            "a refused lock leaves the node a member"
+        );
+        assert_eq!(
+            respond(&mut c, 1, 10, inv10, msg::RESPONSE_OK),
+            status::INVALID_PARAM,
+            "answered already"
+        );
 
         let token = admin(&mut c, 99, msg::ADMIN_LOCK, 2, 0).unwrap();
         for (node, conn, _, inv, _) in steps(&mut c) {
             assert_eq!(respond(&mut c, node, conn, inv, msg::RESPONSE_OK), status::OK);
         }
         let s = steps(&mut c);
-        assert_eq!(s.iter().map(|x| (x.1, x.2)).collect::<Vec<_>>(), vec![(10, msg::STEP_START)], "START only to START_STEP trackers");
+        assert_eq!(
+            s.iter().map(|x| (x.1, x.2)).collect::<Vec<_>>(),
+            vec![(10, msg::STEP_START)],
+            "START only to START_STEP trackers"
+        );
         assert_eq!(c.answer(1, token), None);
         assert_eq!(respond(&mut c, 1, 10, s[0].3, msg::RESPONSE_OK), status::OK);
         let s = steps(&mut c);
@@ -669,7 +709,10 @@ mod tests {
         }
         assert_eq!(s[1].4.len(), 3, "CHANGES: the two members and the node that left");
         assert_eq!(c.answer(1, token).unwrap().status, status::OK);
-        assert!(!member(&mut c, 2, LOCAL_NODE_ID), "the locked node's own CLM says it is no member");
+        assert!(
+            !member(&mut c, 2, LOCAL_NODE_ID),
+            "the locked node's own CLM says it is no member"
+        );
         assert!(!member(&mut c, 3, 2));
         let token = admin(&mut c, 99, msg::ADMIN_LOCK, 2, 0).unwrap();
         assert_eq!(c.answer(1, token).unwrap().status, status::NO_OP);
@@ -678,7 +721,9 @@ mod tests {
         assert_eq!(c.answer(1, token).unwrap().status, status::OK);
         let s = steps(&mut c);
         assert_eq!(s.len(), 3);
-        assert!(s.iter().all(|x| x.2 == msg::STEP_COMPLETED && x.4.contains(&(2, JOINED, true))));
+        assert!(s
+            .iter()
+            .all(|x| x.2 == msg::STEP_COMPLETED && x.4.contains(&(2, JOINED, true))));
         assert!(member(&mut c, 2, LOCAL_NODE_ID));
         let token = admin(&mut c, 99, msg::ADMIN_UNLOCK, 2, 0).unwrap();
         assert_eq!(c.answer(1, token).unwrap().status, status::NO_OP);
@@ -693,7 +738,10 @@ mod tests {
         let token = admin(&mut c, 99, msg::ADMIN_SHUTDOWN, 2, 1_000).unwrap();
         let s = steps(&mut c);
         assert_eq!(s.len(), 1);
-        assert_eq!((s[0].2, s[0].4.clone()), (msg::STEP_START, vec![(2, msg::NODE_SHUTDOWN, true)]));
+        assert_eq!(
+            (s[0].2, s[0].4.clone()),
+            (msg::STEP_START, vec![(2, msg::NODE_SHUTDOWN, true)])
+        );
         assert_eq!(c.node(2).next_deadline(0), Some(1_000));
         c.now = 999;
         c.tick(2);
@@ -739,12 +787,26 @@ mod tests {
     #[test]
     fn only_root_may_ask_and_only_about_known_nodes_one_at_a_time() {
         let mut c = net(&[1, 2]);
-        c.connect_as(1, 98, Peer { pid: 2, uid: Some(1000) });
+        c.connect_as(
+            1,
+            98,
+            Peer {
+                pid: 2,
+                uid: Some(1000),
+            },
+        );
         assert_eq!(admin(&mut c, 98, msg::ADMIN_LOCK, 2, 0), Err(status::ACCESS));
-        assert_eq!(admin(&mut c, 97, msg::ADMIN_LOCK, 2, 0), Err(status::ACCESS), "uid unknown");
+        assert_eq!(
+            admin(&mut c, 97, msg::ADMIN_LOCK, 2, 0),
+            Err(status::ACCESS),
+            "uid unknown"
+        );
         let token = admin(&mut c, 99, msg::ADMIN_LOCK, 9, 0).unwrap();
         assert_eq!(c.answer(1, token).unwrap().status, status::NOT_EXIST);
-        assert_eq!(c.handle(1, 99, msg::ADMIN, &[0, 1]).now().0.status, status::INVALID_PARAM);
+        assert_eq!(
+            c.handle(1, 99, msg::ADMIN, &[0, 1]).now().0.status,
+            status::INVALID_PARAM
+        );
         track(&mut c, 1, 10, msg::TRACK_CHANGES | msg::TRACK_VALIDATE_STEP);
         let first = admin(&mut c, 99, msg::ADMIN_LOCK, 2, 0).unwrap();
         let second = admin(&mut c, 99, msg::ADMIN_SHUTDOWN, 1, 0).unwrap();
@@ -782,7 +844,10 @@ mod tests {
         c.take_callbacks();
         c.configure(&[1, 2]);
         assert_eq!(c.answer(1, token).unwrap().status, status::TRY_AGAIN);
-        assert_eq!(steps(&mut c).iter().map(|x| x.2).collect::<Vec<_>>(), vec![msg::STEP_ABORTED]);
+        assert_eq!(
+            steps(&mut c).iter().map(|x| x.2).collect::<Vec<_>>(),
+            vec![msg::STEP_ABORTED]
+        );
         assert!(member(&mut c, 1, 2));
     }
 

@@ -151,9 +151,21 @@ impl<C: Copy + Eq + Hash + Send> ClmService<C> {
     /// §4.4.4): with CHANGES every member and the target, with CHANGES_ONLY
     /// the target alone.
     #[allow(clippy::too_many_arguments)]
-    fn step_callback(&self, conn: C, flags: u8, header: StepHeader, target: NodeId, change: u32, member: bool) -> Option<Effect<C>> {
+    fn step_callback(
+        &self,
+        conn: C,
+        flags: u8,
+        header: StepHeader,
+        target: NodeId,
+        change: u32,
+        member: bool,
+    ) -> Option<Effect<C>> {
         let node = self.view.member(target)?;
-        let members: Vec<&NodeInfo> = self.view.members().filter(|n| !self.admin.is_locked(n.node_id)).collect();
+        let members: Vec<&NodeInfo> = self
+            .view
+            .members()
+            .filter(|n| !self.admin.is_locked(n.node_id))
+            .collect();
         let mut items: Vec<Notification> = Vec::new();
         if flags & TRACK_CHANGES != 0 {
             items.extend(members.iter().filter(|n| n.node_id != target).map(|n| Notification {
@@ -183,7 +195,10 @@ impl<C: Copy + Eq + Hash + Send> ClmService<C> {
     }
 
     fn root_cause(&self, target: NodeId) -> Vec<u8> {
-        self.view.member(target).map(|n| n.name.as_bytes().to_vec()).unwrap_or_default()
+        self.view
+            .member(target)
+            .map(|n| n.name.as_bytes().to_vec())
+            .unwrap_or_default()
     }
 
     /// Carries out what the administrative machine asked for.

@@ -65,7 +65,11 @@ impl<C: Copy + Eq + Hash> Trackers<C> {
 
     /// The trackers that asked for step `flag` (START_STEP or VALIDATE_STEP).
     pub fn with_step(&self, flag: u8) -> Vec<C> {
-        self.flags.iter().filter(|(_, f)| **f & flag != 0).map(|(c, _)| *c).collect()
+        self.flags
+            .iter()
+            .filter(|(_, f)| **f & flag != 0)
+            .map(|(c, _)| *c)
+            .collect()
     }
 
     pub fn len(&self) -> usize {
