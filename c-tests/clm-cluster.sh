@@ -18,6 +18,8 @@ echo "clm-cluster: three nodes"
 for i in 1 2 3; do ais_start "$i" 3; done
 ais_on 1 "$CLIENT" wait 3 30 || ais_fail "three members never seen from node 1"
 ais_on 2 "$CLIENT" api || ais_fail "API test in a three-node cluster"
+echo "clm-cluster: locking node 2 (127.0.0.2) from node 1"
+ais_on 1 "$CLIENT" admin 2130706434 "$BUILD/ais-clmtool" || ais_fail "administrative operations"
 echo "clm-cluster: stopping node 3"
 ais_stop 3 || ais_fail "stopping node 3"
 ais_on 1 "$CLIENT" wait 2 10 || ais_fail "node 1 did not see node 3 leave"

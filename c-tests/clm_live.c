@@ -5,12 +5,19 @@
  *   clm_live wait N SECS    track changes until the cluster has N members
  *                           (exit 0), or give up after SECS (exit 1)
  *   clm_live watch SECS     print every membership change for SECS seconds
+ *   clm_live admin NODEID TOOL
+ *                           B.04.01 administrative operations with TOOL
+ *                           (ais-clmtool): tracks with VALIDATE_STEP and
+ *                           START_STEP, rejects the first lock of NODEID,
+ *                           accepts the next, sees it leave, unlocks it
  *
  * The executive is the one AIS_IPC_SOCKET names.
  */
 #include <saClm.h>
 
 #include <poll.h>
+#include <sys/wait.h>
+#include <unistd.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -279,8 +286,144 @@ static int track(unsigned want, int secs)
 	return failures ? 1 : 0;
 }
 
+/* ---- administrative operations (B.04.01 saClmClusterTrack_4 steps) ---- */
+
+static SaClmHandleT admin_handle;
+static SaClmNodeIdT admin_target;
+static int validations;
+static char admin_steps[64]; /* one letter per step: V S A C */
+static SaClmClusterChangesT last_change;
+static SaBoolT last_member;
+
+static void admin_track_cb(const SaClmClusterNotificationBufferT_4 *b, SaUint32T members,
+			   SaInvocationT invocation, const SaNameT *root_cause,
+			   const SaNtfCorrelationIdsT *correlation, SaClmChangeStepT step,
+			   SaTimeT supervision, SaAisErrorT error)
+{
+	SaUint32T i;
+	size_t n = strlen(admin_steps);
+	(void)members;
+	(void)correlation;
+	(void)supervision;
+	if (error != SA_AIS_OK || n + 1 >= sizeof admin_steps)
+		return;
+	for (i = 0; i < b->numberOfItems; i++)
+		if (b->notification[i].clusterNode.nodeId == admin_target) {
+			last_change = b->notification[i].clusterChange;
+			last_member = b->notification[i].clusterNode.member;
+		}
+	admin_steps[n] = step == SA_CLM_CHANGE_VALIDATE	 ? 'V'
+			 : step == SA_CLM_CHANGE_START	 ? 'S'
+			 : step == SA_CLM_CHANGE_ABORTED ? 'A'
+							 : 'C';
+	if (step == SA_CLM_CHANGE_VALIDATE || step == SA_CLM_CHANGE_START) {
+		if (invocation == 0 || root_cause == NULL || root_cause->length == 0) {
+			fprintf(stderr, "FAIL: step %d without invocation or root cause\n", (int)step);
+			failures++;
+		}
+		/* The first validation is refused, everything after agreed to. */
+		CHECK(saClmResponse_4(admin_handle, invocation,
+				      step == SA_CLM_CHANGE_VALIDATE && validations++ == 0
+					      ? SA_CLM_CALLBACK_RESPONSE_REJECTED
+					      : SA_CLM_CALLBACK_RESPONSE_OK),
+		      SA_AIS_OK);
+		CHECK(saClmResponse_4(admin_handle, invocation, SA_CLM_CALLBACK_RESPONSE_OK),
+		      SA_AIS_ERR_INVALID_PARAM);
+	}
+}
+
+/* Runs `tool verb node` while dispatching; its exit status. */
+static int run_tool(const char *tool, const char *verb, const char *node, SaSelectionObjectT sel)
+{
+	int status;
+	pid_t pid = fork();
+	if (pid == 0) {
+		execl(tool, tool, verb, node, (char *)NULL);
+		_exit(127);
+	}
+	for (;;) {
+		struct pollfd p = {(int)sel, POLLIN, 0};
+		if (poll(&p, 1, 50) == 1)
+			CHECK(saClmDispatch(admin_handle, SA_DISPATCH_ALL), SA_AIS_OK);
+		if (waitpid(pid, &status, WNOHANG) == pid)
+			break;
+	}
+	/* The last callbacks may come after the tool's answer. */
+	{
+		struct pollfd p = {(int)sel, POLLIN, 0};
+		while (poll(&p, 1, 300) == 1)
+			CHECK(saClmDispatch(admin_handle, SA_DISPATCH_ALL), SA_AIS_OK);
+	}
+	return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+}
+
+static SaBoolT target_member(void)
+{
+	SaClmClusterNodeT_4 n;
+	CHECK(saClmClusterNodeGet_4(admin_handle, admin_target, SA_TIME_ONE_SECOND, &n), SA_AIS_OK);
+	return n.member;
+}
+
+static int admin(const char *node, const char *tool)
+{
+	SaClmCallbacksT_4 cb = {NULL, admin_track_cb};
+	SaVersionT v = {'B', 4, 1};
+	SaSelectionObjectT sel;
+	SaAisErrorT rc;
+	int tries;
+
+	admin_target = (SaClmNodeIdT)strtoul(node, NULL, 10);
+	for (tries = 0; tries < 100; tries++) {
+		rc = saClmInitialize_4(&admin_handle, &cb, &v);
+		if (rc != SA_AIS_ERR_TRY_AGAIN)
+			break;
+		nanosleep(&(struct timespec){0, 50000000}, NULL);
+	}
+	CHECK(rc, SA_AIS_OK);
+	if (failures)
+		return 1;
+	CHECK(saClmSelectionObjectGet(admin_handle, &sel), SA_AIS_OK);
+	CHECK(saClmClusterTrack_4(admin_handle, SA_TRACK_CURRENT | SA_TRACK_START_STEP, NULL),
+	      SA_AIS_ERR_BAD_FLAGS);
+	for (tries = 0; tries < 100; tries++) {
+		rc = saClmClusterTrack_4(admin_handle,
+					 SA_TRACK_CHANGES_ONLY | SA_TRACK_VALIDATE_STEP | SA_TRACK_START_STEP,
+					 NULL);
+		if (rc != SA_AIS_ERR_TRY_AGAIN)
+			break;
+		nanosleep(&(struct timespec){0, 50000000}, NULL);
+	}
+	CHECK(rc, SA_AIS_OK);
+	CHECK(saClmResponse_4(admin_handle, 424242, SA_CLM_CALLBACK_RESPONSE_OK), SA_AIS_ERR_INVALID_PARAM);
+	CHECK(saClmResponse_4(admin_handle, 1, (SaClmResponseT)9), SA_AIS_ERR_INVALID_PARAM);
+
+	CHECK(run_tool(tool, "lock", node, sel), 1);
+	if (strcmp(admin_steps, "VA") != 0 || target_member() != SA_TRUE) {
+		fprintf(stderr, "FAIL: a rejected lock: steps %s\n", admin_steps);
+		failures++;
+	}
+	admin_steps[0] = 0;
+	CHECK(run_tool(tool, "lock", node, sel), 0);
+	if (strcmp(admin_steps, "VSC") != 0 || last_change != SA_CLM_NODE_LEFT || last_member != SA_FALSE ||
+	    target_member() != SA_FALSE) {
+		fprintf(stderr, "FAIL: an accepted lock: steps %s, change %d\n", admin_steps, (int)last_change);
+		failures++;
+	}
+	admin_steps[0] = 0;
+	CHECK(run_tool(tool, "unlock", node, sel), 0);
+	if (strcmp(admin_steps, "C") != 0 || last_change != SA_CLM_NODE_JOINED || target_member() != SA_TRUE) {
+		fprintf(stderr, "FAIL: unlock: steps %s, change %d\n", admin_steps, (int)last_change);
+		failures++;
+	}
+	saClmFinalize(admin_handle);
+	printf("clm_live admin: %s\n", failures ? "FAILED" : "ok");
+	return failures ? 1 : 0;
+}
+
 int main(int argc, char **argv)
 {
+	if (argc == 4 && strcmp(argv[1], "admin") == 0)
+		return admin(argv[2], argv[3]);
 	if (argc == 3 && strcmp(argv[1], "watch") == 0)
 		return track(0, atoi(argv[2]));
 	if (argc >= 2 && strcmp(argv[1], "api") == 0) {
@@ -290,6 +433,6 @@ int main(int argc, char **argv)
 	}
 	if (argc == 4 && strcmp(argv[1], "wait") == 0)
 		return track((unsigned)atoi(argv[2]), atoi(argv[3]));
-	fprintf(stderr, "usage: clm_live api | wait N SECS | watch SECS\n");
+	fprintf(stderr, "usage: clm_live api | wait N SECS | watch SECS | admin NODEID TOOL\n");
 	return 2;
 }
