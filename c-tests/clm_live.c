@@ -402,14 +402,14 @@ static int admin(const char *node, const char *tool)
 		fprintf(stderr, "FAIL: a rejected lock: steps %s\n", admin_steps);
 		failures++;
 	}
-	admin_steps[0] = 0;
+	memset(admin_steps, 0, sizeof admin_steps);
 	CHECK(run_tool(tool, "lock", node, sel), 0);
 	if (strcmp(admin_steps, "VSC") != 0 || last_change != SA_CLM_NODE_LEFT || last_member != SA_FALSE ||
 	    target_member() != SA_FALSE) {
 		fprintf(stderr, "FAIL: an accepted lock: steps %s, change %d\n", admin_steps, (int)last_change);
 		failures++;
 	}
-	admin_steps[0] = 0;
+	memset(admin_steps, 0, sizeof admin_steps);
 	CHECK(run_tool(tool, "unlock", node, sel), 0);
 	if (strcmp(admin_steps, "C") != 0 || last_change != SA_CLM_NODE_JOINED || target_member() != SA_TRUE) {
 		fprintf(stderr, "FAIL: unlock: steps %s, change %d\n", admin_steps, (int)last_change);
