@@ -24,10 +24,7 @@ fn open(socket: &str) -> Clm {
     loop {
         match Clm::open_at(&name, B0401) {
             Ok(c) => return c,
-            Err(e) if Instant::now() < end => {
-                let _ = e;
-                std::thread::sleep(Duration::from_millis(50))
-            }
+            Err(_) if Instant::now() < end => std::thread::sleep(Duration::from_millis(50)),
             Err(e) => panic!("open CLM: {e}"),
         }
     }
@@ -46,6 +43,9 @@ fn tool(socket: &str, args: &[&str]) -> (Option<i32>, String) {
     );
     (out.status.code(), text)
 }
+
+/// A step the application saw: the step and (change, node id, member) of each entry.
+type Step = (u32, Vec<(u32, u32, bool)>);
 
 #[test]
 fn clmtool_lock_is_validated_started_completed_and_undone_by_unlock() {
@@ -73,7 +73,7 @@ fn clmtool_lock_is_validated_started_completed_and_undone_by_unlock() {
         .unwrap();
 
     // The application: rejects the first validation, accepts everything after.
-    let seen: Arc<Mutex<Vec<(u32, Vec<(u32, u32, bool)>)>>> = Arc::default();
+    let seen: Arc<Mutex<Vec<Step>>> = Arc::default();
     let stop = Arc::new(AtomicBool::new(false));
     let app = {
         let (seen, stop) = (seen.clone(), stop.clone());

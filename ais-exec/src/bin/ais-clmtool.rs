@@ -33,10 +33,10 @@ struct Command {
 }
 
 fn parse(args: &[&str]) -> Option<Command> {
-    let (verb, operation) = match args.first()? {
-        &"lock" => ("lock", ADMIN_LOCK),
-        &"unlock" => ("unlock", ADMIN_UNLOCK),
-        &"shutdown" => ("shutdown", ADMIN_SHUTDOWN),
+    let (verb, operation) = match *args.first()? {
+        "lock" => ("lock", ADMIN_LOCK),
+        "unlock" => ("unlock", ADMIN_UNLOCK),
+        "shutdown" => ("shutdown", ADMIN_SHUTDOWN),
         _ => return None,
     };
     let (node, supervision) = match &args[1..] {
