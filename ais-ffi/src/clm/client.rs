@@ -175,86 +175,67 @@ pub fn to_notifications_4(list: &NotificationList) -> Vec<SaClmClusterNotificati
         .collect()
 }
 
+/// Calls the handle's track callback: a membership change (`step` None: the
+/// COMPLETED step with no invocation, root cause or supervision) or a step of
+/// an administrative operation. A B.01 callback hears only completed changes.
+fn track_callback(h: &ClmHandle, list: &NotificationList, status: SaAisErrorT, step: Option<&rust::StepHeader>) {
+    match h.callbacks {
+        Callbacks::B01 { track: Some(f), .. } => {
+            if step.is_some_and(|s| s.step != rust::STEP_COMPLETED) {
+                return;
+            }
+            let mut items = to_notifications(list);
+            let buf = SaClmClusterNotificationBufferT {
+                viewNumber: list.view,
+                numberOfItems: items.len() as SaUint32T,
+                notification: items.as_mut_ptr(),
+            };
+            // SAFETY: a C callback the application registered, given a
+            // buffer valid for the duration of the call, as the spec says.
+            unsafe { f(&buf, list.members, status) };
+        }
+        Callbacks::B04 { track: Some(f), .. } => {
+            let mut items = to_notifications_4(list);
+            let buf = SaClmClusterNotificationBufferT_4 {
+                viewNumber: list.view,
+                numberOfItems: items.len() as SaUint32T,
+                notification: items.as_mut_ptr(),
+            };
+            let root_cause = step.map(|s| to_name(&s.root_cause));
+            let root_cause_ptr = root_cause.as_ref().map_or(std::ptr::null(), |n| n as *const SaNameT);
+            let (invocation, change_step, supervision) = match step {
+                Some(s) => (
+                    s.invocation,
+                    s.step,
+                    s.supervision_ns.min(SaTimeT::MAX as u64) as SaTimeT,
+                ),
+                None => (0, SA_CLM_CHANGE_COMPLETED, 0),
+            };
+            // SAFETY: as above, the root cause valid during the call too; no
+            // correlation ids are known (no notification service).
+            unsafe {
+                f(
+                    &buf,
+                    list.members,
+                    invocation,
+                    root_cause_ptr,
+                    std::ptr::null(),
+                    change_step,
+                    supervision,
+                    status,
+                )
+            };
+        }
+        _ => {}
+    }
+}
+
 /// Runs the handle's pending callbacks.
 pub fn dispatch(h: &ClmHandle, mode: DispatchMode) -> Result<(), SaAisErrorT> {
     h.conn
         .dispatch(mode, |event| match event {
-            ClmEvent::Track { list, status } => {
-                let status = code_of(&status);
-                match h.callbacks {
-                    Callbacks::B01 { track: Some(f), .. } => {
-                        let mut items = to_notifications(&list);
-                        let buf = SaClmClusterNotificationBufferT {
-                            viewNumber: list.view,
-                            numberOfItems: items.len() as SaUint32T,
-                            notification: items.as_mut_ptr(),
-                        };
-                        // SAFETY: a C callback the application registered, given a
-                        // buffer valid for the duration of the call, as the spec says.
-                        unsafe { f(&buf, list.members, status) };
-                    }
-                    Callbacks::B04 { track: Some(f), .. } => {
-                        let mut items = to_notifications_4(&list);
-                        let buf = SaClmClusterNotificationBufferT_4 {
-                            viewNumber: list.view,
-                            numberOfItems: items.len() as SaUint32T,
-                            notification: items.as_mut_ptr(),
-                        };
-                        // SAFETY: as above; no root cause or correlation ids are known.
-                        unsafe {
-                            f(
-                                &buf,
-                                list.members,
-                                0,
-                                std::ptr::null(),
-                                std::ptr::null(),
-                                SA_CLM_CHANGE_COMPLETED,
-                                0,
-                                status,
-                            )
-                        };
-                    }
-                    _ => {}
-                }
-            }
-            ClmEvent::Step { step, list } => match h.callbacks {
-                Callbacks::B04 { track: Some(f), .. } => {
-                    let mut items = to_notifications_4(&list);
-                    let buf = SaClmClusterNotificationBufferT_4 {
-                        viewNumber: list.view,
-                        numberOfItems: items.len() as SaUint32T,
-                        notification: items.as_mut_ptr(),
-                    };
-                    let root_cause = to_name(&step.root_cause);
-                    let supervision = step.supervision_ns.min(SaTimeT::MAX as u64) as SaTimeT;
-                    // SAFETY: the registered callback, with a buffer and a root
-                    // cause valid for the duration of the call.
-                    unsafe {
-                        f(
-                            &buf,
-                            list.members,
-                            step.invocation,
-                            &root_cause,
-                            std::ptr::null(),
-                            step.step,
-                            supervision,
-                            SA_AIS_OK,
-                        )
-                    };
-                }
-                // A B.01 handle cannot ask for steps: it hears the outcome only.
-                Callbacks::B01 { track: Some(f), .. } if step.step == rust::STEP_COMPLETED => {
-                    let mut items = to_notifications(&list);
-                    let buf = SaClmClusterNotificationBufferT {
-                        viewNumber: list.view,
-                        numberOfItems: items.len() as SaUint32T,
-                        notification: items.as_mut_ptr(),
-                    };
-                    // SAFETY: as for the track callback above.
-                    unsafe { f(&buf, list.members, SA_AIS_OK) };
-                }
-                _ => {}
-            },
+            ClmEvent::Track { list, status } => track_callback(h, &list, code_of(&status), None),
+            ClmEvent::Step { step, list } => track_callback(h, &list, SA_AIS_OK, Some(&step)),
             ClmEvent::NodeGet { invocation, node } => {
                 let status = code_of(&node);
                 match h.callbacks {

@@ -763,7 +763,7 @@ mod tests {
         track(&mut c, 2, 20, msg::TRACK_CHANGES | msg::TRACK_VALIDATE_STEP);
         let token = admin(&mut c, 99, msg::ADMIN_LOCK, 2, 0).unwrap();
         let inv = steps(&mut c)[0].3;
-        respond(&mut c, 2, 20, inv, msg::RESPONSE_ERROR);
+        assert_eq!(respond(&mut c, 2, 20, inv, msg::RESPONSE_ERROR), status::OK);
         assert_eq!(c.answer(1, token).unwrap().status, status::FAILED_OPERATION);
         c.take_callbacks();
         let token = admin(&mut c, 99, msg::ADMIN_LOCK, 2, 0).unwrap();

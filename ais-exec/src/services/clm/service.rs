@@ -70,7 +70,7 @@ impl<C: Copy + Eq + Hash + Send> ClmService<C> {
         ClmService {
             view: ClusterView::new(),
             trackers: Trackers::default(),
-            admin: Admin::new(me_id(&me)),
+            admin: Admin::new(me.node_id),
             root: HashSet::new(),
             next_token: 1,
             me,
@@ -271,10 +271,6 @@ impl<C: Copy + Eq + Hash + Send> ClmService<C> {
             accepted: None,
         }
     }
-}
-
-fn me_id(me: &NodeInfo) -> NodeId {
-    me.node_id
 }
 
 impl<C: Copy + Eq + Hash + Send> Service<C> for ClmService<C> {
