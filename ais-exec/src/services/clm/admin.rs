@@ -20,11 +20,15 @@
 //! rest is this node's: its trackers' outstanding invocations, its deadline,
 //! and the request's token on the origin.
 //!
-//! A ring change ends a running operation on every node alike: one still
-//! validating is aborted (the origin answers TRY_AGAIN), one in its start
-//! step completes. Locks are kept by the cluster, not on disk: a locked node
-//! that restarts while another executive runs learns of its lock from the
-//! others' `State`; a whole cluster that restarts starts unlocked.
+//! Re-synchronisation: a ring change ends a running operation on every node
+//! alike (one still validating is aborted and the origin answers TRY_AGAIN;
+//! one in its start step completes), so only the locked nodes cross it: each
+//! member multicasts them (`State`) before its node record, and every member
+//! takes the union, so the view completes with every member's locks known.
+//! When partitions merge, a lock held on either side wins. Locks are kept by
+//! the cluster, not on disk: a locked node that restarts while another
+//! executive runs learns of its lock from the others' `State`; a whole
+//! cluster that restarts starts unlocked.
 
 use crate::services::codec::{self, DecodeError};
 use crate::services::contract::Token;
