@@ -120,7 +120,7 @@ impl Router {
             return;
         };
         let no_reply = !r.responder.expects_reply();
-        if self.sync.refuses(&self.services, slot, r.msg, &r.payload) {
+        if self.sync.refuses(&self.services[..], slot, r.msg, &r.payload) {
             let busy = self.services[slot].busy(r.msg);
             r.responder.respond(busy.status, busy.payload);
             return;
@@ -241,7 +241,7 @@ impl ServiceHost for Router {
                     self.apply(ctx, slot, fx, true);
                 }
                 let now = ctx.now();
-                let actions = self.sync.configuration(&mut self.services, ring, &c.members, now);
+                let actions = self.sync.configuration(&mut self.services[..], ring, &c.members, now);
                 self.sync_actions(ctx, actions);
             }
             ClusterEvent::ConfChange(_) => {}
@@ -252,12 +252,12 @@ impl ServiceHost for Router {
                 let id = ServiceId(u16::from_be_bytes([d.data[0], d.data[1]]));
                 if id == SYNC_ID {
                     let now = ctx.now();
-                    let actions = self.sync.delivered(&mut self.services, d.sender, &d.data[2..], now);
+                    let actions = self.sync.delivered(&mut self.services[..], d.sender, &d.data[2..], now);
                     self.sync_actions(ctx, actions);
                     return;
                 }
                 let Some(slot) = self.slot(id) else { return };
-                if self.sync.hold(&self.services, slot, d.sender, &d.data[2..]) {
+                if self.sync.hold(&self.services[..], slot, d.sender, &d.data[2..]) {
                     return;
                 }
                 let fx = self.services[slot].delivered(d.sender, &d.data[2..], ctx.now());

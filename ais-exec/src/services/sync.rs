@@ -157,8 +157,43 @@ pub struct SyncEngine {
     round: Option<Running>,
 }
 
-fn slot_of<C>(services: &[Box<dyn Service<C>>], id: u16) -> Option<usize> {
-    services.iter().position(|s| s.id().0 == id)
+/// The services the engine drives, by registry slot: the router's
+/// registry, or one service alone in tests.
+pub trait Services<C> {
+    fn count(&self) -> usize;
+    fn at(&self, slot: usize) -> &dyn Service<C>;
+    fn at_mut(&mut self, slot: usize) -> &mut dyn Service<C>;
+}
+
+impl<C> Services<C> for [Box<dyn Service<C>>] {
+    fn count(&self) -> usize {
+        self.len()
+    }
+    fn at(&self, slot: usize) -> &dyn Service<C> {
+        &*self[slot]
+    }
+    fn at_mut(&mut self, slot: usize) -> &mut dyn Service<C> {
+        &mut *self[slot]
+    }
+}
+
+/// One service alone, in slot 0.
+pub struct One<'a, S>(pub &'a mut S);
+
+impl<C, S: Service<C>> Services<C> for One<'_, S> {
+    fn count(&self) -> usize {
+        1
+    }
+    fn at(&self, _: usize) -> &dyn Service<C> {
+        self.0
+    }
+    fn at_mut(&mut self, _: usize) -> &mut dyn Service<C> {
+        self.0
+    }
+}
+
+fn slot_of<C>(services: &(impl Services<C> + ?Sized), id: u16) -> Option<usize> {
+    (0..services.count()).find(|&i| services.at(i).id().0 == id)
 }
 
 impl SyncEngine {
@@ -178,14 +213,14 @@ impl SyncEngine {
     }
 
     /// Whether request `msg` of the service in `slot` must answer busy now.
-    pub fn refuses<C>(&self, services: &[Box<dyn Service<C>>], slot: usize, msg: u16, payload: &[u8]) -> bool {
-        !self.is_synced() && services[slot].needs_sync(msg, payload)
+    pub fn refuses<C>(&self, services: &(impl Services<C> + ?Sized), slot: usize, msg: u16, payload: &[u8]) -> bool {
+        !self.is_synced() && services.at(slot).needs_sync(msg, payload)
     }
 
     /// A regular configuration: abort the running round, start this one.
     pub fn configuration<C>(
         &mut self,
-        services: &mut [Box<dyn Service<C>>],
+        services: &mut (impl Services<C> + ?Sized),
         ring: RingId,
         members: &[NodeId],
         now: u64,
@@ -193,8 +228,8 @@ impl SyncEngine {
         let mut out = Vec::new();
         if let Some(old) = self.round.take() {
             log::info!(target: "SYNC", "round of ring {}:{} aborted by ring {}:{}", old.ring.rep, old.ring.seq, ring.rep, ring.seq);
-            for s in services.iter_mut() {
-                s.sync_abort();
+            for slot in 0..services.count() {
+                services.at_mut(slot).sync_abort();
             }
             release(services, old.held, now, &mut out);
         }
@@ -208,7 +243,8 @@ impl SyncEngine {
             old_ring,
             old_members: &old_members,
         };
-        for s in services.iter_mut() {
+        for slot in 0..services.count() {
+            let s = services.at_mut(slot);
             let service = s.id().0;
             for piece in s.sync_init(&round) {
                 // An empty piece still goes, as one empty chunk.
@@ -239,9 +275,15 @@ impl SyncEngine {
     /// An ordered message of the service in `slot`: held (true) while a
     /// round runs and the service has replicated state; otherwise the
     /// caller delivers it.
-    pub fn hold<C>(&mut self, services: &[Box<dyn Service<C>>], slot: usize, sender: NodeId, data: &[u8]) -> bool {
+    pub fn hold<C>(
+        &mut self,
+        services: &(impl Services<C> + ?Sized),
+        slot: usize,
+        sender: NodeId,
+        data: &[u8],
+    ) -> bool {
         match &mut self.round {
-            Some(r) if services[slot].replicated() => {
+            Some(r) if services.at(slot).replicated() => {
                 r.held.push((slot, sender, data.to_vec()));
                 true
             }
@@ -252,7 +294,7 @@ impl SyncEngine {
     /// One of the engine's own messages, in agreed order.
     pub fn delivered<C>(
         &mut self,
-        services: &mut [Box<dyn Service<C>>],
+        services: &mut (impl Services<C> + ?Sized),
         sender: NodeId,
         data: &[u8],
         now: u64,
@@ -280,7 +322,7 @@ impl SyncEngine {
                 }
                 let piece = r.partial.remove(&(sender, service)).unwrap_or_default();
                 if let Some(slot) = slot_of(services, service) {
-                    services[slot].sync_receive(sender, &piece);
+                    services.at_mut(slot).sync_receive(sender, &piece);
                 }
             }
             SyncMsg::Barrier { ring } => {
@@ -291,8 +333,8 @@ impl SyncEngine {
                 if r.members.iter().all(|m| r.barriers.contains(m)) {
                     let done = self.round.take().expect("a round");
                     self.synced = Some((done.ring, done.members));
-                    for (slot, s) in services.iter_mut().enumerate() {
-                        out.push(Action::Effects(slot, s.sync_activate(now)));
+                    for slot in 0..services.count() {
+                        out.push(Action::Effects(slot, services.at_mut(slot).sync_activate(now)));
                     }
                     release(services, done.held, now, &mut out);
                 }
@@ -327,13 +369,16 @@ pub fn samples() -> Vec<Vec<u8>> {
 
 /// Applies held messages in their order.
 fn release<C>(
-    services: &mut [Box<dyn Service<C>>],
+    services: &mut (impl Services<C> + ?Sized),
     held: Vec<(usize, NodeId, Vec<u8>)>,
     now: u64,
     out: &mut Vec<Action<C>>,
 ) {
     for (slot, sender, data) in held {
-        out.push(Action::Effects(slot, services[slot].delivered(sender, &data, now)));
+        out.push(Action::Effects(
+            slot,
+            services.at_mut(slot).delivered(sender, &data, now),
+        ));
     }
 }
 

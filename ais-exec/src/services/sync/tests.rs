@@ -125,7 +125,7 @@ impl Net {
     fn configure(&mut self, ring: RingId, members: &[NodeId]) {
         for &m in members {
             let n = self.nodes.get_mut(&m).unwrap();
-            let acts = n.engine.configuration(&mut n.services, ring, members, 0);
+            let acts = n.engine.configuration(&mut n.services[..], ring, members, 0);
             for a in acts {
                 match a {
                     Action::Send(b) => self.bus.send(m, members, Msg::Sync(b)),
@@ -144,14 +144,14 @@ impl Net {
             let n = self.nodes.get_mut(&id).unwrap();
             match &m {
                 Msg::Sync(b) => {
-                    for a in n.engine.delivered(&mut n.services, sender, b, 0) {
+                    for a in n.engine.delivered(&mut n.services[..], sender, b, 0) {
                         if let Action::Effects(slot, fx) = a {
                             n.effects.push((slot, fx));
                         }
                     }
                 }
                 Msg::Probe(b) => {
-                    if !n.engine.hold(&n.services, 0, sender, b) {
+                    if !n.engine.hold(&n.services[..], 0, sender, b) {
                         let fx = n.services[0].delivered(sender, b, 0);
                         n.effects.push((0, fx));
                     }
@@ -213,12 +213,12 @@ fn a_barrier_of_another_ring_or_a_stranger_does_not_complete_a_round() {
     net.configure(ring(1, 4), &[1, 2]);
     let stale = SyncMsg::Barrier { ring: ring(1, 0) }.encode();
     let n = net.node(1);
-    assert!(n.engine.delivered(&mut n.services, 2, &stale, 0).is_empty());
+    assert!(n.engine.delivered(&mut n.services[..], 2, &stale, 0).is_empty());
     let mine = SyncMsg::Barrier { ring: ring(1, 4) }.encode();
-    assert!(n.engine.delivered(&mut n.services, 9, &mine, 0).is_empty());
-    assert!(n.engine.delivered(&mut n.services, 1, &mine, 0).is_empty());
+    assert!(n.engine.delivered(&mut n.services[..], 9, &mine, 0).is_empty());
+    assert!(n.engine.delivered(&mut n.services[..], 1, &mine, 0).is_empty());
     assert!(!n.engine.is_synced());
-    assert_eq!(n.engine.delivered(&mut n.services, 2, &mine, 0).len(), 1);
+    assert_eq!(n.engine.delivered(&mut n.services[..], 2, &mine, 0).len(), 1);
     assert!(n.engine.is_synced());
 }
 
@@ -327,7 +327,7 @@ fn requests_that_need_synchronised_state_answer_busy_until_activate() {
     let mut net = Net::new(&[1, 2], 0);
     let busy = |net: &mut Net, msg: u16| {
         let n = net.node(1);
-        n.engine.refuses(&n.services, 0, msg, &[])
+        n.engine.refuses(&n.services[..], 0, msg, &[])
     };
     assert!(busy(&mut net, 1), "before the first round completes");
     assert!(!busy(&mut net, 2), "a request that needs no synced state");
@@ -391,5 +391,5 @@ fn engine_messages_round_trip_and_garbage_is_refused_without_panic() {
     assert!(SyncMsg::decode(&[codec::VERSION, 9]).is_err());
     let mut net = Net::new(&[1], 0);
     let n = net.node(1);
-    assert!(n.engine.delivered(&mut n.services, 1, &[0xff; 40], 0).is_empty());
+    assert!(n.engine.delivered(&mut n.services[..], 1, &[0xff; 40], 0).is_empty());
 }
