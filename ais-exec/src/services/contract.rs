@@ -180,9 +180,9 @@ pub trait Service<C = ConnId>: Send {
     fn replicated(&self) -> bool {
         false
     }
-    /// Whether request `msg` needs synchronised state: it answers
+    /// Whether request `msg` of `conn` needs synchronised state: it answers
     /// [`busy`](Service::busy) until the first round and during every round.
-    fn needs_sync(&self, _msg: u16, _payload: &[u8]) -> bool {
+    fn needs_sync(&self, _conn: C, _msg: u16, _payload: &[u8]) -> bool {
         false
     }
     /// A sync round starts: this node's share of the state, in pieces (the

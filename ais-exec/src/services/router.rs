@@ -120,7 +120,7 @@ impl Router {
             return;
         };
         let no_reply = !r.responder.expects_reply();
-        if self.sync.refuses(&self.services[..], slot, r.msg, &r.payload) {
+        if self.sync.refuses(&self.services[..], slot, r.conn, r.msg, &r.payload) {
             let busy = self.services[slot].busy(r.msg);
             r.responder.respond(busy.status, busy.payload);
             return;

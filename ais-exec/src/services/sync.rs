@@ -212,9 +212,17 @@ impl SyncEngine {
         self.round.as_ref().map(|r| r.ring)
     }
 
-    /// Whether request `msg` of the service in `slot` must answer busy now.
-    pub fn refuses<C>(&self, services: &(impl Services<C> + ?Sized), slot: usize, msg: u16, payload: &[u8]) -> bool {
-        !self.is_synced() && services.at(slot).needs_sync(msg, payload)
+    /// Whether request `msg` of `conn` to the service in `slot` must answer
+    /// busy now.
+    pub fn refuses<C>(
+        &self,
+        services: &(impl Services<C> + ?Sized),
+        slot: usize,
+        conn: C,
+        msg: u16,
+        payload: &[u8],
+    ) -> bool {
+        !self.is_synced() && services.at(slot).needs_sync(conn, msg, payload)
     }
 
     /// A regular configuration: abort the running round, start this one.

@@ -172,10 +172,22 @@ impl<S: Service<C>, C: Copy> Cluster<S, C> {
         self.bus.send(node, &self.members, Wire::Service(data));
     }
 
+    /// Queues a multicast from `node` at place `at` of the agreed order
+    /// (to order it among messages already queued).
+    pub fn multicast_at(&mut self, at: usize, node: NodeId, data: Vec<u8>) {
+        let to = self.members.clone();
+        self.bus.queue.insert(at, (node, to, Wire::Service(data)));
+    }
+
     /// Delivers every queued multicast, and what those cause, in order.
     pub fn run(&mut self) {
+        while self.step() {}
+    }
+
+    /// Delivers the next queued multicast; false if none was queued.
+    pub fn step(&mut self) -> bool {
         let mut outs = Vec::new();
-        while !self.bus.queue.is_empty() {
+        if !self.bus.queue.is_empty() {
             let now = self.now;
             // One message at a time: its recipients' output queues behind it.
             let (sender, to, wire) = self.bus.queue.pop_front().expect("a message");
@@ -191,7 +203,9 @@ impl<S: Service<C>, C: Copy> Cluster<S, C> {
             for (id, actions) in outs.drain(..) {
                 self.carry(id, actions);
             }
+            return true;
         }
+        false
     }
 
     /// Carries out what node `node`'s service asked for.
@@ -234,7 +248,7 @@ impl<S: Service<C>, C: Copy> Cluster<S, C> {
     /// service decided (busy while the sync engine refuses it).
     pub fn handle(&mut self, node: NodeId, conn: C, msg: u16, payload: &[u8]) -> Handling<C> {
         let (s, engine) = self.parts(node);
-        if engine.refuses(&One(&mut *s), 0, msg, payload) {
+        if engine.refuses(&One(&mut *s), 0, conn, msg, payload) {
             return Handling::reply(s.busy(msg));
         }
         s.request(conn, msg, payload, &NoHost)

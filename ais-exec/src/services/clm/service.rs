@@ -136,7 +136,7 @@ impl<C: Copy + Eq + Hash + Send> Service<C> for ClmService<C> {
     /// What reads the view waits for a complete one: node gets, and a
     /// track start that asks for the current membership. Malformed
     /// requests are answered by [`request`](Service::request).
-    fn needs_sync(&self, msg_id: u16, payload: &[u8]) -> bool {
+    fn needs_sync(&self, _conn: C, msg_id: u16, payload: &[u8]) -> bool {
         let mut r = Reader::new(payload);
         match msg_id {
             msg::TRACK_START => match (r.u8(), r.bool()) {

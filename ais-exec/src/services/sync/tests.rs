@@ -49,7 +49,7 @@ impl Service<u32> for Probe {
     fn replicated(&self) -> bool {
         true
     }
-    fn needs_sync(&self, msg: u16, _: &[u8]) -> bool {
+    fn needs_sync(&self, _: u32, msg: u16, _: &[u8]) -> bool {
         msg == 1
     }
     fn sync_init(&mut self, round: &Round<'_>) -> Vec<Vec<u8>> {
@@ -327,7 +327,7 @@ fn requests_that_need_synchronised_state_answer_busy_until_activate() {
     let mut net = Net::new(&[1, 2], 0);
     let busy = |net: &mut Net, msg: u16| {
         let n = net.node(1);
-        n.engine.refuses(&n.services[..], 0, msg, &[])
+        n.engine.refuses(&n.services[..], 0, 5, msg, &[])
     };
     assert!(busy(&mut net, 1), "before the first round completes");
     assert!(!busy(&mut net, 2), "a request that needs no synced state");
