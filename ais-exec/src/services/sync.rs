@@ -31,7 +31,11 @@
 //!   before the new configuration, so their effect is part of the state the
 //!   new round synchronises), and starts the round of the new ring.
 //!
-//! Each service's merge rule is written in its module docs.
+//! Each service's merge rule is written in its module docs. CLM and CPG
+//! synchronise here; CKPT still runs its own SYNC_START / SYNC_CKPT /
+//! SYNC_SECTION / SYNC_DONE exchange from [`Service::configuration`] (it
+//! holds its own changes and answers TRY_AGAIN itself) until it moves onto
+//! the engine; EVS and CFG have no replicated state.
 
 use super::codec::{self, DecodeError};
 use super::contract::{NodeId, Output, RingId, Service};
