@@ -4,10 +4,14 @@
 //! name: everything service-specific goes through [`Service`].
 //!
 //! Every cluster message starts with its service id (u16, big-endian), so
-//! each delivery reaches the service that sent it.
+//! each delivery reaches the service that sent it; the sync engine's own
+//! messages have [`SYNC_ID`]. The engine ([`super::sync`]) is told of every
+//! regular configuration, holds replicated services' deliveries during a
+//! round, and decides which requests answer busy meanwhile.
 
 use super::contract::{Effect, Handling, HostView, Output, Peer, Reply, RingId, Service, Token};
 use super::flow::{self, Flow, Receiver};
+use super::sync::{Action, SyncEngine, SYNC_ID};
 use crate::daemon::{ClusterEvent, HostCtx, ServiceHost};
 use crate::ipc::{self, AisVersion, Client, ConnId, ServiceId};
 use ais_totem::{ConfKind, Guarantee};
@@ -25,6 +29,7 @@ pub struct Router {
     /// Responders of ordered requests, until their service answers.
     pending: HashMap<(Slot, Token), ipc::Responder>,
     flow: Flow<ConnId>,
+    sync: SyncEngine,
 }
 
 impl Router {
@@ -34,6 +39,7 @@ impl Router {
             clients: HashMap::new(),
             pending: HashMap::new(),
             flow: Flow::default(),
+            sync: SyncEngine::new(),
         }
     }
 
@@ -48,9 +54,9 @@ impl Router {
 
     /// Queues a cluster message behind any parked ones; gives it back when
     /// it cannot be queued now.
-    fn multicast(&mut self, ctx: &mut HostCtx<'_>, slot: Slot, data: &[u8]) -> Result<(), Bytes> {
+    fn multicast(&mut self, ctx: &mut HostCtx<'_>, id: ServiceId, data: &[u8]) -> Result<(), Bytes> {
         let mut b = BytesMut::with_capacity(2 + data.len());
-        b.put_u16(self.services[slot].id().0);
+        b.put_u16(id.0);
         b.put_slice(data);
         let b = b.freeze();
         if self.flow.has_parked() {
@@ -69,7 +75,7 @@ impl Router {
         for e in effects {
             match e {
                 Effect::Multicast(data) => {
-                    if let Err(b) = self.multicast(ctx, slot, &data) {
+                    if let Err(b) = self.multicast(ctx, self.services[slot].id(), &data) {
                         if must_send {
                             // Nobody to answer TRY_AGAIN to: hold it, and
                             // take no request until it is queued.
@@ -114,6 +120,11 @@ impl Router {
             return;
         };
         let no_reply = !r.responder.expects_reply();
+        if self.sync.refuses(&self.services[..], slot, r.conn, r.msg, &r.payload) {
+            let busy = self.services[slot].busy(r.msg);
+            r.responder.respond(busy.status, busy.payload);
+            return;
+        }
         match self.services[slot].request(r.conn, r.msg, &r.payload, &*ctx) {
             Handling::Now(reply, fx) => {
                 let reply = if self.apply(ctx, slot, fx, no_reply) {
@@ -127,7 +138,7 @@ impl Router {
                 message,
                 token,
                 accepted,
-            } => match self.multicast(ctx, slot, &message) {
+            } => match self.multicast(ctx, r.service, &message) {
                 Err(_) => {
                     log::warn!(target: "SERV", "{}: send queue full; request refused", r.service);
                     let busy = self.services[slot].busy(r.msg);
@@ -147,6 +158,23 @@ impl Router {
             Some(a) => responder.respond(a.status, a.payload),
             None => {
                 self.pending.insert((slot, token), responder);
+            }
+        }
+    }
+
+    /// Carries out what the sync engine asked for; its messages are never
+    /// refused (parked when the queue is full).
+    fn sync_actions(&mut self, ctx: &mut HostCtx<'_>, actions: Vec<Action<ConnId>>) {
+        for a in actions {
+            match a {
+                Action::Send(data) => {
+                    if let Err(b) = self.multicast(ctx, SYNC_ID, &data) {
+                        self.flow.park(b);
+                    }
+                }
+                Action::Effects(slot, fx) => {
+                    self.apply(ctx, slot, fx, true);
+                }
             }
         }
     }
@@ -212,6 +240,9 @@ impl ServiceHost for Router {
                     let fx = self.services[slot].configuration(ring, &c.members, ctx.now());
                     self.apply(ctx, slot, fx, true);
                 }
+                let now = ctx.now();
+                let actions = self.sync.configuration(&mut self.services[..], ring, &c.members, now);
+                self.sync_actions(ctx, actions);
             }
             ClusterEvent::ConfChange(_) => {}
             ClusterEvent::Deliver(d) => {
@@ -219,7 +250,16 @@ impl ServiceHost for Router {
                     return;
                 }
                 let id = ServiceId(u16::from_be_bytes([d.data[0], d.data[1]]));
+                if id == SYNC_ID {
+                    let now = ctx.now();
+                    let actions = self.sync.delivered(&mut self.services[..], d.sender, &d.data[2..], now);
+                    self.sync_actions(ctx, actions);
+                    return;
+                }
                 let Some(slot) = self.slot(id) else { return };
+                if self.sync.hold(&self.services[..], slot, d.sender, &d.data[2..]) {
+                    return;
+                }
                 let fx = self.services[slot].delivered(d.sender, &d.data[2..], ctx.now());
                 self.apply(ctx, slot, fx, true);
             }

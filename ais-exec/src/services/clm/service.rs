@@ -11,7 +11,7 @@ use ais_totem::NodeId;
 use std::hash::Hash;
 
 use crate::ipc::{AisVersion, ServiceId};
-use crate::services::contract::{Effect, Handling, HostView, RingId, Service};
+use crate::services::contract::{Effect, Handling, HostView, Round, Service};
 use ais_proto::clm::LOCAL_NODE_ID;
 use ais_proto::status;
 
@@ -24,6 +24,10 @@ pub struct ClmService<C> {
     me: NodeInfo,
     view: ClusterView,
     trackers: Trackers<C>,
+    /// The sync round under way: its ring sequence and members, and the
+    /// members' records received so far.
+    round: Option<(u64, Vec<NodeId>)>,
+    records: Vec<(NodeId, NodeInfo)>,
 }
 
 fn wire_node(n: &NodeInfo, member: bool) -> ClusterNode {
@@ -64,6 +68,8 @@ impl<C: Copy + Eq + Hash + Send> ClmService<C> {
             me,
             view: ClusterView::new(),
             trackers: Trackers::default(),
+            round: None,
+            records: Vec::new(),
         }
     }
 
@@ -95,9 +101,6 @@ impl<C: Copy + Eq + Hash + Send> ClmService<C> {
     /// The record of `id` (or of this node), answered from the local replica.
     fn node_get(&self, id: u32) -> Reply {
         let id = if id == LOCAL_NODE_ID { self.me.node_id } else { id };
-        if !self.view.is_complete() {
-            return self.busy(msg::NODE_GET);
-        }
         match self.view.member(id) {
             Some(n) => {
                 let mut w = Writer::new();
@@ -110,11 +113,6 @@ impl<C: Copy + Eq + Hash + Send> ClmService<C> {
             None => Reply::status(status::NOT_EXIST),
         }
     }
-
-    /// Whether the view is complete (requests answer TRY_AGAIN until it is).
-    pub fn is_ready(&self) -> bool {
-        self.view.is_complete()
-    }
 }
 
 impl<C: Copy + Eq + Hash + Send> Service<C> for ClmService<C> {
@@ -126,27 +124,62 @@ impl<C: Copy + Eq + Hash + Send> Service<C> for ClmService<C> {
         CLM_VERSION
     }
 
-    /// A regular configuration: every member announces its record again.
-    fn configuration(&mut self, ring: RingId, members: &[NodeId], _now: u64) -> Vec<Effect<C>> {
-        if self.me.initial_view == 0 {
-            self.me.initial_view = ring.seq / 4;
-        }
-        let mut out = vec![Effect::Multicast(NodeJoin(self.me.clone()).encode())];
-        if let Some(change) = self.view.configuration(ring.seq, members) {
-            out.extend(self.notify(&change));
-        }
-        out
+    /// CLM has no ordered messages of its own outside sync.
+    fn delivered(&mut self, _sender: NodeId, _data: &[u8], _now: u64) -> Vec<Effect<C>> {
+        Vec::new()
     }
 
-    /// A CLM message delivered in agreed order.
-    fn delivered(&mut self, sender: NodeId, data: &[u8], _now: u64) -> Vec<Effect<C>> {
-        let Ok(NodeJoin(info)) = NodeJoin::decode(data) else {
+    fn replicated(&self) -> bool {
+        true
+    }
+
+    /// What reads the view waits for a complete one: node gets, and a
+    /// track start that asks for the current membership. Malformed
+    /// requests are answered by [`request`](Service::request).
+    fn needs_sync(&self, _conn: C, msg_id: u16, payload: &[u8]) -> bool {
+        let mut r = Reader::new(payload);
+        match msg_id {
+            msg::TRACK_START => match (r.u8(), r.bool()) {
+                (Ok(flags), Ok(_)) => check_flags(flags as u32).is_ok_and(|f| f & TRACK_CURRENT != 0),
+                _ => false,
+            },
+            msg::NODE_GET => r.u32().is_ok(),
+            msg::NODE_GET_ASYNC => r.u64().is_ok() && r.u32().is_ok(),
+            _ => false,
+        }
+    }
+
+    /// Every member announces its record again after every configuration.
+    fn sync_init(&mut self, round: &Round<'_>) -> Vec<Vec<u8>> {
+        if self.me.initial_view == 0 {
+            self.me.initial_view = round.ring.seq / 4;
+        }
+        self.round = Some((round.ring.seq, round.members.to_vec()));
+        self.records.clear();
+        vec![NodeJoin(self.me.clone()).encode()]
+    }
+
+    fn sync_receive(&mut self, sender: NodeId, piece: &[u8]) {
+        if let Ok(NodeJoin(info)) = NodeJoin::decode(piece) {
+            self.records.push((sender, info));
+        }
+    }
+
+    /// The view is the members' own records; trackers hear what changed.
+    fn sync_activate(&mut self, _now: u64) -> Vec<Effect<C>> {
+        let Some((seq, members)) = self.round.take() else {
             return Vec::new();
         };
-        match self.view.node_join(sender, info) {
-            Some(change) => self.notify(&change),
-            None => Vec::new(),
+        let mut change = self.view.configuration(seq, &members);
+        for (sender, info) in std::mem::take(&mut self.records) {
+            change = change.or(self.view.node_join(sender, info));
         }
+        change.map_or_else(Vec::new, |c| self.notify(&c))
+    }
+
+    fn sync_abort(&mut self) {
+        self.round = None;
+        self.records.clear();
     }
 
     /// A client request, answered from the local replica. Malformed
@@ -161,9 +194,6 @@ impl<C: Copy + Eq + Hash + Send> Service<C> for ClmService<C> {
                 let Ok(flags) = check_flags(flags as u32) else {
                     return Handling::status(status::BAD_FLAGS);
                 };
-                if flags & TRACK_CURRENT != 0 && !self.view.is_complete() {
-                    return Handling::reply(self.busy(msg_id));
-                }
                 let wants_current = self.trackers.start(conn, flags);
                 if !wants_current {
                     return Handling::status(status::OK);
@@ -200,9 +230,6 @@ impl<C: Copy + Eq + Hash + Send> Service<C> for ClmService<C> {
                 let (Ok(invocation), Ok(id)) = (r.u64(), r.u32()) else {
                     return Handling::status(status::INVALID_PARAM);
                 };
-                if !self.view.is_complete() {
-                    return Handling::reply(self.busy(msg_id));
-                }
                 let node = self.node_get(id);
                 let mut w = Writer::new();
                 w.u64(invocation);
@@ -229,6 +256,7 @@ impl<C: Copy + Eq + Hash + Send> Service<C> for ClmService<C> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::services::contract::RingId;
     use crate::services::testkit::Cluster;
 
     fn node(id: u32) -> NodeInfo {
