@@ -45,6 +45,11 @@ impl<H: Handle, R: Respond> Router<H, R> {
         self.services.iter().map(|s| (s.id(), s.version())).collect()
     }
 
+    /// Each service's [`Service::digest`] of its replicated state.
+    pub fn digests(&self) -> Vec<(ServiceId, Option<u64>)> {
+        self.services.iter().map(|s| (s.id(), s.digest())).collect()
+    }
+
     fn slot(&self, id: ServiceId) -> Option<Slot> {
         self.services.iter().position(|s| s.id() == id)
     }

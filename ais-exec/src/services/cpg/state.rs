@@ -77,6 +77,18 @@ impl CpgState {
         }
     }
 
+    /// A digest of the groups and their members ([`Service::digest`]);
+    /// `None` while they are rebuilt.
+    ///
+    /// [`Service::digest`]: crate::services::Service::digest
+    pub fn digest(&self) -> Option<u64> {
+        use std::hash::Hash;
+        if !self.is_synced() {
+            return None;
+        }
+        Some(crate::services::contract::digest_of(|h| self.view.hash(h)))
+    }
+
     /// Whether the groups are settled (clients' requests wait otherwise).
     pub fn is_synced(&self) -> bool {
         self.building.is_none()
