@@ -1,0 +1,77 @@
+//! The services under the seeded cluster simulator (`ais-service-sim`):
+//! 300 seeds of 2 to 5 nodes with loss, partitions, pauses, crashes and
+//! restarts, CKPT, CPG and CLM clients on every node. A failure prints the
+//! command that replays it:
+//! `cargo run --release --example service-sim -- --seed S --nodes 2..5`.
+
+use ais_service_sim::{run_seed, Outcome, Property};
+
+const SEEDS: u64 = 300;
+
+fn runs() -> Vec<Outcome> {
+    (1..=SEEDS).map(|seed| run_seed(seed, 2, 5)).collect()
+}
+
+/// The failures among `outcomes` of the properties `which`, one replay line each.
+fn failures(outcomes: &[Outcome], which: &[Property]) -> Vec<String> {
+    outcomes
+        .iter()
+        .filter_map(|o| {
+            let bad: Vec<String> = o
+                .violations
+                .iter()
+                .filter(|v| which.contains(&v.property) || v.detail.starts_with("panicked"))
+                .map(|v| v.to_string())
+                .collect();
+            (!bad.is_empty()).then(|| {
+                format!(
+                    "cargo run --release --example service-sim -- --seed {} --nodes 2..5   # {}",
+                    o.seed, bad[0]
+                )
+            })
+        })
+        .collect()
+}
+
+/// Every request is answered at most once, by the node it was sent to; what
+/// the API acknowledges once ordered (CKPT open, section create, write,
+/// overwrite, unlink) is answered OK only after its message was delivered on
+/// that node; nothing is sent to a connection that is gone; no service or
+/// protocol panics.
+#[test]
+fn three_hundred_seeds_answer_once_from_the_origin_after_ordering_and_only_to_open_connections() {
+    let outcomes = runs();
+    let requests: usize = outcomes.iter().map(|o| o.requests).sum();
+    assert!(
+        requests > SEEDS as usize * 50,
+        "the clients asked too little: {requests}"
+    );
+    let bad = failures(
+        &outcomes,
+        &[
+            Property::AnsweredTwice,
+            Property::AnsweredElsewhere,
+            Property::AckedUnordered,
+            Property::ClosedConn,
+        ],
+    );
+    assert!(bad.is_empty(), "{} seeds failed:\n{}", bad.len(), bad.join("\n"));
+}
+
+/// Members of the final configuration hold the same replicated state, and
+/// an acknowledged CKPT write that a survivor delivered is read back.
+///
+/// Ignored while CKPT fails it: (1) its merge rule keeps, of two copies of a
+/// checkpoint, the one of the side whose old ring had the lowest
+/// representative, so writes acknowledged on the other side (a node that
+/// restarted and created the checkpoint alone before it merged, either side
+/// of a partition) are gone from every replica (e.g. seed 128 with faults
+/// limited to heals); (2) after some merges one node counts a different
+/// number of its own references to a checkpoint than the others (seeds 86,
+/// 90, 101, 112, 169). Run it with `--ignored`.
+#[test]
+#[ignore = "CKPT's merge rule loses acknowledged writes and its reference counts can diverge; see the comment"]
+fn three_hundred_seeds_keep_replicas_equal_and_acknowledged_writes() {
+    let bad = failures(&runs(), &[Property::Digest, Property::WriteLost]);
+    assert!(bad.is_empty(), "{} seeds failed:\n{}", bad.len(), bad.join("\n"));
+}
