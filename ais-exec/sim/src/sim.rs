@@ -844,6 +844,17 @@ impl Sim {
         }
         let up: Vec<usize> = (0..n).filter(|&i| self.up(i)).collect();
         let token = self.token();
+        if self.trace {
+            let what = [
+                "crash",
+                "pause",
+                "partition",
+                "one-way cuts",
+                "leave and crash",
+                "heal the network",
+            ][action];
+            println!("{:>10.3} fault: {what}", self.now as f64 / 1e6);
+        }
         match action {
             0 | 4 if !up.is_empty() => {
                 let i = *self.rng.pick(&up);
@@ -903,6 +914,9 @@ impl Sim {
         }
         let id = self.nodes[i].id;
         let inc = self.rec.borrow_mut().new_incarnation(id);
+        if self.trace {
+            println!("{:>10.3} node {id} starts", self.now as f64 / 1e6);
+        }
         let opts = Options {
             seed: self.rng.next_u64(),
             ..Options::default()
