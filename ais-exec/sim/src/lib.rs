@@ -31,11 +31,7 @@ pub fn run_seed(seed: u64, min_nodes: usize, max_nodes: usize) -> Outcome {
     match std::panic::catch_unwind(|| run(seed, min_nodes, max_nodes)) {
         Ok(o) => o,
         Err(e) => {
-            let msg = e
-                .downcast_ref::<String>()
-                .cloned()
-                .or_else(|| e.downcast_ref::<&str>().map(|s| s.to_string()))
-                .unwrap_or_else(|| "panic".into());
+            let msg = ais_totem_sim::panic_message(&*e);
             Outcome {
                 seed,
                 nodes: 0,

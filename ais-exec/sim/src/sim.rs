@@ -30,12 +30,13 @@ use ais_proto::codec::Writer;
 use ais_proto::message::Message;
 use ais_proto::{clm, cpg, status};
 use ais_totem::{ms, Dest, NodeId, Options, Output, State, Time, Totem};
+use ais_totem_sim::net::{Fault, Network};
 use ais_totem_sim::rng::Rng;
+use ais_totem_sim::timeline::Timeline;
 use ais_totem_sim::Scenario;
 use bytes::Bytes;
 use std::cell::RefCell;
-use std::cmp::Ordering;
-use std::collections::{BTreeMap, BinaryHeap, HashMap};
+use std::collections::{BTreeMap, HashMap};
 use std::rc::Rc;
 use std::sync::atomic::{AtomicI64, Ordering as AtomicOrdering};
 use std::sync::Arc;
@@ -72,29 +73,6 @@ enum Ev {
     Probe,
     Resume { node: usize },
     Restart { node: usize },
-}
-
-struct Item {
-    time: Time,
-    seq: u64,
-    ev: Ev,
-}
-
-impl PartialEq for Item {
-    fn eq(&self, o: &Self) -> bool {
-        (self.time, self.seq) == (o.time, o.seq)
-    }
-}
-impl Eq for Item {}
-impl PartialOrd for Item {
-    fn partial_cmp(&self, o: &Self) -> Option<Ordering> {
-        Some(self.cmp(o))
-    }
-}
-impl Ord for Item {
-    fn cmp(&self, o: &Self) -> Ordering {
-        (o.time, o.seq).cmp(&(self.time, self.seq))
-    }
 }
 
 #[derive(Clone, Copy, PartialEq, Eq)]
@@ -166,15 +144,11 @@ struct Node {
 struct Sim {
     sc: Scenario,
     rng: Rng,
-    net: Rng,
+    net: Network,
     now: Time,
-    seq: u64,
-    queue: BinaryHeap<Item>,
+    queue: Timeline<Ev>,
     nodes: Vec<Node>,
     index_of: HashMap<NodeId, usize>,
-    groups: Vec<u8>,
-    one_way: std::collections::HashSet<(usize, usize)>,
-    faults_on: bool,
     healed_at: Option<Time>,
     /// Verifying on this node; done when its script is.
     verifying: Option<usize>,
@@ -211,9 +185,6 @@ pub fn run(seed: u64, min: usize, max: usize) -> Outcome {
                 timer_at: None,
             })
             .collect(),
-        groups: vec![0; n],
-        one_way: Default::default(),
-        faults_on: true,
         healed_at: None,
         verifying: None,
         done: false,
@@ -221,12 +192,11 @@ pub fn run(seed: u64, min: usize, max: usize) -> Outcome {
         wall: Arc::new(AtomicI64::new(EPOCH)),
         next_conn: 1,
         trace: std::env::var_os("SERVICE_SIM_TRACE").is_some(),
+        net: Network::new(&sc, n, net),
         sc,
         rng,
-        net,
         now: 0,
-        seq: 0,
-        queue: BinaryHeap::new(),
+        queue: Timeline::default(),
     };
     for i in 0..n {
         let at = sim.rng.range(0, token * 2);
@@ -239,15 +209,15 @@ pub fn run(seed: u64, min: usize, max: usize) -> Outcome {
     sim.push(sim.sc.fault_phase, Ev::Heal);
     let mut events = 0u64;
     let mut stuck = false;
-    while let Some(item) = sim.queue.pop() {
-        sim.now = item.time;
+    while let Some((time, ev)) = sim.queue.pop() {
+        sim.now = time;
         sim.wall.store(EPOCH + sim.now as i64, AtomicOrdering::Relaxed);
         events += 1;
         if events > EVENT_BUDGET {
             stuck = true;
             break;
         }
-        sim.handle(item.ev);
+        sim.handle(ev);
         if sim.done {
             break;
         }
@@ -288,6 +258,18 @@ fn enc<M: Message>(m: &M) -> Vec<u8> {
     m.encode().expect("the simulator's requests are within bounds")
 }
 
+/// A READ of one section's whole data.
+fn read_whole(ckpt_id: u64, section: Vec<u8>) -> Vec<u8> {
+    enc(&p::Read {
+        ckpt_id,
+        elements: vec![p::SectionRange {
+            section,
+            offset: 0,
+            size: DATA as u64,
+        }],
+    })
+}
+
 fn name_payload(name: &[u8]) -> Vec<u8> {
     let mut w = Writer::new();
     w.name(name).expect("short name");
@@ -296,12 +278,7 @@ fn name_payload(name: &[u8]) -> Vec<u8> {
 
 impl Sim {
     fn push(&mut self, time: Time, ev: Ev) {
-        self.seq += 1;
-        self.queue.push(Item {
-            time,
-            seq: self.seq,
-            ev,
-        });
+        self.queue.push(time, ev);
     }
 
     fn token(&self) -> Time {
@@ -347,10 +324,10 @@ impl Sim {
                 }
                 // The workload stops at the heal; then only the reader asks.
                 let verifying = self.verifying == Some(node) && client == self.clients(node).len() - 1;
-                if self.up(node) && (self.faults_on || verifying) {
+                if self.up(node) && (self.net.faults_on || verifying) {
                     self.client_step(node, client);
                 }
-                if self.faults_on || verifying {
+                if self.net.faults_on || verifying {
                     let gap = if verifying {
                         self.token() / 10
                     } else {
@@ -360,7 +337,7 @@ impl Sim {
                 }
             }
             Ev::Fault => {
-                if self.faults_on {
+                if self.net.faults_on {
                     self.fault();
                     let f = self.sc.fault_interval;
                     let next = self.now + self.rng.range(f / 2, f * 3 / 2);
@@ -474,39 +451,11 @@ impl Sim {
     }
 
     fn send(&mut self, from: usize, dest: Dest, data: Bytes) {
-        let targets: Vec<usize> = match dest {
-            Dest::All => (0..self.nodes.len()).filter(|&j| j != from).collect(),
-            Dest::Node(id) => match self.index_of.get(&id) {
-                Some(&j) if j != from => vec![j],
-                _ => vec![],
-            },
-        };
-        let (base, jitter) = self.sc.latency;
-        for j in targets {
-            if self.groups[from] != self.groups[j] || self.one_way.contains(&(from, j)) {
-                continue;
-            }
-            if self.faults_on && self.net.chance(self.sc.drop_p) {
-                continue;
-            }
-            let at = self.now + base + self.net.range(0, jitter);
-            if self.faults_on && self.net.chance(self.sc.dup_p) {
-                let again = at + self.net.range(0, 2 * base + jitter);
-                self.push(
-                    again,
-                    Ev::Datagram {
-                        to: j,
-                        data: data.clone(),
-                    },
-                );
-            }
-            self.push(
-                at,
-                Ev::Datagram {
-                    to: j,
-                    data: data.clone(),
-                },
-            );
+        let mut arrivals = Vec::new();
+        self.net
+            .send(self.now, from, dest, &self.index_of, |at, to| arrivals.push((at, to)));
+        for (at, to) in arrivals {
+            self.push(at, Ev::Datagram { to, data: data.clone() });
         }
     }
 
@@ -729,17 +678,7 @@ impl Sim {
                 };
                 self.ask(i, k, p::OVERWRITE, enc(&m), true, t)
             }
-            75..=92 => {
-                let m = p::Read {
-                    ckpt_id: id,
-                    elements: vec![p::SectionRange {
-                        section,
-                        offset: 0,
-                        size: DATA as u64,
-                    }],
-                };
-                self.ask(i, k, p::READ, enc(&m), false, Target::None)
-            }
+            75..=92 => self.ask(i, k, p::READ, read_whole(id, section), false, Target::None),
             93..=96 => {
                 self.set_pending(i, k, name);
                 self.ask(i, k, p::CLOSE, enc(&p::CkptId(id)), false, Target::None)
@@ -815,15 +754,7 @@ impl Sim {
                     c.script.pop();
                     return;
                 };
-                let m = p::Read {
-                    ckpt_id: id,
-                    elements: vec![p::SectionRange {
-                        section,
-                        offset: 0,
-                        size: DATA as u64,
-                    }],
-                };
-                self.ask(i, k, p::READ, enc(&m), false, Target::None)
+                self.ask(i, k, p::READ, read_whole(id, section), false, Target::None)
             }
         }
     }
@@ -831,34 +762,16 @@ impl Sim {
     // ---- faults ----
 
     fn fault(&mut self) {
-        let n = self.nodes.len();
-        let total: u32 = self.sc.weights.iter().sum();
-        let mut pick = self.rng.range(0, total as u64 - 1) as u32;
-        let mut action = 0;
-        for (k, w) in self.sc.weights.iter().enumerate() {
-            if pick < *w {
-                action = k;
-                break;
-            }
-            pick -= w;
-        }
-        let up: Vec<usize> = (0..n).filter(|&i| self.up(i)).collect();
+        let fault = Fault::pick(&mut self.rng, &self.sc.weights);
+        let up: Vec<usize> = (0..self.nodes.len()).filter(|&i| self.up(i)).collect();
         let token = self.token();
         if self.trace {
-            let what = [
-                "crash",
-                "pause",
-                "partition",
-                "one-way cuts",
-                "leave and crash",
-                "heal the network",
-            ][action];
-            println!("{:>10.3} fault: {what}", self.now as f64 / 1e6);
+            println!("{:>10.3} fault: {fault:?}", self.now as f64 / 1e6);
         }
-        match action {
-            0 | 4 if !up.is_empty() => {
+        match fault {
+            Fault::Crash | Fault::Leave if !up.is_empty() => {
                 let i = *self.rng.pick(&up);
-                if action == 4 {
+                if fault == Fault::Leave {
                     let now = self.now;
                     self.nodes[i].live.as_mut().unwrap().totem.leave(now);
                     self.pump(i);
@@ -867,31 +780,15 @@ impl Sim {
                 let at = self.now + self.rng.range(token / 5, token * 3);
                 self.push(at, Ev::Restart { node: i });
             }
-            1 if !up.is_empty() => {
+            Fault::Pause if !up.is_empty() => {
                 let i = *self.rng.pick(&up);
                 self.nodes[i].paused = true;
                 let at = self.now + self.rng.range(token / 10, token * 3);
                 self.push(at, Ev::Resume { node: i });
             }
-            2 => {
-                let parts = self.rng.range(2, 3);
-                for g in self.groups.iter_mut() {
-                    *g = (self.rng.next_u64() % parts) as u8;
-                }
-            }
-            3 => {
-                for _ in 0..self.rng.range(1, n as u64) {
-                    let a = self.rng.range(0, n as u64 - 1) as usize;
-                    let b = self.rng.range(0, n as u64 - 1) as usize;
-                    if a != b {
-                        self.one_way.insert((a, b));
-                    }
-                }
-            }
-            _ => {
-                self.groups.iter_mut().for_each(|g| *g = 0);
-                self.one_way.clear();
-            }
+            Fault::Partition => self.net.partition(&mut self.rng),
+            Fault::OneWayCuts => self.net.cut_one_way(&mut self.rng),
+            _ => self.net.heal(),
         }
     }
 
@@ -945,7 +842,7 @@ impl Sim {
             ],
         });
         self.pump(i);
-        if self.faults_on {
+        if self.net.faults_on {
             for client in 0..4 {
                 let at = self.now + self.rng.range(0, self.token());
                 self.push(at, Ev::Client { node: i, client, inc });
@@ -976,10 +873,9 @@ impl Sim {
     }
 
     fn heal(&mut self) {
-        self.faults_on = false;
+        self.net.faults_on = false;
         self.healed_at = Some(self.now);
-        self.groups.iter_mut().for_each(|g| *g = 0);
-        self.one_way.clear();
+        self.net.heal();
         for i in 0..self.nodes.len() {
             if self.nodes[i].live.is_none() {
                 self.restart(i);
