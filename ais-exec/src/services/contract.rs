@@ -218,4 +218,22 @@ pub trait Service<C = ConnId>: Send {
     fn flow_group(&self, _conn: C) -> Option<FlowGroup> {
         None
     }
+
+    /// A digest of the replicated state: what every member of a
+    /// configuration holds alike once re-synchronised, and nothing local
+    /// (connections, tracking, timers). `None` when the service keeps no
+    /// replicated state, or while it re-synchronises (nothing to compare
+    /// yet). Simulators and tests compare it between nodes.
+    fn digest(&self) -> Option<u64> {
+        None
+    }
+}
+
+/// A deterministic hasher for [`Service::digest`] (SipHash with fixed keys:
+/// the same state gives the same digest on every node of one build).
+pub fn digest_of(feed: impl FnOnce(&mut std::collections::hash_map::DefaultHasher)) -> u64 {
+    use std::hash::Hasher;
+    let mut h = std::collections::hash_map::DefaultHasher::new();
+    feed(&mut h);
+    h.finish()
 }

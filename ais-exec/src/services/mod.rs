@@ -19,6 +19,7 @@ pub mod cpg;
 pub mod evs;
 pub mod flow;
 pub mod fuzzing;
+pub mod io;
 pub mod registry;
 pub mod router;
 pub mod sync;

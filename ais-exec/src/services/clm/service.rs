@@ -116,6 +116,10 @@ impl<C: Copy + Eq + Hash + Send> ClmService<C> {
 }
 
 impl<C: Copy + Eq + Hash + Send> Service<C> for ClmService<C> {
+    fn digest(&self) -> Option<u64> {
+        self.view.digest()
+    }
+
     fn id(&self) -> ServiceId {
         ServiceId::CLM
     }

@@ -180,6 +180,10 @@ impl<C: Copy + Eq + Hash + Send> CpgService<C> {
 }
 
 impl<C: Copy + Eq + Hash + Send> Service<C> for CpgService<C> {
+    fn digest(&self) -> Option<u64> {
+        self.state.digest()
+    }
+
     fn id(&self) -> ServiceId {
         ServiceId::CPG
     }

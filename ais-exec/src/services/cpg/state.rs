@@ -74,6 +74,14 @@ impl CpgState {
         }
     }
 
+    /// A digest of the groups and their members ([`Service::digest`]).
+    ///
+    /// [`Service::digest`]: crate::services::Service::digest
+    pub fn digest(&self) -> Option<u64> {
+        use std::hash::Hash;
+        Some(crate::services::contract::digest_of(|h| self.view.hash(h)))
+    }
+
     pub fn members(&self, group: &[u8]) -> &[Member] {
         self.view.get(group).map_or(&[], |v| v.as_slice())
     }
