@@ -10,10 +10,10 @@
  * when every check passed. Times are CLOCK_REALTIME nanoseconds, the clock saTmrTimeGet
  * reports, so a delivery time read in the callback compares with a timer's deadline.
  *
- * The spec references are to SAI-AIS-TMR-A.01.01 by function (section 3.x of the spec:
- * saTmrInitialize, ..., the expiration callback SaTmrTimerExpiredCallbackT). Where the
- * spec leaves a behaviour open the check follows OpenSAF's libSaTmr (a careful A.01.01
- * implementation) and says so.
+ * The comments cite SAI-AIS-TMR-A.01.01 by the function whose description and return
+ * values define the behaviour (the callback is SaTmrTimerExpiredCallbackT). Where the
+ * spec leaves a behaviour open, the check follows OpenSAF's libSaTmr (an A.01.01
+ * implementation with its own tests) and names the OpenSAF test.
  *
  * The file is C99 and C++: `make check` builds it both ways.
  */
@@ -213,7 +213,7 @@ static void expect_expiry(int line, int k, SaTmrTimerIdT id, const void *data, S
 	}
 }
 
-/* saTmrInitialize (A.01.01 3.5.1): the version rule of the AIS overview. A matching release
+/* saTmrInitialize: the version rule of the AIS overview. A matching release
  * code and a major version not above ours are granted, A.1.1 written back; otherwise
  * SA_AIS_ERR_VERSION with A.1.1 written back. NULL tmrHandle or version: INVALID_PARAM. */
 static void checks_initialize(void)
@@ -248,7 +248,7 @@ static void checks_initialize(void)
 }
 
 /* Every call on a handle never opened, and on one finalized: SA_AIS_ERR_BAD_HANDLE
- * (each function's return values; saTmrFinalize 3.5.4: the handle is invalid after it). */
+ * (each function's return values; saTmrFinalize: the handle is invalid after it). */
 static void expect_bad_handle(SaTmrHandleT h)
 {
 	SaSelectionObjectT sel;
@@ -283,7 +283,7 @@ static void checks_bad_handles(void)
 }
 
 /* NULL pointers where the spec requires one (each function's INVALID_PARAM), and an
- * invalid dispatchFlags (saTmrDispatch 3.5.3: SA_AIS_ERR_INVALID_PARAM, as every AIS
+ * invalid dispatchFlags (saTmrDispatch: SA_AIS_ERR_INVALID_PARAM, as every AIS
  * dispatch; openais and OpenSAF answer the same). */
 static void checks_null_arguments(SaTmrHandleT h)
 {
@@ -314,7 +314,7 @@ static void checks_null_arguments(SaTmrHandleT h)
 	EXPECT(data == &x);
 }
 
-/* saTmrTimerStart and saTmrTimerReschedule (3.6.1, 3.6.2): SA_AIS_ERR_INVALID_PARAM for a
+/* saTmrTimerStart and saTmrTimerReschedule: SA_AIS_ERR_INVALID_PARAM for a
  * time type other than SA_TIME_ABSOLUTE/SA_TIME_DURATION, a negative initial expiration
  * time or period, a zero duration, and an absolute time not in the future (OpenSAF's
  * StartDurationAndAbsoluteWithZeroTimeToExpiry); a reschedule may not turn a
@@ -361,7 +361,7 @@ static void checks_invalid_attributes(SaTmrHandleT h)
 	EXPECT(data == &y);
 }
 
-/* saTmrTimerStart (3.6.1): SA_AIS_ERR_INIT when saTmrInitialize was given no
+/* saTmrTimerStart: SA_AIS_ERR_INIT when saTmrInitialize was given no
  * saTmrTimerExpiredCallback, whether timerCallbacks was NULL or its member is. The other
  * calls work on such a handle. */
 static void checks_no_callback(void)
@@ -389,10 +389,10 @@ static void checks_no_callback(void)
 	CHECK(saTmrFinalize(h), SA_AIS_OK);
 }
 
-/* saTmrTimeGet (3.6.7): the current time, nanoseconds since the epoch: CLOCK_REALTIME, read
- * between our readings before and after the call. saTmrClockTickGet (3.6.8): the clock's
- * resolution, positive (at most a second). saTmrSelectionObjectGet (3.5.2): the same
- * object every call, not readable while nothing is pending; saTmrDispatch (3.5.3) ONE and
+/* saTmrTimeGet: the current time, nanoseconds since the epoch: CLOCK_REALTIME, read
+ * between our readings before and after the call. saTmrClockTickGet: the clock's
+ * resolution, positive (at most a second). saTmrSelectionObjectGet: the same
+ * object every call, not readable while nothing is pending; saTmrDispatch ONE and
  * ALL return SA_AIS_OK at once when nothing is pending. */
 static void checks_clock_and_selection(SaTmrHandleT h)
 {
@@ -433,11 +433,12 @@ static void expect_not_exist(int line, SaTmrHandleT h, SaTmrTimerIdT id)
 		fprintf(stderr, "     (timer %llu, from line %d)\n", (unsigned long long)id, line);
 }
 
-/* A single-event timer, relative then absolute (3.6.1): callTime is the time the call was
- * processed, between our readings; remaining time and attributes of the running timer
- * (3.6.5, 3.6.6) are what was asked; the callback (3.7.1) comes once, not before the
- * deadline, with the timer's id, its data and an expiration count of 1; the expired timer
- * is gone: SA_AIS_ERR_NOT_EXIST for every call on it. */
+/* A single-event timer, relative then absolute (saTmrTimerStart): callTime is the time
+ * the call was processed, between our readings; remaining time and attributes of the
+ * running timer (saTmrTimerRemainingTimeGet, saTmrTimerAttributesGet) are what was asked;
+ * the callback (SaTmrTimerExpiredCallbackT) comes once, not before the deadline, with the
+ * timer's id, its data and an expiration count of 1; the expired timer is gone:
+ * SA_AIS_ERR_NOT_EXIST for every call on it. */
 static void checks_single_event(SaTmrHandleT h)
 {
 	SaTmrTimerAttributesT a = attributes(SA_TIME_DURATION, 200 * MS, 0), got;
@@ -476,7 +477,7 @@ static void checks_single_event(SaTmrHandleT h)
 	expect_not_exist(__LINE__, h, id2);
 }
 
-/* saTmrTimerCancel (3.6.3): returns the timer data given to saTmrTimerStart (NULL too); the
+/* saTmrTimerCancel: returns the timer data given to saTmrTimerStart (NULL too); the
  * cancelled timer is gone (NOT_EXIST for every call) and never expires. */
 static void checks_cancel(SaTmrHandleT h)
 {
@@ -508,7 +509,7 @@ static void checks_cancel(SaTmrHandleT h)
 	expect_not_exist(__LINE__, h, id);
 }
 
-/* saTmrTimerReschedule (3.6.2) of a running timer: the new attributes replace the old
+/* saTmrTimerReschedule of a running timer: the new attributes replace the old
  * (AttributesGet shows them), the new callTime is returned, the id and data stay; sooner
  * or later than before, the timer expires once, at the new deadline. */
 static void checks_reschedule(SaTmrHandleT h)
@@ -546,7 +547,7 @@ static void checks_reschedule(SaTmrHandleT h)
 	expect_not_exist(__LINE__, h, id);
 }
 
-/* A periodic timer (3.6.1, the callback 3.7.1): expirations at initial, initial + period,
+/* A periodic timer (saTmrTimerStart, SaTmrTimerExpiredCallbackT): expirations at initial, initial + period,
  * ...; expirationCount counts the expirations since the timer started (1, 2, 3 when each
  * is dispatched in time). Expirations the process has not dispatched are delivered as one
  * callback whose count includes them all (OpenSAF's MultipleExpirationsBeforeCallback; the
@@ -600,7 +601,7 @@ static void checks_periodic(SaTmrHandleT h)
 	CHECK(saTmrTimerCancel(h, id, &data), SA_AIS_OK);
 }
 
-/* saTmrPeriodicTimerSkip (3.6.4): the next expiration of a periodic timer is skipped, so
+/* saTmrPeriodicTimerSkip: the next expiration of a periodic timer is skipped, so
  * the remaining time grows by a period (OpenSAF's Skip) and the first callback comes a
  * period later; attributes are unchanged. A single-event timer cannot be skipped:
  * SA_AIS_ERR_NOT_EXIST (openais and OpenSAF). The count delivered after a skip is not
@@ -642,7 +643,7 @@ static void checks_skip(SaTmrHandleT h)
 	CHECK(saTmrTimerCancel(h, id, &data), SA_AIS_OK);
 }
 
-/* saTmrDispatch (3.5.3): SA_DISPATCH_ONE runs one pending callback (the earliest deadline
+/* saTmrDispatch: SA_DISPATCH_ONE runs one pending callback (the earliest deadline
  * first) and leaves the selection object readable while more are pending; SA_DISPATCH_ALL
  * runs every pending one; SA_DISPATCH_BLOCKING runs callbacks until the handle is
  * finalized (here from a callback), then returns SA_AIS_OK. */
@@ -701,7 +702,7 @@ static void checks_dispatch(SaTmrHandleT h)
 	CHECK(saTmrDispatch(hb, SA_DISPATCH_ALL), SA_AIS_ERR_BAD_HANDLE);
 }
 
-/* saTmrFinalize (3.5.4): the handle's timers are cancelled with it, running or expired and
+/* saTmrFinalize: the handle's timers are cancelled with it, running or expired and
  * not yet dispatched: no callback for them, ever. Timers belong to their handle: another
  * handle cannot see them (NOT_EXIST), and they do not expire through it. */
 static void checks_finalize_and_ownership(SaTmrHandleT h, SaTmrHandleT h2)
@@ -745,9 +746,10 @@ static void checks_finalize_and_ownership(SaTmrHandleT h, SaTmrHandleT h2)
 }
 
 /* 1,000 timers on one handle with random deadlines (a fixed seed) within about 2 s, half
- * absolute, half relative: each expires once, with count 1, its own id and data, never
- * before its deadline, and the deliveries come in deadline order (3.5.3: callbacks in the
- * order of expiration). */
+ * absolute, half relative (a relative timer's deadline is its callTime plus the
+ * duration): each expires once, with count 1, its own id and data, never before its
+ * deadline, and the deliveries come in deadline order (saTmrDispatch: callbacks in the
+ * order the timers expired). */
 #define MANY 1000
 static struct tag many[MANY];
 
