@@ -181,8 +181,31 @@ static int api(void)
 		SaClmHandleT h4;
 		SaClmClusterNodeT_4 n4;
 		SaClmClusterNotificationBufferT_4 b4;
+		SaVersionT v0 = {'B', 0, 0};
+		SaClmHandleT hb;
+		SaClmClusterNotificationT_4 *mine;
+		CHECK(saClmInitialize_4(&h4, &cb4, &v0), SA_AIS_ERR_VERSION); /* no major 0 */
+		v0.majorVersion = 0;
+		CHECK(saClmInitialize(&h4, &cb, &v0), SA_AIS_ERR_VERSION);
 		CHECK(saClmInitialize_4(&h4, &cb4, &v4), SA_AIS_OK);
 		CHECK(saClmClusterNodeGet_4(h4, SA_CLM_LOCAL_NODE_ID, SA_TIME_ONE_SECOND, &n4), SA_AIS_OK);
+		/* A timeout of 0 (openais programs pass it) waits the floor: answered. */
+		CHECK(saClmClusterNodeGet_4(h4, SA_CLM_LOCAL_NODE_ID, 0, &n4), SA_AIS_OK);
+		/* B.04.01: a B.01 call on a B.04 handle, and a _4 call on a B.01 handle, is
+		   SA_AIS_ERR_VERSION, before the arguments are looked at. */
+		CHECK(saClmClusterNodeGet(h4, SA_CLM_LOCAL_NODE_ID, SA_TIME_ONE_SECOND, &node), SA_AIS_ERR_VERSION);
+		CHECK(saClmClusterTrack(h4, SA_TRACK_CURRENT, NULL), SA_AIS_ERR_VERSION);
+		CHECK(saClmClusterNotificationFree(h4, NULL), SA_AIS_ERR_VERSION);
+		CHECK(init(&hb, NULL), SA_AIS_OK);
+		CHECK(saClmClusterNodeGet(hb, SA_CLM_LOCAL_NODE_ID, 0, &node), SA_AIS_OK);
+		CHECK(saClmClusterNotificationFree_4(hb, NULL), SA_AIS_ERR_VERSION);
+		CHECK(saClmClusterNodeGet_4(hb, SA_CLM_LOCAL_NODE_ID, SA_TIME_ONE_SECOND, &n4), SA_AIS_ERR_VERSION);
+		CHECK(saClmClusterTrack_4(hb, SA_TRACK_CURRENT, &b4), SA_AIS_ERR_VERSION);
+		CHECK(saClmResponse_4(hb, 1, SA_CLM_CALLBACK_RESPONSE_OK), SA_AIS_ERR_VERSION);
+		CHECK(saClmFinalize(hb), SA_AIS_OK);
+		/* OpenSAF programs free an array they malloc'ed themselves: freed (see the man page). */
+		mine = (SaClmClusterNotificationT_4 *)malloc(2 * sizeof *mine);
+		CHECK(saClmClusterNotificationFree_4(h4, mine), SA_AIS_OK);
 		if (n4.nodeId != node.nodeId || n4.executionEnvironment.length != 0)
 			fprintf(stderr, "FAIL B.04 node record\n"), failures++;
 		b4.notification = NULL;
@@ -191,6 +214,16 @@ static int api(void)
 		if (b4.numberOfItems < 1)
 			fprintf(stderr, "FAIL B.04 membership\n"), failures++;
 		CHECK(saClmClusterNotificationFree_4(h4, b4.notification), SA_AIS_OK);
+		/* B.04.01: SA_TRACK_LOCAL reports the local node only (with CURRENT, CHANGES or
+		   CHANGES_ONLY). */
+		b4.notification = NULL;
+		b4.numberOfItems = 0;
+		CHECK(saClmClusterTrack_4(h4, SA_TRACK_CURRENT | SA_TRACK_LOCAL, &b4), SA_AIS_OK);
+		if (b4.numberOfItems != 1 || b4.notification == NULL || b4.notification[0].clusterNode.nodeId != n4.nodeId)
+			fprintf(stderr, "FAIL SA_TRACK_LOCAL: %u items\n", (unsigned)b4.numberOfItems), failures++;
+		if (b4.notification)
+			CHECK(saClmClusterNotificationFree_4(h4, b4.notification), SA_AIS_OK);
+		CHECK(saClmClusterTrack_4(h4, SA_TRACK_LOCAL, &b4), SA_AIS_ERR_BAD_FLAGS);
 		CHECK(saClmClusterTrack_4(h4, SA_TRACK_CHANGES, NULL), SA_AIS_ERR_INIT);
 		CHECK(saClmResponse_4(h4, 1, SA_CLM_CALLBACK_RESPONSE_OK), SA_AIS_ERR_INVALID_PARAM);
 		CHECK(saClmFinalize(h4), SA_AIS_OK);

@@ -8,7 +8,7 @@ use ais_exec::daemon::logging::{self, LogConfig};
 use ais_exec::daemon::options::{self, Action, USAGE};
 use ais_exec::ipc::{self, AccessPolicy, IpcConfig, SocketName};
 use ais_exec::services::clm::node::NodeInfo;
-use ais_exec::services::host::Host;
+use ais_exec::services::registry;
 use ais_exec::tool_output;
 use ais_totem::NodeId;
 use tokio::signal::unix::{signal, SignalKind};
@@ -157,14 +157,16 @@ async fn run(prepared: daemon::Prepared, settings: Settings) -> ExitCode {
             return ExitCode::FAILURE;
         }
     };
-    let (driver, handle) = match daemon::start(prepared, &settings, Host::new(me)) {
+    let router = registry::router(me);
+    let versions = router.versions();
+    let (driver, handle) = match daemon::start(prepared, &settings, router) {
         Ok(x) => x,
         Err(e) => {
             log::error!(target: "MAIN", "can't start: {e}");
             return ExitCode::FAILURE;
         }
     };
-    let ipc_config = IpcConfig::new(socket, access, Host::services());
+    let ipc_config = IpcConfig::new(socket, access, versions);
     let _server = match ipc::serve(ipc_config, handle.request_sender()) {
         Ok(s) => {
             log::info!(target: "IPC", "clients connect on {}", s.socket());

@@ -12,10 +12,10 @@ use std::time::Duration;
 use ais_exec::daemon::peers::Peers;
 use ais_exec::daemon::transport::Mode;
 use ais_exec::daemon::{
-    Clock, ClusterEvent, DaemonHandle, Driver, HostCtx, Plain, ServiceHost, Sockets, SubmitError, Transport,
-    TransportConfig,
+    Clock, ClusterEvent, DaemonHandle, Driver, HostCtx, MemoryStore, Plain, ServiceHost, Sockets, SubmitError,
+    Transport, TransportConfig,
 };
-use ais_totem::{Guarantee, MemoryStore, NodeId, Options, State, Totem, TotemConfig, MAX_MESSAGE_SIZE};
+use ais_totem::{Guarantee, NodeId, Options, State, Totem, TotemConfig, MAX_MESSAGE_SIZE};
 use bytes::Bytes;
 use common::free_port;
 
@@ -79,7 +79,7 @@ fn node_with(
     let totem = Totem::new(
         TotemConfig::from_token(2000, 4),
         id,
-        Box::new(MemoryStore::new()),
+        0,
         Options {
             seed: u64::from(id),
             ..opts
@@ -88,8 +88,25 @@ fn node_with(
     )
     .unwrap();
     let host = Recorder::default();
-    let (driver, handle) = Driver::new(totem, transport, host.clone(), clock);
+    let (driver, handle) = Driver::new(totem, transport, host.clone(), clock, Box::new(MemoryStore::default()));
     (driver, handle, host)
+}
+
+/// A runtime and a port free on 127.0.0.1 for a one-node test, or None
+/// (the test says it is skipped) when there is no such port.
+fn one_node(test: &str) -> Option<(tokio::runtime::Runtime, u16)> {
+    let port = match free_port(&["127.0.0.1"]) {
+        Ok(p) => p,
+        Err(why) => {
+            eprintln!("SKIPPED {test}: {why}");
+            return None;
+        }
+    };
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    Some((rt, port))
 }
 
 async fn until_members(h: &DaemonHandle<Bytes>, n: usize) {
@@ -231,17 +248,9 @@ fn two_ordering_tasks_agree() {
 /// waits; once the driver is gone both answer `Stopped`.
 #[test]
 fn full_queues_answer_try_again() {
-    let port = match free_port(&["127.0.0.1"]) {
-        Ok(p) => p,
-        Err(why) => {
-            eprintln!("SKIPPED full_queues_answer_try_again: {why}");
-            return;
-        }
+    let Some((rt, port)) = one_node("full_queues_answer_try_again") else {
+        return;
     };
-    let rt = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .unwrap();
     rt.block_on(async {
         let me: Vec<IpAddr> = vec!["127.0.0.1".parse().unwrap()];
         let (driver, h, _) = node("127.0.0.1", port, &me);
@@ -316,5 +325,55 @@ fn a_full_core_queue_parks_submissions() {
         hb.shutdown();
         tokio::time::timeout(Duration::from_secs(5), ta).await.unwrap().unwrap();
         tokio::time::timeout(Duration::from_secs(5), tb).await.unwrap().unwrap();
+    });
+}
+
+/// With `secauth: off` nothing authenticates a datagram: one that is not
+/// Totem's (random junk, another program's traffic on the port) is dropped
+/// and counted in `datagrams_rejected`, the counter `ais-cfgtool -s` shows,
+/// as a datagram the codec refuses is counted when secauth is on.
+#[test]
+fn junk_datagrams_are_counted_without_secauth() {
+    let Some((rt, port)) = one_node("junk_datagrams_are_counted_without_secauth") else {
+        return;
+    };
+    rt.block_on(async {
+        let me: Vec<IpAddr> = vec!["127.0.0.1".parse().unwrap()];
+        let (driver, h, _) = node("127.0.0.1", port, &me);
+        let task = tokio::spawn(driver.run());
+        until_members(&h, 1).await;
+        let before = h.status().await.unwrap().stats.datagrams_rejected;
+        let junk: [&[u8]; 4] = [
+            b"\x00",
+            b"random junk that is no Totem datagram at all",
+            &[0xff; 300],
+            // Totem's magic with a node id of 0: no sender.
+            &[0x7a, 0x51, 0x01, 0x00, 0, 0, 0, 0, 1, 2, 3, 4],
+        ];
+        let s = std::net::UdpSocket::bind(("127.0.0.1", 0)).unwrap();
+        for j in junk {
+            s.send_to(j, ("127.0.0.1", port)).unwrap();
+        }
+        let counted = tokio::time::timeout(Duration::from_secs(10), async {
+            loop {
+                let n = h.status().await.unwrap().stats.datagrams_rejected;
+                if n >= before + junk.len() as u64 {
+                    return n;
+                }
+                tokio::time::sleep(Duration::from_millis(5)).await;
+            }
+        })
+        .await;
+        assert_eq!(
+            counted.map(|n| n - before),
+            Ok(junk.len() as u64),
+            "each junk datagram counted once"
+        );
+        assert!(h.membership().installed, "the ring runs on");
+        h.shutdown();
+        tokio::time::timeout(Duration::from_secs(5), task)
+            .await
+            .unwrap()
+            .unwrap();
     });
 }

@@ -6,31 +6,27 @@
 //!
 //! - `types`: the `#[repr(C)]` types and constants of the SA Forum headers, from which
 //!   `include/*.h` are generated.
-//! - `clm`, `ckpt`, `cpg`, `evs`, ...: the exported `extern "C"` functions of each library.
-//! - `clm_client`, `ckpt_client`, ...: each library's C-side state (handle tables, C
-//!   callbacks, memory handed to C) over its typed client in `ais-client`.
-//! - `handles`: the table of `SaXxxHandleT` values every library keeps.
+//! - `boundary`: the kit every exported function is written with (panic guard and the one
+//!   conversion of `ais_client::Error` into C codes, argument checks, library memory,
+//!   lifecycle, versions, timeouts, the handle table and its tags).
+//! - `clm`, `ckpt`, `cpg`, `evs`: one folder per library: its exported `extern "C"`
+//!   functions (`mod.rs`), its handle tables and how the kit reaches them (`state`), its
+//!   C-side state (C callbacks, versions, requests) over its typed client in `ais-client`
+//!   (`client`), and its tests.
 //!
 //! The connection to the executive, the requests and the decoding of what comes back are
 //! the crate `ais-client`'s; this crate turns C arguments into them and results back.
 
+pub mod boundary;
 pub mod ckpt;
-mod ckpt_client;
-#[cfg(test)]
-mod ckpt_tests;
 pub mod clm;
-mod clm_client;
 pub mod cpg;
-mod cpg_client;
 pub mod evs;
-mod evs_client;
-mod guard;
-mod handles;
 pub mod types;
 
 /// What the libraries use of the client runtime, with the handle table beside it.
 mod runtime {
-    pub use crate::handles::HandleTable;
+    pub use crate::boundary::handles::HandleTable;
     pub use ais_client::runtime::*;
 }
 

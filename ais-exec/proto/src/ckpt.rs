@@ -116,7 +116,7 @@
 //! | SYNCHRONIZE, SYNCHRONIZE_ASYNC | `BAD_OPERATION`: `SA_CKPT_WR_ALL_REPLICAS`; `NOT_EXIST`: no active replica |
 //! | TRACK_STOP, CHECKPOINT_TRACK_STOP | `NOT_EXIST`: that tracking was not started |
 
-use crate::codec::{DecodeError, EncodeError, Reader, Writer};
+use crate::codec::{ByteOrder, DecodeError, EncodeError, Reader, Writer};
 
 /// Request: [`Open`]. Response: [`Opened`].
 pub const OPEN: u16 = 1;
@@ -207,35 +207,18 @@ pub const MAX_READ_REPLY: usize = 1 << 20;
 /// An ITERATE response holds about this much at most.
 pub const MAX_ITERATION_REPLY: usize = 1 << 20;
 
-/// Encoding and decoding of one whole payload.
-pub trait Message: Sized {
-    fn put(&self, w: &mut Writer) -> Result<(), EncodeError>;
-    fn get(r: &mut Reader<'_>) -> Result<Self, DecodeError>;
+pub use crate::message::Message;
 
-    fn encode(&self) -> Result<Vec<u8>, EncodeError> {
-        let mut w = Writer::new();
-        self.put(&mut w)?;
-        Ok(w.into_vec())
-    }
-
-    /// The whole payload: trailing bytes are refused.
-    fn decode(b: &[u8]) -> Result<Self, DecodeError> {
-        let mut r = Reader::new(b);
-        let v = Self::get(&mut r)?;
-        r.finish()?;
-        Ok(v)
-    }
-}
-
-/// Writes a section id (`u16` length + bytes).
-pub fn put_section_id(w: &mut Writer, id: &[u8]) -> Result<(), EncodeError> {
+/// Writes a section id (`u16` length + bytes), in either byte order (the executives'
+/// cluster messages carry section ids too).
+pub fn put_section_id<O: ByteOrder>(w: &mut Writer<O>, id: &[u8]) -> Result<(), EncodeError> {
     let n = u16::try_from(id.len()).map_err(|_| EncodeError::TooLong(id.len()))?;
     w.u16(n).bytes(id);
     Ok(())
 }
 
 /// Reads a section id.
-pub fn section_id(r: &mut Reader<'_>) -> Result<Vec<u8>, DecodeError> {
+pub fn section_id<O: ByteOrder>(r: &mut Reader<'_, O>) -> Result<Vec<u8>, DecodeError> {
     let n = r.u16()? as usize;
     Ok(r.bytes(n)?.to_vec())
 }
@@ -263,8 +246,9 @@ pub struct CreationAttributes {
     pub max_section_id_size: u64,
 }
 
-impl Message for CreationAttributes {
-    fn put(&self, w: &mut Writer) -> Result<(), EncodeError> {
+impl CreationAttributes {
+    /// Written in either byte order (the executives' cluster messages carry attributes too).
+    pub fn put_in<O: ByteOrder>(&self, w: &mut Writer<O>) -> Result<(), EncodeError> {
         w.u32(self.creation_flags)
             .u64(self.checkpoint_size)
             .i64(self.retention_duration)
@@ -274,7 +258,7 @@ impl Message for CreationAttributes {
         Ok(())
     }
 
-    fn get(r: &mut Reader<'_>) -> Result<Self, DecodeError> {
+    pub fn get_from<O: ByteOrder>(r: &mut Reader<'_, O>) -> Result<Self, DecodeError> {
         Ok(CreationAttributes {
             creation_flags: r.u32()?,
             checkpoint_size: r.u64()?,
@@ -283,6 +267,16 @@ impl Message for CreationAttributes {
             max_section_size: r.u64()?,
             max_section_id_size: r.u64()?,
         })
+    }
+}
+
+impl Message for CreationAttributes {
+    fn put(&self, w: &mut Writer) -> Result<(), EncodeError> {
+        self.put_in(w)
+    }
+
+    fn get(r: &mut Reader<'_>) -> Result<Self, DecodeError> {
+        CreationAttributes::get_from(r)
     }
 }
 

@@ -1,12 +1,37 @@
-//! Bounds-checked encoding of payloads: fixed-width little-endian integers, raw bytes,
-//! length-prefixed blobs, SaNameT-like names (`u16` length + at most 256 bytes) and element
-//! counts checked against what is left before anything is allocated.
+//! Bounds-checked encoding of payloads: fixed-width integers, raw bytes, length-prefixed
+//! blobs, SaNameT-like names (`u16` length + at most 256 bytes) and element counts checked
+//! against what is left before anything is allocated.
 //!
 //! A service message is a plain sequence of these; its decoder reads the fields in order
 //! and ends with [`Reader::finish`], which rejects trailing bytes, so every message has
 //! exactly one encoding.
+//!
+//! The byte order is a type parameter: the IPC protocol is little-endian ([`Le`], the
+//! default: the libraries and the executive share a host), the executives' cluster
+//! messages big-endian ([`Be`], see `ais-exec`'s service codec).
 
 use core::fmt;
+use core::marker::PhantomData;
+
+/// A byte order for [`Reader`] and [`Writer`].
+pub trait ByteOrder: Clone + Copy + fmt::Debug + Default + PartialEq + Eq {
+    /// Big-endian (else little-endian).
+    const BIG: bool;
+}
+
+/// Little-endian: the IPC protocol.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Le;
+impl ByteOrder for Le {
+    const BIG: bool = false;
+}
+
+/// Big-endian (network order): the executives' cluster messages.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Be;
+impl ByteOrder for Be {
+    const BIG: bool = true;
+}
 
 /// The longest name (`SaNameT.value` holds 256 bytes).
 pub const MAX_NAME_LEN: usize = 256;
@@ -24,6 +49,8 @@ pub enum DecodeError {
     Trailing(usize),
     /// A field with a value its message does not allow (`what` names it).
     Invalid(&'static str),
+    /// A versioned message of a version this side does not know.
+    UnknownVersion(u8),
 }
 
 impl fmt::Display for DecodeError {
@@ -38,6 +65,7 @@ impl fmt::Display for DecodeError {
             }
             DecodeError::Trailing(n) => write!(f, "{n} trailing bytes"),
             DecodeError::Invalid(what) => write!(f, "invalid {what}"),
+            DecodeError::UnknownVersion(v) => write!(f, "unknown version {v}"),
         }
     }
 }
@@ -65,22 +93,34 @@ impl std::error::Error for EncodeError {}
 
 /// Reads fields from the front of a payload.
 #[derive(Clone, Debug)]
-pub struct Reader<'a> {
+pub struct Reader<'a, O: ByteOrder = Le> {
     buf: &'a [u8],
+    order: PhantomData<O>,
 }
 
 macro_rules! read_int {
     ($($name:ident: $t:ty),+) => {$(
-        #[doc = concat!("A little-endian `", stringify!($t), "`.")]
+        #[doc = concat!("A `", stringify!($t), "` in the reader's byte order.")]
         pub fn $name(&mut self) -> Result<$t, DecodeError> {
-            Ok(<$t>::from_le_bytes(self.array()?))
+            let a = self.array()?;
+            Ok(if O::BIG { <$t>::from_be_bytes(a) } else { <$t>::from_le_bytes(a) })
         }
     )+};
 }
 
 impl<'a> Reader<'a> {
+    /// A little-endian reader (the IPC protocol's).
     pub fn new(buf: &'a [u8]) -> Reader<'a> {
-        Reader { buf }
+        Reader::with_order(buf)
+    }
+}
+
+impl<'a, O: ByteOrder> Reader<'a, O> {
+    pub fn with_order(buf: &'a [u8]) -> Reader<'a, O> {
+        Reader {
+            buf,
+            order: PhantomData,
+        }
     }
 
     /// Bytes not read yet.
@@ -169,51 +209,65 @@ impl<'a> Reader<'a> {
 
 /// Appends fields to a payload.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
-pub struct Writer {
+pub struct Writer<O: ByteOrder = Le> {
     buf: Vec<u8>,
+    order: PhantomData<O>,
 }
 
 macro_rules! write_int {
     ($($name:ident: $t:ty),+) => {$(
-        #[doc = concat!("A little-endian `", stringify!($t), "`.")]
-        pub fn $name(&mut self, v: $t) -> &mut Writer {
-            self.buf.extend_from_slice(&v.to_le_bytes());
+        #[doc = concat!("A `", stringify!($t), "` in the writer's byte order.")]
+        pub fn $name(&mut self, v: $t) -> &mut Writer<O> {
+            if O::BIG {
+                self.buf.extend_from_slice(&v.to_be_bytes());
+            } else {
+                self.buf.extend_from_slice(&v.to_le_bytes());
+            }
             self
         }
     )+};
 }
 
 impl Writer {
+    /// A little-endian writer (the IPC protocol's).
     pub fn new() -> Writer {
         Writer::default()
     }
 
     pub fn with_capacity(n: usize) -> Writer {
+        Writer::with_order(n)
+    }
+}
+
+impl<O: ByteOrder> Writer<O> {
+    /// A writer of byte order `O` with room for `n` bytes.
+    pub fn with_order(n: usize) -> Writer<O> {
         Writer {
             buf: Vec::with_capacity(n),
+            order: PhantomData,
         }
     }
 
     write_int!(u8: u8, u16: u16, u32: u32, u64: u64, i32: i32, i64: i64);
 
-    pub fn bool(&mut self, v: bool) -> &mut Writer {
+    pub fn bool(&mut self, v: bool) -> &mut Writer<O> {
         self.u8(v as u8)
     }
 
     /// Raw bytes, no length (the reader must know how many).
-    pub fn bytes(&mut self, b: &[u8]) -> &mut Writer {
+    pub fn bytes(&mut self, b: &[u8]) -> &mut Writer<O> {
         self.buf.extend_from_slice(b);
         self
     }
 
     /// `u32` length, then the bytes.
-    pub fn blob(&mut self, b: &[u8]) -> Result<&mut Writer, EncodeError> {
+    pub fn blob(&mut self, b: &[u8]) -> Result<&mut Writer<O>, EncodeError> {
         let n = u32::try_from(b.len()).map_err(|_| EncodeError::TooLong(b.len()))?;
         Ok(self.u32(n).bytes(b))
     }
 
     /// `u16` length (at most [`MAX_NAME_LEN`]), then the bytes.
-    pub fn name(&mut self, b: &[u8]) -> Result<&mut Writer, EncodeError> {
+    pub fn name(&mut self, b: &[u8]) -> Result<&mut Writer<O>, EncodeError> {
         if b.len() > MAX_NAME_LEN {
             return Err(EncodeError::NameTooLong(b.len()));
         }
@@ -221,7 +275,7 @@ impl Writer {
     }
 
     /// An element count as [`Reader::count`] reads it.
-    pub fn count(&mut self, n: usize) -> Result<&mut Writer, EncodeError> {
+    pub fn count(&mut self, n: usize) -> Result<&mut Writer<O>, EncodeError> {
         let n = u32::try_from(n).map_err(|_| EncodeError::TooLong(n))?;
         Ok(self.u32(n))
     }
@@ -337,6 +391,25 @@ mod tests {
         let mut w = Writer::new();
         w.u32(5).bytes(&[0; 4]);
         assert!(Reader::new(w.as_slice()).count(0).is_err());
+    }
+
+    #[test]
+    fn big_endian_writes_network_order_and_reads_it_back() {
+        let mut w = Writer::<Be>::with_order(16);
+        w.u16(0x0102).u32(0x0304_0506).i64(-2);
+        w.name(b"ab").unwrap();
+        assert_eq!(
+            w.as_slice(),
+            [1, 2, 3, 4, 5, 6, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFE, 0, 2, b'a', b'b']
+        );
+        let mut r = Reader::<Be>::with_order(w.as_slice());
+        assert_eq!((r.u16(), r.u32(), r.i64()), (Ok(0x0102), Ok(0x0304_0506), Ok(-2)));
+        assert_eq!(r.name(), Ok(&b"ab"[..]));
+        assert_eq!(r.finish(), Ok(()));
+        // The default order is little-endian (the IPC protocol's).
+        let mut w = Writer::new();
+        w.u16(0x0102);
+        assert_eq!(w.as_slice(), [2, 1]);
     }
 
     #[test]

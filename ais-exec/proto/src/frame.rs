@@ -184,6 +184,14 @@ impl Limits {
         Limits { max_payload: m }
     }
 
+    /// The limit for a connection's first frame, which is a handshake
+    /// ([`crate::handshake::MAX_HANDSHAKE_PAYLOAD`]).
+    pub const fn handshake() -> Limits {
+        Limits {
+            max_payload: crate::handshake::MAX_HANDSHAKE_PAYLOAD,
+        }
+    }
+
     pub const fn max_payload(&self) -> u32 {
         self.max_payload
     }

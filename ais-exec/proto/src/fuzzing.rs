@@ -162,23 +162,43 @@ fn read_fields(data: &[u8]) {
     let _ = r.rest();
 }
 
+/// `len` bytes of noise from `seed` (xorshift), for the stable-Rust runs of fuzz bodies.
+pub fn noise(seed: u64, len: usize) -> Vec<u8> {
+    let mut x = seed.wrapping_mul(0x9E37_79B9_7F4A_7C15) | 1;
+    (0..len)
+        .map(|_| {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            x as u8
+        })
+        .collect()
+}
+
+/// Runs `body` on each seed, on each seed with one byte changed (to a few telling
+/// values), and on every truncation of it; returns how many runs that was.
+pub fn mutate_seeds(seeds: &[Vec<u8>], mut body: impl FnMut(&[u8])) -> u32 {
+    let mut runs = 0u32;
+    for s in seeds {
+        body(s);
+        for i in 0..s.len() {
+            for v in [0u8, 1, 2, 0x7F, 0x80, 0xFF] {
+                let mut m = s.clone();
+                m[i] = v;
+                body(&m);
+                runs += 1;
+            }
+            body(&s[..i]);
+        }
+    }
+    runs
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
     use crate::frame::flags;
     use crate::handshake::{AisVersion, Attach, Hello, Refused, Welcome};
-
-    fn noise(seed: u64, len: usize) -> Vec<u8> {
-        let mut x = seed.wrapping_mul(0x9E37_79B9_7F4A_7C15) | 1;
-        (0..len)
-            .map(|_| {
-                x ^= x << 13;
-                x ^= x >> 7;
-                x ^= x << 17;
-                x as u8
-            })
-            .collect()
-    }
 
     fn seeds() -> Vec<Vec<u8>> {
         let v = AisVersion::new(b'B', 1, 1);
@@ -410,19 +430,7 @@ mod tests {
         ];
         let mut seeds = seeds;
         seeds.extend(ckpt_seeds());
-        let mut runs = 0u32;
-        for s in &seeds {
-            decode_service_payloads(s);
-            for i in 0..s.len() {
-                for v in [0u8, 1, 2, 0x7F, 0x80, 0xFF] {
-                    let mut m = s.clone();
-                    m[i] = v;
-                    decode_service_payloads(&m);
-                    runs += 1;
-                }
-                decode_service_payloads(&s[..i]);
-            }
-        }
+        let mut runs = mutate_seeds(&seeds, decode_service_payloads);
         for n in 0..5_000u64 {
             decode_service_payloads(&noise(n, (n as usize * 13) % 200));
             runs += 1;

@@ -79,6 +79,11 @@ impl core::fmt::Display for AisVersion {
     }
 }
 
+/// The largest payload of any handshake frame (a `Welcome`). A server reads a
+/// connection's first frame under this limit ([`crate::Limits::handshake`]): before it
+/// knows who is at the other end, a header claiming more is refused unread.
+pub const MAX_HANDSHAKE_PAYLOAD: u32 = 25;
+
 /// Client → server: open a handle of `service`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Hello {
@@ -293,6 +298,20 @@ mod tests {
     fn payload_sizes_are_as_documented() {
         let sizes: Vec<usize> = samples().iter().map(|m| m.encode().len() - HEADER_LEN).collect();
         assert_eq!(sizes, [9, 25, 3, 16, 0]);
+        assert_eq!(sizes.iter().max().copied(), Some(MAX_HANDSHAKE_PAYLOAD as usize));
+    }
+
+    #[test]
+    fn every_handshake_frame_passes_the_handshake_limit_and_a_claim_beyond_it_does_not() {
+        for m in samples() {
+            let f = m.encode();
+            assert!(split_frame(&f, &Limits::handshake()).unwrap().is_some());
+        }
+        let big = Header {
+            len: MAX_HANDSHAKE_PAYLOAD + 1,
+            ..Header::new(Kind::Hello, ServiceId::CLM)
+        };
+        assert!(Header::decode(&big.encode(), &Limits::handshake()).is_err());
     }
 
     #[test]

@@ -6,7 +6,8 @@
 //! - [`handshake`]: `Hello` / `Welcome` / `Refused` on the request socket, `Attach` /
 //!   `Attached` pairing the dispatch socket with it.
 //! - [`codec`]: the bounds-checked [`Reader`] and [`Writer`] service messages are written
-//!   with.
+//!   with, in either byte order.
+//! - [`message`]: the [`Message`] trait: one IPC payload as a whole.
 //! - [`addr`]: the socket name (`AIS_IPC_SOCKET`, `@name` for the abstract namespace).
 //! - [`status`]: the `SaAisErrorT` numbers the protocol itself carries.
 //! - [`cfg`]: the configuration service's messages (`ais-cfgtool`).
@@ -30,12 +31,14 @@ pub mod evs;
 pub mod frame;
 pub mod fuzzing;
 pub mod handshake;
+pub mod message;
 pub mod status;
 
 pub use addr::{SocketName, DEFAULT_SOCKET, SOCKET_ENV};
-pub use codec::{DecodeError, EncodeError, Reader, Writer, MAX_NAME_LEN};
+pub use codec::{Be, ByteOrder, DecodeError, EncodeError, Le, Reader, Writer, MAX_NAME_LEN};
 pub use frame::{
     credit, encode_frame, flags, split_frame, FrameError, Header, Kind, Limits, ServiceId, DEFAULT_MAX_PAYLOAD,
     HARD_MAX_PAYLOAD, HEADER_LEN, MAGIC, PROTOCOL_VERSION,
 };
-pub use handshake::{AisVersion, Attach, Attached, Handshake, Hello, Refused, Welcome};
+pub use handshake::{AisVersion, Attach, Attached, Handshake, Hello, Refused, Welcome, MAX_HANDSHAKE_PAYLOAD};
+pub use message::Message;

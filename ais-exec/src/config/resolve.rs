@@ -10,7 +10,7 @@ use ais_totem::config::TotemConfig;
 use super::parse::{Step, Tree};
 use super::raw::{RawSettings, RawTotem};
 use super::settings::{
-    ConfigError, Event, Interface, Logging, NodeEntry, RrpMode, Settings, Totem, Transport, UidGid, Warning,
+    ConfigError, Event, Interface, Logging, NodeEntry, Origin, RrpMode, Settings, Totem, Transport, UidGid, Warning,
     MAX_INTERFACES,
 };
 
@@ -57,12 +57,14 @@ impl Ctx<'_> {
 }
 
 pub fn resolve(raw: RawSettings, ctx: &mut Ctx<'_>) -> Result<Settings, ConfigError> {
+    let origin = origin(&raw.totem, raw.nodes.node.len(), ctx);
     let totem = resolve_totem(raw.totem, ctx)?;
     check_logging(&raw.logging, ctx)?;
     check_event(&raw.event, ctx)?;
     check_uidgid(&raw.uidgid, ctx)?;
     check_nodes(&raw.nodes.node, ctx)?;
     Ok(Settings {
+        origin,
         totem,
         logging: raw.logging,
         event: raw.event,
@@ -74,6 +76,42 @@ pub fn resolve(raw: RawSettings, ctx: &mut Ctx<'_>) -> Result<Settings, ConfigEr
 }
 
 const T: Step<'static> = ("totem", None);
+
+/// How the node list is spelled in the file: `nodes`, or corosync's `nodelist`.
+fn nodes_block(ctx: &Ctx<'_>) -> &'static str {
+    if ctx.has(&[("nodes", None)]) {
+        "nodes"
+    } else {
+        "nodelist"
+    }
+}
+
+/// The lines of the values checked at startup against the host.
+fn origin(raw: &RawTotem, nodes: usize, ctx: &Ctx<'_>) -> Origin {
+    let nodeid = [T, ("nodeid", None)];
+    let block = nodes_block(ctx);
+    // The settings keep interfaces sorted by ring number; the file may list
+    // them in any order.
+    let mut bindnetaddr: Vec<(u8, u32)> = raw
+        .interface
+        .iter()
+        .enumerate()
+        .map(|(i, iface)| {
+            let line = ctx.tree.line(&[T, ("interface", Some(i)), ("bindnetaddr", None)]);
+            (iface.ringnumber, line)
+        })
+        .collect();
+    bindnetaddr.sort_by_key(|&(ring, _)| ring);
+    Origin {
+        file: ctx.file.to_owned(),
+        totem_nodeid: if ctx.has(&nodeid) { ctx.tree.line(&nodeid) } else { 0 },
+        bindnetaddr: bindnetaddr.into_iter().map(|(_, line)| line).collect(),
+        node_ids: (0..nodes)
+            .map(|i| ctx.tree.line(&[(block, None), ("node", Some(i)), ("nodeid", None)]))
+            .collect(),
+        nodes_block: block,
+    }
+}
 
 fn resolve_totem(raw: RawTotem, ctx: &mut Ctx<'_>) -> Result<Totem, ConfigError> {
     if let Some(version) = raw.version {
@@ -366,11 +404,7 @@ fn check_uidgid(list: &[UidGid], ctx: &Ctx<'_>) -> Result<(), ConfigError> {
 }
 
 fn check_nodes(nodes: &[NodeEntry], ctx: &Ctx<'_>) -> Result<(), ConfigError> {
-    let block = if ctx.has(&[("nodes", None)]) {
-        "nodes"
-    } else {
-        "nodelist"
-    };
+    let block = nodes_block(ctx);
     let mut ids: HashMap<u32, usize> = HashMap::new();
     let mut addrs: HashMap<IpAddr, usize> = HashMap::new();
     for (i, node) in nodes.iter().enumerate() {

@@ -24,6 +24,57 @@ pub struct Settings {
     pub uidgid: Vec<UidGid>,
     /// `nodes { node { } }` (also read as corosync's `nodelist`).
     pub nodes: Vec<NodeEntry>,
+    /// Where the values checked against this host at startup were written.
+    pub origin: Origin,
+}
+
+/// Where the values the executive can only check at startup, against the
+/// host it runs on, were written: an error about them names the file and
+/// line to fix like every other configuration error.
+#[derive(Debug, Clone, Default)]
+pub struct Origin {
+    /// The file, as messages name it.
+    pub file: String,
+    /// The line of `totem.nodeid` (0 when it is not written).
+    pub totem_nodeid: u32,
+    /// The line of each interface's `bindnetaddr`, by ring number.
+    pub bindnetaddr: Vec<u32>,
+    /// The line of each `node { }` entry's `nodeid`, in the order of
+    /// [`Settings::nodes`].
+    pub node_ids: Vec<u32>,
+    /// How the node list block is spelled in the file (`nodes` or `nodelist`).
+    pub nodes_block: &'static str,
+}
+
+/// Where a value was written is not part of what the settings say: two files
+/// laid out differently that say the same compare equal.
+impl PartialEq for Origin {
+    fn eq(&self, _: &Origin) -> bool {
+        true
+    }
+}
+
+impl Eq for Origin {}
+
+impl Origin {
+    /// `file:line`, as messages name a place.
+    pub fn place(&self, line: u32) -> String {
+        if line > 0 {
+            format!("{}:{line}", self.file)
+        } else {
+            self.file.clone()
+        }
+    }
+
+    /// An error about the key `key` written at `line`.
+    pub fn error(&self, line: u32, key: &str, message: impl Into<String>) -> ConfigError {
+        ConfigError {
+            file: self.file.clone(),
+            line,
+            key: Some(key.to_owned()),
+            message: message.into(),
+        }
+    }
 }
 
 /// `totem { }`: the ring, its protocol parameters and its interfaces.

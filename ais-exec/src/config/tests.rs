@@ -270,6 +270,7 @@ fn every_default() {
         },
         uidgid: vec![],
         nodes: vec![],
+        origin: Default::default(),
     };
     assert_eq!(s, expected);
     // The figures themselves, so that a change of TotemConfig's defaults is

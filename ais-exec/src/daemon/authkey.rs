@@ -3,11 +3,15 @@
 //!
 //! The file holds 128 to 4096 bytes (what `ais-keygen` writes) and must be
 //! private to its owner: a key others can read authenticates nothing, so a
-//! mode with any group or other bit is refused rather than warned about.
+//! mode with any group or other bit is refused rather than warned about. It
+//! must be a regular file (a symbolic link to one is followed): a FIFO would
+//! block the start until someone writes to it, and a directory or a device
+//! has no key to give.
 
 use std::fmt;
+use std::fs::FileType;
 use std::io::Read;
-use std::os::unix::fs::MetadataExt;
+use std::os::unix::fs::{FileTypeExt, MetadataExt, OpenOptionsExt};
 use std::path::{Path, PathBuf};
 
 pub const MIN_LEN: usize = 128;
@@ -35,6 +39,25 @@ pub enum KeyError {
     Io(PathBuf, std::io::Error),
     Size(PathBuf, u64),
     Mode(PathBuf, u32),
+    /// Not a regular file: what it is instead.
+    NotRegular(PathBuf, &'static str),
+}
+
+/// What a file that is not a regular file is, for the message.
+fn kind_of(t: FileType) -> &'static str {
+    if t.is_dir() {
+        "a directory"
+    } else if t.is_fifo() {
+        "a FIFO"
+    } else if t.is_socket() {
+        "a socket"
+    } else if t.is_char_device() {
+        "a character device"
+    } else if t.is_block_device() {
+        "a block device"
+    } else {
+        "not a regular file"
+    }
 }
 
 impl fmt::Display for KeyError {
@@ -58,6 +81,11 @@ impl fmt::Display for KeyError {
                 p.display(),
                 m & 0o7777
             ),
+            KeyError::NotRegular(p, kind) => write!(
+                f,
+                "authkey {} is {kind}: it must be a regular file of {MIN_LEN} to {MAX_LEN} bytes (ais-keygen makes one)",
+                p.display()
+            ),
         }
     }
 }
@@ -66,17 +94,32 @@ impl std::error::Error for KeyError {}
 
 /// Reads and checks the key at `path`.
 pub fn load(path: &Path) -> Result<AuthKey, KeyError> {
-    let mut file = match std::fs::File::open(path) {
-        Ok(f) => f,
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Err(KeyError::Missing(path.into())),
-        Err(e) => return Err(KeyError::Io(path.into(), e)),
+    let not_found = |e: std::io::Error| match e.kind() {
+        std::io::ErrorKind::NotFound => KeyError::Missing(path.into()),
+        _ => KeyError::Io(path.into(), e),
     };
-    // Checked on the open file, so it is the file read that was checked.
+    // The type first, before opening: opening a FIFO for reading blocks
+    // until a writer comes.
+    let before = std::fs::metadata(path).map_err(not_found)?;
+    if !before.is_file() {
+        return Err(KeyError::NotRegular(path.into(), kind_of(before.file_type())));
+    }
+    // Non-blocking, should it have been swapped for a FIFO since; reads of a
+    // regular file ignore the flag.
+    let mut file = std::fs::OpenOptions::new()
+        .read(true)
+        .custom_flags(nix::fcntl::OFlag::O_NONBLOCK.bits())
+        .open(path)
+        .map_err(not_found)?;
+    // Checked again on the open file, so it is the file read that was checked.
     let meta = file.metadata().map_err(|e| KeyError::Io(path.into(), e))?;
+    if !meta.is_file() {
+        return Err(KeyError::NotRegular(path.into(), kind_of(meta.file_type())));
+    }
     if meta.mode() & 0o077 != 0 {
         return Err(KeyError::Mode(path.into(), meta.mode()));
     }
-    if !meta.is_file() || meta.len() < MIN_LEN as u64 || meta.len() > MAX_LEN as u64 {
+    if meta.len() < MIN_LEN as u64 || meta.len() > MAX_LEN as u64 {
         return Err(KeyError::Size(path.into(), meta.len()));
     }
     let mut key = Vec::with_capacity(meta.len() as usize);
@@ -127,6 +170,51 @@ mod tests {
         }
         let e = load(&dir.join("absent")).unwrap_err().to_string();
         assert!(e.contains("does not exist") && e.contains("ais-keygen"), "{e}");
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
+
+    /// `load` on another thread, so that a call that blocks fails the test
+    /// instead of hanging it.
+    fn load_within(path: &Path, limit: std::time::Duration) -> Option<Result<AuthKey, KeyError>> {
+        let (tx, rx) = std::sync::mpsc::channel();
+        let p = path.to_path_buf();
+        std::thread::spawn(move || {
+            let _ = tx.send(load(&p));
+        });
+        rx.recv_timeout(limit).ok()
+    }
+
+    #[test]
+    fn only_a_regular_file_is_a_key() {
+        let dir = std::env::temp_dir().join(format!("ais-authkey-kind-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        std::fs::create_dir_all(&dir).unwrap();
+        // A FIFO nobody writes to: opening it for reading would block forever.
+        let fifo = dir.join("fifo");
+        nix::unistd::mkfifo(&fifo, nix::sys::stat::Mode::from_bits_truncate(0o600)).unwrap();
+        let e = load_within(&fifo, std::time::Duration::from_secs(5))
+            .expect("a FIFO must not block the start")
+            .unwrap_err()
+            .to_string();
+        assert!(
+            e.contains(&fifo.display().to_string()) && e.contains("is a FIFO") && e.contains("regular file"),
+            "{e}"
+        );
+        // A directory is not a key of "4096 bytes".
+        let sub = dir.join("keydir");
+        std::fs::create_dir(&sub).unwrap();
+        std::fs::set_permissions(&sub, std::fs::Permissions::from_mode(0o700)).unwrap();
+        let e = load(&sub).unwrap_err().to_string();
+        assert!(
+            e.contains(&sub.display().to_string()) && e.contains("is a directory") && e.contains("regular file"),
+            "{e}"
+        );
+        assert!(!e.contains("is 4096 bytes"), "a directory has no size to report: {e}");
+        // A symbolic link to a regular key is followed.
+        let key = write(&dir, "key", 200, 0o400);
+        let link = dir.join("link");
+        std::os::unix::fs::symlink(&key, &link).unwrap();
+        assert_eq!(load(&link).unwrap().bytes().len(), 200);
         std::fs::remove_dir_all(&dir).unwrap();
     }
 }

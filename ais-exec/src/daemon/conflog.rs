@@ -3,7 +3,7 @@
 
 use std::net::IpAddr;
 
-use ais_totem::{ConfChange, ConfKind, NodeId};
+use ais_totem::{ConfChange, ConfKind, GatherReason, NodeId};
 
 fn member_line(id: NodeId, addr_of: &dyn Fn(NodeId) -> Option<IpAddr>) -> String {
     match addr_of(id) {
@@ -21,6 +21,22 @@ pub fn against_previous(c: &ConfChange, prev: &[NodeId]) -> ConfChange {
         joined: c.members.iter().copied().filter(|id| !prev.contains(id)).collect(),
         ..c.clone()
     }
+}
+
+/// The one line that says a regular configuration formed and why, worded
+/// after corosync's "A new membership (...) was formed. Members joined: ...
+/// left: ...". `c` is counted against the previous regular configuration
+/// ([`against_previous`]); `why` is what started the formation, if known.
+pub fn formed(c: &ConfChange, why: Option<&GatherReason>) -> String {
+    let ids = |v: &[NodeId]| v.iter().map(|id| format!(" {id}")).collect::<String>();
+    let cause = why.map_or(String::new(), |w| format!(" ({w})"));
+    format!(
+        "A new membership ({}:{}) was formed{cause}. Members joined:{} left:{}",
+        c.ring_id.rep,
+        c.ring_id.seq,
+        ids(&c.joined),
+        ids(&c.left)
+    )
 }
 
 /// The lines logged for a configuration change, in order.
@@ -122,6 +138,35 @@ mod tests {
         assert_eq!(
             l.last().unwrap(),
             "Transitional configuration of 1 members from ring 12 to ring 16"
+        );
+    }
+
+    /// A re-formation is logged with its reason, as corosync logs "The token
+    /// was lost in the OPERATIONAL state." and "A new membership ... was
+    /// formed. Members joined: ... left: ...".
+    #[test]
+    fn a_new_membership_is_logged_with_its_reason() {
+        let c = ConfChange {
+            kind: ConfKind::Regular,
+            ring_id: RingId { rep: 1, seq: 16 },
+            old_ring_id: None,
+            members: vec![1, 2, 4],
+            left: vec![],
+            joined: vec![],
+        };
+        let c = against_previous(&c, &[1, 2, 3]);
+        assert_eq!(
+            formed(&c, Some(&GatherReason::TokenLost(ais_totem::State::Operational))),
+            "A new membership (1:16) was formed (the token was lost in the OPERATIONAL state). \
+             Members joined: 4 left: 3"
+        );
+        assert_eq!(
+            formed(&c, Some(&GatherReason::JoinReceived(4))),
+            "A new membership (1:16) was formed (a join message was received from node 4). Members joined: 4 left: 3"
+        );
+        assert_eq!(
+            formed(&c, None),
+            "A new membership (1:16) was formed. Members joined: 4 left: 3"
         );
     }
 }

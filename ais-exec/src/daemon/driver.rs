@@ -3,9 +3,11 @@
 //!
 //! It selects over the network, the core's next timer, submissions and
 //! requests from local tasks, and the shutdown signal. After every call into
-//! the core it drains [`Totem::poll_output`]: datagrams go to the transport,
-//! deliveries and configuration changes go, in agreed order, first to the
-//! [`ServiceHost`] (synchronously, on this task) and then to subscribers.
+//! the core it drains [`Totem::poll_output`] in order: ring sequence numbers
+//! to the store (off the runtime thread, awaited before the next output),
+//! datagrams to the transport, deliveries and configuration changes, in
+//! agreed order, first to the [`ServiceHost`] (synchronously, on this task)
+//! and then to subscribers.
 //!
 //! Runtime: the executive runs on a current_thread tokio runtime. All the
 //! work that must be ordered happens on this task anyway; a second worker
@@ -21,13 +23,15 @@ use std::convert::Infallible;
 use std::sync::Arc;
 
 use ais_totem::{
-    ConfChange, ConfKind, Delivery, Guarantee, NodeId, Output, RingId, State, Stats, Time, Totem, MAX_MESSAGE_SIZE,
+    ConfChange, ConfKind, Delivery, GatherReason, Guarantee, NodeId, Output, RingId, State, Stats, Time, Totem,
+    MAX_MESSAGE_SIZE,
 };
 use bytes::Bytes;
 use tokio::sync::{broadcast, mpsc, oneshot, watch};
 use tokio::time::Instant;
 
 use super::conflog;
+use super::ringseq::RingSeqStore;
 use super::transport::Transport;
 
 /// Submissions queued between local tasks and the ordering task. Each may be
@@ -344,6 +348,9 @@ pub struct Driver<H: ServiceHost> {
     transport: Transport,
     host: H,
     clock: Clock,
+    /// Where the ring sequence numbers the core asks for are stored; out of
+    /// the driver only while a save runs on the blocking pool.
+    store: Option<Box<dyn RingSeqStore>>,
     submits: mpsc::Receiver<Submit>,
     requests: mpsc::Receiver<H::Request>,
     control: mpsc::Receiver<Control>,
@@ -359,11 +366,24 @@ pub struct Driver<H: ServiceHost> {
     parked: Option<Submit>,
     parked_count: u64,
     last_state: State,
+    /// How many of the transport's non-Totem datagrams were added to the
+    /// core's `datagrams_rejected` so far.
+    not_totem_counted: u64,
+    /// What started the membership being formed (the first reason the core
+    /// gave since the last regular configuration), logged with the result.
+    gather_reason: Option<GatherReason>,
 }
 
 impl<H: ServiceHost> Driver<H> {
-    /// `clock` must be the one `totem` was created with.
-    pub fn new(totem: Totem, transport: Transport, host: H, clock: Clock) -> (Driver<H>, DaemonHandle<H::Request>) {
+    /// `clock` must be the one `totem` was created with, and `store` the one
+    /// its stored ring sequence number was read from.
+    pub fn new(
+        totem: Totem,
+        transport: Transport,
+        host: H,
+        clock: Clock,
+        store: Box<dyn RingSeqStore>,
+    ) -> (Driver<H>, DaemonHandle<H::Request>) {
         let (submit_tx, submits) = mpsc::channel(SUBMIT_QUEUE);
         let (request_tx, requests) = mpsc::channel(REQUEST_QUEUE);
         // Status queries: few, from tools.
@@ -395,6 +415,7 @@ impl<H: ServiceHost> Driver<H> {
             transport,
             host,
             clock,
+            store: Some(store),
             submits,
             requests,
             control,
@@ -406,6 +427,8 @@ impl<H: ServiceHost> Driver<H> {
             parked: None,
             parked_count: 0,
             last_state,
+            gather_reason: None,
+            not_totem_counted: 0,
         };
         (driver, handle)
     }
@@ -449,6 +472,7 @@ impl<H: ServiceHost> Driver<H> {
                 Some(r) = self.requests.recv(), if ready => self.requests_batch(r),
                 Some(c) = self.control.recv() => self.control(c),
             }
+            self.count_not_totem();
             self.totem.flush(self.clock.now());
             self.retry_parked();
             self.drain().await;
@@ -459,10 +483,24 @@ impl<H: ServiceHost> Driver<H> {
         self.host
     }
 
+    /// Adds the datagrams the transport dropped as not Totem's since the last
+    /// call to the core's `datagrams_rejected` (`ais-cfgtool -s`): with
+    /// secauth off nothing else counts such traffic. After every wake-up, so
+    /// a status query sees them even when no Totem datagram followed.
+    fn count_not_totem(&mut self) {
+        let n = self.transport.not_totem();
+        if n > self.not_totem_counted {
+            self.totem.count_rejected(n - self.not_totem_counted);
+            self.not_totem_counted = n;
+        }
+    }
+
     /// Runs `first` and then whatever requests are already waiting, up to
     /// [`REQUEST_BATCH`] and while the host takes them: their multicasts then
     /// leave together at the next flush.
     fn requests_batch(&mut self, first: H::Request) {
+        // A request may read the counters (the configuration service).
+        self.count_not_totem();
         let mut next = Some(first);
         let mut n = 0;
         while let Some(r) = next.take() {
@@ -509,6 +547,7 @@ impl<H: ServiceHost> Driver<H> {
     }
 
     fn control(&mut self, c: Control) {
+        self.count_not_totem();
         match c {
             Control::Status(reply) => {
                 let (ring_id, members) = self.totem.ring();
@@ -536,8 +575,13 @@ impl<H: ServiceHost> Driver<H> {
             self.totem.poll_output()
         }) {
             match out {
+                Output::PersistRingSeq(seq) => self.persist(seq).await,
                 Output::Transmit { dest, data } => self.transport.send(dest, data).await,
                 Output::Deliver(d) => self.dispatch(ClusterEvent::Deliver(d)),
+                Output::Gather(why) => {
+                    log::info!(target: "TOTEM", "gathering a new membership: {why}");
+                    self.gather_reason.get_or_insert(why);
+                }
                 Output::ConfChange(c) => {
                     self.log_conf_change(&c);
                     if c.kind == ConfKind::Regular {
@@ -567,6 +611,30 @@ impl<H: ServiceHost> Driver<H> {
         }
     }
 
+    /// Stores a ring sequence number and only then returns. Ordering: the
+    /// core queues this request ahead of every output that uses the number
+    /// (the commit token naming the new ring, its configuration change), and
+    /// this task handles outputs one after another, awaiting this one; so
+    /// nothing that uses the ring leaves the node or reaches a service before
+    /// the number is durable, as when the core saved it itself. The fsyncs
+    /// run on tokio's blocking pool, so the runtime thread (IPC connections)
+    /// keeps running meanwhile; only this task waits.
+    async fn persist(&mut self, seq: u64) {
+        let Some(mut store) = self.store.take() else {
+            log::error!(target: "TOTEM", "ring sequence {seq} not stored: the store was lost");
+            return;
+        };
+        match tokio::task::spawn_blocking(move || {
+            store.save(seq);
+            store
+        })
+        .await
+        {
+            Ok(store) => self.store = Some(store),
+            Err(e) => log::error!(target: "TOTEM", "storing ring sequence {seq}: {e}"),
+        }
+    }
+
     fn dispatch(&mut self, event: ClusterEvent) {
         let mut ctx = HostCtx {
             totem: &mut self.totem,
@@ -582,7 +650,7 @@ impl<H: ServiceHost> Driver<H> {
 
     /// Called before `membership` is updated: it still holds the previous
     /// regular configuration.
-    fn log_conf_change(&self, c: &ConfChange) {
+    fn log_conf_change(&mut self, c: &ConfChange) {
         let peers = self.transport.peers();
         let lines = match c.kind {
             ConfKind::Regular => {
@@ -591,7 +659,9 @@ impl<H: ServiceHost> Driver<H> {
                 } else {
                     &[]
                 };
-                conflog::lines(&conflog::against_previous(c, prev), &|id| peers.address_of(id))
+                let c = conflog::against_previous(c, prev);
+                log::info!(target: "TOTEM", "{}", conflog::formed(&c, self.gather_reason.take().as_ref()));
+                conflog::lines(&c, &|id| peers.address_of(id))
             }
             ConfKind::Transitional => conflog::lines(c, &|id| peers.address_of(id)),
         };

@@ -35,7 +35,7 @@ pub use codec::{Codec, Dropped, Plain};
 pub use driver::{
     Clock, ClusterEvent, DaemonHandle, Driver, HostCtx, Membership, NoServices, ServiceHost, Status, SubmitError,
 };
-pub use ringseq::{run_dir, FileStore};
+pub use ringseq::{run_dir, FileStore, MemoryStore, RingSeqStore};
 pub use transport::{Sockets, Transport, TransportConfig};
 
 use crate::config::Settings;
@@ -73,17 +73,33 @@ pub fn prepare(settings: &Settings) -> Result<Prepared, StartError> {
     } else {
         None
     };
-    let (transport, remarks) =
-        TransportConfig::from_settings(&settings.totem).map_err(|e| StartError(format!("ring 0: {e}")))?;
+    let (transport, remarks) = TransportConfig::from_settings(&settings.totem).map_err(|e| {
+        if e.kind() == std::io::ErrorKind::AddrNotAvailable {
+            // The address matches nothing here: a configuration error, placed
+            // at the line to fix like those the reader finds.
+            let line = settings.origin.bindnetaddr.first().copied().unwrap_or(0);
+            StartError(
+                settings
+                    .origin
+                    .error(line, "totem.interface.bindnetaddr", e.to_string())
+                    .to_string(),
+            )
+        } else {
+            StartError(format!("ring 0: {e}"))
+        }
+    })?;
     for r in remarks {
         log::warn!(target: "NET", "{r}");
     }
-    let node_id = nodeid::choose(
-        settings.totem.nodeid,
-        transport.local,
-        settings.totem.clear_node_high_bit,
-    )
-    .map_err(|e| StartError(e.to_string()))?;
+    // The addresses a node list entry may name for this machine. When ring 0
+    // binds an address that is no interface's own (several executives on one
+    // host through 127.0.0.x), only that address is this node's: another
+    // executive's entry names the interface's.
+    let host: Vec<std::net::IpAddr> = match netif::local_addresses() {
+        Ok(addrs) if addrs.iter().any(|a| a.addr == transport.local) => addrs.into_iter().map(|a| a.addr).collect(),
+        _ => vec![transport.local],
+    };
+    let node_id = nodeid::for_this_node(settings, transport.local, &host).map_err(StartError)?;
     let sockets = Sockets::bind(&transport).map_err(|e| StartError(format!("ring 0: {e}")))?;
     let dir = run_dir();
     let store = FileStore::open(&dir, node_id).map_err(|e| StartError(format!("ring sequence store: {e}")))?;
@@ -108,7 +124,7 @@ pub fn start<H: ServiceHost>(
         node_id,
         transport: tcfg,
         sockets,
-        store,
+        mut store,
         authkey,
         ..
     } = prepared;
@@ -129,12 +145,12 @@ pub fn start<H: ServiceHost>(
     let totem = Totem::new(
         settings.totem.protocol.clone(),
         node_id,
-        Box::new(store),
+        store.load(),
         opts,
         clock.now(),
     )
     .map_err(|e| StartError(e.to_string()))?;
-    Ok(Driver::new(totem, transport, host, clock))
+    Ok(Driver::new(totem, transport, host, clock, Box::new(store)))
 }
 
 /// The seed of the core's join-delay generator: it only has to differ
@@ -145,4 +161,39 @@ fn seed(node_id: NodeId) -> u64 {
         .map(|d| d.as_nanos() as u64)
         .unwrap_or(0);
     t ^ (u64::from(node_id) << 32) ^ u64::from(std::process::id())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn settings(text: &str) -> Settings {
+        Settings::from_str(text, "test.conf").unwrap().0
+    }
+
+    /// Every configuration error names the file and line to fix; an address
+    /// that matches no interface of this host is one.
+    #[test]
+    fn a_bindnetaddr_matching_no_interface_names_its_line() {
+        // Documentation networks (RFC 5737) and one private one: the first
+        // that no interface of this host is in.
+        let host = netif::local_addresses().unwrap();
+        let Some(far) = ["198.51.100.77", "203.0.113.77", "192.0.2.77", "10.254.253.77"]
+            .iter()
+            .map(|a| a.parse::<std::net::IpAddr>().unwrap())
+            .find(|a| netif::select(*a, &host).is_none())
+        else {
+            eprintln!("SKIPPED a_bindnetaddr_matching_no_interface_names_its_line: every candidate is local");
+            return;
+        };
+        let s = settings(&format!(
+            "totem {{\n\tsecauth: off\n\tinterface {{\n\t\tbindnetaddr: {far}\n\
+             \t\tmcastaddr: 239.1.1.1\n\t}}\n}}\n"
+        ));
+        let e = prepare(&s).unwrap_err().to_string();
+        assert!(
+            e.starts_with("test.conf:4: totem.interface.bindnetaddr: ") && e.contains(&far.to_string()),
+            "{e}"
+        );
+    }
 }

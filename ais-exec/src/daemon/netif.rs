@@ -101,6 +101,8 @@ pub fn select(bindnet: IpAddr, addrs: &[LocalAddr]) -> Option<Selection> {
 
 /// The address to bind for `bindnetaddr`, and the interface it is on; the
 /// message explains a fallback worth a warning.
+/// `AddrNotAvailable` says that it matches nothing here (the caller names the
+/// configuration line).
 pub fn resolve(bindnet: IpAddr) -> io::Result<(IpAddr, LocalAddr, Option<String>)> {
     let addrs = local_addresses()?;
     let sel = select(bindnet, &addrs).ok_or_else(|| {

@@ -1,5 +1,7 @@
 //! The ring sequence number on disk: a node that restarts must never propose
-//! or accept a ring identifier it used before (see `ais_totem::store`).
+//! or accept a ring identifier it used before. The Totem core does no I/O:
+//! it asks for each new number with `Output::PersistRingSeq`, ahead of the
+//! outputs that use it, and the driver stores it here before handling them.
 //!
 //! One small text file per node id, `ringid_<nodeid>`, holding the number in
 //! decimal; replaced atomically (temporary file, fsync, rename, fsync of the
@@ -9,8 +11,33 @@
 use std::fs::{self, File};
 use std::io::{self, Write};
 use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Arc;
 
-use ais_totem::{NodeId, RingSeqStore};
+use ais_totem::NodeId;
+
+/// Where the highest ring sequence number is kept across restarts.
+pub trait RingSeqStore: Send + 'static {
+    /// The highest ring sequence number saved so far (0 if none).
+    fn load(&mut self) -> u64;
+    /// Saves `seq` durably; called before the ring it names is used. May
+    /// block (the driver calls it off the runtime thread).
+    fn save(&mut self, seq: u64);
+}
+
+/// A store in memory, shared by its clones: for tests, where a "restart"
+/// is a new instance over the same store.
+#[derive(Debug, Clone, Default)]
+pub struct MemoryStore(Arc<AtomicU64>);
+
+impl RingSeqStore for MemoryStore {
+    fn load(&mut self) -> u64 {
+        self.0.load(Ordering::Relaxed)
+    }
+    fn save(&mut self, seq: u64) {
+        self.0.fetch_max(seq, Ordering::Relaxed);
+    }
+}
 
 /// Where the executive keeps its state when `AIS_RUN_DIR` is not set.
 pub const DEFAULT_RUN_DIR: &str = "/var/lib/ais";

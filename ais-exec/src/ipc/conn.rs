@@ -13,19 +13,29 @@ use ais_proto::{
 };
 use tokio::net::unix::{OwnedReadHalf, OwnedWriteHalf};
 use tokio::net::{UnixListener, UnixStream};
-use tokio::sync::{mpsc, oneshot, Notify, Semaphore};
+use tokio::sync::{mpsc, oneshot, Semaphore};
 use tokio::time::timeout;
 
 use super::access::SystemUserDb;
+use super::admission::{Admission, RateLimitedLog, Ticket};
 use super::io::{closed, write_all, write_batch, FrameReader, ReadError};
+use super::release::Activity;
 use super::{
-    Client, ClientInner, ConnId, Event, IpcConfig, Outbox, Outgoing, PeerCred, Request, Responder, REQUEST_FLAGS,
+    Client, ClientInner, ConnId, ConnState, Event, IpcConfig, Outbox, Outgoing, PeerCred, Request, Responder, Totals,
+    REQUEST_FLAGS,
 };
 
 /// State every connection task shares (none of it service state).
 pub(super) struct Shared {
     pub(super) config: IpcConfig,
     pub(super) limits: Limits,
+    /// The connections that have not passed the credential check yet.
+    pub(super) admission: Arc<Admission>,
+    /// Bytes waiting to be written to all connections together.
+    pub(super) totals: Arc<Totals>,
+    pub(super) logs: Logs,
+    /// Counted for [`release`](super::release).
+    pub(super) activity: Arc<Activity>,
     pub(super) events: mpsc::Sender<Event>,
     pub(super) next_conn: AtomicU64,
     /// Request sockets waiting for their dispatch socket, by connection id.
@@ -56,6 +66,36 @@ impl Shared {
     }
 }
 
+/// Log lines about what anybody who can connect may cause at will, each rate-limited.
+pub(super) struct Logs {
+    accept: RateLimitedLog,
+    handshake: RateLimitedLog,
+    refused: RateLimitedLog,
+}
+
+impl Default for Logs {
+    fn default() -> Logs {
+        let every = Duration::from_secs(10);
+        Logs {
+            accept: RateLimitedLog::new(Duration::from_secs(1)),
+            handshake: RateLimitedLog::new(every),
+            refused: RateLimitedLog::new(every),
+        }
+    }
+}
+
+/// Appended to a rate-limited line: how many it stands for.
+struct Times(u64);
+
+impl std::fmt::Display for Times {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self.0 {
+            0 | 1 => Ok(()),
+            n => write!(f, " ({n} times since the last report)"),
+        }
+    }
+}
+
 /// Who is at the other end, for log lines.
 struct Who(PeerCred);
 
@@ -77,7 +117,9 @@ pub(super) async fn accept_loop(listener: UnixListener, shared: Arc<Shared>) {
             }
             Err(e) => {
                 // EMFILE and the like: say so, give the system a moment, carry on.
-                log::warn!("ipc: accept failed: {e}");
+                if let Some(n) = shared.logs.accept.hit() {
+                    log::warn!("ipc: accept failed: {e}{}", Times(n));
+                }
                 tokio::time::sleep(Duration::from_millis(100)).await;
             }
         }
@@ -85,6 +127,10 @@ pub(super) async fn accept_loop(listener: UnixListener, shared: Arc<Shared>) {
 }
 
 async fn handle(mut stream: UnixStream, shared: Arc<Shared>) {
+    // Until the peer has passed the credential check it may cost no more than a
+    // handshake: a place among a bounded number, a buffer of one handshake frame (a
+    // header claiming more is refused unread), for the handshake deadline at most.
+    let ticket = shared.admission.admit();
     let cred = match stream.peer_cred() {
         Ok(c) => PeerCred {
             pid: c.pid(),
@@ -97,32 +143,57 @@ async fn handle(mut stream: UnixStream, shared: Arc<Shared>) {
         }
     };
     let who = Who(cred);
-    let mut reader = FrameReader::new(shared.limits);
-    let (header, payload) = match timeout(shared.config.handshake_timeout, reader.next(&mut stream)).await {
+    let mut reader = FrameReader::handshake();
+    let first = tokio::select! {
+        _ = ticket.evicted() => {
+            log::debug!("ipc: {who}: closed in its handshake to make room for a newer connection");
+            return;
+        }
+        r = timeout(shared.config.handshake_timeout, reader.next(&mut stream)) => r,
+    };
+    let (header, payload) = match first {
         Ok(Ok(Some(f))) => f,
         Ok(Ok(None)) => return,
         Err(_) => {
-            log::info!(
-                "ipc: {who}: no handshake within {:?}; closing",
-                shared.config.handshake_timeout
-            );
+            if let Some(n) = shared.logs.handshake.hit() {
+                log::info!(
+                    "ipc: {who}: no handshake within {:?}; closing{}",
+                    shared.config.handshake_timeout,
+                    Times(n)
+                );
+            }
             return;
         }
         Ok(Err(ReadError::Frame(FrameError::UnsupportedVersion(v)))) => {
-            log::warn!("ipc: {who}: protocol version {v} (we speak {PROTOCOL_VERSION}); refused");
+            if let Some(n) = shared.logs.handshake.hit() {
+                log::warn!(
+                    "ipc: {who}: protocol version {v} (we speak {PROTOCOL_VERSION}); refused{}",
+                    Times(n)
+                );
+            }
             refuse(&stream, ServiceId(0), status::VERSION, AisVersion::default()).await;
             return;
         }
         Ok(Err(e)) => {
-            log::warn!("ipc: {who}: bad handshake frame: {e}; closing");
+            if let Some(n) = shared.logs.handshake.hit() {
+                log::warn!("ipc: {who}: bad handshake frame: {e}; closing{}", Times(n));
+            }
             return;
         }
     };
     match Handshake::decode(&header, &payload) {
-        Ok(Handshake::Hello(h)) => request_socket(stream, reader, cred, h, shared).await,
-        Ok(Handshake::Attach(a)) => dispatch_socket(stream, reader, cred, a, shared).await,
-        Ok(other) => log::warn!("ipc: {who}: opened with {:?}; closing", other),
-        Err(e) => log::warn!("ipc: {who}: bad {:?} frame: {e}; closing", header.kind),
+        Ok(Handshake::Hello(h)) => request_socket(stream, reader, ticket, cred, h, shared).await,
+        Ok(Handshake::Attach(a)) => dispatch_socket(stream, reader, ticket, cred, a, shared).await,
+        Ok(other) => {
+            if let Some(n) = shared.logs.handshake.hit() {
+                log::warn!("ipc: {who}: opened with {:?}; closing{}", other, Times(n));
+            }
+        }
+        Err(e) => {
+            if let Some(n) = shared.logs.handshake.hit() {
+                log::warn!("ipc: {who}: bad {:?} frame: {e}; closing{}", header.kind, Times(n));
+            }
+        }
     }
 }
 
@@ -139,7 +210,8 @@ async fn refuse(s: &UnixStream, service: ServiceId, error: u32, version: AisVers
 
 async fn request_socket(
     stream: UnixStream,
-    mut reader: FrameReader,
+    handshake: FrameReader,
+    ticket: Ticket,
     cred: PeerCred,
     hello: Hello,
     shared: Arc<Shared>,
@@ -165,12 +237,17 @@ async fn request_socket(
         }
     };
     if verdict.is_err() {
-        log::warn!(
-            "ipc: refused {service} connection from {who}: not root, not in group {:?}, not in uidgid",
-            access.group.as_deref().unwrap_or("(none)")
-        );
+        if let Some(n) = shared.logs.refused.hit() {
+            log::warn!(
+                "ipc: refused {service} connection from {who}: not root, not in group {:?}, not in uidgid{}",
+                access.group.as_deref().unwrap_or("(none)"),
+                Times(n)
+            );
+        }
         return refuse(&stream, service, status::ACCESS, AisVersion::default()).await;
     }
+    // Authorised: what it may cost from now on is bounded per connection.
+    drop(ticket);
 
     let Some(ours) = shared.service_version(service) else {
         log::info!("ipc: {who}: {service} is not served here; refused");
@@ -213,33 +290,33 @@ async fn request_socket(
         log::info!("ipc: {conn} ({who}): dispatch socket not attached; closing");
         return;
     };
-    if reader.buffered() != 0 {
+    if handshake.buffered() != 0 {
         log::warn!("ipc: {conn} ({who}): sent requests before its handshake completed; closing");
         return;
     }
+    drop(handshake);
+    let mut reader = FrameReader::new(shared.limits);
 
     let (mut req_r, req_w) = stream.into_split();
     let (disp_r, disp_w) = dispatch.into_split();
-    let close = Arc::new(Notify::new());
+    let state = Arc::new(ConnState::new(conn, service));
     let (rtx, rrx) = mpsc::unbounded_channel();
     let (ctx, crx) = mpsc::unbounded_channel();
     let max = shared.limits.max_payload();
-    // Responses are bounded by the window, callbacks by their byte limit.
-    let responses = Arc::new(Outbox::new(rtx, usize::MAX, max));
-    let callbacks = Arc::new(Outbox::new(ctx, shared.config.callback_queue_bytes, max));
+    let outbox = |tx, limit| Arc::new(Outbox::new(tx, limit, max, state.clone(), shared.totals.clone()));
+    let responses = outbox(rtx, shared.config.response_queue_bytes);
+    let callbacks = outbox(ctx, shared.config.callback_queue_bytes);
     let writers = [
-        tokio::spawn(writer(req_w, rrx, responses.clone(), close.clone())),
-        tokio::spawn(writer(disp_w, crx, callbacks.clone(), close.clone())),
+        tokio::spawn(writer(req_w, rrx, responses.clone())),
+        tokio::spawn(writer(disp_w, crx, callbacks.clone())),
     ];
     let client = Client {
         inner: Arc::new(ClientInner {
-            conn,
-            service,
             cred,
             version: hello.version,
             callbacks: callbacks.clone(),
             responses: responses.clone(),
-            close: close.clone(),
+            conn: state.clone(),
         }),
     };
 
@@ -248,43 +325,56 @@ async fn request_socket(
     } else {
         log::debug!("ipc: {conn} ({who}) opened {service} {}", hello.version);
         let window = Arc::new(Semaphore::new(shared.config.window.max(1)));
-        serve_requests(
-            &mut req_r,
-            &disp_r,
-            &mut reader,
-            conn,
-            service,
-            &close,
-            &window,
-            &responses,
-            &shared,
-        )
-        .await
+        serve_requests(&mut req_r, &disp_r, &mut reader, &state, &window, &responses, &shared).await
     };
 
-    responses.closed.store(true, Ordering::Relaxed);
-    callbacks.closed.store(true, Ordering::Relaxed);
+    state.closing.store(true, Ordering::Relaxed);
     for w in writers {
         w.abort();
     }
+    // The writers' queues go with them: the memory comes back now, and the totals say so.
+    responses.discard();
+    callbacks.discard();
+    drop(reader);
+    shared.activity.bump();
     let _ = shared.events.send(Event::Disconnected { conn, service }).await;
     log::debug!("ipc: {conn} ({who}) {service}: {reason}");
 }
 
 /// Reads requests until the client goes away; returns why it ended.
-#[allow(clippy::too_many_arguments)]
 async fn serve_requests(
     req: &mut OwnedReadHalf,
     disp: &OwnedReadHalf,
     reader: &mut FrameReader,
-    conn: ConnId,
-    service: ServiceId,
-    close: &Notify,
+    state: &ConnState,
     window: &Arc<Semaphore>,
     responses: &Arc<Outbox>,
     shared: &Shared,
 ) -> String {
+    let (conn, service, close) = (state.id, state.service, &state.close);
+    let config = &shared.config;
+    // Payload bytes of NO_REPLY requests read, held against the credits granted.
+    let mut posted: u64 = 0;
     loop {
+        // Back-pressure: a client that does not read its responses gets no more read
+        // from it; one that stays so gets disconnected.
+        while responses.queued.load(Ordering::Relaxed) >= config.response_pause_bytes {
+            tokio::select! {
+                _ = close.notified() => return "closed by the executive".into(),
+                r = closed(disp) => return r.into(),
+                p = timeout(config.response_stall, responses.progress.notified()) => if p.is_err() {
+                    let (queued, _) = responses.backlog();
+                    if state.close() {
+                        log::warn!(
+                            "ipc: {conn} ({service}) has not read its responses for {:?} ({} KiB waiting); disconnecting",
+                            config.response_stall,
+                            queued >> 10
+                        );
+                    }
+                    return "responses not read".into();
+                },
+            }
+        }
         // The dispatch socket is watched in both waits, so a client that dies while its
         // window is full (say, requests parked on a lock) is still noticed at once.
         let permit = tokio::select! {
@@ -317,7 +407,24 @@ async fn serve_requests(
             );
             return "protocol error".into();
         }
+        shared.activity.bump();
         let no_reply = h.flags & ais_proto::flags::NO_REPLY != 0;
+        if no_reply {
+            // The credit window is the executive's to enforce: a client past it is
+            // disconnected here, before anything it sent past it reaches a service.
+            posted += payload.len() as u64;
+            let credited = state.credited.load(Ordering::Relaxed);
+            if posted.saturating_sub(credited) > config.credit_window {
+                if state.close() {
+                    log::warn!(
+                        "ipc: {conn} ({service}) sent {} bytes past its credit window of {} bytes; disconnecting",
+                        posted - credited - config.credit_window,
+                        config.credit_window
+                    );
+                }
+                return "past its credit window".into();
+            }
+        }
         let responder = Responder {
             conn,
             service,
@@ -343,15 +450,14 @@ async fn serve_requests(
 }
 
 /// Writes what the outbox receives, many frames per system call when they queue up.
-async fn writer(s: OwnedWriteHalf, mut rx: mpsc::UnboundedReceiver<Outgoing>, outbox: Arc<Outbox>, close: Arc<Notify>) {
+async fn writer(s: OwnedWriteHalf, mut rx: mpsc::UnboundedReceiver<Outgoing>, outbox: Arc<Outbox>) {
     const BATCH: usize = 64;
     let mut batch = Vec::with_capacity(BATCH);
     while rx.recv_many(&mut batch, BATCH).await > 0 {
         let n: usize = batch.iter().map(Outgoing::len).sum();
         if let Err(e) = write_batch(&s, &batch).await {
-            log::debug!("ipc: write failed: {e}");
-            outbox.closed.store(true, Ordering::Relaxed);
-            close.notify_one();
+            log::debug!("ipc: {}: write failed: {e}", outbox.conn.id);
+            outbox.conn.close();
             return;
         }
         outbox.written(n);
@@ -360,7 +466,14 @@ async fn writer(s: OwnedWriteHalf, mut rx: mpsc::UnboundedReceiver<Outgoing>, ou
     }
 }
 
-async fn dispatch_socket(stream: UnixStream, reader: FrameReader, cred: PeerCred, attach: Attach, shared: Arc<Shared>) {
+async fn dispatch_socket(
+    stream: UnixStream,
+    reader: FrameReader,
+    ticket: Ticket,
+    cred: PeerCred,
+    attach: Attach,
+    shared: Arc<Shared>,
+) {
     let who = Who(cred);
     // Checked before removal, so a wrong guess cannot cancel somebody else's handshake.
     let entry = {
@@ -373,12 +486,16 @@ async fn dispatch_socket(stream: UnixStream, reader: FrameReader, cred: PeerCred
         }
     };
     let Some(entry) = entry else {
-        log::warn!(
-            "ipc: {who}: dispatch socket for conn {} with a wrong cookie or credentials; refused",
-            attach.conn_id
-        );
+        if let Some(n) = shared.logs.refused.hit() {
+            log::warn!(
+                "ipc: {who}: dispatch socket for conn {} with a wrong cookie or credentials; refused{}",
+                attach.conn_id,
+                Times(n)
+            );
+        }
         return refuse(&stream, attach.service, status::ACCESS, AisVersion::default()).await;
     };
+    drop(ticket);
     if reader.buffered() != 0 {
         log::warn!("ipc: {who}: sent data after Attach; closing");
         return;

@@ -1,4 +1,4 @@
-//! The echo service ([`ServiceId::ECHO`]): proves the IPC path end to end in tests and
+//! The echo service ([`super::ServiceId::ECHO`]): proves the IPC path end to end in tests and
 //! benchmarks. Not a product service; the daemon registers it only when asked to.
 //! Message ids: [`ais_proto::echo`].
 
@@ -9,7 +9,7 @@ use std::time::Duration;
 use ais_proto::{echo, status, Reader};
 use bytes::Bytes;
 
-use super::{AisVersion, Client, ConnId, PeerCred, Request, Service, ServiceId};
+use super::{AisVersion, Client, ConnId, Event, PeerCred, Request};
 
 /// The version the echo service announces.
 pub const VERSION: AisVersion = AisVersion::new(b'A', 1, 1);
@@ -56,13 +56,14 @@ impl EchoService {
     }
 }
 
-impl Service for EchoService {
-    fn id(&self) -> ServiceId {
-        ServiceId::ECHO
-    }
-
-    fn version(&self) -> AisVersion {
-        VERSION
+impl EchoService {
+    /// Takes one event of the IPC server (all of them are the echo service's).
+    pub fn handle(&mut self, ev: Event) {
+        match ev {
+            Event::Connected(c) => self.connected(c),
+            Event::Request(r) => self.request(r),
+            Event::Disconnected { conn, .. } => self.disconnected(conn),
+        }
     }
 
     fn connected(&mut self, client: Client) {

@@ -87,20 +87,38 @@ const INITIAL_BUF: usize = 16 * 1024;
 
 /// Reads frames from a stream into a reusable buffer (zeroed once, so reading into it
 /// needs no unsafe code and no re-initialisation).
+///
+/// The buffer grows to the size a frame's header claims only once that header has
+/// passed the limit; a connection's first frame is read under the handshake's limit, so
+/// a stranger's claim costs nothing.
 pub(super) struct FrameReader {
     buf: Vec<u8>,
     start: usize,
     end: usize,
     limits: Limits,
+    /// The size the buffer goes back to when empty.
+    initial: usize,
 }
 
 impl FrameReader {
+    /// A reader for requests: frames up to `limits`.
     pub(super) fn new(limits: Limits) -> FrameReader {
+        FrameReader::with_buffer(limits, INITIAL_BUF)
+    }
+
+    /// A reader for a connection's first frame: a handshake, no more.
+    pub(super) fn handshake() -> FrameReader {
+        let limits = Limits::handshake();
+        FrameReader::with_buffer(limits, HEADER_LEN + limits.max_payload() as usize)
+    }
+
+    fn with_buffer(limits: Limits, initial: usize) -> FrameReader {
         FrameReader {
-            buf: vec![0; INITIAL_BUF],
+            buf: vec![0; initial],
             start: 0,
             end: 0,
             limits,
+            initial,
         }
     }
 
@@ -167,8 +185,8 @@ impl FrameReader {
     fn reset(&mut self) {
         self.start = 0;
         self.end = 0;
-        if self.buf.len() > INITIAL_BUF {
-            self.buf.truncate(INITIAL_BUF);
+        if self.buf.len() > self.initial {
+            self.buf.truncate(self.initial);
             self.buf.shrink_to_fit();
         }
     }

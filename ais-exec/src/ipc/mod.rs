@@ -18,35 +18,56 @@
 //!
 //! ```no_run
 //! # async fn f(settings: ais_exec::config::Settings) -> std::io::Result<()> {
-//! use ais_exec::ipc::{self, AccessPolicy, IpcConfig, Services, SocketName};
-//! let mut services = Services::new();
-//! // services.add(Box::new(ClmService::new(...)));
+//! use ais_exec::ipc::{self, AccessPolicy, IpcConfig, SocketName};
+//! // The services' ids and versions; their router takes the events.
+//! let versions = vec![(ais_exec::ipc::ServiceId::CLM, ais_exec::ipc::AisVersion::new(b'B', 1, 1))];
 //! let access = AccessPolicy::from_config(&settings.aisexec.group, &settings.uidgid)
 //!     .map_err(std::io::Error::other)?;
 //! let socket = SocketName::from_env().map_err(std::io::Error::other)?;
 //! let (tx, mut rx) = tokio::sync::mpsc::channel(1024);
-//! let _server = ipc::serve(IpcConfig::new(socket, access, services.versions()), tx)?;
+//! let _server = ipc::serve(IpcConfig::new(socket, access, versions), tx)?;
 //! loop {
 //!     tokio::select! {
-//!         Some(ev) = rx.recv() => services.handle(ev),
+//!         Some(ev) = rx.recv() => { /* router.on_request(.., ev) */ let _ = ev; }
 //!         // ... totem input, timers, signals ...
 //!     }
 //! }
 //! # }
 //! ```
 //!
-//! Frames and the handshake are `ais-proto`'s. Access control: [`access`]. Flow control:
-//! each connection has at most [`IpcConfig::window`] requests between "read" and "response
-//! written" (the server stops reading that socket meanwhile), and at most
-//! [`IpcConfig::callback_queue_bytes`] of callbacks not yet written ([`Client::callback`]
-//! then says [`CallbackError::Full`] and the service decides). Nothing is queued without
-//! a bound.
+//! Frames and the handshake are `ais-proto`'s. Access control: [`access`].
+//!
+//! Client limits (aisexec(8), CLIENT LIMITS). The socket is abstract, so any local
+//! account can connect, and a permitted client can be broken or hostile; nothing it
+//! sends or fails to read is held without a bound, and a client past one is disconnected
+//! (logged once) while the others carry on:
+//!
+//! - Before the credential check a connection costs a handshake: its first frame is read
+//!   under [`ais_proto::Limits::handshake`] (a header claiming more is refused unread), at
+//!   most [`IpcConfig::handshake_connections`] are in their handshake at once (a new one
+//!   closes the oldest), for [`IpcConfig::handshake_timeout`]; their log lines are
+//!   rate-limited (`admission`).
+//! - At most [`IpcConfig::window`] requests per connection between "read" and "response
+//!   written". While [`IpcConfig::response_pause_bytes`] of responses wait to be written,
+//!   its requests are not read; past [`IpcConfig::response_queue_bytes`], or paused for
+//!   [`IpcConfig::response_stall`], it is disconnected.
+//! - At most [`IpcConfig::callback_queue_bytes`] of callbacks not yet written
+//!   ([`Client::callback`] then says [`CallbackError::Full`] and the service decides).
+//! - [`IpcConfig::total_queue_bytes`] for responses and callbacks of all connections
+//!   together: past it, a connection that already has some waiting is refused more.
+//! - `NO_REPLY` requests are held to the credit window ([`ais_proto::credit`],
+//!   [`IpcConfig::credit_window`]) counted from [`Client::credit`]: a client that sends
+//!   past it is disconnected before the request reaches its service.
+//!
+//! What a connection held is freed when it goes, and the allocator is made to give it
+//! back to the system (`release`).
 
 pub mod access;
+mod admission;
 mod conn;
 pub mod echo;
 mod io;
-mod service;
+mod release;
 #[cfg(test)]
 mod tests;
 
@@ -62,7 +83,6 @@ use tokio::task::JoinHandle;
 
 pub use access::{AccessPolicy, Allowed, Denied, PeerCred};
 pub use ais_proto::{AisVersion, ServiceId, SocketName};
-pub use service::{Service, Services};
 
 use ais_proto::{flags, status, Header, Kind, HEADER_LEN};
 
@@ -82,10 +102,27 @@ pub struct IpcConfig {
     pub callback_queue_bytes: usize,
     /// How long a client has to complete each half of the handshake.
     pub handshake_timeout: Duration,
+    /// Connections at once that have not yet passed the credential check; a new one
+    /// beyond that closes the oldest (aisexec(8), CLIENT LIMITS).
+    pub handshake_connections: usize,
+    /// Bytes of responses per connection not yet written at which the server stops
+    /// reading that connection's requests (back-pressure).
+    pub response_pause_bytes: usize,
+    /// Bytes of responses per connection not yet written past which it is disconnected.
+    pub response_queue_bytes: usize,
+    /// How long a connection may stay paused with no response written before it is
+    /// disconnected.
+    pub response_stall: Duration,
+    /// Bytes of responses and callbacks of all connections together not yet written;
+    /// past it, a connection that already has some waiting is disconnected.
+    pub total_queue_bytes: usize,
+    /// Payload bytes of `NO_REPLY` requests a connection may have sent beyond its last
+    /// credit ([`ais_proto::credit::WINDOW`]); one that sends more is disconnected.
+    pub credit_window: u64,
 }
 
 impl IpcConfig {
-    /// A configuration with the default limits.
+    /// A configuration with the default limits (aisexec(8), CLIENT LIMITS).
     pub fn new(socket: SocketName, access: AccessPolicy, services: Vec<(ServiceId, AisVersion)>) -> IpcConfig {
         IpcConfig {
             socket,
@@ -94,11 +131,22 @@ impl IpcConfig {
             max_payload: ais_proto::DEFAULT_MAX_PAYLOAD,
             window: 256,
             // The last resort against a client that stopped reading: flow control
-            // (services::host) holds senders back at 4 MiB of unread callbacks, and
+            // (services::flow) holds senders back at 4 MiB of unread callbacks, and
             // a reader's backlog can only pass that by what was credited before
             // (8 MiB per local sender), the core's queue and remote senders.
             callback_queue_bytes: 256 << 20,
             handshake_timeout: Duration::from_secs(5),
+            // A handshake takes well under a millisecond: 64 at once is a burst of
+            // programs starting, not a queue.
+            handshake_connections: 64,
+            // A library call waits for its response, so a client has at most one per
+            // thread waiting (1 MiB at most each); only a client that pipelines
+            // requests and does not read comes near these.
+            response_pause_bytes: 2 << 20,
+            response_queue_bytes: 8 << 20,
+            response_stall: Duration::from_secs(10),
+            total_queue_bytes: 128 << 20,
+            credit_window: ais_proto::credit::WINDOW,
         }
     }
 }
@@ -180,9 +228,19 @@ impl Responder {
             status,
             ..Header::new(Kind::Response, self.service)
         };
-        // A closed connection has nobody to answer; the limit does not apply to responses
-        // (the window bounds them).
-        let _ = self.out.push(header, payload, self.permit.take(), false);
+        // A closed connection has nobody to answer.
+        if self.out.push(header, payload, self.permit.take(), true) == Err(CallbackError::Full) {
+            let (queued, total) = self.out.backlog();
+            if self.out.conn.close() {
+                log::warn!(
+                    "ipc: {} ({}) does not read its responses ({} KiB waiting, {} KiB for all clients); disconnecting",
+                    self.conn,
+                    self.service,
+                    queued >> 10,
+                    total >> 10
+                );
+            }
+        }
     }
 }
 
@@ -190,7 +248,7 @@ impl Drop for Responder {
     fn drop(&mut self) {
         // A connection that is gone has nobody to answer (services drop such requests on
         // `Disconnected`); only a live one is worth the warning.
-        if !self.answered && !self.no_reply && !self.out.closed.load(Ordering::Relaxed) {
+        if !self.answered && !self.no_reply && !self.out.conn.is_closing() {
             log::warn!(
                 "ipc: {} ({}) request {} (msg {}) dropped unanswered; answering SA_AIS_ERR_LIBRARY",
                 self.conn,
@@ -220,31 +278,33 @@ pub struct Client {
 }
 
 struct ClientInner {
-    conn: ConnId,
-    service: ServiceId,
     cred: PeerCred,
     version: AisVersion,
     callbacks: Arc<Outbox>,
     responses: Arc<Outbox>,
-    close: Arc<Notify>,
+    conn: Arc<ConnState>,
 }
 
 /// Why a callback was not queued.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum CallbackError {
-    /// The client is not reading its dispatch socket and the queue is at its limit.
+    /// The client is not reading its dispatch socket and its queue is at its limit (or
+    /// all clients' together are at theirs). The service decides; once it calls
+    /// [`Client::disconnect`], later callbacks say [`Closed`](CallbackError::Closed), so
+    /// it has one `Full` to log.
     Full,
-    /// The connection is gone (its `Disconnected` is on the way, or already delivered).
+    /// The connection is gone or going (its `Disconnected` is on the way, or already
+    /// delivered).
     Closed,
 }
 
 impl Client {
     pub fn conn(&self) -> ConnId {
-        self.inner.conn
+        self.inner.conn.id
     }
 
     pub fn service(&self) -> ServiceId {
-        self.inner.service
+        self.inner.conn.service
     }
 
     /// The peer's credentials (SO_PEERCRED at connect time).
@@ -263,18 +323,22 @@ impl Client {
         let header = Header {
             msg,
             status,
-            ..Header::new(Kind::Callback, self.inner.service)
+            ..Header::new(Kind::Callback, self.inner.conn.service)
         };
         self.inner.callbacks.push(header, payload.into(), None, true)
     }
 
     /// Credits the client with `total` payload bytes of `NO_REPLY` requests taken so far
-    /// ([`ais_proto::credit`]), on both its sockets.
+    /// ([`ais_proto::credit`]), on both its sockets. The connection holds the client to
+    /// it: one that sends more than [`IpcConfig::credit_window`] beyond its last credit
+    /// is disconnected.
     pub fn credit(&self, total: u64) {
+        // Before the frames go out, so the client cannot act on a credit not yet counted.
+        self.inner.conn.credited.fetch_max(total, Ordering::Relaxed);
         let payload = Bytes::copy_from_slice(&total.to_le_bytes());
         let h = |kind| Header {
             msg: ais_proto::credit::MSG,
-            ..Header::new(kind, self.inner.service)
+            ..Header::new(kind, self.inner.conn.service)
         };
         // Never refused for size: a credit is what lets a backed-up client go on.
         let _ = self
@@ -284,25 +348,78 @@ impl Client {
         let _ = self.inner.callbacks.push(h(Kind::Callback), payload, None, false);
     }
 
-    /// Bytes of callbacks queued and not yet written to the client.
+    /// Bytes of callbacks queued and not yet written to the client; 0 once the connection
+    /// is closing (they will never be written).
     pub fn callback_backlog(&self) -> usize {
+        if self.inner.conn.is_closing() {
+            return 0;
+        }
         self.inner.callbacks.queued.load(Ordering::Relaxed)
     }
 
     /// Closes the connection (e.g. a client that does not drain its callbacks); the usual
-    /// `Disconnected` follows.
+    /// `Disconnected` follows. From now on callbacks say [`CallbackError::Closed`].
     pub fn disconnect(&self) {
-        self.inner.close.notify_one();
+        self.inner.conn.close();
     }
 }
 
 impl fmt::Debug for Client {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("Client")
-            .field("conn", &self.inner.conn)
-            .field("service", &self.inner.service)
+            .field("conn", &self.inner.conn.id)
+            .field("service", &self.inner.conn.service)
             .field("cred", &self.inner.cred)
             .finish()
+    }
+}
+
+/// What a connection's tasks and its [`Client`] share.
+pub(crate) struct ConnState {
+    id: ConnId,
+    service: ServiceId,
+    closing: AtomicBool,
+    close: Notify,
+    /// The last credit granted ([`Client::credit`]).
+    credited: AtomicU64,
+}
+
+impl ConnState {
+    fn new(id: ConnId, service: ServiceId) -> ConnState {
+        ConnState {
+            id,
+            service,
+            closing: AtomicBool::new(false),
+            close: Notify::new(),
+            credited: AtomicU64::new(0),
+        }
+    }
+
+    fn is_closing(&self) -> bool {
+        self.closing.load(Ordering::Relaxed)
+    }
+
+    /// Closes the connection; `true` for the first to ask (who logs why, so that it is
+    /// said once).
+    fn close(&self) -> bool {
+        let first = !self.closing.swap(true, Ordering::Relaxed);
+        self.close.notify_one();
+        first
+    }
+}
+
+/// Bytes queued for all connections together, and their bound.
+pub(crate) struct Totals {
+    queued: AtomicUsize,
+    limit: usize,
+}
+
+impl Totals {
+    fn new(limit: usize) -> Totals {
+        Totals {
+            queued: AtomicUsize::new(0),
+            limit,
+        }
     }
 }
 
@@ -325,20 +442,34 @@ pub(crate) struct Outbox {
     queued: AtomicUsize,
     limit: usize,
     max_payload: u32,
-    closed: AtomicBool,
+    conn: Arc<ConnState>,
+    totals: Arc<Totals>,
+    /// Notified when frames were written (a paused reader waits for it).
+    progress: Notify,
 }
 
 impl Outbox {
-    fn new(tx: mpsc::UnboundedSender<Outgoing>, limit: usize, max_payload: u32) -> Outbox {
+    fn new(
+        tx: mpsc::UnboundedSender<Outgoing>,
+        limit: usize,
+        max_payload: u32,
+        conn: Arc<ConnState>,
+        totals: Arc<Totals>,
+    ) -> Outbox {
         Outbox {
             tx,
             queued: AtomicUsize::new(0),
             limit,
             max_payload,
-            closed: AtomicBool::new(false),
+            conn,
+            totals,
+            progress: Notify::new(),
         }
     }
 
+    /// Queues a frame; with `enforce_limit`, refuses it (`Full`) when this socket's queue,
+    /// or all connections' together, would pass its bound, unless this socket has nothing
+    /// waiting (so one frame always goes, whatever its size).
     fn push(
         &self,
         mut header: Header,
@@ -346,7 +477,7 @@ impl Outbox {
         permit: Option<OwnedSemaphorePermit>,
         enforce_limit: bool,
     ) -> Result<(), CallbackError> {
-        if self.closed.load(Ordering::Relaxed) {
+        if self.conn.is_closing() {
             return Err(CallbackError::Closed);
         }
         if payload.len() > self.max_payload as usize {
@@ -372,18 +503,47 @@ impl Outbox {
         };
         let n = frame.len();
         let before = self.queued.fetch_add(n, Ordering::Relaxed);
-        if enforce_limit && before + n > self.limit && before > 0 {
-            self.queued.fetch_sub(n, Ordering::Relaxed);
+        let all_before = self.totals.queued.fetch_add(n, Ordering::Relaxed);
+        let over = before + n > self.limit || all_before + n > self.totals.limit;
+        if enforce_limit && over && before > 0 {
+            self.unqueue(n);
             return Err(CallbackError::Full);
         }
         self.tx.send(frame).map_err(|_| {
-            self.queued.fetch_sub(n, Ordering::Relaxed);
+            self.unqueue(n);
             CallbackError::Closed
         })
     }
 
+    /// Takes up to `n` bytes off the counts, never below zero: bytes that the
+    /// connection's end discarded are not also counted as written.
+    fn unqueue(&self, n: usize) {
+        let taken = match self
+            .queued
+            .fetch_update(Ordering::Relaxed, Ordering::Relaxed, |q| Some(q - q.min(n)))
+        {
+            Ok(q) | Err(q) => q.min(n),
+        };
+        self.totals.queued.fetch_sub(taken, Ordering::Relaxed);
+    }
+
     fn written(&self, n: usize) {
-        self.queued.fetch_sub(n, Ordering::Relaxed);
+        self.unqueue(n);
+        self.progress.notify_one();
+    }
+
+    /// The connection ended: what is still queued will never be written (its frames go
+    /// with the writer task).
+    fn discard(&self) {
+        self.unqueue(usize::MAX);
+    }
+
+    /// This socket's bytes waiting, and all connections' together.
+    fn backlog(&self) -> (usize, usize) {
+        (
+            self.queued.load(Ordering::Relaxed),
+            self.totals.queued.load(Ordering::Relaxed),
+        )
     }
 }
 
@@ -392,6 +552,7 @@ impl Outbox {
 pub struct IpcServer {
     socket: SocketName,
     accept: JoinHandle<()>,
+    release: JoinHandle<()>,
     path: Option<PathBuf>,
 }
 
@@ -407,6 +568,7 @@ impl IpcServer {
 impl Drop for IpcServer {
     fn drop(&mut self) {
         self.accept.abort();
+        self.release.abort();
         if let Some(p) = self.path.take() {
             let _ = std::fs::remove_file(p);
         }
@@ -427,14 +589,24 @@ pub fn serve(config: IpcConfig, events: mpsc::Sender<Event>) -> std::io::Result<
     log::info!("ipc: listening on {socket}");
     let shared = Arc::new(conn::Shared {
         limits: ais_proto::Limits::new(config.max_payload),
+        admission: Arc::new(admission::Admission::new(config.handshake_connections)),
+        totals: Arc::new(Totals::new(config.total_queue_bytes)),
+        logs: conn::Logs::default(),
+        activity: Arc::default(),
         config,
         events,
         next_conn: AtomicU64::new(1),
         pending: Mutex::new(Default::default()),
         cookie_key: std::collections::hash_map::RandomState::new(),
     });
+    let release = tokio::spawn(release::release_loop(shared.activity.clone()));
     let accept = tokio::spawn(conn::accept_loop(listener, shared));
-    Ok(IpcServer { socket, accept, path })
+    Ok(IpcServer {
+        socket,
+        accept,
+        release,
+        path,
+    })
 }
 
 /// `flags` a request may carry; the server rejects others before they reach a service.

@@ -58,9 +58,8 @@ impl TestServer {
                 .build()
                 .unwrap();
             rt.block_on(async move {
-                let mut services = Services::new();
-                services.add(Box::new(EchoService::with_observer(obs_tx)));
-                let mut cfg = IpcConfig::new(name, AccessPolicy::default(), services.versions());
+                let mut services = EchoService::with_observer(obs_tx);
+                let mut cfg = IpcConfig::new(name, AccessPolicy::default(), vec![(ServiceId::ECHO, echo::VERSION)]);
                 tune(&mut cfg);
                 let (tx, mut rx) = tokio::sync::mpsc::channel(1024);
                 let server = match serve(cfg, tx) {
@@ -699,4 +698,180 @@ fn round_trip_latency() {
     }
     let secs = start.elapsed().as_secs_f64();
     println!("4 threads on one handle: {:.0} calls/s", 100_000.0 / secs);
+}
+
+// ---- client limits (aisexec(8), CLIENT LIMITS) ----
+
+/// A request frame with `flags`, written by hand.
+fn raw_request(msg: u16, flags: u16, request_id: u32, payload: &[u8]) -> Vec<u8> {
+    let h = Header {
+        msg,
+        flags,
+        request_id,
+        len: payload.len() as u32,
+        ..Header::new(Kind::Request, ServiceId::ECHO)
+    };
+    let mut f = h.encode().to_vec();
+    f.extend_from_slice(payload);
+    f
+}
+
+#[test]
+fn a_first_frame_claiming_more_than_a_handshake_is_refused_unread() {
+    let s = TestServer::start_with(|c| c.handshake_timeout = Duration::from_secs(30));
+    let claim = Header {
+        len: 1 << 20,
+        ..Header::new(Kind::Hello, ServiceId::ECHO)
+    };
+    // Closed at once, not after the handshake deadline and not waiting for the MiB.
+    let t0 = Instant::now();
+    assert!(raw_exchange(&s.socket, &claim.encode()).is_empty());
+    assert!(t0.elapsed() < Duration::from_secs(2));
+    s.open();
+}
+
+#[test]
+fn beyond_the_handshake_limit_the_oldest_connection_in_its_handshake_is_closed() {
+    let s = TestServer::start_with(|c| {
+        c.handshake_connections = 2;
+        c.handshake_timeout = Duration::from_secs(30);
+    });
+    let first = raw_connect(&s.socket);
+    let second = raw_connect(&s.socket);
+    // Let the server take both before the third arrives.
+    thread::sleep(Duration::from_millis(200));
+    let third = raw_connect(&s.socket);
+    assert!(read_to_close(&first).is_empty(), "the oldest is closed");
+    for silent in [&second, &third] {
+        silent.set_read_timeout(Some(Duration::from_millis(300))).unwrap();
+        let r = (&*silent).read(&mut [0u8; 8]);
+        assert!(r.is_err(), "a newer one is kept: {r:?}");
+    }
+    // A client that completes its handshake takes a place only while it does.
+    let c = s.open();
+    assert_eq!(c.call(op::ECHO, b"ok", Some(T)).unwrap().payload, b"ok");
+}
+
+#[test]
+fn a_client_past_its_credit_window_is_disconnected() {
+    let s = TestServer::start_with(|c| c.credit_window = 1000);
+    let (req, _disp, conn) = raw_handshake(&s.socket);
+    assert!(s
+        .expect(|e| matches!(e, EchoEvent::Connected(c, _) if c.0 == conn), T)
+        .is_some());
+    // Within the window (the echo service grants no credit): kept.
+    for _ in 0..2 {
+        (&req)
+            .write_all(&raw_request(op::ECHO, flags::NO_REPLY, 0, &[1; 500]))
+            .unwrap();
+    }
+    (&req).write_all(&raw_request(op::ECHO, 0, 7, b"still here")).unwrap();
+    let mut h = [0u8; HEADER_LEN];
+    (&req).read_exact(&mut h).unwrap();
+    assert_eq!(Header::decode(&h, &Default::default()).unwrap().request_id, 7);
+    (&req).read_exact(&mut [0u8; 10]).unwrap();
+    // One byte past it: disconnected.
+    (&req)
+        .write_all(&raw_request(op::ECHO, flags::NO_REPLY, 0, &[1]))
+        .unwrap();
+    assert!(s.expect(|e| *e == EchoEvent::Disconnected(ConnId(conn)), T).is_some());
+}
+
+/// Pipelines `n` echo requests of `size` bytes without reading a response, from a
+/// thread (the server stops reading them); returns how many went out.
+fn pipeline_without_reading(req: &StdStream, n: u32, size: usize) -> thread::JoinHandle<u32> {
+    let req = req.try_clone().unwrap();
+    req.set_write_timeout(Some(Duration::from_secs(1))).unwrap();
+    thread::spawn(move || {
+        let f = raw_request(op::ECHO, 0, 1, &vec![3u8; size]);
+        (0..n).take_while(|_| (&req).write_all(&f).is_ok()).count() as u32
+    })
+}
+
+/// A client pipelines 1024 echo requests of 64 KiB (64 MiB of responses, far past what
+/// the socket buffers hold) and reads none: asserts that it is disconnected, and returns
+/// the server and how many requests went out.
+fn a_client_that_does_not_read(tune: impl FnOnce(&mut IpcConfig) + Send + 'static) -> (TestServer, u32) {
+    let s = TestServer::start_with(tune);
+    let (req, _disp, conn) = raw_handshake(&s.socket);
+    let sent = pipeline_without_reading(&req, 1024, 64 << 10);
+    assert!(
+        s.expect(|e| *e == EchoEvent::Disconnected(ConnId(conn)), T).is_some(),
+        "not disconnected"
+    );
+    let sent = sent.join().unwrap();
+    (s, sent)
+}
+
+#[test]
+fn a_client_that_does_not_read_its_responses_is_disconnected_past_the_bound() {
+    // Read on (no pause) until the bound is passed.
+    let (s, sent) = a_client_that_does_not_read(|c| {
+        c.response_pause_bytes = usize::MAX;
+        c.response_queue_bytes = 512 << 10;
+        c.response_stall = Duration::from_secs(60);
+    });
+    assert!(sent < 1024, "the server closed it");
+    let good = s.open();
+    assert_eq!(good.call(op::ECHO, b"ok", Some(T)).unwrap().payload, b"ok");
+}
+
+#[test]
+fn a_client_paused_for_its_unread_responses_is_disconnected_after_the_stall() {
+    a_client_that_does_not_read(|c| {
+        c.response_pause_bytes = 1;
+        c.response_queue_bytes = usize::MAX;
+        c.response_stall = Duration::from_millis(300);
+    });
+}
+
+#[test]
+fn all_clients_together_are_bounded() {
+    let (s, _) = a_client_that_does_not_read(|c| {
+        c.response_pause_bytes = usize::MAX;
+        c.response_queue_bytes = usize::MAX;
+        c.total_queue_bytes = 1 << 20;
+    });
+    // The totals came back with the connection: another client is served.
+    let c = s.open();
+    let big = vec![9u8; 512 << 10];
+    assert_eq!(c.call(op::ECHO, &big, Some(T)).unwrap().payload, big);
+}
+
+/// A client whose callbacks are full, disconnected by its service: every later callback
+/// says `Closed` and its backlog reads 0, so the service, which logs on `Full` and on a
+/// backlog that stays high, says it once (openais logs a dropped library connection once).
+#[test]
+fn a_disconnected_slow_reader_is_reported_full_once() {
+    let (tx, _rx) = mpsc::unbounded_channel();
+    let conn = Arc::new(ConnState::new(ConnId(1), ServiceId::ECHO));
+    let totals = Arc::new(Totals::new(usize::MAX));
+    let outbox = |limit| Arc::new(Outbox::new(tx.clone(), limit, 1 << 20, conn.clone(), totals.clone()));
+    let client = Client {
+        inner: Arc::new(ClientInner {
+            cred: PeerCred {
+                pid: None,
+                uid: 0,
+                gid: 0,
+            },
+            version: echo::VERSION,
+            callbacks: outbox(1000),
+            responses: outbox(1000),
+            conn: conn.clone(),
+        }),
+    };
+    let cb = || client.callback(op::CALLBACK, status::OK, Bytes::from_static(&[0; 400]));
+    let results: Vec<_> = (0..4).map(|_| cb()).collect();
+    assert_eq!(
+        results,
+        [Ok(()), Ok(()), Err(CallbackError::Full), Err(CallbackError::Full)]
+    );
+    assert!(client.callback_backlog() > 800);
+    client.disconnect();
+    assert_eq!(cb(), Err(CallbackError::Closed));
+    assert_eq!(client.callback_backlog(), 0, "a closing connection is nobody's backlog");
+    assert!(conn.is_closing());
+    assert_eq!(totals.queued.load(Ordering::Relaxed), 848);
+    client.inner.callbacks.discard();
+    assert_eq!(totals.queued.load(Ordering::Relaxed), 0, "what it held is counted back");
 }

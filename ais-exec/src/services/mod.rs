@@ -1,40 +1,25 @@
 //! The AIS services as replicated state machines: each applies the totem
 //! deliveries and configuration changes in agreed order, identically on every
 //! node, and answers its local clients.
+//!
+//! - [`contract`]: the one trait every service implements, and what it returns.
+//! - [`registry`]: the services this executive runs, one line each.
+//! - [`router`]: the generic host that feeds them and carries out their output.
+//! - [`flow`]: the router's flow control (credits, stalled readers, parking).
+//! - one folder per service; [`cfg`] is the executive's own status service.
 
+pub mod cfg;
 pub mod ckpt;
 pub mod clm;
+pub mod codec;
+pub mod contract;
 pub mod cpg;
 pub mod evs;
-pub mod host;
+pub mod flow;
+pub mod fuzzing;
+pub mod registry;
+pub mod router;
 
-/// What a service asks its host (the ordering task) to do.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Effect<C> {
-    /// Multicast this service message to every executive, in agreed order.
-    Multicast(Vec<u8>),
-    /// Send a callback frame on `conn`'s dispatch channel.
-    Callback {
-        conn: C,
-        msg: u16,
-        status: u32,
-        payload: Vec<u8>,
-    },
-}
-
-/// A reply to a request: the status for the frame header and the payload.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Reply {
-    pub status: u32,
-    pub payload: Vec<u8>,
-}
-
-impl Reply {
-    /// A reply with a status and no payload.
-    pub fn status(status: u32) -> Reply {
-        Reply {
-            status,
-            payload: Vec::new(),
-        }
-    }
-}
+pub use contract::{Effect, Handling, Output, Reply, Service};
+#[cfg(test)]
+pub mod testkit;

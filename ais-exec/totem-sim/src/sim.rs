@@ -8,7 +8,7 @@ use crate::checker::{check, Violation};
 use crate::history::*;
 use crate::rng::Rng;
 use crate::scenario::Scenario;
-use ais_totem::{ms, Dest, Guarantee, MemoryStore, NodeId, Options, Output, State, SubmitError, Time, Totem};
+use ais_totem::{ms, Dest, Guarantee, NodeId, Options, Output, State, SubmitError, Time, Totem};
 use bytes::Bytes;
 use std::cmp::Ordering;
 use std::collections::{BinaryHeap, HashMap, HashSet};
@@ -73,7 +73,10 @@ impl Ord for Item {
 struct Node {
     id: NodeId,
     totem: Option<Totem>,
-    store: MemoryStore,
+    /// Its "disk": the highest ring sequence number it stored, which
+    /// survives its restarts. Stored at once when the core asks: outputs are
+    /// handled in order and a crash falls between calls, never inside one.
+    ring_seq_stored: u64,
     /// Index of its current incarnation in the history.
     inc: usize,
     paused: bool,
@@ -145,7 +148,7 @@ pub fn run(sc: &Scenario) -> Outcome {
         sim.nodes.push(Node {
             id,
             totem: None,
-            store: MemoryStore::new(),
+            ring_seq_stored: 0,
             inc: 0,
             paused: false,
             inbox: Vec::new(),
@@ -375,6 +378,15 @@ impl Sim {
                     members: c.members,
                 });
             }
+            Output::Gather(why) => {
+                if self.trace {
+                    println!("{:>9.3} node {} gathers: {why}", now as f64 / 1e6, self.nodes[i].id);
+                }
+            }
+            Output::PersistRingSeq(seq) => {
+                let n = &mut self.nodes[i];
+                n.ring_seq_stored = n.ring_seq_stored.max(seq);
+            }
             Output::Received { ring_id, seq } => {
                 let id = self.nodes[i].id;
                 self.history.received.entry((ring_id, seq)).or_default().push((id, now));
@@ -549,14 +561,8 @@ impl Sim {
         node.own_pending = 0;
         node.post_delivered = 0;
         node.timer_at = None;
-        let totem = Totem::new(
-            self.sc.totem.clone(),
-            node.id,
-            Box::new(node.store.clone()),
-            opts,
-            self.now,
-        )
-        .expect("scenario configurations are valid");
+        let totem = Totem::new(self.sc.totem.clone(), node.id, node.ring_seq_stored, opts, self.now)
+            .expect("scenario configurations are valid");
         node.totem = Some(totem);
         self.after_call(i);
     }

@@ -5,7 +5,7 @@
 //!
 //! `cargo bench -p ais-totem` (add `-- --quick` for a short run).
 
-use ais_totem::{Dest, Guarantee, MemoryStore, Options, Output, Totem, TotemConfig};
+use ais_totem::{Dest, Guarantee, Options, Output, Totem, TotemConfig};
 use bytes::Bytes;
 use std::collections::VecDeque;
 use std::time::{Duration, Instant};
@@ -21,7 +21,7 @@ struct Ring {
 impl Ring {
     fn new(cfg: &TotemConfig, n: usize) -> Ring {
         let nodes = (1..=n as u32)
-            .map(|id| Totem::new(cfg.clone(), id, Box::new(MemoryStore::new()), Options::default(), 0).unwrap())
+            .map(|id| Totem::new(cfg.clone(), id, 0, Options::default(), 0).unwrap())
             .collect();
         let mut r = Ring {
             nodes,

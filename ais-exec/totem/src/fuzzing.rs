@@ -2,7 +2,6 @@
 //! run them too. Each must return normally on every input.
 
 use crate::packing::{Assembly, Chunks};
-use crate::store::MemoryStore;
 use crate::wire::Packet;
 use crate::{Options, Totem, TotemConfig};
 use bytes::Bytes;
@@ -28,7 +27,7 @@ pub fn decode_datagram(data: &[u8]) {
 /// them; whatever it outputs is drained.
 pub fn node_input(data: &[u8]) {
     let cfg = TotemConfig::default();
-    let mut t = match Totem::new(cfg, 7, Box::new(MemoryStore::new()), Options::default(), 0) {
+    let mut t = match Totem::new(cfg, 7, 0, Options::default(), 0) {
         Ok(t) => t,
         Err(_) => return,
     };

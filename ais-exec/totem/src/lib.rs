@@ -12,11 +12,9 @@ pub mod frames;
 pub mod fuzzing;
 pub mod packing;
 pub mod srp;
-pub mod store;
 pub mod types;
 pub mod wire;
 
 pub use config::{ConfigError, TotemConfig, MAX_MESSAGE_SIZE};
 pub use srp::{Options, Totem};
-pub use store::{MemoryStore, RingSeqStore};
 pub use types::*;

@@ -86,10 +86,65 @@ pub enum Output {
     Deliver(Delivery),
     /// Install this configuration.
     ConfChange(ConfChange),
+    /// Store this ring sequence number durably (it is the highest this node
+    /// has used), then go on with the outputs that follow it. A node must
+    /// never reuse a ring identifier after a restart; the outputs after this
+    /// one (the commit token naming the new ring, the configuration change
+    /// installing it) may use it, so a driver handles them only once the
+    /// number is stored. Give the highest stored number to [`crate::Totem::new`]
+    /// on the next start.
+    PersistRingSeq(u64),
+    /// The node left its ring (or the one forming) and gathers a new
+    /// membership, for this reason; a configuration change follows once one
+    /// forms. For the log: a new membership is reported with its cause.
+    Gather(GatherReason),
     /// Only when reception observation is on (for checkers): this node now
     /// holds frame `seq` of ring `ring_id` (its original ring when it came
     /// re-sent during recovery).
     Received { ring_id: RingId, seq: u64 },
+}
+
+/// Why a node started gathering a new membership.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum GatherReason {
+    /// The node started: it forms a ring of its own and merges with any it hears.
+    Start,
+    /// No token (or commit token) came within the token timeout in this state.
+    TokenLost(State),
+    /// Frames kept missing for `fail_recv_const` token visits.
+    FailedToReceive,
+    /// A join message came from this node (it is joining, or re-forming).
+    JoinReceived(NodeId),
+    /// A packet of another ring came from `from`: the two rings merge.
+    MergeDetected { from: NodeId, ring: RingId },
+    /// This node announced that it leaves.
+    LeaveReceived(NodeId),
+    /// No consensus within the consensus timeout (already gathering); the
+    /// nodes that had not agreed are counted as failed.
+    ConsensusTimeout { failed: Vec<NodeId> },
+}
+
+impl std::fmt::Display for GatherReason {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            GatherReason::Start => f.write_str("the node started"),
+            GatherReason::TokenLost(s) => write!(f, "the token was lost in the {} state", s.name().to_uppercase()),
+            GatherReason::FailedToReceive => f.write_str("failed to receive: messages kept missing on the ring"),
+            GatherReason::JoinReceived(n) => write!(f, "a join message was received from node {n}"),
+            GatherReason::MergeDetected { from, ring } => write!(
+                f,
+                "another ring ({}:{}) was detected through node {from}: merging",
+                ring.rep, ring.seq
+            ),
+            GatherReason::LeaveReceived(n) => write!(f, "node {n} left the ring"),
+            GatherReason::ConsensusTimeout { failed } if failed.is_empty() => {
+                f.write_str("the consensus timeout expired")
+            }
+            GatherReason::ConsensusTimeout { failed } => {
+                write!(f, "the consensus timeout expired; failed nodes {failed:?}")
+            }
+        }
+    }
 }
 
 /// The protocol's membership state.

@@ -65,7 +65,7 @@ pub const HEADERS: &[Header] = &[
         title: "SA Forum AIS Cluster Membership Service (B.01.01 and B.04.01)",
         includes: &["saAis.h"],
         sys_includes: &[],
-        sources: &["src/types/clm.rs", "src/clm.rs"],
+        sources: &["src/types/clm.rs", "src/clm/mod.rs"],
         enums: types::clm::c_enums,
         style: Style::Typedef,
         trailer: "",
@@ -77,7 +77,7 @@ pub const HEADERS: &[Header] = &[
         includes: &["saAis.h"],
         // NULL, for SA_CKPT_DEFAULT_SECTION_ID.
         sys_includes: &["stddef.h"],
-        sources: &["src/types/ckpt.rs", "src/ckpt.rs"],
+        sources: &["src/types/ckpt.rs", "src/ckpt/mod.rs"],
         enums: types::ckpt::c_enums,
         style: Style::Typedef,
         trailer: CKPT_TRAILER,
@@ -102,7 +102,7 @@ pub const HEADERS: &[Header] = &[
         // corotypes.h as corosync spells it; netinet/in.h as corosync's cpg.h includes it;
         // sys/uio.h for struct iovec, stddef.h for size_t.
         sys_includes: &["netinet/in.h", "stddef.h", "sys/uio.h", "corosync/corotypes.h"],
-        sources: &["src/types/cpg.rs", "src/cpg.rs"],
+        sources: &["src/types/cpg.rs", "src/cpg/mod.rs"],
         enums: types::cpg::c_enums,
         style: Style::TagAndTypedef,
         trailer: "",
@@ -120,7 +120,7 @@ pub const HEADERS: &[Header] = &[
             "sys/uio.h",
             "corosync/corotypes.h",
         ],
-        sources: &["src/types/evs.rs", "src/evs.rs"],
+        sources: &["src/types/evs.rs", "src/evs/mod.rs"],
         enums: types::evs::c_enums,
         style: Style::TagAndTypedef,
         trailer: EVS_TRAILER,

@@ -5,61 +5,34 @@
 
 use super::state::{check_attributes, sync_status, Applied, Change, CkptState, Outcome};
 use super::wire::{CkptMsg, NodeId, RingId, Uid, WriteElem};
-use crate::services::{Effect, Reply};
+use crate::ipc::{AisVersion, ServiceId};
+use crate::services::contract::{Effect, Handling, HostView, Output, Peer, Reply, Service, Token};
 use ais_proto::ckpt::{self as p, Message};
 use ais_proto::status;
 use std::collections::{BTreeSet, HashMap};
 use std::hash::Hash;
 
+/// The CKPT version this executive implements (B.02.03 includes B.01.01).
+pub const CKPT_VERSION: AisVersion = AisVersion::new(b'B', 2, 3);
+
 /// Checkpoints one connection may have open at once (`SA_AIS_ERR_NO_RESOURCES` beyond).
 pub const MAX_OPENS_PER_CONN: usize = 4096;
 
-/// What the host does with a request.
-#[derive(Debug)]
-pub enum Handling<C> {
-    /// Answer now (and carry out the effects).
-    Reply(Reply, Vec<Effect<C>>),
-    /// Multicast `data`; once queued call [`CkptService::submitted`] with the
-    /// responder (or, when `accepted` is given, answer that at once and
-    /// submit without one: the result comes as a callback). If it cannot be
-    /// queued, answer TRY_AGAIN and call [`CkptService::refused`].
-    Multicast {
-        data: Vec<u8>,
-        req: u64,
-        accepted: Option<Reply>,
-    },
-}
-
-/// Effects and the replies to send through kept responders.
-pub struct Output<C, R> {
-    pub effects: Vec<Effect<C>>,
-    pub replies: Vec<(R, Reply)>,
-}
-
-impl<C, R> Default for Output<C, R> {
-    fn default() -> Self {
-        Output {
-            effects: Vec::new(),
-            replies: Vec::new(),
-        }
-    }
-}
-
-enum Kind {
+enum Kind<C> {
     /// OPEN, with whether it is for reading.
     Open(bool),
     /// OPEN_ASYNC: the invocation, and whether it is for reading.
     OpenAsync(u64, bool),
     SyncAsync(u64),
-    /// CLOSE: the checkpoint id to forget once the close is queued.
-    Close(u64),
+    /// CLOSE: the checkpoint id, forgotten when the close was asked for, and
+    /// what to restore if its message could not be queued.
+    Close(u64, OpenHandle<C>, bool),
     Plain,
 }
 
-struct Pending<C, R> {
+struct Pending<C> {
     conn: C,
-    kind: Kind,
-    responder: Option<R>,
+    kind: Kind<C>,
 }
 
 struct OpenHandle<C> {
@@ -78,14 +51,14 @@ struct Tracking {
     ids: BTreeSet<u64>,
 }
 
-pub struct CkptService<C, R> {
+pub struct CkptService<C> {
     me: NodeId,
     state: CkptState,
     conns: HashMap<C, BTreeSet<u64>>,
     opens: HashMap<u64, OpenHandle<C>>,
     next_id: u64,
     next_req: u64,
-    pending: HashMap<u64, Pending<C, R>>,
+    pending: HashMap<u64, Pending<C>>,
     /// The connections tracking checkpoints (local to this node).
     tracking: HashMap<C, Tracking>,
     wall: Box<dyn Fn() -> i64 + Send>,
@@ -106,8 +79,8 @@ fn encoded<M: Message>(m: &M) -> Vec<u8> {
     m.encode().unwrap_or_default()
 }
 
-impl<C: Copy + Eq + Hash, R> CkptService<C, R> {
-    pub fn new(me: NodeId) -> CkptService<C, R> {
+impl<C: Copy + Eq + Hash + Send> CkptService<C> {
+    pub fn new(me: NodeId) -> CkptService<C> {
         // Request numbers name the checkpoints they create, for good: starting
         // from the clock keeps them unique across restarts of this node.
         let start = (wall_clock().max(0) as u64).max(1);
@@ -133,25 +106,6 @@ impl<C: Copy + Eq + Hash, R> CkptService<C, R> {
         &self.state
     }
 
-    pub fn connected(&mut self, conn: C) {
-        self.conns.entry(conn).or_default();
-    }
-
-    /// A handle went away: close every checkpoint it had open.
-    pub fn disconnected(&mut self, conn: C) -> Vec<Effect<C>> {
-        let ids = self.conns.remove(&conn).unwrap_or_default();
-        if self.tracking.remove(&conn).is_some() {
-            self.tracking_changed();
-        }
-        let mut out = Vec::new();
-        for id in ids {
-            if let Some(h) = self.opens.remove(&id) {
-                out.extend(self.multicast(&CkptMsg::Close { req: 0, uid: h.uid }));
-            }
-        }
-        out
-    }
-
     fn multicast(&self, m: &CkptMsg) -> Option<Effect<C>> {
         match m.encode() {
             Ok(b) => Some(Effect::Multicast(b)),
@@ -162,30 +116,9 @@ impl<C: Copy + Eq + Hash, R> CkptService<C, R> {
         }
     }
 
-    /// A regular configuration: start re-synchronising the checkpoints.
-    pub fn configuration(&mut self, ring: RingId, members: &[NodeId], now: u64) -> Output<C, R> {
-        let (start, applied) = self.state.configuration(ring, members);
-        let mut out = Output::default();
-        out.effects.extend(self.multicast(&start));
-        self.absorb(applied, now, &mut out);
-        out
-    }
-
-    /// A checkpoint message delivered in agreed order.
-    pub fn delivered(&mut self, sender: NodeId, data: &[u8], now: u64) -> Output<C, R> {
-        let mut out = Output::default();
-        let Ok(m) = CkptMsg::decode(data) else {
-            log::warn!(target: "CKPT", "undecodable message from node {sender} ignored");
-            return out;
-        };
-        let applied = self.state.deliver(sender, m, now);
-        self.absorb(applied, now, &mut out);
-        out
-    }
-
-    fn absorb(&mut self, a: Applied, _now: u64, out: &mut Output<C, R>) {
+    fn absorb(&mut self, a: Applied, _now: u64, out: &mut Output<C>) {
         for m in &a.multicasts {
-            out.effects.extend(self.multicast(m));
+            out.extend(self.multicast(m));
         }
         for (from, to) in a.remaps {
             for h in self.opens.values_mut() {
@@ -209,7 +142,7 @@ impl<C: Copy + Eq + Hash, R> CkptService<C, R> {
 
     /// A TRACK_CALLBACK for every local checkpoint id of `c.uid` tracked and
     /// opened for reading.
-    fn report(&self, c: Change, out: &mut Output<C, R>) {
+    fn report(&self, c: Change, out: &mut Output<C>) {
         for (conn, t) in &self.tracking {
             let Some(ids) = self.conns.get(conn) else { continue };
             for &id in ids {
@@ -219,7 +152,7 @@ impl<C: Copy + Eq + Hash, R> CkptService<C, R> {
                         ckpt_id: id,
                         elements: c.elements.clone(),
                     };
-                    out.effects.push(Effect::Callback {
+                    out.push(Effect::Callback {
                         conn: *conn,
                         msg: p::TRACK_CALLBACK,
                         status: status::OK,
@@ -289,10 +222,10 @@ impl<C: Copy + Eq + Hash, R> CkptService<C, R> {
     /// One of this node's changes that an interrupted synchronisation
     /// discarded: a close is sent again (it must happen); anything else is
     /// answered TRY_AGAIN.
-    fn dropped(&mut self, m: CkptMsg, out: &mut Output<C, R>) {
+    fn dropped(&mut self, m: CkptMsg, out: &mut Output<C>) {
         let req = match &m {
             CkptMsg::Close { .. } => {
-                out.effects.extend(self.multicast(&m));
+                out.extend(self.multicast(&m));
                 return;
             }
             CkptMsg::Open { req, .. }
@@ -308,7 +241,7 @@ impl<C: Copy + Eq + Hash, R> CkptService<C, R> {
             _ => return,
         };
         let payload = match &m {
-            CkptMsg::Write { .. } => encoded(&p::ErrorIndex(0)),
+            CkptMsg::Write { .. } => self.busy(p::WRITE).payload,
             _ => Vec::new(),
         };
         self.outcome(
@@ -323,7 +256,7 @@ impl<C: Copy + Eq + Hash, R> CkptService<C, R> {
         );
     }
 
-    fn outcome(&mut self, o: Outcome, out: &mut Output<C, R>) {
+    fn outcome(&mut self, o: Outcome, out: &mut Output<C>) {
         let Some(pend) = self.pending.remove(&o.req) else {
             return;
         };
@@ -348,7 +281,7 @@ impl<C: Copy + Eq + Hash, R> CkptService<C, R> {
                         result = Some(p::Opened { ckpt_id: id, attrs });
                     } else {
                         // Nobody to hand it to: give the reference back.
-                        out.effects.extend(self.multicast(&CkptMsg::Close { req: 0, uid }));
+                        out.extend(self.multicast(&CkptMsg::Close { req: 0, uid }));
                     }
                 }
                 if let Kind::OpenAsync(invocation, _) = pend.kind {
@@ -356,123 +289,162 @@ impl<C: Copy + Eq + Hash, R> CkptService<C, R> {
                         invocation,
                         opened: result,
                     };
-                    out.effects.push(Effect::Callback {
+                    out.push(Effect::Callback {
                         conn: pend.conn,
                         msg: p::OPEN_CALLBACK,
                         status: o.status,
                         payload: cb.encode(),
                     });
-                } else if let Some(r) = pend.responder {
+                } else {
                     let payload = result.map(|x| encoded(&x)).unwrap_or_default();
-                    out.replies.push((
-                        r,
-                        Reply {
+                    out.push(Effect::Answer {
+                        token: Token(o.req),
+                        reply: Reply {
                             status: o.status,
                             payload,
                         },
-                    ));
+                    });
                 }
             }
-            Kind::SyncAsync(invocation) => out.effects.push(Effect::Callback {
+            Kind::SyncAsync(invocation) => out.push(Effect::Callback {
                 conn: pend.conn,
                 msg: p::SYNCHRONIZE_CALLBACK,
                 status: o.status,
                 payload: encoded(&p::SyncCallback { invocation }),
             }),
-            Kind::Close(_) | Kind::Plain => {
-                if let Some(r) = pend.responder {
-                    out.replies.push((
-                        r,
-                        Reply {
-                            status: o.status,
-                            payload: o.payload,
-                        },
-                    ));
-                }
-            }
+            Kind::Close(..) | Kind::Plain => out.push(Effect::Answer {
+                token: Token(o.req),
+                reply: Reply {
+                    status: o.status,
+                    payload: o.payload,
+                },
+            }),
         }
-    }
-
-    /// The multicast of `req` is queued: keep `responder` (if any) until it is delivered.
-    pub fn submitted(&mut self, req: u64, responder: Option<R>) {
-        if let Some(p) = self.pending.get_mut(&req) {
-            p.responder = responder;
-            if let Kind::Close(id) = p.kind {
-                if let Some(h) = self.opens.remove(&id) {
-                    if let Some(ids) = self.conns.get_mut(&h.conn) {
-                        ids.remove(&id);
-                    }
-                    if let Some(t) = self.tracking.get_mut(&h.conn) {
-                        if t.ids.remove(&id) {
-                            self.tracking_changed();
-                        }
-                    }
-                }
-            }
-        }
-    }
-
-    /// The multicast of `req` could not be queued (answered TRY_AGAIN).
-    pub fn refused(&mut self, req: u64) {
-        self.pending.remove(&req);
-    }
-
-    /// Deletions (retention, section expiration) due now, to multicast.
-    pub fn tick(&mut self, now: u64) -> Vec<Effect<C>> {
-        let wall = (self.wall)();
-        let msgs = self.state.tick(now, wall);
-        msgs.iter().filter_map(|m| self.multicast(m)).collect()
-    }
-
-    /// When [`tick`](Self::tick) next has something to do (monotonic nanoseconds).
-    pub fn next_deadline(&self, now: u64) -> Option<u64> {
-        self.state.next_deadline(now, (self.wall)())
     }
 
     fn uid_of(&self, conn: C, id: u64) -> Option<Uid> {
         self.opens.get(&id).filter(|h| h.conn == conn).map(|h| h.uid)
     }
 
-    fn send(&mut self, conn: C, kind: Kind, accepted: Option<Reply>, make: impl FnOnce(u64) -> CkptMsg) -> Handling<C> {
+    /// An ordered request: its cluster message, answered under its number.
+    fn send(
+        &mut self,
+        conn: C,
+        kind: Kind<C>,
+        accepted: Option<Reply>,
+        make: impl FnOnce(u64) -> CkptMsg,
+    ) -> Handling<C> {
         let req = self.next_req;
         self.next_req += 1;
         match make(req).encode() {
-            Ok(data) => {
-                self.pending.insert(
-                    req,
-                    Pending {
-                        conn,
-                        kind,
-                        responder: None,
-                    },
-                );
-                Handling::Multicast { data, req, accepted }
+            Ok(message) => {
+                self.pending.insert(req, Pending { conn, kind });
+                Handling::Ordered {
+                    message,
+                    token: Token(req),
+                    accepted,
+                }
             }
-            Err(_) => Handling::Reply(reply(status::INVALID_PARAM), Vec::new()),
+            Err(_) => Handling::status(status::INVALID_PARAM),
         }
     }
 
+    /// CLOSE: the checkpoint id is forgotten at once (no later request may
+    /// use it), and given back if the close cannot be queued.
+    fn close(&mut self, conn: C, id: u64) -> Handling<C> {
+        if self.uid_of(conn, id).is_none() {
+            return Handling::status(status::BAD_HANDLE);
+        }
+        let Some(h) = self.opens.remove(&id) else {
+            return Handling::status(status::BAD_HANDLE);
+        };
+        let uid = h.uid;
+        if let Some(ids) = self.conns.get_mut(&conn) {
+            ids.remove(&id);
+        }
+        let tracked = self.tracking.get_mut(&conn).is_some_and(|t| t.ids.remove(&id));
+        if tracked {
+            self.tracking_changed();
+        }
+        self.send(conn, Kind::Close(id, h, tracked), None, |req| CkptMsg::Close {
+            req,
+            uid,
+        })
+    }
+}
+
+impl<C: Copy + Eq + Hash + Send> Service<C> for CkptService<C> {
+    fn id(&self) -> ServiceId {
+        ServiceId::CKPT
+    }
+
+    fn version(&self) -> AisVersion {
+        CKPT_VERSION
+    }
+
+    /// TRY_AGAIN in the shape of `msg`'s response.
+    fn busy(&self, msg: u16) -> Reply {
+        error_reply(msg, status::TRY_AGAIN)
+    }
+
+    fn connected(&mut self, conn: C, _: Peer) -> Output<C> {
+        self.conns.entry(conn).or_default();
+        Vec::new()
+    }
+
+    /// A handle went away: close every checkpoint it had open.
+    fn disconnected(&mut self, conn: C) -> Vec<Effect<C>> {
+        let ids = self.conns.remove(&conn).unwrap_or_default();
+        if self.tracking.remove(&conn).is_some() {
+            self.tracking_changed();
+        }
+        let mut out = Vec::new();
+        for id in ids {
+            if let Some(h) = self.opens.remove(&id) {
+                out.extend(self.multicast(&CkptMsg::Close { req: 0, uid: h.uid }));
+            }
+        }
+        out
+    }
+
+    /// A regular configuration: start re-synchronising the checkpoints.
+    fn configuration(&mut self, ring: RingId, members: &[NodeId], now: u64) -> Output<C> {
+        let (start, applied) = self.state.configuration(ring, members);
+        let mut out = Output::new();
+        out.extend(self.multicast(&start));
+        self.absorb(applied, now, &mut out);
+        out
+    }
+
+    /// A checkpoint message delivered in agreed order.
+    fn delivered(&mut self, sender: NodeId, data: &[u8], now: u64) -> Output<C> {
+        let mut out = Output::new();
+        let Ok(m) = CkptMsg::decode(data) else {
+            log::warn!(target: "CKPT", "undecodable message from node {sender} ignored");
+            return out;
+        };
+        let applied = self.state.deliver(sender, m, now);
+        self.absorb(applied, now, &mut out);
+        out
+    }
+
+    /// Deletions (retention, section expiration) due now, to multicast.
+    fn tick(&mut self, now: u64) -> Vec<Effect<C>> {
+        let wall = (self.wall)();
+        let msgs = self.state.tick(now, wall);
+        msgs.iter().filter_map(|m| self.multicast(m)).collect()
+    }
+
+    /// When [`tick`](Self::tick) next has something to do (monotonic nanoseconds).
+    fn next_deadline(&self, now: u64) -> Option<u64> {
+        self.state.next_deadline(now, (self.wall)())
+    }
+
     /// A client request.
-    pub fn request(&mut self, conn: C, msg: u16, payload: &[u8]) -> Handling<C> {
-        let now_reply = |r: Reply| Handling::Reply(r, Vec::new());
-        let write_err = |st: u32| {
-            Handling::Reply(
-                Reply {
-                    status: st,
-                    payload: encoded(&p::ErrorIndex(0)),
-                },
-                Vec::new(),
-            )
-        };
-        let read_err = |st: u32| {
-            Handling::Reply(
-                Reply {
-                    status: st,
-                    payload: encoded(&p::ReadReply::default()),
-                },
-                Vec::new(),
-            )
-        };
+    fn request(&mut self, conn: C, msg: u16, payload: &[u8], _: &dyn HostView) -> Handling<C> {
+        let now_reply = Handling::reply;
+        let write_err = |st: u32| Handling::reply(error_reply(p::WRITE, st));
+        let read_err = |st: u32| Handling::reply(error_reply(p::READ, st));
         if !self.conns.contains_key(&conn) {
             return now_reply(reply(status::BAD_HANDLE));
         }
@@ -483,11 +455,7 @@ impl<C: Copy + Eq + Hash, R> CkptService<C, R> {
             return now_reply(reply(self.track(conn, msg, payload)));
         }
         if !self.state.is_synced() {
-            return match msg {
-                p::WRITE => write_err(status::TRY_AGAIN),
-                p::READ => read_err(status::TRY_AGAIN),
-                _ => now_reply(reply(status::TRY_AGAIN)),
-            };
+            return now_reply(self.busy(msg));
         }
         let wall = (self.wall)();
         match msg {
@@ -526,10 +494,7 @@ impl<C: Copy + Eq + Hash, R> CkptService<C, R> {
                 let Ok(p::CkptId(id)) = p::CkptId::decode(payload) else {
                     return now_reply(reply(status::INVALID_PARAM));
                 };
-                let Some(uid) = self.uid_of(conn, id) else {
-                    return now_reply(reply(status::BAD_HANDLE));
-                };
-                self.send(conn, Kind::Close(id), None, |req| CkptMsg::Close { req, uid })
+                self.close(conn, id)
             }
             p::UNLINK => {
                 let Ok(u) = p::Unlink::decode(payload) else {
@@ -732,17 +697,36 @@ impl<C: Copy + Eq + Hash, R> CkptService<C, R> {
             _ => now_reply(reply(status::NOT_SUPPORTED)),
         }
     }
+
+    /// The message of `token` could not be queued (answered TRY_AGAIN).
+    fn refused(&mut self, token: Token) -> Output<C> {
+        if let Some(Pending {
+            conn,
+            kind: Kind::Close(id, h, tracked),
+        }) = self.pending.remove(&token.0)
+        {
+            // The checkpoint stays open: give its id back.
+            self.opens.insert(id, h);
+            self.conns.entry(conn).or_default().insert(id);
+            if tracked {
+                self.tracking.entry(conn).or_default().ids.insert(id);
+                self.tracking_changed();
+            }
+        }
+        Vec::new()
+    }
 }
 
-/// TRY_AGAIN for request `msg` whose change could not be queued (a WRITE's
-/// response carries its erroneous index even then).
-pub fn busy(msg: u16) -> Reply {
+/// A reply of status `st` in the shape of `msg`'s response: a WRITE's
+/// carries its erroneous index and a READ's its (empty) elements, even on
+/// error (as libSaCkpt decodes them).
+fn error_reply(msg: u16, st: u32) -> Reply {
     Reply {
-        status: status::TRY_AGAIN,
-        payload: if msg == p::WRITE {
-            encoded(&p::ErrorIndex(0))
-        } else {
-            Vec::new()
+        status: st,
+        payload: match msg {
+            p::WRITE => encoded(&p::ErrorIndex(0)),
+            p::READ => encoded(&p::ReadReply::default()),
+            _ => Vec::new(),
         },
     }
 }

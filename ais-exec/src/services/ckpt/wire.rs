@@ -1,6 +1,5 @@
-//! The checkpoint service's cluster messages, written with the bounds-checked
-//! [`Writer`]/[`Reader`] of `ais-proto` (little-endian): a kind byte, then the
-//! fields below. The sending node is Totem's sender and is not repeated.
+//! The checkpoint service's cluster messages, in the services' cluster codec
+//! ([`codec`], big-endian): version, a kind byte, then the fields below. The sending node is Totem's sender and is not repeated.
 //!
 //! ```text
 //! OPEN            req u64, name, attrs present bool [+ attributes], create bool
@@ -29,8 +28,8 @@
 //! Names are `u16` length + at most 256 bytes, section ids `u16` length + bytes,
 //! data `u32` length + bytes.
 
-use ais_proto::ckpt::{put_section_id, section_id, CreationAttributes, Message};
-use ais_proto::{DecodeError, EncodeError, Reader, Writer};
+use crate::services::codec::{self, DecodeError, EncodeError, Reader, Writer};
+use ais_proto::ckpt::{put_section_id, section_id, CreationAttributes};
 
 pub type NodeId = u32;
 
@@ -41,12 +40,7 @@ pub struct Uid {
     pub seq: u64,
 }
 
-/// A ring's identity (representative, sequence).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Default)]
-pub struct RingId {
-    pub rep: NodeId,
-    pub seq: u64,
-}
+pub use crate::services::contract::RingId;
 
 /// One element of a write.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -211,7 +205,8 @@ impl CkptMsg {
     }
 
     pub fn encode(&self) -> Result<Vec<u8>, EncodeError> {
-        let mut w = Writer::new();
+        // Each kind writes its kind byte first.
+        let mut w = codec::versioned();
         match self {
             CkptMsg::Open {
                 req,
@@ -223,7 +218,7 @@ impl CkptMsg {
                 w.name(name)?;
                 w.bool(attrs.is_some());
                 if let Some(a) = attrs {
-                    a.put(&mut w)?;
+                    a.put_in(&mut w)?;
                 }
                 w.bool(*create);
             }
@@ -351,7 +346,7 @@ impl CkptMsg {
                 put_uid(&mut w, *uid);
                 w.name(name)?;
                 w.bool(*unlinked);
-                attrs.put(&mut w)?;
+                attrs.put_in(&mut w)?;
                 w.bool(*active_replica).u64(*next_generated).u64(*epoch).bool(*idle);
             }
             CkptMsg::SyncSection {
@@ -378,13 +373,13 @@ impl CkptMsg {
     }
 
     pub fn decode(b: &[u8]) -> Result<CkptMsg, DecodeError> {
-        let mut r = Reader::new(b);
-        let m = match r.u8()? {
+        let (kind, mut r) = codec::open(b)?;
+        let m = match kind {
             OPEN => {
                 let req = r.u64()?;
                 let name = r.name()?.to_vec();
                 let attrs = if r.bool()? {
-                    Some(CreationAttributes::get(&mut r)?)
+                    Some(CreationAttributes::get_from(&mut r)?)
                 } else {
                     None
                 };
@@ -506,7 +501,7 @@ impl CkptMsg {
                 uid: uid(&mut r)?,
                 name: r.name()?.to_vec(),
                 unlinked: r.bool()?,
-                attrs: CreationAttributes::get(&mut r)?,
+                attrs: CreationAttributes::get_from(&mut r)?,
                 active_replica: r.bool()?,
                 next_generated: r.u64()?,
                 epoch: r.u64()?,
@@ -530,135 +525,137 @@ impl CkptMsg {
     }
 }
 
+/// One message of each kind (tests and fuzz seeds).
+#[cfg(test)]
+pub(crate) fn samples() -> Vec<CkptMsg> {
+    let u = Uid { node: 3, seq: 99 };
+    let attrs = CreationAttributes {
+        creation_flags: 1,
+        checkpoint_size: 100,
+        retention_duration: 5,
+        max_sections: 2,
+        max_section_size: 50,
+        max_section_id_size: 8,
+    };
+    vec![
+        CkptMsg::Open {
+            req: 1,
+            name: b"c".to_vec(),
+            attrs: Some(attrs),
+            create: true,
+        },
+        CkptMsg::Open {
+            req: 1,
+            name: b"c".to_vec(),
+            attrs: None,
+            create: false,
+        },
+        CkptMsg::Close { req: 0, uid: u },
+        CkptMsg::Unlink {
+            req: 2,
+            name: b"n".to_vec(),
+        },
+        CkptMsg::RetentionSet {
+            req: 3,
+            uid: u,
+            duration: -4,
+        },
+        CkptMsg::ActiveReplicaSet { req: 4, uid: u },
+        CkptMsg::SectionCreate {
+            req: 5,
+            uid: u,
+            section: Some(b"s".to_vec()),
+            expiration: 7,
+            wall: 8,
+            data: b"d".to_vec(),
+        },
+        CkptMsg::SectionCreate {
+            req: 5,
+            uid: u,
+            section: None,
+            expiration: 7,
+            wall: 8,
+            data: vec![],
+        },
+        CkptMsg::SectionDelete {
+            req: 6,
+            uid: u,
+            section: b"s".to_vec(),
+        },
+        CkptMsg::ExpirationSet {
+            req: 7,
+            uid: u,
+            section: vec![],
+            expiration: 1,
+        },
+        CkptMsg::Write {
+            req: 8,
+            uid: u,
+            wall: 9,
+            elements: vec![
+                WriteElem {
+                    section: b"a".to_vec(),
+                    offset: 2,
+                    data: b"xy".to_vec(),
+                },
+                WriteElem {
+                    section: vec![],
+                    offset: 0,
+                    data: vec![],
+                },
+            ],
+        },
+        CkptMsg::Overwrite {
+            req: 9,
+            uid: u,
+            wall: 1,
+            section: b"a".to_vec(),
+            data: b"z".to_vec(),
+        },
+        CkptMsg::Synchronize { req: 10, uid: u },
+        CkptMsg::RetentionExpire { uid: u, epoch: 3 },
+        CkptMsg::SectionExpire {
+            uid: u,
+            section: b"q".to_vec(),
+            expiration: 11,
+        },
+        CkptMsg::SyncStart {
+            ring_seq: 4,
+            old_ring: RingId { rep: 1, seq: 8 },
+            opens: vec![OpenRef {
+                uid: u,
+                name: b"c".to_vec(),
+                count: 2,
+            }],
+        },
+        CkptMsg::SyncCkpt {
+            ring_seq: 4,
+            uid: u,
+            name: b"c".to_vec(),
+            unlinked: false,
+            attrs,
+            active_replica: true,
+            next_generated: 3,
+            epoch: 2,
+            idle: true,
+        },
+        CkptMsg::SyncSection {
+            ring_seq: 4,
+            uid: u,
+            section: b"a".to_vec(),
+            expiration: i64::MAX,
+            last_update: 5,
+            size: 10,
+            offset: 4,
+            data: b"abcdef".to_vec(),
+        },
+        CkptMsg::SyncDone { ring_seq: 4 },
+    ]
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    fn samples() -> Vec<CkptMsg> {
-        let u = Uid { node: 3, seq: 99 };
-        let attrs = CreationAttributes {
-            creation_flags: 1,
-            checkpoint_size: 100,
-            retention_duration: 5,
-            max_sections: 2,
-            max_section_size: 50,
-            max_section_id_size: 8,
-        };
-        vec![
-            CkptMsg::Open {
-                req: 1,
-                name: b"c".to_vec(),
-                attrs: Some(attrs),
-                create: true,
-            },
-            CkptMsg::Open {
-                req: 1,
-                name: b"c".to_vec(),
-                attrs: None,
-                create: false,
-            },
-            CkptMsg::Close { req: 0, uid: u },
-            CkptMsg::Unlink {
-                req: 2,
-                name: b"n".to_vec(),
-            },
-            CkptMsg::RetentionSet {
-                req: 3,
-                uid: u,
-                duration: -4,
-            },
-            CkptMsg::ActiveReplicaSet { req: 4, uid: u },
-            CkptMsg::SectionCreate {
-                req: 5,
-                uid: u,
-                section: Some(b"s".to_vec()),
-                expiration: 7,
-                wall: 8,
-                data: b"d".to_vec(),
-            },
-            CkptMsg::SectionCreate {
-                req: 5,
-                uid: u,
-                section: None,
-                expiration: 7,
-                wall: 8,
-                data: vec![],
-            },
-            CkptMsg::SectionDelete {
-                req: 6,
-                uid: u,
-                section: b"s".to_vec(),
-            },
-            CkptMsg::ExpirationSet {
-                req: 7,
-                uid: u,
-                section: vec![],
-                expiration: 1,
-            },
-            CkptMsg::Write {
-                req: 8,
-                uid: u,
-                wall: 9,
-                elements: vec![
-                    WriteElem {
-                        section: b"a".to_vec(),
-                        offset: 2,
-                        data: b"xy".to_vec(),
-                    },
-                    WriteElem {
-                        section: vec![],
-                        offset: 0,
-                        data: vec![],
-                    },
-                ],
-            },
-            CkptMsg::Overwrite {
-                req: 9,
-                uid: u,
-                wall: 1,
-                section: b"a".to_vec(),
-                data: b"z".to_vec(),
-            },
-            CkptMsg::Synchronize { req: 10, uid: u },
-            CkptMsg::RetentionExpire { uid: u, epoch: 3 },
-            CkptMsg::SectionExpire {
-                uid: u,
-                section: b"q".to_vec(),
-                expiration: 11,
-            },
-            CkptMsg::SyncStart {
-                ring_seq: 4,
-                old_ring: RingId { rep: 1, seq: 8 },
-                opens: vec![OpenRef {
-                    uid: u,
-                    name: b"c".to_vec(),
-                    count: 2,
-                }],
-            },
-            CkptMsg::SyncCkpt {
-                ring_seq: 4,
-                uid: u,
-                name: b"c".to_vec(),
-                unlinked: false,
-                attrs,
-                active_replica: true,
-                next_generated: 3,
-                epoch: 2,
-                idle: true,
-            },
-            CkptMsg::SyncSection {
-                ring_seq: 4,
-                uid: u,
-                section: b"a".to_vec(),
-                expiration: i64::MAX,
-                last_update: 5,
-                size: 10,
-                offset: 4,
-                data: b"abcdef".to_vec(),
-            },
-            CkptMsg::SyncDone { ring_seq: 4 },
-        ]
-    }
 
     #[test]
     fn every_message_round_trips_and_every_truncation_fails() {
@@ -677,10 +674,10 @@ mod tests {
     #[test]
     fn garbage_is_refused_without_panic() {
         assert!(CkptMsg::decode(&[]).is_err());
-        assert!(CkptMsg::decode(&[99]).is_err());
+        assert!(CkptMsg::decode(&[codec::VERSION, 99]).is_err());
         // A write claiming 2^32-1 elements.
-        let mut w = Writer::new();
-        w.u8(WRITE).u64(1).u32(1).u64(1).i64(0).u32(u32::MAX);
+        let mut w = codec::writer(WRITE);
+        w.u64(1).u32(1).u64(1).i64(0).u32(u32::MAX);
         assert!(CkptMsg::decode(w.as_slice()).is_err());
         let mut x = 0x9E37_79B9u32;
         for len in 0..4000usize {
@@ -689,10 +686,10 @@ mod tests {
                     x ^= x << 13;
                     x ^= x >> 17;
                     x ^= x << 5;
-                    if i == 0 {
-                        (x % 24) as u8
-                    } else {
-                        (x % 5) as u8
+                    match i {
+                        0 => codec::VERSION,
+                        1 => (x % 24) as u8,
+                        _ => (x % 5) as u8,
                     }
                 })
                 .collect();

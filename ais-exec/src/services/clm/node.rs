@@ -1,5 +1,6 @@
 //! A node's CLM record and the message that carries it between executives.
 
+use crate::services::codec::{self, DecodeError};
 use ais_totem::NodeId;
 use std::net::IpAddr;
 
@@ -49,61 +50,44 @@ fn truncate(s: &str, max: usize) -> String {
     s[..end].to_string()
 }
 
-/// The record a node multicasts after each regular configuration.
-/// Layout (big-endian): version u8 = 1, node id u32, family u32, boot
-/// timestamp i64, initial view u64, address length u8 + bytes, name length
-/// u16 + bytes.
+/// The record a node multicasts after each regular configuration, in the
+/// services' cluster codec ([`codec`]): kind NODE_JOIN, node id u32, family
+/// u32, boot timestamp i64, initial view u64, address (u8 length + bytes),
+/// name (u16 length + at most 256 bytes).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct NodeJoin(pub NodeInfo);
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct BadNodeJoin(pub &'static str);
+/// CLM's one cluster message kind.
+const NODE_JOIN: u8 = 1;
 
 impl NodeJoin {
+    /// The record's fields were bounded when it was built.
     pub fn encode(&self) -> Vec<u8> {
         let n = &self.0;
-        let mut v = Vec::with_capacity(32 + n.address.len() + n.name.len());
-        v.push(1);
-        v.extend_from_slice(&n.node_id.to_be_bytes());
-        v.extend_from_slice(&n.family.to_be_bytes());
-        v.extend_from_slice(&n.boot_timestamp.to_be_bytes());
-        v.extend_from_slice(&n.initial_view.to_be_bytes());
-        v.push(n.address.len() as u8);
-        v.extend_from_slice(n.address.as_bytes());
-        v.extend_from_slice(&(n.name.len() as u16).to_be_bytes());
-        v.extend_from_slice(n.name.as_bytes());
-        v
+        let mut w = codec::writer(NODE_JOIN);
+        w.u32(n.node_id).u32(n.family).i64(n.boot_timestamp).u64(n.initial_view);
+        let _ = codec::put_short(&mut w, n.address.as_bytes());
+        let _ = w.name(n.name.as_bytes());
+        w.into_vec()
     }
 
-    pub fn decode(b: &[u8]) -> Result<NodeJoin, BadNodeJoin> {
-        fn take<'a>(b: &mut &'a [u8], n: usize) -> Result<&'a [u8], BadNodeJoin> {
-            if b.len() < n {
-                return Err(BadNodeJoin("truncated"));
-            }
-            let (head, tail) = b.split_at(n);
-            *b = tail;
-            Ok(head)
+    pub fn decode(b: &[u8]) -> Result<NodeJoin, DecodeError> {
+        let (kind, mut r) = codec::open(b)?;
+        if kind != NODE_JOIN {
+            return Err(DecodeError::Invalid("CLM message kind"));
         }
-        let mut b = b;
-        if take(&mut b, 1)?[0] != 1 {
-            return Err(BadNodeJoin("unknown version"));
-        }
-        let node_id = u32::from_be_bytes(take(&mut b, 4)?.try_into().unwrap());
-        let family = u32::from_be_bytes(take(&mut b, 4)?.try_into().unwrap());
-        let boot_timestamp = i64::from_be_bytes(take(&mut b, 8)?.try_into().unwrap());
-        let initial_view = u64::from_be_bytes(take(&mut b, 8)?.try_into().unwrap());
-        let alen = take(&mut b, 1)?[0] as usize;
-        let address = std::str::from_utf8(take(&mut b, alen)?).map_err(|_| BadNodeJoin("address not text"))?;
-        let nlen = u16::from_be_bytes(take(&mut b, 2)?.try_into().unwrap()) as usize;
-        let name = std::str::from_utf8(take(&mut b, nlen)?).map_err(|_| BadNodeJoin("name not text"))?;
-        if !b.is_empty() {
-            return Err(BadNodeJoin("trailing bytes"));
-        }
+        let node_id = r.u32()?;
+        let family = r.u32()?;
+        let boot_timestamp = r.i64()?;
+        let initial_view = r.u64()?;
+        let address = std::str::from_utf8(codec::short(&mut r)?).map_err(|_| DecodeError::Invalid("address text"))?;
+        let name = std::str::from_utf8(r.name()?).map_err(|_| DecodeError::Invalid("name text"))?;
+        r.finish()?;
         if node_id == 0 || !(family == AF_INET || family == AF_INET6) {
-            return Err(BadNodeJoin("bad node id or family"));
+            return Err(DecodeError::Invalid("node id or family"));
         }
         if address.len() > MAX_ADDRESS || name.len() > MAX_NAME {
-            return Err(BadNodeJoin("field too long"));
+            return Err(DecodeError::Invalid("field length"));
         }
         Ok(NodeJoin(NodeInfo {
             node_id,

@@ -10,10 +10,15 @@ use ais_proto::{Reader, Writer};
 use ais_totem::NodeId;
 use std::hash::Hash;
 
+use crate::ipc::{AisVersion, ServiceId};
+use crate::services::contract::{Effect, Handling, HostView, RingId, Service};
 use ais_proto::clm::LOCAL_NODE_ID;
 use ais_proto::status;
 
-pub use crate::services::{Effect, Reply};
+pub use crate::services::Reply;
+
+/// The CLM version this executive implements (B.04.01 includes B.01.01).
+pub const CLM_VERSION: AisVersion = AisVersion::new(b'B', 4, 1);
 
 pub struct ClmService<C> {
     me: NodeInfo,
@@ -51,7 +56,7 @@ fn wire_list(view: u64, members: u32, entries: &[Entry]) -> Vec<u8> {
     w.into_vec()
 }
 
-impl<C: Copy + Eq + Hash> ClmService<C> {
+impl<C: Copy + Eq + Hash + Send> ClmService<C> {
     /// `me` is this node's record; its `initial_view` is filled in when the
     /// first ring forms.
     pub fn new(me: NodeInfo) -> ClmService<C> {
@@ -59,29 +64,6 @@ impl<C: Copy + Eq + Hash> ClmService<C> {
             me,
             view: ClusterView::new(),
             trackers: Trackers::default(),
-        }
-    }
-
-    /// A regular configuration: every member announces its record again.
-    pub fn configuration(&mut self, ring_seq: u64, members: &[NodeId]) -> Vec<Effect<C>> {
-        if self.me.initial_view == 0 {
-            self.me.initial_view = ring_seq / 4;
-        }
-        let mut out = vec![Effect::Multicast(NodeJoin(self.me.clone()).encode())];
-        if let Some(change) = self.view.configuration(ring_seq, members) {
-            out.extend(self.notify(&change));
-        }
-        out
-    }
-
-    /// A CLM message delivered in agreed order.
-    pub fn delivered(&mut self, sender: NodeId, data: &[u8]) -> Vec<Effect<C>> {
-        let Ok(NodeJoin(info)) = NodeJoin::decode(data) else {
-            return Vec::new();
-        };
-        match self.view.node_join(sender, info) {
-            Some(change) => self.notify(&change),
-            None => Vec::new(),
         }
     }
 
@@ -110,23 +92,81 @@ impl<C: Copy + Eq + Hash> ClmService<C> {
             .collect()
     }
 
-    /// A client request. Malformed payloads answer INVALID_PARAM.
-    pub fn request(&mut self, conn: C, msg_id: u16, payload: &[u8]) -> (Reply, Vec<Effect<C>>) {
+    /// The record of `id` (or of this node), answered from the local replica.
+    fn node_get(&self, id: u32) -> Reply {
+        let id = if id == LOCAL_NODE_ID { self.me.node_id } else { id };
+        if !self.view.is_complete() {
+            return self.busy(msg::NODE_GET);
+        }
+        match self.view.member(id) {
+            Some(n) => {
+                let mut w = Writer::new();
+                let _ = wire_node(n, true).encode(&mut w);
+                Reply {
+                    status: status::OK,
+                    payload: w.into_vec(),
+                }
+            }
+            None => Reply::status(status::NOT_EXIST),
+        }
+    }
+
+    /// Whether the view is complete (requests answer TRY_AGAIN until it is).
+    pub fn is_ready(&self) -> bool {
+        self.view.is_complete()
+    }
+}
+
+impl<C: Copy + Eq + Hash + Send> Service<C> for ClmService<C> {
+    fn id(&self) -> ServiceId {
+        ServiceId::CLM
+    }
+
+    fn version(&self) -> AisVersion {
+        CLM_VERSION
+    }
+
+    /// A regular configuration: every member announces its record again.
+    fn configuration(&mut self, ring: RingId, members: &[NodeId], _now: u64) -> Vec<Effect<C>> {
+        if self.me.initial_view == 0 {
+            self.me.initial_view = ring.seq / 4;
+        }
+        let mut out = vec![Effect::Multicast(NodeJoin(self.me.clone()).encode())];
+        if let Some(change) = self.view.configuration(ring.seq, members) {
+            out.extend(self.notify(&change));
+        }
+        out
+    }
+
+    /// A CLM message delivered in agreed order.
+    fn delivered(&mut self, sender: NodeId, data: &[u8], _now: u64) -> Vec<Effect<C>> {
+        let Ok(NodeJoin(info)) = NodeJoin::decode(data) else {
+            return Vec::new();
+        };
+        match self.view.node_join(sender, info) {
+            Some(change) => self.notify(&change),
+            None => Vec::new(),
+        }
+    }
+
+    /// A client request, answered from the local replica. Malformed
+    /// payloads answer INVALID_PARAM.
+    fn request(&mut self, conn: C, msg_id: u16, payload: &[u8], _: &dyn HostView) -> Handling<C> {
         let mut r = Reader::new(payload);
         match msg_id {
             msg::TRACK_START => {
                 let (Ok(flags), Ok(in_callback)) = (r.u8(), r.bool()) else {
-                    return (Reply::status(status::INVALID_PARAM), Vec::new());
+                    return Handling::status(status::INVALID_PARAM);
                 };
                 let Ok(flags) = check_flags(flags as u32) else {
-                    return (Reply::status(status::BAD_FLAGS), Vec::new());
+                    return Handling::status(status::BAD_FLAGS);
                 };
                 if flags & TRACK_CURRENT != 0 && !self.view.is_complete() {
-                    return (Reply::status(status::TRY_AGAIN), Vec::new());
+                    return Handling::reply(self.busy(msg_id));
                 }
                 let wants_current = self.trackers.start(conn, flags);
                 if !wants_current {
-                    return (Reply::status(status::OK), Vec::new());
+                    return Handling::status(status::OK);
                 }
                 let entries = self.current_entries();
                 let list = wire_list(self.view.view_number(), entries.len() as u32, &entries);
@@ -137,85 +177,59 @@ impl<C: Copy + Eq + Hash> ClmService<C> {
                         status: status::OK,
                         payload: list,
                     };
-                    (Reply::status(status::OK), vec![cb])
+                    Handling::Now(Reply::status(status::OK), vec![cb])
                 } else {
-                    (
-                        Reply {
-                            status: status::OK,
-                            payload: list,
-                        },
-                        Vec::new(),
-                    )
+                    Handling::reply(Reply {
+                        status: status::OK,
+                        payload: list,
+                    })
                 }
             }
-            msg::TRACK_STOP => {
-                let s = if self.trackers.stop(conn) {
-                    status::OK
-                } else {
-                    status::NOT_EXIST
-                };
-                (Reply::status(s), Vec::new())
-            }
+            msg::TRACK_STOP => Handling::status(if self.trackers.stop(conn) {
+                status::OK
+            } else {
+                status::NOT_EXIST
+            }),
             msg::NODE_GET => {
                 let Ok(id) = r.u32() else {
-                    return (Reply::status(status::INVALID_PARAM), Vec::new());
+                    return Handling::status(status::INVALID_PARAM);
                 };
-                let (s, payload) = self.node_get(id);
-                (Reply { status: s, payload }, Vec::new())
+                Handling::reply(self.node_get(id))
             }
             msg::NODE_GET_ASYNC => {
                 let (Ok(invocation), Ok(id)) = (r.u64(), r.u32()) else {
-                    return (Reply::status(status::INVALID_PARAM), Vec::new());
+                    return Handling::status(status::INVALID_PARAM);
                 };
                 if !self.view.is_complete() {
-                    return (Reply::status(status::TRY_AGAIN), Vec::new());
+                    return Handling::reply(self.busy(msg_id));
                 }
-                let (s, node) = self.node_get(id);
+                let node = self.node_get(id);
                 let mut w = Writer::new();
                 w.u64(invocation);
-                w.bytes(&node);
+                w.bytes(&node.payload);
                 let cb = Effect::Callback {
                     conn,
                     msg: msg::NODE_GET_CALLBACK,
-                    status: s,
+                    status: node.status,
                     payload: w.into_vec(),
                 };
-                (Reply::status(status::OK), vec![cb])
+                Handling::Now(Reply::status(status::OK), vec![cb])
             }
-            _ => (Reply::status(status::NOT_SUPPORTED), Vec::new()),
-        }
-    }
-
-    /// The record of `id` (or of this node), answered from the local replica.
-    fn node_get(&self, id: u32) -> (u32, Vec<u8>) {
-        let id = if id == LOCAL_NODE_ID { self.me.node_id } else { id };
-        if !self.view.is_complete() {
-            return (status::TRY_AGAIN, Vec::new());
-        }
-        match self.view.member(id) {
-            Some(n) => {
-                let mut w = Writer::new();
-                let _ = wire_node(n, true).encode(&mut w);
-                (status::OK, w.into_vec())
-            }
-            None => (status::NOT_EXIST, Vec::new()),
+            _ => Handling::status(status::NOT_SUPPORTED),
         }
     }
 
     /// A client went away: its tracking ends.
-    pub fn disconnected(&mut self, conn: C) {
+    fn disconnected(&mut self, conn: C) -> Vec<Effect<C>> {
         self.trackers.disconnected(conn);
-    }
-
-    /// Whether the view is complete (requests answer TRY_AGAIN until it is).
-    pub fn is_ready(&self) -> bool {
-        self.view.is_complete()
+        Vec::new()
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::services::testkit::Cluster;
 
     fn node(id: u32) -> NodeInfo {
         NodeInfo::new(
@@ -227,30 +241,26 @@ mod tests {
         )
     }
 
-    /// Runs three services as if Totem delivered every multicast to all.
-    fn cluster(ids: &[u32]) -> Vec<ClmService<u32>> {
-        ids.iter().map(|&id| ClmService::new(node(id))).collect()
+    type Net = Cluster<ClmService<u32>, u32>;
+
+    /// Services of `ids` as if Totem delivered every multicast to all.
+    fn cluster(ids: &[u32]) -> Net {
+        Cluster::new(ids, |id| ClmService::new(node(id)))
     }
 
-    fn configure(svcs: &mut [ClmService<u32>], seq: u64, members: &[u32]) -> Vec<Effect<u32>> {
-        let mut casts = Vec::new();
-        let mut callbacks = Vec::new();
-        for s in svcs.iter_mut() {
-            if members.contains(&s.me.node_id) {
-                for e in s.configuration(seq, members) {
-                    match e {
-                        Effect::Multicast(m) => casts.push((s.me.node_id, m)),
-                        cb => callbacks.push(cb),
-                    }
-                }
-            }
-        }
-        for (sender, m) in casts {
-            for s in svcs.iter_mut().filter(|s| members.contains(&s.me.node_id)) {
-                callbacks.extend(s.delivered(sender, &m));
-            }
-        }
-        callbacks
+    /// A regular configuration of sequence `seq`: the callbacks it causes.
+    fn configure(c: &mut Net, seq: u64, members: &[u32]) -> Vec<Effect<u32>> {
+        c.callbacks.clear();
+        c.configure_ring(RingId { rep: members[0], seq }, members);
+        c.take_callbacks()
+            .into_iter()
+            .map(|cb| Effect::Callback {
+                conn: cb.conn,
+                msg: cb.msg,
+                status: cb.status,
+                payload: cb.payload,
+            })
+            .collect()
     }
 
     #[test]
@@ -259,9 +269,12 @@ mod tests {
         let mut w = Writer::new();
         w.u32(LOCAL_NODE_ID);
         let get_local = w.into_vec();
-        assert_eq!(s[0].request(7, msg::NODE_GET, &get_local).0.status, status::TRY_AGAIN);
+        assert_eq!(
+            s.handle(1, 7, msg::NODE_GET, &get_local).now().0.status,
+            status::TRY_AGAIN
+        );
         configure(&mut s, 8, &[1, 2, 3]);
-        let (reply, _) = s[0].request(7, msg::NODE_GET, &get_local);
+        let (reply, _) = s.handle(1, 7, msg::NODE_GET, &get_local).now();
         assert_eq!(reply.status, status::OK);
         let n = ClusterNode::decode(&mut Reader::new(&reply.payload)).unwrap();
         assert_eq!(
@@ -271,11 +284,17 @@ mod tests {
         assert_eq!(n.initial_view, 2, "initial view is the first ring's seq / 4");
         let mut w = Writer::new();
         w.u32(3);
-        assert_eq!(s[0].request(7, msg::NODE_GET, w.as_slice()).0.status, status::OK);
+        assert_eq!(s.handle(1, 7, msg::NODE_GET, w.as_slice()).now().0.status, status::OK);
         let mut w = Writer::new();
         w.u32(99);
-        assert_eq!(s[0].request(7, msg::NODE_GET, w.as_slice()).0.status, status::NOT_EXIST);
-        assert_eq!(s[0].request(7, msg::NODE_GET, &[1, 2]).0.status, status::INVALID_PARAM);
+        assert_eq!(
+            s.handle(1, 7, msg::NODE_GET, w.as_slice()).now().0.status,
+            status::NOT_EXIST
+        );
+        assert_eq!(
+            s.handle(1, 7, msg::NODE_GET, &[1, 2]).now().0.status,
+            status::INVALID_PARAM
+        );
     }
 
     #[test]
@@ -284,7 +303,7 @@ mod tests {
         configure(&mut s, 8, &[1, 2, 3]);
         let mut w = Writer::new();
         w.u8(2).bool(false); // SA_TRACK_CHANGES
-        let (r, _) = s[0].request(5, msg::TRACK_START, w.as_slice());
+        let (r, _) = s.handle(1, 5, msg::TRACK_START, w.as_slice()).now();
         assert_eq!((r.status, r.payload.len()), (status::OK, 0));
         let cbs = configure(&mut s, 12, &[1, 2]);
         assert_eq!(cbs.len(), 1);
@@ -313,8 +332,8 @@ mod tests {
             .collect();
         assert_eq!(joined, vec![3]);
         // Stop, then stop again: NOT_EXIST.
-        assert_eq!(s[0].request(5, msg::TRACK_STOP, &[]).0.status, status::OK);
-        assert_eq!(s[0].request(5, msg::TRACK_STOP, &[]).0.status, status::NOT_EXIST);
+        assert_eq!(s.handle(1, 5, msg::TRACK_STOP, &[]).now().0.status, status::OK);
+        assert_eq!(s.handle(1, 5, msg::TRACK_STOP, &[]).now().0.status, status::NOT_EXIST);
     }
 
     #[test]
@@ -327,18 +346,18 @@ mod tests {
             w.into_vec()
         };
         assert_eq!(
-            s[0].request(1, msg::TRACK_START, &track(6, false)).0.status,
+            s.handle(1, 1, msg::TRACK_START, &track(6, false)).now().0.status,
             status::BAD_FLAGS
         );
         assert_eq!(
-            s[0].request(1, msg::TRACK_START, &track(0, false)).0.status,
+            s.handle(1, 1, msg::TRACK_START, &track(0, false)).now().0.status,
             status::BAD_FLAGS
         );
-        let (r, fx) = s[0].request(1, msg::TRACK_START, &track(1, false));
+        let (r, fx) = s.handle(1, 1, msg::TRACK_START, &track(1, false)).now();
         assert!(fx.is_empty());
         let list = NotificationList::decode(&mut Reader::new(&r.payload)).unwrap();
         assert_eq!(list.items.len(), 2);
-        let (r, fx) = s[0].request(1, msg::TRACK_START, &track(1, true));
+        let (r, fx) = s.handle(1, 1, msg::TRACK_START, &track(1, true)).now();
         assert!(
             r.payload.is_empty() && fx.len() == 1,
             "current membership through the callback"
@@ -346,7 +365,7 @@ mod tests {
         // Async node get: a callback carrying the invocation.
         let mut w = Writer::new();
         w.u64(77).u32(2);
-        let (r, fx) = s[0].request(1, msg::NODE_GET_ASYNC, w.as_slice());
+        let (r, fx) = s.handle(1, 1, msg::NODE_GET_ASYNC, w.as_slice()).now();
         assert_eq!(r.status, status::OK);
         let Effect::Callback {
             msg: m,

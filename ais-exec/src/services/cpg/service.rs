@@ -9,7 +9,8 @@ use ais_proto::{Reader, Writer};
 use std::collections::HashMap;
 use std::hash::Hash;
 
-use crate::services::{Effect, Reply};
+use crate::ipc::{AisVersion, ServiceId};
+use crate::services::contract::{Effect, FlowGroup, Handling, HostView, Peer, Reply, RingId, Service};
 use ais_proto::status;
 
 /// One library handle: its process and the group it joined.
@@ -40,7 +41,7 @@ fn address(m: &Member, reason: u32) -> Address {
     }
 }
 
-impl<C: Copy + Eq + Hash> CpgService<C> {
+impl<C: Copy + Eq + Hash + Send> CpgService<C> {
     pub fn new(me: NodeId) -> CpgService<C> {
         CpgService {
             me,
@@ -50,142 +51,11 @@ impl<C: Copy + Eq + Hash> CpgService<C> {
         }
     }
 
-    /// A handle was opened by process `pid`.
-    pub fn connected(&mut self, conn: C, pid: u32) {
-        self.conns.insert(
-            conn,
-            Conn {
-                pid,
-                group: None,
-                left: false,
-                initial_totem_conf: false,
-                totem_conf_sent: false,
-            },
-        );
-    }
-
-    /// Whether `conn` is a handle of this service.
-    pub fn has(&self, conn: C) -> bool {
-        self.conns.contains_key(&conn)
-    }
-
-    /// The local handles that are members of a group, with the group (for flow control).
-    pub fn members_conns(&self) -> impl Iterator<Item = (C, &[u8])> + '_ {
-        self.conns
-            .iter()
-            .filter(|(_, c)| !c.left)
-            .filter_map(|(k, c)| Some((*k, c.group.as_deref()?)))
-    }
-
-    /// The group a handle sends to, if it joined one.
-    pub fn group_of(&self, conn: C) -> Option<&[u8]> {
-        self.conns
-            .get(&conn)
-            .filter(|c| !c.left)
-            .and_then(|c| c.group.as_deref())
-    }
-
-    /// A handle went away: a member that did not leave is PROCDOWN.
-    pub fn disconnected(&mut self, conn: C) -> Vec<Effect<C>> {
-        match self.conns.remove(&conn) {
-            Some(Conn {
-                pid,
-                group: Some(group),
-                left: false,
-                ..
-            }) => {
-                vec![Effect::Multicast(CpgMsg::ProcDown { group, pid }.encode())]
-            }
-            _ => Vec::new(),
-        }
-    }
-
-    /// A regular configuration (ring `ring_rep`/`ring_seq`): multicast this
-    /// node's join list, and report the ring to every handle (a library
-    /// without a totem callback ignores it).
-    pub fn configuration(&mut self, ring_rep: NodeId, ring_seq: u64, members: &[NodeId]) -> Vec<Effect<C>> {
-        self.ring = TotemConf {
-            ring_rep,
-            ring_seq,
-            members: members.to_vec(),
-        };
-        let payload = self.ring.encode();
-        let mut out = vec![Effect::Multicast(self.state.configuration(members).encode())];
-        for (c, conn) in self.conns.iter_mut() {
-            conn.totem_conf_sent = true;
-            out.push(Effect::Callback {
-                conn: *c,
-                msg: msg::TOTEM_CONFCHG,
-                status: status::OK,
-                payload: payload.clone(),
-            });
-        }
-        out
-    }
-
-    /// A CPG message delivered in agreed order.
-    pub fn delivered(&mut self, sender: NodeId, data: &[u8]) -> Vec<Effect<C>> {
-        let Ok(m) = CpgMsg::decode(data) else { return Vec::new() };
-        let events = self.state.deliver(sender, m);
-        let mut out = Vec::new();
-        for e in events {
-            let (group, recipients, frame_msg, payload) = match e {
-                Event::ConfChange {
-                    group,
-                    members,
-                    left,
-                    joined,
-                    recipients,
-                } => {
-                    let c = ConfChg {
-                        group: group.clone(),
-                        members: members.iter().map(|m| address(m, 0)).collect(),
-                        left: left.iter().map(|(m, r)| address(m, *r as u32)).collect(),
-                        joined: joined.iter().map(|(m, r)| address(m, *r as u32)).collect(),
-                    };
-                    (group, recipients, msg::CONFCHG, c.encode())
-                }
-                Event::Deliver {
-                    group,
-                    from,
-                    data,
-                    recipients,
-                } => {
-                    let mut w = Writer::with_capacity(16 + group.len() + data.len());
-                    let _ = w.name(&group);
-                    w.u32(from.node).u32(from.pid);
-                    let _ = w.blob(&data);
-                    (group, recipients, msg::DELIVER, w.into_vec())
-                }
-            };
-            for (c, conn) in self.conns.iter_mut() {
-                if recipients.contains(&conn.pid) && conn.group.as_deref() == Some(group.as_slice()) {
-                    out.push(Effect::Callback {
-                        conn: *c,
-                        msg: frame_msg,
-                        status: status::OK,
-                        payload: payload.clone(),
-                    });
-                    // After the handle's own join: the ring it joined in.
-                    if frame_msg == msg::CONFCHG && conn.initial_totem_conf && !conn.totem_conf_sent {
-                        conn.totem_conf_sent = true;
-                        out.push(Effect::Callback {
-                            conn: *c,
-                            msg: msg::TOTEM_CONFCHG,
-                            status: status::OK,
-                            payload: self.ring.encode(),
-                        });
-                    }
-                }
-            }
-        }
-        out
-    }
-
     /// A client request. Requests that change the groups wait (TRY_AGAIN)
     /// while the groups re-synchronise after a configuration change.
-    pub fn request(&mut self, conn: C, msg_id: u16, payload: &[u8]) -> (Reply, Vec<Effect<C>>) {
+    fn answer(&mut self, conn: C, msg_id: u16, payload: &[u8]) -> (Reply, Vec<Effect<C>>) {
         let reply = Reply::status;
+        let busy = self.busy(msg_id);
         let Some(c) = self.conns.get_mut(&conn) else {
             return (reply(status::INVALID_PARAM), Vec::new());
         };
@@ -199,7 +69,7 @@ impl<C: Copy + Eq + Hash> CpgService<C> {
                     return (reply(status::EXIST), Vec::new());
                 }
                 if !self.state.is_synced() {
-                    return (reply(status::TRY_AGAIN), Vec::new());
+                    return (busy, Vec::new());
                 }
                 c.group = Some(group.clone());
                 c.left = false;
@@ -216,7 +86,7 @@ impl<C: Copy + Eq + Hash> CpgService<C> {
                     return (reply(status::NOT_EXIST), Vec::new());
                 }
                 if !self.state.is_synced() {
-                    return (reply(status::TRY_AGAIN), Vec::new());
+                    return (busy, Vec::new());
                 }
                 c.left = true;
                 (
@@ -316,9 +186,157 @@ impl<C: Copy + Eq + Hash> CpgService<C> {
     }
 }
 
+impl<C: Copy + Eq + Hash + Send> Service<C> for CpgService<C> {
+    fn id(&self) -> ServiceId {
+        ServiceId::CPG
+    }
+
+    fn version(&self) -> AisVersion {
+        AisVersion::new(0, 0, 0)
+    }
+
+    /// A handle was opened by process `peer.pid`.
+    fn connected(&mut self, conn: C, peer: Peer) -> Vec<Effect<C>> {
+        let pid = peer.pid;
+        self.conns.insert(
+            conn,
+            Conn {
+                pid,
+                group: None,
+                left: false,
+                initial_totem_conf: false,
+                totem_conf_sent: false,
+            },
+        );
+        Vec::new()
+    }
+
+    /// The local handles that are members of a group, with the group:
+    /// their callbacks must keep up with the group's senders.
+    fn flow_receivers(&self) -> Vec<(C, FlowGroup)> {
+        self.conns
+            .iter()
+            .filter(|(_, c)| !c.left)
+            .filter_map(|(k, c)| Some((*k, c.group.clone()?)))
+            .collect()
+    }
+
+    /// The group a handle sends to, if it joined one.
+    fn flow_group(&self, conn: C) -> Option<FlowGroup> {
+        self.conns.get(&conn).filter(|c| !c.left).and_then(|c| c.group.clone())
+    }
+
+    /// A handle went away: a member that did not leave is PROCDOWN.
+    fn disconnected(&mut self, conn: C) -> Vec<Effect<C>> {
+        match self.conns.remove(&conn) {
+            Some(Conn {
+                pid,
+                group: Some(group),
+                left: false,
+                ..
+            }) => {
+                vec![Effect::Multicast(CpgMsg::ProcDown { group, pid }.encode())]
+            }
+            _ => Vec::new(),
+        }
+    }
+
+    /// A regular configuration (ring `ring_rep`/`ring_seq`): multicast this
+    /// node's join list, and report the ring to every handle (a library
+    /// without a totem callback ignores it).
+    fn configuration(&mut self, ring: RingId, members: &[NodeId], _now: u64) -> Vec<Effect<C>> {
+        self.ring = TotemConf {
+            ring_rep: ring.rep,
+            ring_seq: ring.seq,
+            members: members.to_vec(),
+        };
+        let payload = self.ring.encode();
+        let mut out = vec![Effect::Multicast(self.state.configuration(members).encode())];
+        for (c, conn) in self.conns.iter_mut() {
+            conn.totem_conf_sent = true;
+            out.push(Effect::Callback {
+                conn: *c,
+                msg: msg::TOTEM_CONFCHG,
+                status: status::OK,
+                payload: payload.clone(),
+            });
+        }
+        out
+    }
+
+    /// A CPG message delivered in agreed order.
+    fn delivered(&mut self, sender: NodeId, data: &[u8], _now: u64) -> Vec<Effect<C>> {
+        let Ok(m) = CpgMsg::decode(data) else { return Vec::new() };
+        let events = self.state.deliver(sender, m);
+        let mut out = Vec::new();
+        for e in events {
+            let (group, recipients, frame_msg, payload) = match e {
+                Event::ConfChange {
+                    group,
+                    members,
+                    left,
+                    joined,
+                    recipients,
+                } => {
+                    let c = ConfChg {
+                        group: group.clone(),
+                        members: members.iter().map(|m| address(m, 0)).collect(),
+                        left: left.iter().map(|(m, r)| address(m, *r as u32)).collect(),
+                        joined: joined.iter().map(|(m, r)| address(m, *r as u32)).collect(),
+                    };
+                    (group, recipients, msg::CONFCHG, c.encode())
+                }
+                Event::Deliver {
+                    group,
+                    from,
+                    data,
+                    recipients,
+                } => {
+                    let mut w = Writer::with_capacity(16 + group.len() + data.len());
+                    let _ = w.name(&group);
+                    w.u32(from.node).u32(from.pid);
+                    let _ = w.blob(&data);
+                    (group, recipients, msg::DELIVER, w.into_vec())
+                }
+            };
+            for (c, conn) in self.conns.iter_mut() {
+                if recipients.contains(&conn.pid) && conn.group.as_deref() == Some(group.as_slice()) {
+                    out.push(Effect::Callback {
+                        conn: *c,
+                        msg: frame_msg,
+                        status: status::OK,
+                        payload: payload.clone(),
+                    });
+                    // After the handle's own join: the ring it joined in.
+                    if frame_msg == msg::CONFCHG && conn.initial_totem_conf && !conn.totem_conf_sent {
+                        conn.totem_conf_sent = true;
+                        out.push(Effect::Callback {
+                            conn: *c,
+                            msg: msg::TOTEM_CONFCHG,
+                            status: status::OK,
+                            payload: self.ring.encode(),
+                        });
+                    }
+                }
+            }
+        }
+        out
+    }
+
+    /// A client request. Requests that change the groups wait (TRY_AGAIN)
+    /// while the groups re-synchronise after a configuration change.
+    fn request(&mut self, conn: C, msg_id: u16, payload: &[u8], _: &dyn HostView) -> Handling<C> {
+        let (r, fx) = self.answer(conn, msg_id, payload);
+        Handling::Now(r, fx)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::services::testkit::Cluster;
+
+    type Net = Cluster<CpgService<u8>, u8>;
 
     fn grp(name: &[u8]) -> Vec<u8> {
         let mut w = Writer::new();
@@ -326,65 +344,65 @@ mod tests {
         w.into_vec()
     }
 
-    /// Feeds every multicast back as Totem would (one node).
-    fn run(s: &mut CpgService<u8>, fx: Vec<Effect<u8>>) -> Vec<(u8, u16, Vec<u8>)> {
-        let mut cbs = Vec::new();
-        for e in fx {
-            match e {
-                Effect::Multicast(m) => {
-                    let more = s.delivered(1, &m);
-                    cbs.extend(run(s, more));
-                }
-                Effect::Callback { conn, msg, payload, .. } => cbs.push((conn, msg, payload)),
-            }
-        }
-        cbs
+    /// A request on the one node, run as Totem would: its reply and the
+    /// callbacks it caused.
+    fn call(s: &mut Net, conn: u8, m: u16, payload: &[u8]) -> (Reply, Vec<(u8, u16, Vec<u8>)>) {
+        let r = s.call(1, conn, m, payload);
+        (r, cbs(s))
+    }
+
+    fn cbs(s: &mut Net) -> Vec<(u8, u16, Vec<u8>)> {
+        s.take_callbacks()
+            .into_iter()
+            .map(|c| (c.conn, c.msg, c.payload))
+            .collect()
     }
 
     #[test]
     fn join_mcast_membership_leave_and_procdown_through_requests() {
-        let mut s: CpgService<u8> = CpgService::new(1);
-        let fx = s.configuration(1, 4, &[1]);
-        run(&mut s, fx);
-        s.connected(7, 700);
-        s.connected(8, 800);
-        let (r, fx) = s.request(7, msg::JOIN, &grp(b"g"));
+        let mut s = Net::new(&[1], CpgService::new);
+        s.configure_ring(RingId { rep: 1, seq: 4 }, &[1]);
+        s.connect(1, 7, 700);
+        s.connect(1, 8, 800);
+        let (r, cbs1) = call(&mut s, 7, msg::JOIN, &grp(b"g"));
         assert_eq!(r.status, status::OK);
-        let cbs = run(&mut s, fx);
-        assert_eq!(cbs.len(), 1);
-        let c = ConfChg::decode(&cbs[0].2).unwrap();
+        assert_eq!(cbs1.len(), 1);
+        let c = ConfChg::decode(&cbs1[0].2).unwrap();
         assert_eq!((c.members.len(), c.joined[0].pid, c.joined[0].reason), (1, 700, 1));
-        assert_eq!(s.request(7, msg::JOIN, &grp(b"h")).0.status, status::EXIST);
-        assert_eq!(s.request(7, msg::JOIN, &[0, 0]).0.status, status::INVALID_PARAM);
-        let (_, fx) = s.request(8, msg::JOIN, &grp(b"g"));
-        run(&mut s, fx);
+        assert_eq!(s.handle(1, 7, msg::JOIN, &grp(b"h")).now().0.status, status::EXIST);
+        assert_eq!(s.handle(1, 7, msg::JOIN, &[0, 0]).now().0.status, status::INVALID_PARAM);
+        call(&mut s, 8, msg::JOIN, &grp(b"g"));
         let mut w = Writer::new();
         let _ = w.blob(b"hello");
-        let (r, fx) = s.request(7, msg::MCAST, w.as_slice());
+        let (r, cbs1) = call(&mut s, 7, msg::MCAST, w.as_slice());
         assert_eq!(r.status, status::OK);
-        let cbs = run(&mut s, fx);
         assert_eq!(
-            cbs.iter().filter(|c| c.1 == msg::DELIVER).count(),
+            cbs1.iter().filter(|c| c.1 == msg::DELIVER).count(),
             2,
             "both members get it"
         );
-        let (r, _) = s.request(7, msg::MEMBERSHIP_GET, &grp(b"g"));
+        let (r, _) = s.handle(1, 7, msg::MEMBERSHIP_GET, &grp(b"g")).now();
         assert_eq!(msg::decode_members(&r.payload).unwrap().len(), 2);
         // 8 dies without leaving: PROCDOWN reaches 7.
-        let fx = s.disconnected(8);
-        let cbs = run(&mut s, fx);
-        let c = ConfChg::decode(&cbs[0].2).unwrap();
+        s.disconnect(1, 8);
+        let cbs1 = cbs(&mut s);
+        let c = ConfChg::decode(&cbs1[0].2).unwrap();
         assert_eq!((c.left[0].pid, c.left[0].reason), (800, 5));
-        let (r, fx) = s.request(7, msg::LEAVE, &grp(b"g"));
+        let (r, cbs1) = call(&mut s, 7, msg::LEAVE, &grp(b"g"));
         assert_eq!(r.status, status::OK);
-        let cbs = run(&mut s, fx);
         assert_eq!(
-            ConfChg::decode(&cbs[0].2).unwrap().left[0].reason,
+            ConfChg::decode(&cbs1[0].2).unwrap().left[0].reason,
             2,
             "the leaver hears LEAVE"
         );
-        assert_eq!(s.request(7, msg::LEAVE, &grp(b"g")).0.status, status::NOT_EXIST);
-        assert_eq!(s.request(7, msg::MCAST, w.as_slice()).0.status, status::NOT_EXIST);
-        assert!(s.disconnected(7).is_empty(), "a member that left is not PROCDOWN");
+        assert_eq!(s.handle(1, 7, msg::LEAVE, &grp(b"g")).now().0.status, status::NOT_EXIST);
+        assert_eq!(
+            s.handle(1, 7, msg::MCAST, w.as_slice()).now().0.status,
+            status::NOT_EXIST
+        );
+        assert!(
+            s.node(1).disconnected(7).is_empty(),
+            "a member that left is not PROCDOWN"
+        );
     }
 }

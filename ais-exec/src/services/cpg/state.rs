@@ -282,6 +282,7 @@ impl CpgState {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::services::testkit::Bus;
 
     /// A few nodes applying the same ordered messages, as Totem delivers them.
     struct Cluster {
@@ -301,10 +302,14 @@ mod tests {
             c
         }
         fn send(&mut self, to: &[NodeId], sender: NodeId, msg: CpgMsg) {
-            for id in to {
-                let ev = self.nodes.get_mut(id).unwrap().deliver(sender, msg.clone());
-                self.events.entry(*id).or_default().extend(ev);
-            }
+            let mut bus = Bus::default();
+            bus.send(sender, to, msg);
+            let (nodes, events) = (&mut self.nodes, &mut self.events);
+            bus.run(|id, sender, m| {
+                let ev = nodes.get_mut(&id).unwrap().deliver(sender, m.clone());
+                events.entry(id).or_default().extend(ev);
+                Vec::new()
+            });
         }
         fn configure(&mut self, members: &[NodeId]) {
             let lists: Vec<(NodeId, CpgMsg)> = members

@@ -1,13 +1,15 @@
-//! CPG's cluster messages. Layout (big-endian): kind u8, then per kind:
+//! CPG's cluster messages, in the services' cluster codec ([`codec`]):
+//! version, kind, then per kind:
 //!
 //! ```text
 //! JOIN / LEAVE / PROCDOWN   group (u8 length + up to 128 bytes), pid u32
 //! MCAST                     group, pid u32, data (u32 length + bytes)
-//! JOINLIST                  count u16, then (group, pid u32) per entry
+//! JOINLIST                  count u32, then (group, pid u32) per entry
 //! ```
 //!
 //! The sending node is the Totem sender, so it is not repeated.
 
+use crate::services::codec::{self, DecodeError, Reader};
 pub use ais_proto::cpg::MAX_GROUP;
 
 const JOIN: u8 = 1;
@@ -42,81 +44,52 @@ pub enum CpgMsg {
     JoinList(Vec<(Group, u32)>),
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct BadMsg(pub &'static str);
-
-struct Rd<'a>(&'a [u8]);
-
-impl<'a> Rd<'a> {
-    fn take(&mut self, n: usize) -> Result<&'a [u8], BadMsg> {
-        if self.0.len() < n {
-            return Err(BadMsg("truncated"));
-        }
-        let (h, t) = self.0.split_at(n);
-        self.0 = t;
-        Ok(h)
+fn group(r: &mut Reader<'_>) -> Result<Group, DecodeError> {
+    let g = codec::short(r)?;
+    if g.is_empty() || g.len() > MAX_GROUP {
+        return Err(DecodeError::Invalid("group name length"));
     }
-    fn u8(&mut self) -> Result<u8, BadMsg> {
-        Ok(self.take(1)?[0])
-    }
-    fn u16(&mut self) -> Result<u16, BadMsg> {
-        Ok(u16::from_be_bytes(self.take(2)?.try_into().unwrap()))
-    }
-    fn u32(&mut self) -> Result<u32, BadMsg> {
-        Ok(u32::from_be_bytes(self.take(4)?.try_into().unwrap()))
-    }
-    fn group(&mut self) -> Result<Group, BadMsg> {
-        let n = self.u8()? as usize;
-        if n == 0 || n > MAX_GROUP {
-            return Err(BadMsg("group name length"));
-        }
-        Ok(self.take(n)?.to_vec())
-    }
-}
-
-fn put_group(v: &mut Vec<u8>, g: &[u8]) {
-    v.push(g.len() as u8);
-    v.extend_from_slice(g);
+    Ok(g.to_vec())
 }
 
 impl CpgMsg {
     /// Group names must be 1..=128 bytes (callers check before encoding).
     pub fn encode(&self) -> Vec<u8> {
-        let mut v = Vec::new();
+        let kind = match self {
+            CpgMsg::Join { .. } => JOIN,
+            CpgMsg::Leave { .. } => LEAVE,
+            CpgMsg::ProcDown { .. } => PROCDOWN,
+            CpgMsg::Mcast { .. } => MCAST,
+            CpgMsg::JoinList(_) => JOINLIST,
+        };
+        let mut w = codec::writer(kind);
+        // Lengths were bounded by the callers: nothing here can fail.
         match self {
             CpgMsg::Join { group, pid } | CpgMsg::Leave { group, pid } | CpgMsg::ProcDown { group, pid } => {
-                v.push(match self {
-                    CpgMsg::Join { .. } => JOIN,
-                    CpgMsg::Leave { .. } => LEAVE,
-                    _ => PROCDOWN,
-                });
-                put_group(&mut v, group);
-                v.extend_from_slice(&pid.to_be_bytes());
+                let _ = codec::put_short(&mut w, group);
+                w.u32(*pid);
             }
             CpgMsg::Mcast { group, pid, data } => {
-                v.push(MCAST);
-                put_group(&mut v, group);
-                v.extend_from_slice(&pid.to_be_bytes());
-                v.extend_from_slice(&(data.len() as u32).to_be_bytes());
-                v.extend_from_slice(data);
+                let _ = codec::put_short(&mut w, group);
+                w.u32(*pid);
+                let _ = w.blob(data);
             }
             CpgMsg::JoinList(entries) => {
-                v.push(JOINLIST);
-                v.extend_from_slice(&(entries.len() as u16).to_be_bytes());
+                let _ = w.count(entries.len());
                 for (g, pid) in entries {
-                    put_group(&mut v, g);
-                    v.extend_from_slice(&pid.to_be_bytes());
+                    let _ = codec::put_short(&mut w, g);
+                    w.u32(*pid);
                 }
             }
         }
-        v
+        w.into_vec()
     }
 
-    pub fn decode(b: &[u8]) -> Result<CpgMsg, BadMsg> {
-        let mut r = Rd(b);
-        let msg = match r.u8()? {
+    pub fn decode(b: &[u8]) -> Result<CpgMsg, DecodeError> {
+        let (kind, mut r) = codec::open(b)?;
+        let msg = match kind {
             k @ (JOIN | LEAVE | PROCDOWN) => {
-                let group = r.group()?;
+                let group = group(&mut r)?;
                 let pid = r.u32()?;
                 match k {
                     JOIN => CpgMsg::Join { group, pid },
@@ -125,62 +98,58 @@ impl CpgMsg {
                 }
             }
             MCAST => {
-                let group = r.group()?;
+                let group = group(&mut r)?;
                 let pid = r.u32()?;
-                let n = r.u32()? as usize;
-                let data = r.take(n)?.to_vec();
+                let data = r.blob()?.to_vec();
                 CpgMsg::Mcast { group, pid, data }
             }
             JOINLIST => {
-                let n = r.u16()? as usize;
-                // Each entry takes at least 6 bytes: refuse counts the rest cannot hold.
-                if n * 6 > r.0.len() {
-                    return Err(BadMsg("join list count"));
-                }
+                // Each entry takes at least 6 bytes: counts the rest cannot hold are refused.
+                let n = r.count(6)?;
                 let mut entries = Vec::with_capacity(n);
                 for _ in 0..n {
-                    let g = r.group()?;
+                    let g = group(&mut r)?;
                     entries.push((g, r.u32()?));
                 }
                 CpgMsg::JoinList(entries)
             }
-            _ => return Err(BadMsg("unknown kind")),
+            _ => return Err(DecodeError::Invalid("CPG message kind")),
         };
-        if !r.0.is_empty() {
-            return Err(BadMsg("trailing bytes"));
-        }
+        r.finish()?;
         Ok(msg)
     }
+}
+
+/// One message of each kind (tests and fuzz seeds).
+#[cfg(test)]
+pub(crate) fn samples() -> Vec<CpgMsg> {
+    let g = b"group-a".to_vec();
+    vec![
+        CpgMsg::Join {
+            group: g.clone(),
+            pid: 10,
+        },
+        CpgMsg::Leave {
+            group: g.clone(),
+            pid: 10,
+        },
+        CpgMsg::ProcDown {
+            group: g.clone(),
+            pid: 11,
+        },
+        CpgMsg::Mcast {
+            group: g.clone(),
+            pid: 10,
+            data: vec![1, 2, 3],
+        },
+        CpgMsg::JoinList(vec![(g.clone(), 10), (b"b".to_vec(), 12)]),
+        CpgMsg::JoinList(vec![]),
+    ]
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    fn samples() -> Vec<CpgMsg> {
-        let g = b"group-a".to_vec();
-        vec![
-            CpgMsg::Join {
-                group: g.clone(),
-                pid: 10,
-            },
-            CpgMsg::Leave {
-                group: g.clone(),
-                pid: 10,
-            },
-            CpgMsg::ProcDown {
-                group: g.clone(),
-                pid: 11,
-            },
-            CpgMsg::Mcast {
-                group: g.clone(),
-                pid: 10,
-                data: vec![1, 2, 3],
-            },
-            CpgMsg::JoinList(vec![(g.clone(), 10), (b"b".to_vec(), 12)]),
-            CpgMsg::JoinList(vec![]),
-        ]
-    }
 
     #[test]
     fn every_message_round_trips_and_every_truncation_fails() {
@@ -195,8 +164,16 @@ mod tests {
 
     #[test]
     fn bad_names_counts_and_garbage_are_refused_without_panic() {
-        assert!(CpgMsg::decode(&[JOIN, 0, 0, 0, 0, 1]).is_err(), "empty group name");
-        assert!(CpgMsg::decode(&[JOINLIST, 0xFF, 0xFF]).is_err());
+        let v = codec::VERSION;
+        assert_eq!(
+            CpgMsg::decode(&[v, JOIN, 0, 0, 0, 0, 1]),
+            Err(DecodeError::Invalid("group name length")),
+            "empty group name"
+        );
+        assert!(matches!(
+            CpgMsg::decode(&[v, JOINLIST, 0xFF, 0xFF, 0xFF, 0xFF]),
+            Err(DecodeError::CountTooLarge { .. })
+        ));
         let mut x = 77u32;
         for len in 0..3000usize {
             let v: Vec<u8> = (0..len % 90)

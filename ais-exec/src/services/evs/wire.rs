@@ -1,12 +1,13 @@
-//! EVS's one cluster message: a multicast to a list of groups. Layout
-//! (big-endian):
+//! EVS's one cluster message, in the services' cluster codec ([`codec`]): a
+//! multicast to a list of groups.
 //!
 //! ```text
-//! kind u8 (1), group count u16, the groups (32 bytes each), data length u32, data
+//! version, kind MCAST, group count u16, the groups (32 bytes each), data length u32, data
 //! ```
 //!
 //! The sending node is the Totem sender, so it is not repeated.
 
+use crate::services::codec::{self, DecodeError};
 use ais_proto::evs::{Group, GROUP_LEN, MAX_GROUPS};
 
 const MCAST: u8 = 1;
@@ -18,48 +19,35 @@ pub struct EvsMcast {
     pub data: Vec<u8>,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct BadMsg(pub &'static str);
-
 /// Bytes of an encoded message with `groups` groups and `data` bytes.
 pub fn encoded_len(groups: usize, data: usize) -> usize {
-    1 + 2 + groups * GROUP_LEN + 4 + data
+    2 + 2 + groups * GROUP_LEN + 4 + data
 }
 
 impl EvsMcast {
     /// At most [`MAX_GROUPS`] groups and `u32::MAX` bytes (callers check before encoding).
     pub fn encode(&self) -> Vec<u8> {
-        let mut v = Vec::with_capacity(encoded_len(self.groups.len(), self.data.len()));
-        v.push(MCAST);
-        v.extend_from_slice(&(self.groups.len() as u16).to_be_bytes());
+        let mut w = codec::writer(MCAST);
+        w.u16(self.groups.len() as u16);
         for g in &self.groups {
-            v.extend_from_slice(g);
+            w.bytes(g);
         }
-        v.extend_from_slice(&(self.data.len() as u32).to_be_bytes());
-        v.extend_from_slice(&self.data);
-        v
+        let _ = w.blob(&self.data);
+        w.into_vec()
     }
 
-    pub fn decode(b: &[u8]) -> Result<EvsMcast, BadMsg> {
-        let mut r = b;
-        let mut take = |n: usize| -> Result<&[u8], BadMsg> {
-            if r.len() < n {
-                return Err(BadMsg("truncated"));
-            }
-            let (h, t) = r.split_at(n);
-            r = t;
-            Ok(h)
-        };
-        if take(1)? != [MCAST] {
-            return Err(BadMsg("unknown kind"));
+    pub fn decode(b: &[u8]) -> Result<EvsMcast, DecodeError> {
+        let (kind, mut r) = codec::open(b)?;
+        if kind != MCAST {
+            return Err(DecodeError::Invalid("EVS message kind"));
         }
-        let n = u16::from_be_bytes([take(1)?[0], take(1)?[0]]) as usize;
+        let n = r.u16()? as usize;
         if n > MAX_GROUPS {
-            return Err(BadMsg("group count"));
+            return Err(DecodeError::Invalid("group count"));
         }
         // The count is bounded above, and the bytes must be present before the
         // list is allocated.
-        let keys = take(n * GROUP_LEN)?;
+        let keys = r.bytes(n * GROUP_LEN)?;
         let groups = keys
             .chunks_exact(GROUP_LEN)
             .map(|k| {
@@ -68,12 +56,8 @@ impl EvsMcast {
                 g
             })
             .collect();
-        let len = take(4)?;
-        let len = u32::from_be_bytes([len[0], len[1], len[2], len[3]]) as usize;
-        let data = take(len)?.to_vec();
-        if !r.is_empty() {
-            return Err(BadMsg("trailing bytes"));
-        }
+        let data = r.blob()?.to_vec();
+        r.finish()?;
         Ok(EvsMcast { groups, data })
     }
 }
@@ -106,19 +90,26 @@ mod tests {
             }
             let mut long = b.clone();
             long.push(0);
-            assert_eq!(EvsMcast::decode(&long), Err(BadMsg("trailing bytes")));
+            assert_eq!(EvsMcast::decode(&long), Err(DecodeError::Trailing(1)));
         }
     }
 
     #[test]
     fn bad_kinds_counts_and_noise_are_refused_without_panic() {
-        assert_eq!(EvsMcast::decode(&[2, 0, 0, 0, 0, 0, 0]), Err(BadMsg("unknown kind")));
-        assert_eq!(EvsMcast::decode(&[MCAST, 0xFF, 0xFF]), Err(BadMsg("group count")));
-        // A data length far beyond the bytes present.
+        let v = codec::VERSION;
         assert_eq!(
-            EvsMcast::decode(&[MCAST, 0, 0, 0xFF, 0xFF, 0xFF, 0xFF]),
-            Err(BadMsg("truncated"))
+            EvsMcast::decode(&[v, 2, 0, 0, 0, 0, 0, 0]),
+            Err(DecodeError::Invalid("EVS message kind"))
         );
+        assert_eq!(
+            EvsMcast::decode(&[v, MCAST, 0xFF, 0xFF]),
+            Err(DecodeError::Invalid("group count"))
+        );
+        // A data length far beyond the bytes present.
+        assert!(matches!(
+            EvsMcast::decode(&[v, MCAST, 0, 0, 0xFF, 0xFF, 0xFF, 0xFF]),
+            Err(DecodeError::Truncated { .. })
+        ));
         let mut x = 0x2545_F491_u32;
         for len in 0..300 {
             let b: Vec<u8> = (0..len)
@@ -126,10 +117,10 @@ mod tests {
                     x ^= x << 13;
                     x ^= x >> 17;
                     x ^= x << 5;
-                    if i == 0 {
-                        MCAST
-                    } else {
-                        (x % 4) as u8
+                    match i {
+                        0 => codec::VERSION,
+                        1 => MCAST,
+                        _ => (x % 4) as u8,
                     }
                 })
                 .collect();

@@ -7,14 +7,15 @@ use crate::wire::{Body, Commit, CommitMember, Join, OldRing, Token, NO_OLD_RING}
 
 impl Totem {
     /// Starts gathering and announces it.
-    pub(super) fn enter_gather(&mut self, now: Time) {
-        self.begin_gather(now);
+    pub(super) fn enter_gather(&mut self, now: Time, why: GatherReason) {
+        self.begin_gather(now, why);
         self.announce(now);
     }
 
     /// Switches to gather without sending anything yet, so the caller can
-    /// adjust the sets first.
-    pub(super) fn begin_gather(&mut self, now: Time) {
+    /// adjust the sets first. Reports why, for the driver's log.
+    pub(super) fn begin_gather(&mut self, now: Time, why: GatherReason) {
+        self.out.push_back(Output::Gather(why));
         let from = self.state;
         if let Some(rec) = self.recovery.take() {
             self.abandon_recovery(rec);
@@ -74,7 +75,7 @@ impl Totem {
 
     pub(super) fn token_lost(&mut self, now: Time) {
         if self.state != State::Gather {
-            self.enter_gather(now);
+            self.enter_gather(now, GatherReason::TokenLost(self.state));
         }
     }
 
@@ -90,6 +91,9 @@ impl Totem {
             .filter(|n| !self.consensus.contains(n))
             .copied()
             .collect();
+        self.out.push_back(Output::Gather(GatherReason::ConsensusTimeout {
+            failed: silent.clone(),
+        }));
         self.fail_set.extend(silent);
         self.t_consensus = Some(now + ms(self.cfg.consensus as u64));
         self.announce(now);
@@ -111,7 +115,13 @@ impl Totem {
         if self.members.contains(&sender) && ring_id.seq <= self.ring.seq {
             return; // a late packet of an older ring
         }
-        self.begin_gather(now);
+        self.begin_gather(
+            now,
+            GatherReason::MergeDetected {
+                from: sender,
+                ring: ring_id,
+            },
+        );
         self.proc_set.insert(sender);
         self.announce(now);
     }
@@ -127,7 +137,7 @@ impl Totem {
         };
         if relevant {
             if self.state != State::Gather {
-                self.begin_gather(now);
+                self.begin_gather(now, GatherReason::LeaveReceived(sender));
             }
             self.fail_set.insert(sender);
             self.t_consensus = Some(now + ms(self.cfg.consensus as u64));
@@ -157,7 +167,7 @@ impl Totem {
                     // rings afterwards. Reacting would only split ours.
                     return;
                 }
-                self.begin_gather(now);
+                self.begin_gather(now, GatherReason::JoinReceived(sender));
                 self.merge_sets(sender, &join, stale);
                 self.announce(now);
                 self.consent(now, sender, &join);
@@ -179,7 +189,7 @@ impl Totem {
                 if !self.new_members.contains(&sender) || join.ring_seq < self.new_ring.seq {
                     return;
                 }
-                self.begin_gather(now);
+                self.begin_gather(now, GatherReason::JoinReceived(sender));
                 self.merge_sets(sender, &join, stale);
                 self.announce(now);
                 self.consent(now, sender, &join);

@@ -14,11 +14,12 @@
 mod membership;
 mod ordering;
 mod recovery;
+#[cfg(test)]
+mod tests;
 
 use crate::config::{ConfigError, TotemConfig};
 use crate::frames::FrameStore;
 use crate::packing::{Assembly, SendQueue};
-use crate::store::RingSeqStore;
 use crate::types::*;
 use crate::wire::{Body, Packet, Token};
 use bytes::Bytes;
@@ -60,7 +61,6 @@ pub struct Totem {
     cfg: TotemConfig,
     opts: Options,
     me: NodeId,
-    store: Box<dyn RingSeqStore + Send>,
     rng: u64,
     out: VecDeque<Output>,
     stats: Stats,
@@ -119,11 +119,14 @@ pub struct Totem {
 
 impl Totem {
     /// A node that starts gathering at once: it forms a ring of its own and
-    /// merges with any ring it can hear.
+    /// merges with any ring it can hear. `stored_ring_seq` is the highest
+    /// ring sequence number the driver has stored for this node (0 if none):
+    /// the core does no I/O, and asks for every new number to be stored with
+    /// [`Output::PersistRingSeq`] before the outputs that use it.
     pub fn new(
         cfg: TotemConfig,
         me: NodeId,
-        mut store: Box<dyn RingSeqStore + Send>,
+        stored_ring_seq: u64,
         opts: Options,
         now: Time,
     ) -> Result<Totem, ConfigError> {
@@ -134,17 +137,16 @@ impl Totem {
                 reason: "must not be 0".into(),
             });
         }
-        // Step past anything used before a restart, and save it before use.
-        let seq = store.load().saturating_add(4);
-        store.save(seq);
+        // Step past anything used before a restart; stored before use (the
+        // first output, ahead of the first join that names it).
+        let seq = stored_ring_seq.saturating_add(4);
         let mut t = Totem {
             send_queue: SendQueue::new(opts.send_queue_bytes, opts.send_queue_messages),
             rng: opts.seed | 1,
             cfg,
             opts,
             me,
-            store,
-            out: VecDeque::new(),
+            out: VecDeque::from([Output::PersistRingSeq(seq)]),
             stats: Stats::default(),
             state: State::Gather,
             stopped: false,
@@ -185,7 +187,7 @@ impl Totem {
             t_consensus: None,
             t_merge: None,
         };
-        t.enter_gather(now);
+        t.enter_gather(now, GatherReason::Start);
         t.run_to_self(now);
         Ok(t)
     }
@@ -346,6 +348,13 @@ impl Totem {
         self.run_to_self(now);
     }
 
+    /// Counts `n` datagrams the driver dropped before they reached the core
+    /// because they are not Totem datagrams at all (bad magic, no sender),
+    /// in `datagrams_rejected` with those the core cannot decode.
+    pub fn count_rejected(&mut self, n: u64) {
+        self.stats.datagrams_rejected += n;
+    }
+
     /// Handles every timer that has expired by `now`.
     pub fn handle_timeout(&mut self, now: Time) {
         if self.stopped {
@@ -491,10 +500,13 @@ impl Totem {
         self.rng.wrapping_mul(0x2545_F491_4F6C_DD1D) % bound.max(1)
     }
 
+    /// Asks the driver to store the ring sequence number before anything
+    /// that uses it: the output queue is ordered, and the commit token or
+    /// configuration change naming the ring is queued after this.
     fn save_ring_seq(&mut self, seq: u64) {
         if seq > self.highest_ring_seq {
             self.highest_ring_seq = seq;
         }
-        self.store.save(self.highest_ring_seq);
+        self.out.push_back(Output::PersistRingSeq(self.highest_ring_seq));
     }
 }

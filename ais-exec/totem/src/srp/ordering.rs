@@ -142,7 +142,7 @@ impl Totem {
         if self.frames.aru() < token.seq && self.frames.aru() == self.last_aru_seen {
             self.aru_stalled_visits += 1;
             if self.aru_stalled_visits > self.cfg.fail_recv_const {
-                self.enter_gather(now);
+                self.enter_gather(now, GatherReason::FailedToReceive);
                 return;
             }
         } else {

@@ -1,111 +1,32 @@
 use super::*;
-use std::collections::{BTreeMap, VecDeque};
+use crate::services::testkit::{Callback, Cluster};
+use std::collections::BTreeMap;
 
-type Svc = CkptService<u8, u32>;
+type Svc = CkptService<u8>;
 
-/// Two executives (nodes 1 and 2) with Totem's agreed order as one queue.
-/// Responders are numbers; the replies they get are collected.
-struct Net {
-    svcs: BTreeMap<NodeId, Svc>,
-    queue: VecDeque<(NodeId, Vec<u8>)>,
-    replies: BTreeMap<u32, Reply>,
-    callbacks: Vec<(NodeId, u8, u16, u32, Vec<u8>)>,
-    next_token: u32,
+/// Two executives (nodes 1 and 2) in one ring, their clocks at 1000.
+type Net = Cluster<Svc, u8>;
+
+fn net() -> Net {
+    let mut n = Net::new(&[1, 2], |id| {
+        let mut s = Svc::new(id);
+        s.set_wall_clock(|| 1_000);
+        s
+    });
+    n.configure_ring(RingId { rep: 1, seq: 4 }, &[1, 2]);
+    n
 }
 
-impl Net {
-    fn new() -> Net {
-        let mut n = Net {
-            svcs: [1, 2].into_iter().map(|id| (id, Svc::new(id))).collect(),
-            queue: VecDeque::new(),
-            replies: BTreeMap::new(),
-            callbacks: Vec::new(),
-            next_token: 0,
-        };
-        for s in n.svcs.values_mut() {
-            s.set_wall_clock(|| 1_000);
-        }
-        let ring = RingId { rep: 1, seq: 4 };
-        for id in [1, 2] {
-            let out = n.svcs.get_mut(&id).unwrap().configuration(ring, &[1, 2], 0);
-            n.take(id, out);
-        }
-        n.run();
-        n
-    }
-
-    fn take(&mut self, node: NodeId, out: Output<u8, u32>) {
-        for e in out.effects {
-            self.effect(node, e);
-        }
-        for (t, r) in out.replies {
-            self.replies.insert(t, r);
-        }
-    }
-
-    fn effect(&mut self, node: NodeId, e: Effect<u8>) {
-        match e {
-            Effect::Multicast(d) => self.queue.push_back((node, d)),
-            Effect::Callback {
-                conn,
-                msg,
-                status,
-                payload,
-            } => self.callbacks.push((node, conn, msg, status, payload)),
-        }
-    }
-
-    fn run(&mut self) {
-        while let Some((sender, d)) = self.queue.pop_front() {
-            for id in [1, 2] {
-                let out = self.svcs.get_mut(&id).unwrap().delivered(sender, &d, 0);
-                self.take(id, out);
-            }
-        }
-    }
-
-    /// A request from `conn` on `node`, run to its reply.
-    fn call(&mut self, node: NodeId, conn: u8, msg: u16, payload: &[u8]) -> Reply {
-        match self.svcs.get_mut(&node).unwrap().request(conn, msg, payload) {
-            Handling::Reply(r, fx) => {
-                for e in fx {
-                    self.effect(node, e);
-                }
-                self.run();
-                r
-            }
-            Handling::Multicast { data, req, accepted } => {
-                self.queue.push_back((node, data));
-                self.next_token += 1;
-                let t = self.next_token;
-                let svc = self.svcs.get_mut(&node).unwrap();
-                match accepted {
-                    Some(r) => {
-                        svc.submitted(req, None);
-                        self.run();
-                        r
-                    }
-                    None => {
-                        svc.submitted(req, Some(t));
-                        self.run();
-                        self.replies.remove(&t).expect("a reply once delivered")
-                    }
-                }
-            }
-        }
-    }
-
-    fn open(&mut self, node: NodeId, conn: u8, name: &[u8], attrs: Option<p::CreationAttributes>) -> (u32, u64) {
-        let flags = p::OPEN_READ | p::OPEN_WRITE | if attrs.is_some() { p::OPEN_CREATE } else { 0 };
-        let o = p::Open {
-            name: name.to_vec(),
-            attrs,
-            open_flags: flags,
-        };
-        let r = self.call(node, conn, p::OPEN, &o.encode().unwrap());
-        let id = p::Opened::decode(&r.payload).map_or(0, |o| o.ckpt_id);
-        (r.status, id)
-    }
+fn open_ckpt(n: &mut Net, node: NodeId, conn: u8, name: &[u8], attrs: Option<p::CreationAttributes>) -> (u32, u64) {
+    let flags = p::OPEN_READ | p::OPEN_WRITE | if attrs.is_some() { p::OPEN_CREATE } else { 0 };
+    let o = p::Open {
+        name: name.to_vec(),
+        attrs,
+        open_flags: flags,
+    };
+    let r = n.call(node, conn, p::OPEN, &o.encode().unwrap());
+    let id = p::Opened::decode(&r.payload).map_or(0, |o| o.ckpt_id);
+    (r.status, id)
 }
 
 fn attrs() -> p::CreationAttributes {
@@ -125,10 +46,10 @@ fn enc<M: Message>(m: M) -> Vec<u8> {
 
 #[test]
 fn write_on_one_node_read_on_the_other() {
-    let mut n = Net::new();
-    n.svcs.get_mut(&1).unwrap().connected(10);
-    n.svcs.get_mut(&2).unwrap().connected(20);
-    let (st, id1) = n.open(1, 10, b"c", Some(attrs()));
+    let mut n = net();
+    n.connect(1, 10, 0);
+    n.connect(2, 20, 0);
+    let (st, id1) = open_ckpt(&mut n, 1, 10, b"c", Some(attrs()));
     assert_eq!(st, status::OK);
     let sc = p::SectionCreate {
         ckpt_id: id1,
@@ -151,7 +72,7 @@ fn write_on_one_node_read_on_the_other() {
         (r.status, p::ErrorIndex::decode(&r.payload)),
         (status::OK, Ok(p::ErrorIndex(0)))
     );
-    let (st, id2) = n.open(2, 20, b"c", None);
+    let (st, id2) = open_ckpt(&mut n, 2, 20, b"c", None);
     assert_eq!(st, status::OK);
     let rd = p::Read {
         ckpt_id: id2,
@@ -168,24 +89,24 @@ fn write_on_one_node_read_on_the_other() {
     let d = p::Descriptor::decode(&r.payload).unwrap();
     assert_eq!((d.number_of_sections, d.memory_used, d.attrs), (1, 8, attrs()));
     // Another connection can't use the id; after close nobody can.
-    n.svcs.get_mut(&2).unwrap().connected(21);
+    n.connect(2, 21, 0);
     assert_eq!(
         n.call(2, 21, p::STATUS_GET, &enc(p::CkptId(id2))).status,
         status::BAD_HANDLE
     );
     assert_eq!(n.call(2, 20, p::CLOSE, &enc(p::CkptId(id2))).status, status::OK);
     assert_eq!(n.call(2, 20, p::CLOSE, &enc(p::CkptId(id2))).status, status::BAD_HANDLE);
-    let uid = n.svcs[&1].state().by_name(b"c").unwrap();
+    let uid = n.nodes[&1].state().by_name(b"c").unwrap();
     assert_eq!(
-        n.svcs[&2].state().checkpoint(uid).unwrap().refs,
+        n.nodes[&2].state().checkpoint(uid).unwrap().refs,
         BTreeMap::from([(1, 1)])
     );
 }
 
 #[test]
 fn async_open_and_synchronize_answer_by_callback() {
-    let mut n = Net::new();
-    n.svcs.get_mut(&1).unwrap().connected(10);
+    let mut n = net();
+    n.connect(1, 10, 0);
     let oa = p::OpenAsync {
         invocation: 42,
         open: p::Open {
@@ -198,7 +119,13 @@ fn async_open_and_synchronize_answer_by_callback() {
         },
     };
     assert_eq!(n.call(1, 10, p::OPEN_ASYNC, &enc(oa)).status, status::OK);
-    let (node, conn, msg, st, payload) = n.callbacks.remove(0);
+    let Callback {
+        node,
+        conn,
+        msg,
+        status: st,
+        payload,
+    } = n.callbacks.remove(0);
     assert_eq!((node, conn, msg, st), (1, 10, p::OPEN_CALLBACK, status::OK));
     let cb = p::OpenCallback::decode_with(st, &payload).unwrap();
     assert_eq!(cb.invocation, 42);
@@ -208,7 +135,12 @@ fn async_open_and_synchronize_answer_by_callback() {
         ckpt_id: id,
     };
     assert_eq!(n.call(1, 10, p::SYNCHRONIZE_ASYNC, &enc(s)).status, status::OK);
-    let (_, _, msg, st, payload) = n.callbacks.remove(0);
+    let Callback {
+        msg,
+        status: st,
+        payload,
+        ..
+    } = n.callbacks.remove(0);
     assert_eq!((msg, st), (p::SYNCHRONIZE_CALLBACK, status::OK));
     assert_eq!(p::SyncCallback::decode(&payload).unwrap().invocation, 7);
     assert_eq!(n.call(1, 10, p::SYNCHRONIZE, &enc(p::CkptId(id))).status, status::OK);
@@ -222,15 +154,20 @@ fn async_open_and_synchronize_answer_by_callback() {
         },
     };
     assert_eq!(n.call(1, 10, p::OPEN_ASYNC, &enc(oa)).status, status::OK);
-    let (_, _, msg, st, payload) = n.callbacks.remove(0);
+    let Callback {
+        msg,
+        status: st,
+        payload,
+        ..
+    } = n.callbacks.remove(0);
     assert_eq!((msg, st), (p::OPEN_CALLBACK, status::NOT_EXIST));
     assert_eq!(p::OpenCallback::decode_with(st, &payload).unwrap().opened, None);
 }
 
 #[test]
 fn argument_errors_are_answered_at_once() {
-    let mut n = Net::new();
-    n.svcs.get_mut(&1).unwrap().connected(10);
+    let mut n = net();
+    n.connect(1, 10, 0);
     let open = |name: &[u8], attrs, flags| {
         enc(p::Open {
             name: name.to_vec(),
@@ -266,7 +203,7 @@ fn argument_errors_are_answered_at_once() {
         assert_eq!(n.call(1, 10, m, &enc(p::CkptId(12345))).status, status::BAD_HANDLE);
     }
     assert_eq!(n.call(1, 10, 999, &[]).status, status::NOT_SUPPORTED);
-    let (_, id) = n.open(1, 10, b"c", Some(attrs()));
+    let (_, id) = open_ckpt(&mut n, 1, 10, b"c", Some(attrs()));
     let big = p::Write {
         ckpt_id: id,
         elements: vec![p::WriteElement {
@@ -299,13 +236,13 @@ fn argument_errors_are_answered_at_once() {
 
 #[test]
 fn try_again_until_the_first_synchronisation() {
-    let mut s = Svc::new(1);
-    s.connected(1);
-    let Handling::Reply(r, _) = s.request(1, p::STATUS_GET, &enc(p::CkptId(1))) else {
+    let mut n = Net::new(&[1], Svc::new);
+    n.connect(1, 1, 0);
+    let Handling::Now(r, _) = n.handle(1, 1, p::STATUS_GET, &enc(p::CkptId(1))) else {
         panic!()
     };
     assert_eq!(r.status, status::TRY_AGAIN);
-    let Handling::Reply(r, _) = s.request(1, p::WRITE, &[]) else {
+    let Handling::Now(r, _) = n.handle(1, 1, p::WRITE, &[]) else {
         panic!()
     };
     assert_eq!(
@@ -316,23 +253,20 @@ fn try_again_until_the_first_synchronisation() {
 
 #[test]
 fn a_disconnect_closes_and_a_late_open_is_given_back() {
-    let mut n = Net::new();
-    n.svcs.get_mut(&1).unwrap().connected(10);
-    let (_, _id) = n.open(1, 10, b"c", Some(attrs()));
-    let uid = n.svcs[&1].state().by_name(b"c").unwrap();
-    n.svcs.get_mut(&2).unwrap().connected(20);
-    n.open(2, 20, b"c", None);
-    let fx = n.svcs.get_mut(&1).unwrap().disconnected(10);
-    for e in fx {
-        n.effect(1, e);
-    }
-    n.run();
+    let mut n = net();
+    n.connect(1, 10, 0);
+    let (_, _id) = open_ckpt(&mut n, 1, 10, b"c", Some(attrs()));
+    let uid = n.nodes[&1].state().by_name(b"c").unwrap();
+    n.connect(2, 20, 0);
+    open_ckpt(&mut n, 2, 20, b"c", None);
+    n.disconnect(1, 10);
     assert_eq!(
-        n.svcs[&2].state().checkpoint(uid).unwrap().refs,
+        n.nodes[&2].state().checkpoint(uid).unwrap().refs,
         BTreeMap::from([(2, 1)])
     );
     // An open whose client is gone before it is delivered gives its reference back.
-    let Handling::Multicast { data, req, .. } = n.svcs.get_mut(&2).unwrap().request(
+    let Handling::Ordered { message: data, .. } = n.handle(
+        2,
         20,
         p::OPEN,
         &enc(p::Open {
@@ -343,25 +277,22 @@ fn a_disconnect_closes_and_a_late_open_is_given_back() {
     ) else {
         panic!()
     };
-    n.svcs.get_mut(&2).unwrap().submitted(req, Some(99));
-    let fx = n.svcs.get_mut(&2).unwrap().disconnected(20);
-    n.queue.push_back((2, data));
-    for e in fx {
-        n.effect(2, e);
-    }
+    let fx = n.node(2).disconnected(20);
+    n.multicast(2, data);
+    n.take(2, fx);
     n.run();
-    assert!(n.svcs[&1].state().checkpoint(uid).unwrap().refs.is_empty());
+    assert!(n.nodes[&1].state().checkpoint(uid).unwrap().refs.is_empty());
 }
 
 #[test]
 fn a_refused_close_keeps_the_checkpoint_open() {
-    let mut n = Net::new();
-    n.svcs.get_mut(&1).unwrap().connected(10);
-    let (_, id) = n.open(1, 10, b"c", Some(attrs()));
-    let Handling::Multicast { req, .. } = n.svcs.get_mut(&1).unwrap().request(10, p::CLOSE, &enc(p::CkptId(id))) else {
+    let mut n = net();
+    n.connect(1, 10, 0);
+    let (_, id) = open_ckpt(&mut n, 1, 10, b"c", Some(attrs()));
+    let Handling::Ordered { token, .. } = n.handle(1, 10, p::CLOSE, &enc(p::CkptId(id))) else {
         panic!()
     };
-    n.svcs.get_mut(&1).unwrap().refused(req);
+    n.node(1).refused(token);
     assert_eq!(n.call(1, 10, p::STATUS_GET, &enc(p::CkptId(id))).status, status::OK);
 }
 
@@ -369,8 +300,11 @@ fn a_refused_close_keeps_the_checkpoint_open() {
 fn track_callbacks(n: &mut Net) -> Vec<(NodeId, u8, p::TrackCallback)> {
     let all = std::mem::take(&mut n.callbacks);
     all.into_iter()
-        .map(|(node, conn, msg, st, payload)| {
-            assert_eq!((msg, st), (p::TRACK_CALLBACK, status::OK));
+        .map(|cb| {
+            assert_eq!((cb.msg, cb.status), (p::TRACK_CALLBACK, status::OK));
+            let Callback {
+                node, conn, payload, ..
+            } = cb;
             (node, conn, p::TrackCallback::decode(&payload).unwrap())
         })
         .collect()
@@ -386,14 +320,14 @@ fn elem(section: &[u8], offset: u64, size: u64) -> p::TrackElement {
 
 #[test]
 fn tracking_reports_changes_to_the_connections_that_track() {
-    let mut n = Net::new();
+    let mut n = net();
     for (node, conn) in [(1, 10), (1, 11), (2, 20)] {
-        n.svcs.get_mut(&node).unwrap().connected(conn);
+        n.connect(node, conn, 0);
     }
-    let (_, a10) = n.open(1, 10, b"a", Some(attrs()));
-    let (_, b10) = n.open(1, 10, b"b", Some(attrs()));
-    let (_, a11) = n.open(1, 11, b"a", None);
-    let (_, a20) = n.open(2, 20, b"a", None);
+    let (_, a10) = open_ckpt(&mut n, 1, 10, b"a", Some(attrs()));
+    let (_, b10) = open_ckpt(&mut n, 1, 10, b"b", Some(attrs()));
+    let (_, a11) = open_ckpt(&mut n, 1, 11, b"a", None);
+    let (_, a20) = open_ckpt(&mut n, 2, 20, b"a", None);
     // 11 tracks checkpoint "a" only; 20 (on the other node) tracks everything it has open.
     assert_eq!(
         n.call(1, 11, p::CHECKPOINT_TRACK, &enc(p::CkptId(a11))).status,
@@ -483,7 +417,7 @@ fn tracking_reports_changes_to_the_connections_that_track() {
     assert_eq!(cbs.len(), 2);
     assert!(cbs.iter().all(|(_, _, cb)| cb.elements == vec![elem(b"s", 0, 5)]));
     // "b" opened later by 20 is tracked too, but not an opening without READ.
-    let (_, b20) = n.open(2, 20, b"b", None);
+    let (_, b20) = open_ckpt(&mut n, 2, 20, b"b", None);
     let wo = p::Open {
         name: b"b".to_vec(),
         attrs: None,
@@ -526,12 +460,8 @@ fn tracking_reports_changes_to_the_connections_that_track() {
     );
     assert_eq!(n.call(1, 11, p::CLOSE, &enc(p::CkptId(a11))).status, status::OK);
     assert_eq!(n.call(2, 20, p::TRACK, &[]).status, status::OK);
-    let fx = n.svcs.get_mut(&2).unwrap().disconnected(20);
-    for e in fx {
-        n.effect(2, e);
-    }
-    n.run();
+    n.disconnect(2, 20);
     assert_eq!(n.call(1, 10, p::WRITE, &enc(w)).status, status::OK);
     assert!(n.callbacks.is_empty());
-    assert!(n.svcs.values().all(|s| s.tracking.is_empty()));
+    assert!(n.nodes.values().all(|s| s.tracking.is_empty()));
 }

@@ -1,11 +1,11 @@
 use super::*;
-use std::collections::VecDeque;
+use crate::services::testkit::Bus;
 
 /// A few replicas applying the same ordered messages, as Totem delivers them:
 /// one queue in agreed order, each message to the members of its ring.
 struct Cluster {
     nodes: BTreeMap<NodeId, CkptState>,
-    queue: VecDeque<(NodeId, Vec<NodeId>, CkptMsg)>,
+    bus: Bus<CkptMsg>,
     outcomes: BTreeMap<NodeId, Vec<Outcome>>,
     remaps: BTreeMap<NodeId, Vec<(Uid, Uid)>>,
     dropped: BTreeMap<NodeId, Vec<CkptMsg>>,
@@ -19,7 +19,7 @@ impl Cluster {
     fn new(ids: &[NodeId]) -> Cluster {
         let mut c = Cluster {
             nodes: ids.iter().map(|&id| (id, CkptState::new(id))).collect(),
-            queue: VecDeque::new(),
+            bus: Bus::default(),
             outcomes: BTreeMap::new(),
             remaps: BTreeMap::new(),
             dropped: BTreeMap::new(),
@@ -42,7 +42,7 @@ impl Cluster {
         for &m in members {
             let (start, applied) = self.nodes.get_mut(&m).unwrap().configuration(ring, members);
             self.dropped.entry(m).or_default().extend(applied.dropped);
-            self.queue.push_back((m, members.to_vec(), start));
+            self.bus.send(m, members, start);
         }
     }
 
@@ -52,17 +52,15 @@ impl Cluster {
     }
 
     fn run(&mut self) {
-        while let Some((sender, to, msg)) = self.queue.pop_front() {
-            for id in &to {
-                let a = self.nodes.get_mut(id).unwrap().deliver(sender, msg.clone(), self.now);
-                self.outcomes.entry(*id).or_default().extend(a.outcomes);
-                self.remaps.entry(*id).or_default().extend(a.remaps);
-                self.changes.entry(*id).or_default().extend(a.changes);
-                for m in a.multicasts {
-                    self.queue.push_back((*id, to.clone(), m));
-                }
-            }
-        }
+        let (nodes, now) = (&mut self.nodes, self.now);
+        let (outcomes, remaps, changes) = (&mut self.outcomes, &mut self.remaps, &mut self.changes);
+        self.bus.run(|id, sender, msg| {
+            let a = nodes.get_mut(&id).unwrap().deliver(sender, msg.clone(), now);
+            outcomes.entry(id).or_default().extend(a.outcomes);
+            remaps.entry(id).or_default().extend(a.remaps);
+            changes.entry(id).or_default().extend(a.changes);
+            a.multicasts
+        });
     }
 
     fn next_req(&mut self) -> u64 {
@@ -73,7 +71,7 @@ impl Cluster {
     /// Sends `msg` from `sender` to `to` and returns the sender's outcome for it.
     fn op(&mut self, sender: NodeId, to: &[NodeId], msg: CkptMsg) -> Outcome {
         let req = req_of(&msg);
-        self.queue.push_back((sender, to.to_vec(), msg));
+        self.bus.send(sender, to, msg);
         self.run();
         let outs = self.outcomes.get_mut(&sender).unwrap();
         let i = outs.iter().position(|o| o.req == req).expect("an outcome");
@@ -565,14 +563,14 @@ fn retention_deletes_cluster_wide_unless_reopened() {
     );
     // Re-opened before the expiry is ordered: the expiry is void.
     c.open(3, ALL, b"ret", None);
-    c.queue.push_back((1, ALL.to_vec(), asked[0].clone()));
+    c.bus.queue.push_back((1, ALL.to_vec(), asked[0].clone()));
     c.run();
     assert!(c.nodes[&2].checkpoint(uid).is_some());
     c.close(3, ALL, uid);
     assert_eq!(c.nodes[&1].next_deadline(c.now, 0), Some(c.now + 1_000_000));
     let asked = c.nodes.get_mut(&1).unwrap().tick(c.now + 1_000_000, 0);
     for m in asked {
-        c.queue.push_back((1, ALL.to_vec(), m));
+        c.bus.queue.push_back((1, ALL.to_vec(), m));
     }
     c.run();
     for id in ALL {
@@ -605,7 +603,7 @@ fn expired_sections_are_deleted_cluster_wide() {
     let asked = c.nodes.get_mut(&1).unwrap().tick(0, 600);
     assert_eq!(asked.len(), 1);
     for m in asked {
-        c.queue.push_back((1, ALL.to_vec(), m));
+        c.bus.queue.push_back((1, ALL.to_vec(), m));
     }
     c.run();
     for id in ALL {
@@ -654,17 +652,17 @@ fn a_joining_node_receives_every_checkpoint() {
     c.start_config(&[1, 2, 3]);
     // Deliver the starts, then a change ordered mid-sync, then the rest.
     for _ in 0..3 {
-        let (s, to, m) = c.queue.pop_front().unwrap();
+        let (s, to, m) = c.bus.queue.pop_front().unwrap();
         for id in &to {
             let a = c.nodes.get_mut(id).unwrap().deliver(s, m.clone(), c.now);
             for x in a.multicasts {
-                c.queue.push_back((*id, to.clone(), x));
+                c.bus.queue.push_back((*id, to.clone(), x));
             }
         }
     }
     assert!(!c.nodes[&3].is_synced());
-    assert!(c.queue.iter().all(|(_, _, m)| m.encode().unwrap().len() < 1 << 20));
-    c.queue.push_front((
+    assert!(c.bus.queue.iter().all(|(_, _, m)| m.encode().unwrap().len() < 1 << 20));
+    c.bus.queue.push_front((
         2,
         ALL.to_vec(),
         CkptMsg::Write {
@@ -767,7 +765,7 @@ fn an_interrupted_sync_discards_held_changes() {
     let mut c = Cluster::new(&[1, 2]);
     let uid = c.create(1, &[1, 2], b"x", attrs(1, 8));
     c.start_config(&[1, 2]);
-    c.queue.push_back((
+    c.bus.queue.push_back((
         2,
         vec![1, 2],
         CkptMsg::Write {
@@ -783,13 +781,13 @@ fn an_interrupted_sync_discards_held_changes() {
     ));
     // Only the first start and the write get through.
     for _ in 0..1 {
-        let (s, to, m) = c.queue.pop_front().unwrap();
+        let (s, to, m) = c.bus.queue.pop_front().unwrap();
         for id in &to {
             c.nodes.get_mut(id).unwrap().deliver(s, m.clone(), 0);
         }
     }
-    c.queue.pop_front();
-    let (s, to, m) = c.queue.pop_front().unwrap();
+    c.bus.queue.pop_front();
+    let (s, to, m) = c.bus.queue.pop_front().unwrap();
     for id in &to {
         c.nodes.get_mut(id).unwrap().deliver(s, m.clone(), 0);
     }

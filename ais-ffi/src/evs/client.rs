@@ -1,14 +1,16 @@
 //! The C side of `libevs` over `ais_client::evs`: handle state, the C callbacks and
-//! group keys. `evs.rs` does the C pointer work around it.
+//! group keys. `mod.rs` does the C pointer work around it.
 
-use crate::runtime::{DispatchMode, HandleTable};
+use super::state::HANDLES;
+use crate::boundary::call::{code, code_of};
+use crate::runtime::DispatchMode;
 use crate::types::corotypes::*;
 use crate::types::evs::*;
 use ais_client::evs::{ConfChg, Evs, EvsEvent, Group, Membership};
 use std::ffi::c_void;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
-pub use crate::cpg_client::dispatch_mode;
+pub use crate::cpg::client::dispatch_mode;
 pub use ais_client::evs::{GROUP_LEN, MAX_GROUPS, MAX_JOIN_GROUPS};
 
 // Plain C function pointers, callable from any thread.
@@ -24,11 +26,8 @@ pub struct EvsHandle {
     pub context: AtomicUsize,
 }
 
-/// The handle table of libevs.
-pub static HANDLES: HandleTable<EvsHandle> = HandleTable::new(0x0E75);
-
 pub fn open(callbacks: Option<evs_callbacks_t>) -> Result<evs_handle_t, cs_error_t> {
-    let conn = Evs::open().map_err(|e| e.error.code())?;
+    let conn = Evs::open().map_err(|e| code(e.error))?;
     let none = evs_callbacks_t {
         evs_deliver_fn: None,
         evs_confchg_fn: None,
@@ -57,32 +56,27 @@ pub fn group_key(g: &evs_group) -> Group {
     k
 }
 
-/// `CS_OK` or the error's value.
-fn status_of(r: Result<(), ais_client::Error>) -> cs_error_t {
-    r.map_or_else(|e| e.code(), |()| CS_OK)
-}
-
 /// Joins `groups` (at most [`MAX_JOIN_GROUPS`] in one call, as in corosync).
 pub fn join(h: &EvsHandle, groups: &[Group]) -> cs_error_t {
-    status_of(h.conn.join(groups))
+    code_of(&h.conn.join(groups))
 }
 
 /// Leaves `groups`, one joined entry each: all of them or, if one is not joined
 /// (`CS_ERR_NOT_EXIST`), none.
 pub fn leave(h: &EvsHandle, groups: &[Group]) -> cs_error_t {
-    status_of(h.conn.leave(groups))
+    code_of(&h.conn.leave(groups))
 }
 
 /// Multicasts `parts` (one message) to `groups`, or to the handle's joined groups when
 /// `None`, without waiting: accepted means the executive will order it;
 /// `CS_ERR_TRY_AGAIN` under back-pressure.
 pub fn mcast(h: &EvsHandle, guarantee: evs_guarantee_t, groups: Option<&[Group]>, parts: &[&[u8]]) -> cs_error_t {
-    status_of(h.conn.mcast(guarantee, groups, parts))
+    code_of(&h.conn.mcast(guarantee, groups, parts))
 }
 
 /// The local node id and the members of the current configuration.
 pub fn membership(h: &EvsHandle) -> Result<Membership, cs_error_t> {
-    Ok(h.conn.membership()?)
+    h.conn.membership().map_err(code)
 }
 
 /// The three lists of a configuration change, laid out in one allocation that is never
@@ -115,24 +109,26 @@ impl Lists {
 /// Runs the handle's pending callbacks.
 pub fn dispatch(handle: evs_handle_t, h: &EvsHandle, mode: DispatchMode) -> Result<(), cs_error_t> {
     let cbs = h.callbacks.0;
-    Ok(h.conn.dispatch(mode, |event| match event {
-        EvsEvent::Deliver(d) => {
-            let Some(f) = cbs.evs_deliver_fn else { return };
-            // SAFETY: the application's callback, with a message valid for the call.
-            unsafe { f(handle, d.node, d.data.as_ptr().cast(), d.data.len()) };
-        }
-        EvsEvent::ConfChg(c) => {
-            let Some(f) = cbs.evs_confchg_fn else { return };
-            let lists = Lists::new(&c);
-            let ((m, mn), (l, ln), (j, jn)) = (lists.list(0), lists.list(1), lists.list(2));
-            let ring = evs_ring_id {
-                nodeid: c.ring_rep,
-                seq: c.ring_seq,
-            };
-            // SAFETY: as above; the lists and the ring id live until the callback returns.
-            unsafe { f(handle, m, mn, l, ln, j, jn, &ring) };
-        }
-    })?)
+    h.conn
+        .dispatch(mode, |event| match event {
+            EvsEvent::Deliver(d) => {
+                let Some(f) = cbs.evs_deliver_fn else { return };
+                // SAFETY: the application's callback, with a message valid for the call.
+                unsafe { f(handle, d.node, d.data.as_ptr().cast(), d.data.len()) };
+            }
+            EvsEvent::ConfChg(c) => {
+                let Some(f) = cbs.evs_confchg_fn else { return };
+                let lists = Lists::new(&c);
+                let ((m, mn), (l, ln), (j, jn)) = (lists.list(0), lists.list(1), lists.list(2));
+                let ring = evs_ring_id {
+                    nodeid: c.ring_rep,
+                    seq: c.ring_seq,
+                };
+                // SAFETY: as above; the lists and the ring id live until the callback returns.
+                unsafe { f(handle, m, mn, l, ln, j, jn, &ring) };
+            }
+        })
+        .map_err(code)
 }
 
 #[cfg(test)]

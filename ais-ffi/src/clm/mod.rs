@@ -1,8 +1,9 @@
 //! The functions `libSaClm.so.3` exports: CLM B.01.01 (node `OPENAIS_CLM_B.01.01`) and
 //! B.04.01 (node `OPENAIS_CLM_B.04.01`, see `version-scripts/SaClm.map`).
 //!
-//! Each body runs inside `guard`, so no panic reaches C; the pointer work is here, the
-//! rest (handles, requests, decoding) in `clm_client`. Requests go to the local
+//! Each body runs inside `ffi_call`, so no panic reaches C; the pointer work is here, the
+//! rest (handles, requests, decoding) in `client`, the handles' lifecycle in
+//! `boundary::lifecycle` (see `state`). Requests go to the local
 //! executive's CLM service, which answers from its replica of the membership.
 //!
 //! # Safety
@@ -13,40 +14,50 @@
 // Parameter names follow saClm.h: cbindgen copies them into the header.
 #![allow(non_snake_case, clippy::missing_safety_doc)]
 
-use crate::clm_client::{self as client, Callbacks, ClmHandle, B01, B03, B04, HANDLES};
-use crate::guard::guard;
+use crate::boundary::check::{self, INVALID};
+use crate::boundary::lifecycle::{self, negotiate_one};
+use crate::boundary::memory::MEMORY;
+use crate::boundary::timeout::timeout_ns;
+use crate::boundary::{ffi_call, status, Failure, Outcome};
 use crate::runtime::DispatchMode;
 use crate::types::ais::{
     SaAisErrorT, SaDispatchFlagsT, SaInvocationT, SaSelectionObjectT, SaTimeT, SaUint32T, SaUint64T, SaUint8T,
-    SaVersionT, SA_AIS_ERR_INIT, SA_AIS_ERR_INVALID_PARAM, SA_AIS_ERR_NO_MEMORY, SA_AIS_ERR_NO_SPACE,
-    SA_AIS_ERR_VERSION, SA_AIS_OK, SA_TRACK_CHANGES, SA_TRACK_CHANGES_ONLY, SA_TRACK_CURRENT,
+    SaVersionT, SA_AIS_ERR_INIT, SA_AIS_ERR_NO_SPACE, SA_TRACK_CHANGES, SA_TRACK_CHANGES_ONLY, SA_TRACK_CURRENT,
+    SA_TRACK_LOCAL,
 };
 use crate::types::clm::{
     SaClmCallbacksT, SaClmCallbacksT_3, SaClmCallbacksT_4, SaClmClusterNodeGetCallbackT, SaClmClusterNodeT,
     SaClmClusterNodeT_4, SaClmClusterNotificationBufferT, SaClmClusterNotificationBufferT_4, SaClmClusterNotificationT,
     SaClmClusterNotificationT_4, SaClmClusterTrackCallbackT, SaClmHandleT, SaClmNodeIdT, SaClmResponseT,
+    SA_CLM_LOCAL_NODE_ID,
 };
 use ais_proto::clm::NotificationList;
+use client::{Callbacks, ClmHandle, B01, B03, B04};
+use state::HANDLES;
+use state::{Clm, B01_CALLS, B04_CALLS};
+use std::ops::RangeInclusive;
 
-/// Checks and writes back the version, then opens the handle.
+mod client;
+mod state;
+
+/// Negotiates the version (writing it back), then opens the handle.
 unsafe fn initialize(
     handle: *mut SaClmHandleT,
     version: *mut SaVersionT,
-    ours: &SaVersionT,
+    ours: SaVersionT,
     callbacks: Callbacks,
-) -> SaAisErrorT {
-    let requested = *version;
-    *version = *ours;
-    if !client::version_ok(&requested, ours) {
-        return SA_AIS_ERR_VERSION;
-    }
-    match client::open(ours, callbacks) {
-        Ok(h) => {
-            *handle = h;
-            SA_AIS_OK
-        }
-        Err(e) => e,
-    }
+) -> Outcome {
+    lifecycle::initialize(
+        handle,
+        version,
+        ours,
+        |requested| negotiate_one(requested, ours),
+        |granted| {
+            let handle = client::open(&granted, state::wrap_callbacks(callbacks))?;
+            state::opened(handle, callbacks);
+            Ok(handle)
+        },
+    )
 }
 
 /// saClmInitialize and saClmInitialize_3: B.01 callback shapes (B.03's node
@@ -54,109 +65,100 @@ unsafe fn initialize(
 unsafe fn initialize_b01(
     handle: *mut SaClmHandleT,
     version: *mut SaVersionT,
-    ours: &SaVersionT,
+    ours: SaVersionT,
     callbacks: Option<(SaClmClusterNodeGetCallbackT, SaClmClusterTrackCallbackT)>,
-) -> SaAisErrorT {
-    if handle.is_null() || version.is_null() {
-        return SA_AIS_ERR_INVALID_PARAM;
-    }
+) -> Outcome {
     let (node_get, track) = callbacks.unwrap_or((None, None));
     initialize(handle, version, ours, Callbacks::B01 { node_get, track })
 }
 
 /// saClmClusterNodeGet for either record type `T`.
 unsafe fn node_get<T>(
+    calls: RangeInclusive<u8>,
     handle: SaClmHandleT,
     node_id: SaClmNodeIdT,
     timeout: SaTimeT,
     out: *mut T,
     convert: fn(&ais_proto::clm::ClusterNode) -> T,
-) -> SaAisErrorT {
-    let h = match HANDLES.get(handle) {
-        Ok(h) => h,
-        Err(e) => return e,
-    };
-    if out.is_null() || timeout < 0 {
-        return SA_AIS_ERR_INVALID_PARAM;
-    }
-    match client::node_get(&h, node_id, timeout) {
-        Ok(n) => {
-            *out = convert(&n);
-            SA_AIS_OK
-        }
-        Err(e) => e,
-    }
+) -> Outcome {
+    let h = HANDLES.get(handle)?;
+    state::require(&h, calls)?;
+    let out = check::out(out)?;
+    // A timeout below the floor (0 in openais programs) waits the floor.
+    *out = convert(&client::node_get(&h, node_id, timeout_ns(timeout)?)?);
+    Ok(())
 }
 
 /// saClmClusterTrack for either notification type `T`: the buffer's fields
 /// are passed as (viewNumber, numberOfItems, notification).
 unsafe fn track<T: Copy>(
+    calls: RangeInclusive<u8>,
+    handle: SaClmHandleT,
     h: &ClmHandle,
     flags: SaUint8T,
     buffer: Option<(&mut SaUint64T, &mut SaUint32T, &mut *mut T)>,
     convert: fn(&NotificationList) -> Vec<T>,
-) -> SaAisErrorT {
-    if let Err(e) = client::check_track_flags(flags) {
-        return e;
-    }
+) -> Outcome {
+    let b04 = calls == B04_CALLS;
+    state::require(h, calls)?;
+    // SA_TRACK_LOCAL (B.04.01 only, with CURRENT, CHANGES or CHANGES_ONLY) is the
+    // library's: the executive tracks the whole membership.
+    let local_asked = b04 && flags & SA_TRACK_LOCAL != 0;
+    let flags = if local_asked { flags & !SA_TRACK_LOCAL } else { flags };
+    client::check_track_flags(flags)?;
     let changes = flags & (SA_TRACK_CHANGES | SA_TRACK_CHANGES_ONLY) != 0;
     let current = flags & SA_TRACK_CURRENT != 0;
     // Changes, and the current membership without a buffer, come through the
     // track callback: it must exist.
     if (changes || (current && buffer.is_none())) && !h.callbacks.has_track() {
-        return SA_AIS_ERR_INIT;
+        return Err(Failure(SA_AIS_ERR_INIT));
     }
     let in_callback = current && buffer.is_none();
-    let list = match client::track_start(h, flags, in_callback) {
-        Ok(l) => l,
-        Err(e) => return e,
+    let local = if local_asked {
+        Some(client::node_get(h, SA_CLM_LOCAL_NODE_ID, timeout_ns(0)?)?.node_id)
+    } else {
+        None
     };
-    let (Some(list), Some((view, count, array))) = (list, buffer) else {
-        return SA_AIS_OK;
+    if changes || in_callback {
+        state::set_local(handle, local);
+    }
+    let list = client::track_start(h, flags, in_callback)?;
+    let (Some(mut list), Some((view, count, array))) = (list, buffer) else {
+        return Ok(());
     };
+    if let Some(local) = local {
+        state::only_local(&mut list, local);
+    }
     let items = convert(&list);
     *view = list.view;
     if !(*array).is_null() {
         // The caller's array: it must be large enough.
         if (*count as usize) < items.len() {
             *count = items.len() as SaUint32T;
-            return SA_AIS_ERR_NO_SPACE;
+            return Err(Failure(SA_AIS_ERR_NO_SPACE));
         }
         std::ptr::copy_nonoverlapping(items.as_ptr(), *array, items.len());
         *count = items.len() as SaUint32T;
-        return SA_AIS_OK;
+        return Ok(());
     }
     // Ours, freed by saClmClusterNotificationFree (malloc, as C expects).
-    let bytes = std::mem::size_of::<T>() * items.len().max(1);
-    let p = libc::malloc(bytes) as *mut T;
-    if p.is_null() {
-        return SA_AIS_ERR_NO_MEMORY;
-    }
-    std::ptr::copy_nonoverlapping(items.as_ptr(), p, items.len());
-    h.allocated.lock().unwrap_or_else(|e| e.into_inner()).insert(p as usize);
-    *array = p;
+    *array = MEMORY.copy_out(handle, 0, &items)?;
     *count = items.len() as SaUint32T;
-    SA_AIS_OK
+    Ok(())
 }
 
-/// Frees an array `track` allocated for this handle; anything else is
-/// INVALID_PARAM (never a free of a foreign pointer).
-unsafe fn free_notification(handle: SaClmHandleT, p: *mut u8) -> SaAisErrorT {
-    let h = match HANDLES.get(handle) {
-        Ok(h) => h,
-        Err(e) => return e,
-    };
-    if p.is_null()
-        || !h
-            .allocated
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .remove(&(p as usize))
-    {
-        return SA_AIS_ERR_INVALID_PARAM;
+/// Frees an array `track` allocated for this handle (after the version check, which
+/// comes before the arguments). A pointer the library never gave out is handed to `free()`
+/// when `foreign` says so (saClmClusterNotificationFree_4, see there); otherwise it, like
+/// another handle's array, is INVALID_PARAM.
+unsafe fn free_notification(handle: SaClmHandleT, calls: RangeInclusive<u8>, p: *mut u8, foreign: bool) -> Outcome {
+    state::require(&*HANDLES.get(handle)?, calls)?;
+    check::non_null(p)?;
+    if foreign && !MEMORY.is_ours(p) {
+        libc::free(p.cast());
+        return Ok(());
     }
-    libc::free(p as *mut libc::c_void);
-    SA_AIS_OK
+    MEMORY.free(handle, p)
 }
 
 // ---- B.01.01 ----
@@ -168,11 +170,11 @@ pub unsafe extern "C" fn saClmInitialize(
     clmCallbacks: *const SaClmCallbacksT,
     version: *mut SaVersionT,
 ) -> SaAisErrorT {
-    guard(|| {
+    ffi_call(|| {
         let cb = clmCallbacks
             .as_ref()
             .map(|c| (c.saClmClusterNodeGetCallback, c.saClmClusterTrackCallback));
-        initialize_b01(clmHandle, version, &B01, cb)
+        initialize_b01(clmHandle, version, B01, cb)
     })
 }
 
@@ -182,49 +184,19 @@ pub unsafe extern "C" fn saClmSelectionObjectGet(
     clmHandle: SaClmHandleT,
     selectionObject: *mut SaSelectionObjectT,
 ) -> SaAisErrorT {
-    guard(|| {
-        if selectionObject.is_null() {
-            return SA_AIS_ERR_INVALID_PARAM;
-        }
-        match HANDLES.get(clmHandle) {
-            Ok(h) => {
-                *selectionObject = h.conn.selection_object() as SaSelectionObjectT;
-                SA_AIS_OK
-            }
-            Err(e) => e,
-        }
-    })
+    ffi_call(|| lifecycle::selection_object::<Clm, _>(clmHandle, selectionObject))
 }
 
 /// B.01.01: runs pending callbacks (`SA_DISPATCH_ONE`, `_ALL` or `_BLOCKING`).
 #[no_mangle]
 pub unsafe extern "C" fn saClmDispatch(clmHandle: SaClmHandleT, dispatchFlags: SaDispatchFlagsT) -> SaAisErrorT {
-    guard(|| {
-        let Some(mode) = DispatchMode::from_flags(dispatchFlags) else {
-            return SA_AIS_ERR_INVALID_PARAM;
-        };
-        match HANDLES.get(clmHandle) {
-            Ok(h) => match client::dispatch(&h, mode) {
-                Ok(()) => SA_AIS_OK,
-                Err(e) => e,
-            },
-            Err(e) => e,
-        }
-    })
+    ffi_call(|| lifecycle::dispatch::<Clm>(clmHandle, DispatchMode::from_flags(dispatchFlags)))
 }
 
 /// B.01.01: closes the handle and stops its tracking.
 #[no_mangle]
 pub unsafe extern "C" fn saClmFinalize(clmHandle: SaClmHandleT) -> SaAisErrorT {
-    guard(|| match HANDLES.remove(clmHandle) {
-        Ok(h) => {
-            // Ends a blocking dispatch in another thread; the executive sees the
-            // sockets close and drops the handle's tracking.
-            h.conn.finalize();
-            SA_AIS_OK
-        }
-        Err(e) => e,
-    })
+    ffi_call(|| lifecycle::finalize::<Clm>(clmHandle))
 }
 
 /// B.01.01: reports the membership now (`SA_TRACK_CURRENT`) and/or its changes.
@@ -234,12 +206,11 @@ pub unsafe extern "C" fn saClmClusterTrack(
     trackFlags: SaUint8T,
     notificationBuffer: *mut SaClmClusterNotificationBufferT,
 ) -> SaAisErrorT {
-    guard(|| {
-        let h = match HANDLES.get(clmHandle) {
-            Ok(h) => h,
-            Err(e) => return e,
-        };
+    ffi_call(|| {
+        let h = HANDLES.get(clmHandle)?;
         track(
+            B01_CALLS,
+            clmHandle,
             &h,
             trackFlags,
             notificationBuffer
@@ -253,9 +224,10 @@ pub unsafe extern "C" fn saClmClusterTrack(
 /// B.01.01: stops the change tracking `saClmClusterTrack` started.
 #[no_mangle]
 pub unsafe extern "C" fn saClmClusterTrackStop(clmHandle: SaClmHandleT) -> SaAisErrorT {
-    guard(|| match HANDLES.get(clmHandle) {
-        Ok(h) => client::track_stop(&h),
-        Err(e) => e,
+    ffi_call(|| {
+        status(client::track_stop(&*HANDLES.get(clmHandle)?))?;
+        state::set_local(clmHandle, None);
+        Ok(())
     })
 }
 
@@ -267,7 +239,7 @@ pub unsafe extern "C" fn saClmClusterNodeGet(
     timeout: SaTimeT,
     clusterNode: *mut SaClmClusterNodeT,
 ) -> SaAisErrorT {
-    guard(|| node_get(clmHandle, nodeId, timeout, clusterNode, client::to_node))
+    ffi_call(|| node_get(B01_CALLS, clmHandle, nodeId, timeout, clusterNode, client::to_node))
 }
 
 /// B.01.01: one node's information, delivered to the node-get callback.
@@ -277,15 +249,12 @@ pub unsafe extern "C" fn saClmClusterNodeGetAsync(
     invocation: SaInvocationT,
     nodeId: SaClmNodeIdT,
 ) -> SaAisErrorT {
-    guard(|| {
-        let h = match HANDLES.get(clmHandle) {
-            Ok(h) => h,
-            Err(e) => return e,
-        };
+    ffi_call(|| {
+        let h = HANDLES.get(clmHandle)?;
         if !h.callbacks.has_node_get() {
-            return SA_AIS_ERR_INIT;
+            return Err(Failure(SA_AIS_ERR_INIT));
         }
-        client::node_get_async(&h, invocation, nodeId)
+        status(client::node_get_async(&h, invocation, nodeId))
     })
 }
 
@@ -298,11 +267,11 @@ pub unsafe extern "C" fn saClmInitialize_3(
     clmCallbacks: *const SaClmCallbacksT_3,
     version: *mut SaVersionT,
 ) -> SaAisErrorT {
-    guard(|| {
+    ffi_call(|| {
         let cb = clmCallbacks
             .as_ref()
             .map(|c| (c.saClmClusterNodeGetCallback, c.saClmClusterTrackCallback));
-        initialize_b01(clmHandle, version, &B03, cb)
+        initialize_b01(clmHandle, version, B03, cb)
     })
 }
 
@@ -313,20 +282,13 @@ pub unsafe extern "C" fn saClmInitialize_4(
     clmCallbacks: *const SaClmCallbacksT_4,
     version: *mut SaVersionT,
 ) -> SaAisErrorT {
-    guard(|| {
-        if clmHandle.is_null() || version.is_null() {
-            return SA_AIS_ERR_INVALID_PARAM;
-        }
-        let cb = if clmCallbacks.is_null() {
-            None
-        } else {
-            Some(*clmCallbacks)
-        };
+    ffi_call(|| {
+        let cb = clmCallbacks.as_ref().copied();
         let callbacks = Callbacks::B04 {
             node_get: cb.and_then(|c| c.saClmClusterNodeGetCallback),
             track: cb.and_then(|c| c.saClmClusterTrackCallback),
         };
-        initialize(clmHandle, version, &B04, callbacks)
+        initialize(clmHandle, version, B04, callbacks)
     })
 }
 
@@ -337,12 +299,11 @@ pub unsafe extern "C" fn saClmClusterTrack_4(
     trackFlags: SaUint8T,
     notificationBuffer: *mut SaClmClusterNotificationBufferT_4,
 ) -> SaAisErrorT {
-    guard(|| {
-        let h = match HANDLES.get(clmHandle) {
-            Ok(h) => h,
-            Err(e) => return e,
-        };
+    ffi_call(|| {
+        let h = HANDLES.get(clmHandle)?;
         track(
+            B04_CALLS,
+            clmHandle,
             &h,
             trackFlags,
             notificationBuffer
@@ -361,7 +322,7 @@ pub unsafe extern "C" fn saClmClusterNodeGet_4(
     timeout: SaTimeT,
     clusterNode: *mut SaClmClusterNodeT_4,
 ) -> SaAisErrorT {
-    guard(|| node_get(clmHandle, nodeId, timeout, clusterNode, client::to_node_4))
+    ffi_call(|| node_get(B04_CALLS, clmHandle, nodeId, timeout, clusterNode, client::to_node_4))
 }
 
 /// B.02: frees the notification array a track call allocated.
@@ -370,16 +331,21 @@ pub unsafe extern "C" fn saClmClusterNotificationFree(
     clmHandle: SaClmHandleT,
     notification: *mut SaClmClusterNotificationT,
 ) -> SaAisErrorT {
-    guard(|| free_notification(clmHandle, notification as *mut u8))
+    ffi_call(|| free_notification(clmHandle, B01_CALLS, notification as *mut u8, false))
 }
 
 /// B.04.01: frees the notification array a B.04 track call allocated.
+///
+/// A notification array the application allocated with `malloc()` itself is freed too,
+/// as OpenSAF does: programs written for OpenSAF pass such arrays, and refusing them
+/// would leak them. Only a pointer from `malloc()` may be passed (as with OpenSAF); an
+/// array this library gave out for another handle is still refused.
 #[no_mangle]
 pub unsafe extern "C" fn saClmClusterNotificationFree_4(
     clmHandle: SaClmHandleT,
     notification: *mut SaClmClusterNotificationT_4,
 ) -> SaAisErrorT {
-    guard(|| free_notification(clmHandle, notification as *mut u8))
+    ffi_call(|| free_notification(clmHandle, B04_CALLS, notification as *mut u8, true))
 }
 
 /// B.03: answers a node-eviction callback.
@@ -389,15 +355,12 @@ pub unsafe extern "C" fn saClmResponse(
     invocation: SaInvocationT,
     error: SaAisErrorT,
 ) -> SaAisErrorT {
-    let _ = error;
     // No callback of this implementation asks for a response (there are no
     // administrative operations), so no invocation is ever pending.
-    guard(|| match HANDLES.get(clmHandle) {
-        Ok(_) => {
-            let _ = invocation;
-            SA_AIS_ERR_INVALID_PARAM
-        }
-        Err(e) => e,
+    ffi_call(|| {
+        let _ = (invocation, error);
+        state::require(&*HANDLES.get(clmHandle)?, B01_CALLS)?;
+        Err(INVALID)
     })
 }
 
@@ -408,33 +371,24 @@ pub unsafe extern "C" fn saClmResponse_4(
     invocation: SaInvocationT,
     response: SaClmResponseT,
 ) -> SaAisErrorT {
-    let _ = response;
     // As saClmResponse: no validate or start step is ever sent.
-    guard(|| match HANDLES.get(clmHandle) {
-        Ok(_) => {
-            let _ = invocation;
-            SA_AIS_ERR_INVALID_PARAM
-        }
-        Err(e) => e,
+    ffi_call(|| {
+        let _ = (invocation, response);
+        state::require(&*HANDLES.get(clmHandle)?, B04_CALLS)?;
+        Err(INVALID)
     })
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::boundary::version::sa_version as v;
     use crate::types::ais::{
-        SA_AIS_ERR_BAD_FLAGS, SA_AIS_ERR_BAD_HANDLE, SA_AIS_ERR_TRY_AGAIN, SA_DISPATCH_ALL, SA_TIME_ONE_SECOND,
+        SA_AIS_ERR_BAD_FLAGS, SA_AIS_ERR_BAD_HANDLE, SA_AIS_ERR_INVALID_PARAM, SA_AIS_ERR_TRY_AGAIN,
+        SA_AIS_ERR_VERSION, SA_DISPATCH_ALL, SA_TIME_ONE_SECOND,
     };
     use crate::types::clm::{SA_CLM_CALLBACK_RESPONSE_OK, SA_CLM_LOCAL_NODE_ID};
     use std::ptr::{null, null_mut};
-
-    fn v(r: u8, maj: u8, min: u8) -> SaVersionT {
-        SaVersionT {
-            releaseCode: r,
-            majorVersion: maj,
-            minorVersion: min,
-        }
-    }
 
     /// Without an executive: version errors write our version back, a missing
     /// executive is TRY_AGAIN, NULL pointers are INVALID_PARAM, and a handle

@@ -1,12 +1,13 @@
 //! The C side of `libcpg` over `ais_client::cpg`: handle state (the joined group, flow
-//! control, zero-copy buffers), the C callbacks and names. `cpg.rs` does the C pointer
-//! work around it.
+//! control), the C callbacks and names. `mod.rs` does the C pointer work around it; the
+//! zero-copy buffers are `boundary::memory`'s.
 
-use crate::runtime::{DispatchMode, HandleTable};
+use super::state::{HANDLES, ITERATIONS};
+use crate::boundary::call::{code, code_of};
+use crate::runtime::DispatchMode;
 use crate::types::corotypes::*;
 use crate::types::cpg::*;
 use ais_client::cpg::{Address, Cpg, CpgEvent, IterEntry};
-use std::collections::HashMap;
 use std::ffi::c_void;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::Mutex;
@@ -34,12 +35,7 @@ pub struct CpgHandle {
     pub joined: Mutex<Option<Vec<u8>>>,
     /// The last multicast met back-pressure, and none has got through since.
     pub flow_control: AtomicBool,
-    /// Buffers `cpg_zcb_alloc` gave out and not yet freed: address to size.
-    pub zcb: Mutex<HashMap<usize, usize>>,
 }
-
-/// The handle table of libcpg.
-pub static HANDLES: HandleTable<CpgHandle> = HandleTable::new(0x0C96);
 
 /// An iteration's snapshot, taken when it was initialized.
 pub struct Iteration {
@@ -49,12 +45,10 @@ pub struct Iteration {
     pub next: AtomicUsize,
 }
 
-pub static ITERATIONS: HandleTable<Iteration> = HandleTable::new(0x0C97);
-
 pub fn open(callbacks: Callbacks, model_flags: u32, context: *mut c_void) -> Result<cpg_handle_t, cs_error_t> {
-    let conn = Cpg::open().map_err(|e| e.error.code())?;
+    let conn = Cpg::open().map_err(|e| code(e.error))?;
     if model_flags != 0 {
-        conn.set_model(model_flags)?;
+        conn.set_model(model_flags).map_err(code)?;
     }
     HANDLES.insert(CpgHandle {
         conn,
@@ -62,7 +56,6 @@ pub fn open(callbacks: Callbacks, model_flags: u32, context: *mut c_void) -> Res
         context: AtomicUsize::new(context as usize),
         joined: Mutex::new(None),
         flow_control: AtomicBool::new(false),
-        zcb: Mutex::new(HashMap::new()),
     })
 }
 
@@ -95,18 +88,13 @@ pub fn to_cpg_name(group: &[u8]) -> cpg_name {
     n
 }
 
-/// `CS_OK` or the error's value.
-fn status_of(r: Result<(), ais_client::Error>) -> cs_error_t {
-    r.map_or_else(|e| e.code(), |()| CS_OK)
-}
-
 pub fn join(h: &CpgHandle, group: Vec<u8>) -> cs_error_t {
     let mut joined = lock(&h.joined);
     if joined.is_some() {
         // One group per handle.
         return CS_ERR_EXIST;
     }
-    let st = status_of(h.conn.join(&group));
+    let st = code_of(&h.conn.join(&group));
     if st == CS_OK {
         *joined = Some(group);
     }
@@ -118,7 +106,7 @@ pub fn leave(h: &CpgHandle, group: Vec<u8>) -> cs_error_t {
     if joined.as_deref() != Some(group.as_slice()) {
         return CS_ERR_NOT_EXIST;
     }
-    let st = status_of(h.conn.leave(&group));
+    let st = code_of(&h.conn.leave(&group));
     if st == CS_OK {
         *joined = None;
     }
@@ -144,17 +132,17 @@ pub fn mcast(h: &CpgHandle, parts: &[&[u8]]) -> cs_error_t {
             if e == ais_client::Error::TryAgain {
                 h.flow_control.store(true, Ordering::Relaxed);
             }
-            e.code()
+            code(e)
         }
     }
 }
 
 pub fn membership(h: &CpgHandle, group: &[u8]) -> Result<Vec<Address>, cs_error_t> {
-    Ok(h.conn.membership(group)?)
+    h.conn.membership(group).map_err(code)
 }
 
 pub fn local_get(h: &CpgHandle) -> Result<u32, cs_error_t> {
-    Ok(h.conn.local_get()?)
+    h.conn.local_get().map_err(code)
 }
 
 pub fn iterate(
@@ -162,7 +150,7 @@ pub fn iterate(
     kind: cpg_iteration_type_t,
     group: Option<Vec<u8>>,
 ) -> Result<Vec<IterEntry>, cs_error_t> {
-    Ok(h.conn.iterate(kind, group.as_deref(), None)?)
+    h.conn.iterate(kind, group.as_deref(), None).map_err(code)
 }
 
 /// Ends the iterations a finalized handle owned.
@@ -197,43 +185,45 @@ fn to_addresses(list: &[Address]) -> Vec<cpg_address> {
 
 /// Runs the handle's pending callbacks.
 pub fn dispatch(handle: cpg_handle_t, h: &CpgHandle, mode: DispatchMode) -> Result<(), cs_error_t> {
-    Ok(h.conn.dispatch(mode, |event| match event {
-        CpgEvent::Deliver { group, node, pid, data } => {
-            let Some(f) = h.callbacks.deliver else { return };
-            let name = to_cpg_name(&group);
-            // corosync's callback may modify the message in place: give it its own copy.
-            let mut data = data.to_vec();
-            // SAFETY: the application's callback, with pointers valid for the call.
-            unsafe { f(handle, &name, node, pid, data.as_mut_ptr().cast(), data.len()) };
-        }
-        CpgEvent::ConfChg(c) => {
-            let Some(f) = h.callbacks.confchg else { return };
-            let name = to_cpg_name(&c.group);
-            let (m, l, j) = (to_addresses(&c.members), to_addresses(&c.left), to_addresses(&c.joined));
-            // SAFETY: as above; the lists live until the callback returns.
-            unsafe {
-                f(
-                    handle,
-                    &name,
-                    m.as_ptr(),
-                    m.len(),
-                    l.as_ptr(),
-                    l.len(),
-                    j.as_ptr(),
-                    j.len(),
-                )
-            };
-        }
-        CpgEvent::TotemConf(t) => {
-            let Some(f) = h.callbacks.totem_confchg else { return };
-            let ring = cpg_ring_id {
-                nodeid: t.ring_rep,
-                seq: t.ring_seq,
-            };
-            // SAFETY: as above.
-            unsafe { f(handle, ring, t.members.len() as u32, t.members.as_ptr()) };
-        }
-    })?)
+    h.conn
+        .dispatch(mode, |event| match event {
+            CpgEvent::Deliver { group, node, pid, data } => {
+                let Some(f) = h.callbacks.deliver else { return };
+                let name = to_cpg_name(&group);
+                // corosync's callback may modify the message in place: give it its own copy.
+                let mut data = data.to_vec();
+                // SAFETY: the application's callback, with pointers valid for the call.
+                unsafe { f(handle, &name, node, pid, data.as_mut_ptr().cast(), data.len()) };
+            }
+            CpgEvent::ConfChg(c) => {
+                let Some(f) = h.callbacks.confchg else { return };
+                let name = to_cpg_name(&c.group);
+                let (m, l, j) = (to_addresses(&c.members), to_addresses(&c.left), to_addresses(&c.joined));
+                // SAFETY: as above; the lists live until the callback returns.
+                unsafe {
+                    f(
+                        handle,
+                        &name,
+                        m.as_ptr(),
+                        m.len(),
+                        l.as_ptr(),
+                        l.len(),
+                        j.as_ptr(),
+                        j.len(),
+                    )
+                };
+            }
+            CpgEvent::TotemConf(t) => {
+                let Some(f) = h.callbacks.totem_confchg else { return };
+                let ring = cpg_ring_id {
+                    nodeid: t.ring_rep,
+                    seq: t.ring_seq,
+                };
+                // SAFETY: as above.
+                unsafe { f(handle, ring, t.members.len() as u32, t.members.as_ptr()) };
+            }
+        })
+        .map_err(code)
 }
 
 #[cfg(test)]

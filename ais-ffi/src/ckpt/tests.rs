@@ -4,11 +4,11 @@
 //! so that the library's splitting and continuing is exercised. The real executive's
 //! service is tested through the C program `c-tests/ckpt_live.c`.
 
+use crate::boundary::version::sa_version as v;
+use crate::ckpt::client::{self as client, Callbacks, Checkpoint, B0101, B0203};
+use crate::ckpt::state::CHECKPOINTS;
 use crate::ckpt::*;
-use crate::ckpt_client::{self as client, Callbacks, Checkpoint, B0101, B0203, CHECKPOINTS};
 use crate::runtime::Connection;
-use crate::types::ais::*;
-use crate::types::ckpt::*;
 use ais_proto::ckpt::{self as msg, Message};
 use ais_proto::{
     encode_frame, AisVersion, Attached, Handshake, Header, Kind, Limits, ServiceId, SocketName, Welcome,
@@ -23,14 +23,6 @@ use std::sync::atomic::{AtomicU32, Ordering};
 use std::sync::{Arc, Mutex};
 use std::thread;
 use std::time::Duration;
-
-fn v(r: u8, maj: u8, min: u8) -> SaVersionT {
-    SaVersionT {
-        releaseCode: r,
-        majorVersion: maj,
-        minorVersion: min,
-    }
-}
 
 fn name(s: &str) -> SaNameT {
     let mut n = SaNameT {
@@ -318,8 +310,6 @@ fn client_checkpoint(flags: SaCkptCheckpointOpenFlagsT) -> Checkpoint {
         version: B0203,
         flags,
         ckpt_id: 1,
-        section_ids: Mutex::new(HashMap::new()),
-        buffers: Mutex::new(HashSet::new()),
     }
 }
 
@@ -695,7 +685,9 @@ fn handle(version: SaVersionT, callbacks: Callbacks) -> (SaCkptHandleT, Arc<Mute
     let (sock, model) = fake_executive();
     let av = AisVersion::new(version.releaseCode, version.majorVersion, version.minorVersion);
     let conn = Connection::open_at(&sock, ServiceId::CKPT, av, Duration::from_secs(5)).unwrap();
-    (client::adopt(conn, version, callbacks).unwrap(), model)
+    // As saCkptInitialize opens it: a close cancels its pending callbacks.
+    let h = super::state::open_cancellable(callbacks, |cbs| client::adopt(conn, version, cbs)).unwrap();
+    (h, model)
 }
 
 unsafe fn open(h: SaCkptHandleT, n: &str, flags: SaCkptCheckpointOpenFlagsT) -> SaCkptCheckpointHandleT {
@@ -979,12 +971,7 @@ unsafe extern "C" fn tracked(c: SaCkptCheckpointHandleT, io: *mut SaCkptIOVector
             } else {
                 std::slice::from_raw_parts(e.sectionId.id, e.sectionId.idLen as usize).to_vec()
             };
-            (
-                id,
-                e.dataOffset as u64,
-                e.dataSize as u64,
-                e.dataBuffer.is_null() && e.readSize == 0,
-            )
+            (id, e.dataOffset, e.dataSize, e.dataBuffer.is_null() && e.readSize == 0)
         })
         .collect();
     TRACKED.lock().unwrap().push((c, elements));
@@ -1143,5 +1130,156 @@ fn track_calls_check_version_and_callback() {
         for x in [old, no_cb, h] {
             assert_eq!(saCkptFinalize(x), SA_AIS_OK);
         }
+    }
+}
+
+/// What existing programs hit (compatibility and bounds): a timeout of 0 (openais's
+/// `testckpt.c` opens with it), a section id `{0, id}`, and sizes past the checkpoint's
+/// limits, which are refused with the spec's code before the caller's buffer is read.
+#[test]
+fn timeouts_section_ids_and_limits_as_programs_use_them() {
+    let (h, _model) = handle(B0203, Callbacks::default());
+    let rw = SA_CKPT_CHECKPOINT_READ | SA_CKPT_CHECKPOINT_WRITE;
+    unsafe {
+        // A timeout of 0 waits the floor (openais ignored the argument): it succeeds.
+        let a = attrs(10, 4 << 20);
+        let mut c = 0;
+        assert_eq!(
+            saCkptCheckpointOpen(
+                h,
+                &name("safCkpt=bounds"),
+                &a,
+                rw | SA_CKPT_CHECKPOINT_CREATE,
+                0,
+                &mut c
+            ),
+            SA_AIS_OK
+        );
+        let mut other = 0;
+        assert_eq!(
+            saCkptCheckpointOpen(h, &name("safCkpt=bounds"), null(), rw, 1, &mut other),
+            SA_AIS_OK
+        );
+        assert_eq!(saCkptCheckpointSynchronize(c, 0), SA_AIS_OK);
+
+        // B.02.03: only {0, NULL} asks for a generated id.
+        let mut byte = *b"x";
+        let mut empty_but_set = SaCkptSectionIdT {
+            idLen: 0,
+            id: byte.as_mut_ptr(),
+        };
+        let mut sa = SaCkptSectionCreationAttributesT {
+            sectionId: &mut empty_but_set,
+            expirationTime: SA_TIME_END,
+        };
+        assert_eq!(saCkptSectionCreate(c, &mut sa, null(), 0), SA_AIS_ERR_INVALID_PARAM);
+        assert_eq!(empty_but_set.id, byte.as_mut_ptr(), "the caller's id is left alone");
+        let mut id = *b"s";
+        let mut named = sid(&mut id);
+        sa.sectionId = &mut named;
+        assert_eq!(saCkptSectionCreate(c, &mut sa, b"ab".as_ptr().cast(), 2), SA_AIS_OK);
+
+        // 100 MiB claimed over a 16-byte buffer: refused before anything is read, on the
+        // creator's handle (limits from its attributes) and on another opener's (limits
+        // from the checkpoint's status).
+        let mut short = [0u8; 16];
+        let huge = 100 << 20;
+        for ch in [c, other] {
+            let mut ix = 99;
+            let io = [
+                element(sid(&mut id), short.as_mut_ptr(), 2, 0),
+                element(sid(&mut id), short.as_mut_ptr(), huge, 0),
+            ];
+            // B.02.03 (and OpenSAF): past maxSectionSize is NO_RESOURCES.
+            assert_eq!(
+                saCkptCheckpointWrite(ch, io.as_ptr(), 2, &mut ix),
+                SA_AIS_ERR_NO_RESOURCES
+            );
+            assert_eq!(ix, 1);
+            let io = [element(sid(&mut id), short.as_mut_ptr(), 16, (4 << 20) - 8)];
+            assert_eq!(
+                saCkptCheckpointWrite(ch, io.as_ptr(), 1, &mut ix),
+                SA_AIS_ERR_NO_RESOURCES
+            );
+            assert_eq!(ix, 0);
+            assert_eq!(
+                saCkptSectionOverwrite(ch, &sid(&mut id), short.as_ptr().cast(), huge as SaSizeT),
+                SA_AIS_ERR_INVALID_PARAM
+            );
+            let mut id2 = *b"s2";
+            let mut named2 = sid(&mut id2);
+            let mut sa2 = SaCkptSectionCreationAttributesT {
+                sectionId: &mut named2,
+                expirationTime: SA_TIME_END,
+            };
+            assert_eq!(
+                saCkptSectionCreate(ch, &mut sa2, short.as_ptr().cast(), huge as SaSizeT),
+                SA_AIS_ERR_INVALID_PARAM
+            );
+        }
+        // Within the limits, the same calls work.
+        let io = [element(sid(&mut id), short.as_mut_ptr(), 16, (4 << 20) - 16)];
+        let mut ix = 0;
+        assert_eq!(saCkptCheckpointWrite(other, io.as_ptr(), 1, &mut ix), SA_AIS_OK);
+        assert_eq!(saCkptCheckpointClose(other), SA_AIS_OK);
+        assert_eq!(saCkptCheckpointClose(c), SA_AIS_OK);
+    }
+    unsafe { saCkptFinalize(h) };
+}
+
+static LATE_SYNCED: Mutex<Vec<SaInvocationT>> = Mutex::new(Vec::new());
+static LATE_TRACKED: Mutex<Vec<SaCkptCheckpointHandleT>> = Mutex::new(Vec::new());
+
+unsafe extern "C" fn late_synced(invocation: SaInvocationT, _error: SaAisErrorT) {
+    LATE_SYNCED.lock().unwrap().push(invocation);
+}
+
+unsafe extern "C" fn late_tracked(c: SaCkptCheckpointHandleT, _io: *mut SaCkptIOVectorElementT, _n: SaUint32T) {
+    LATE_TRACKED.lock().unwrap().push(c);
+}
+
+/// saCkptCheckpointClose "cancels all pending callbacks that refer directly or indirectly
+/// to the handle" (B.02.03): the synchronize and track callbacks of a checkpoint closed
+/// before its dispatch never reach the application; another checkpoint's still do.
+#[test]
+fn close_cancels_the_checkpoints_pending_callbacks() {
+    let cbs = Callbacks {
+        open: None,
+        sync: Some(late_synced),
+        track: Some(late_tracked),
+    };
+    let (h, _model) = handle(B0203, cbs);
+    let rw = SA_CKPT_CHECKPOINT_READ | SA_CKPT_CHECKPOINT_WRITE;
+    unsafe {
+        let c = open(h, "safCkpt=cancel", rw | SA_CKPT_CHECKPOINT_CREATE);
+        let keep = open(h, "safCkpt=cancel", SA_CKPT_CHECKPOINT_WRITE);
+        let mut id = *b"s";
+        let mut named = sid(&mut id);
+        let mut sa = SaCkptSectionCreationAttributesT {
+            sectionId: &mut named,
+            expirationTime: SA_TIME_END,
+        };
+        assert_eq!(saCkptSectionCreate(keep, &mut sa, b"ab".as_ptr().cast(), 2), SA_AIS_OK);
+        assert_eq!(saCkptCheckpointTrack(c), SA_AIS_OK);
+        assert_eq!(saCkptCheckpointSynchronizeAsync(c, 41), SA_AIS_OK);
+        let io = [element(sid(&mut id), b"xy".as_ptr() as *mut u8, 2, 0)];
+        assert_eq!(saCkptCheckpointWrite(keep, io.as_ptr(), 1, null_mut()), SA_AIS_OK);
+        assert_eq!(saCkptCheckpointSynchronizeAsync(keep, 42), SA_AIS_OK);
+        // Everything is answered (queued on the dispatch socket) before the close.
+        thread::sleep(Duration::from_millis(50));
+        assert_eq!(saCkptCheckpointClose(c), SA_AIS_OK);
+        for _ in 0..100 {
+            assert_eq!(saCkptDispatch(h, SA_DISPATCH_ALL), SA_AIS_OK);
+            if LATE_SYNCED.lock().unwrap().contains(&42) {
+                break;
+            }
+            thread::sleep(Duration::from_millis(10));
+        }
+        assert_eq!(*LATE_SYNCED.lock().unwrap(), [42], "only the open checkpoint's answer");
+        assert!(
+            !LATE_TRACKED.lock().unwrap().contains(&c),
+            "no track callback for the closed one"
+        );
+        assert_eq!(saCkptFinalize(h), SA_AIS_OK);
     }
 }

@@ -1,13 +1,13 @@
 //! The C side of `libSaClm` over `ais_client::clm`: handles, version negotiation, the
-//! C callbacks and the C records. `clm.rs` does the C pointer work around it.
+//! C callbacks and the C records. `mod.rs` does the C pointer work around it.
 
-use crate::runtime::{DispatchMode, HandleTable};
+use super::state::HANDLES;
+use crate::boundary::call::{code, code_of};
+use crate::runtime::DispatchMode;
 use crate::types::ais::*;
 use crate::types::clm::*;
 use ais_client::clm::{self as rust, Clm, ClmEvent, ClusterNode, NotificationList};
 use ais_proto::AisVersion;
-use std::collections::HashSet;
-use std::sync::Mutex;
 use std::time::Duration;
 
 /// Which API a handle was opened with; it decides the callback shapes.
@@ -43,29 +43,24 @@ impl Callbacks {
 pub struct ClmHandle {
     pub conn: Clm,
     pub callbacks: Callbacks,
-    /// Notification arrays this library allocated and not yet freed.
-    pub allocated: Mutex<HashSet<usize>>,
 }
 
 // The callbacks are plain C function pointers, callable from any thread.
 unsafe impl Send for Callbacks {}
 unsafe impl Sync for Callbacks {}
 
-/// The handle table of libSaClm; tag 1 (`CLM`) in the top bits.
-pub static HANDLES: HandleTable<ClmHandle> = HandleTable::new(1);
-
 /// The version each initialize call implements, written back to the caller.
-pub const B01: SaVersionT = SaVersionT {
+pub(crate) const B01: SaVersionT = SaVersionT {
     releaseCode: b'B',
     majorVersion: 1,
     minorVersion: 1,
 };
-pub const B03: SaVersionT = SaVersionT {
+pub(crate) const B03: SaVersionT = SaVersionT {
     releaseCode: b'B',
     majorVersion: 3,
     minorVersion: 1,
 };
-pub const B04: SaVersionT = SaVersionT {
+pub(crate) const B04: SaVersionT = SaVersionT {
     releaseCode: b'B',
     majorVersion: 4,
     minorVersion: 1,
@@ -75,48 +70,36 @@ fn ais_version(v: &SaVersionT) -> AisVersion {
     AisVersion::new(v.releaseCode, v.majorVersion, v.minorVersion)
 }
 
-/// The AIS rule ([`AisVersion::accepts`], as the executive applies it).
-pub fn version_ok(requested: &SaVersionT, ours: &SaVersionT) -> bool {
-    AisVersion::accepts(ais_version(ours), ais_version(requested))
-}
-
 /// Opens a connection for a new handle and registers it.
 pub fn open(ours: &SaVersionT, callbacks: Callbacks) -> Result<SaClmHandleT, SaAisErrorT> {
-    let conn = Clm::open(ais_version(ours)).map_err(|e| e.error.code())?;
-    HANDLES.insert(ClmHandle {
-        conn,
-        callbacks,
-        allocated: Mutex::new(HashSet::new()),
-    })
+    let conn = Clm::open(ais_version(ours)).map_err(|e| code(e.error))?;
+    HANDLES.insert(ClmHandle { conn, callbacks })
 }
 
 /// Validates `trackFlags` by the rule the executive applies too.
 pub fn check_track_flags(flags: SaUint8T) -> Result<(), SaAisErrorT> {
-    Ok(rust::check_track_flags(flags)?)
+    rust::check_track_flags(flags).map_err(code)
 }
 
 /// Starts tracking; returns the current membership when asked for in the
 /// reply (CURRENT with a buffer).
 pub fn track_start(h: &ClmHandle, flags: SaUint8T, in_callback: bool) -> Result<Option<NotificationList>, SaAisErrorT> {
-    Ok(h.conn.track_start(flags, in_callback)?)
+    h.conn.track_start(flags, in_callback).map_err(code)
 }
 
 pub fn track_stop(h: &ClmHandle) -> SaAisErrorT {
-    status(h.conn.track_stop())
-}
-
-/// `SA_AIS_OK` or the error's value.
-fn status(r: Result<(), ais_client::Error>) -> SaAisErrorT {
-    r.map_or_else(|e| e.code(), |()| SA_AIS_OK)
+    code_of(&h.conn.track_stop())
 }
 
 /// One node's record, waiting at most `timeout` nanoseconds.
 pub fn node_get(h: &ClmHandle, node_id: SaClmNodeIdT, timeout: SaTimeT) -> Result<ClusterNode, SaAisErrorT> {
-    Ok(h.conn.node_get(node_id, Duration::from_nanos(timeout as u64))?)
+    h.conn
+        .node_get(node_id, Duration::from_nanos(timeout as u64))
+        .map_err(code)
 }
 
 pub fn node_get_async(h: &ClmHandle, invocation: SaInvocationT, node_id: SaClmNodeIdT) -> SaAisErrorT {
-    status(h.conn.node_get_async(invocation, node_id))
+    code_of(&h.conn.node_get_async(invocation, node_id))
 }
 
 /// Fills a B.01 node record.
@@ -189,65 +172,67 @@ pub fn to_notifications_4(list: &NotificationList) -> Vec<SaClmClusterNotificati
 
 /// Runs the handle's pending callbacks.
 pub fn dispatch(h: &ClmHandle, mode: DispatchMode) -> Result<(), SaAisErrorT> {
-    Ok(h.conn.dispatch(mode, |event| match event {
-        ClmEvent::Track { list, status } => {
-            let status = status.map_or_else(|e| e.code(), |()| SA_AIS_OK);
-            match h.callbacks {
-                Callbacks::B01 { track: Some(f), .. } => {
-                    let mut items = to_notifications(&list);
-                    let buf = SaClmClusterNotificationBufferT {
-                        viewNumber: list.view,
-                        numberOfItems: items.len() as SaUint32T,
-                        notification: items.as_mut_ptr(),
-                    };
-                    // SAFETY: a C callback the application registered, given a
-                    // buffer valid for the duration of the call, as the spec says.
-                    unsafe { f(&buf, list.members, status) };
+    h.conn
+        .dispatch(mode, |event| match event {
+            ClmEvent::Track { list, status } => {
+                let status = code_of(&status);
+                match h.callbacks {
+                    Callbacks::B01 { track: Some(f), .. } => {
+                        let mut items = to_notifications(&list);
+                        let buf = SaClmClusterNotificationBufferT {
+                            viewNumber: list.view,
+                            numberOfItems: items.len() as SaUint32T,
+                            notification: items.as_mut_ptr(),
+                        };
+                        // SAFETY: a C callback the application registered, given a
+                        // buffer valid for the duration of the call, as the spec says.
+                        unsafe { f(&buf, list.members, status) };
+                    }
+                    Callbacks::B04 { track: Some(f), .. } => {
+                        let mut items = to_notifications_4(&list);
+                        let buf = SaClmClusterNotificationBufferT_4 {
+                            viewNumber: list.view,
+                            numberOfItems: items.len() as SaUint32T,
+                            notification: items.as_mut_ptr(),
+                        };
+                        // SAFETY: as above; no root cause or correlation ids are known.
+                        unsafe {
+                            f(
+                                &buf,
+                                list.members,
+                                0,
+                                std::ptr::null(),
+                                std::ptr::null(),
+                                SA_CLM_CHANGE_COMPLETED,
+                                0,
+                                status,
+                            )
+                        };
+                    }
+                    _ => {}
                 }
-                Callbacks::B04 { track: Some(f), .. } => {
-                    let mut items = to_notifications_4(&list);
-                    let buf = SaClmClusterNotificationBufferT_4 {
-                        viewNumber: list.view,
-                        numberOfItems: items.len() as SaUint32T,
-                        notification: items.as_mut_ptr(),
-                    };
-                    // SAFETY: as above; no root cause or correlation ids are known.
-                    unsafe {
-                        f(
-                            &buf,
-                            list.members,
-                            0,
-                            std::ptr::null(),
-                            std::ptr::null(),
-                            SA_CLM_CHANGE_COMPLETED,
-                            0,
-                            status,
-                        )
-                    };
-                }
-                _ => {}
             }
-        }
-        ClmEvent::NodeGet { invocation, node } => {
-            let status = node.as_ref().map_or_else(|e| e.code(), |_| SA_AIS_OK);
-            match h.callbacks {
-                Callbacks::B01 { node_get: Some(f), .. } => {
-                    let n = node.as_ref().ok().map(to_node);
-                    let p = n.as_ref().map_or(std::ptr::null(), |n| n as *const _);
-                    // SAFETY: the registered callback, with a record valid during
-                    // the call (or NULL with an error).
-                    unsafe { f(invocation, p, status) };
+            ClmEvent::NodeGet { invocation, node } => {
+                let status = code_of(&node);
+                match h.callbacks {
+                    Callbacks::B01 { node_get: Some(f), .. } => {
+                        let n = node.as_ref().ok().map(to_node);
+                        let p = n.as_ref().map_or(std::ptr::null(), |n| n as *const _);
+                        // SAFETY: the registered callback, with a record valid during
+                        // the call (or NULL with an error).
+                        unsafe { f(invocation, p, status) };
+                    }
+                    Callbacks::B04 { node_get: Some(f), .. } => {
+                        let n = node.as_ref().ok().map(to_node_4);
+                        let p = n.as_ref().map_or(std::ptr::null(), |n| n as *const _);
+                        // SAFETY: as above.
+                        unsafe { f(invocation, p, status) };
+                    }
+                    _ => {}
                 }
-                Callbacks::B04 { node_get: Some(f), .. } => {
-                    let n = node.as_ref().ok().map(to_node_4);
-                    let p = n.as_ref().map_or(std::ptr::null(), |n| n as *const _);
-                    // SAFETY: as above.
-                    unsafe { f(invocation, p, status) };
-                }
-                _ => {}
             }
-        }
-    })?)
+        })
+        .map_err(code)
 }
 
 #[cfg(test)]
@@ -261,6 +246,8 @@ mod tests {
             majorVersion: maj,
             minorVersion: min,
         };
+        // The rule is the boundary kit's `version::accepts`.
+        let version_ok = crate::boundary::version::accepts;
         assert!(version_ok(&v(b'B', 1, 1), &B01));
         assert!(version_ok(&v(b'B', 1, 9), &B01), "minor versions do not matter");
         assert!(!version_ok(&v(b'B', 2, 1), &B01));

@@ -1,0 +1,184 @@
+//! The one shape every service has: a sans-IO replicated state machine that
+//! the router ([`super::router`]) feeds and whose [`Output`] it carries out.
+//!
+//! A service never sees a socket, a clock or the host's responder type. Its
+//! inputs, all on the ordering task, one at a time:
+//! - [`Service::connected`] / [`Service::disconnected`]: a library handle
+//!   opened or went away;
+//! - [`Service::request`]: a library request, answered at once
+//!   ([`Handling::Now`]) or *ordered* ([`Handling::Ordered`]): the service
+//!   names a cluster message and a [`Token`]; the router multicasts the
+//!   message and keeps the request's responder under the token, and the
+//!   service answers the token ([`Effect::Answer`]) when the change has been
+//!   applied on this node (the origin). If the router cannot queue the
+//!   message it answers the request with the service's [`Service::busy`]
+//!   reply and tells the service with [`Service::refused`];
+//! - [`Service::delivered`]: one of its cluster messages, in agreed order,
+//!   on every node;
+//! - [`Service::configuration`]: a regular configuration (where each service
+//!   starts its re-synchronisation today; a common sync barrier will call the
+//!   services from here);
+//! - [`Service::tick`] / [`Service::next_deadline`]: timers of its own.
+//!
+//! Flow control needs to know which handles receive a group's traffic and
+//! which group a handle sends to: [`Service::flow_receivers`] and
+//! [`Service::flow_group`] say so without the router knowing any service.
+
+use crate::ipc::{AisVersion, ConnId, ServiceId};
+use ais_proto::status;
+
+pub use ais_totem::NodeId;
+
+/// A ring's identity (representative, sequence).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Default)]
+pub struct RingId {
+    pub rep: NodeId,
+    pub seq: u64,
+}
+
+/// A reply to a request: the status for the frame header and the payload.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Reply {
+    pub status: u32,
+    pub payload: Vec<u8>,
+}
+
+impl Reply {
+    /// A reply with a status and no payload.
+    pub fn status(status: u32) -> Reply {
+        Reply {
+            status,
+            payload: Vec::new(),
+        }
+    }
+}
+
+/// Names an ordered request until the service answers it. Unique within
+/// one service for as long as the request is pending.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct Token(pub u64);
+
+/// What the process behind a new handle is.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Peer {
+    /// Its process id (0 when the kernel did not say).
+    pub pid: u32,
+}
+
+/// One thing a service asks the router to do.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Effect<C = ConnId> {
+    /// Multicast this cluster message to every executive, in agreed order.
+    Multicast(Vec<u8>),
+    /// Send a callback frame on `conn`'s dispatch channel.
+    Callback {
+        conn: C,
+        msg: u16,
+        status: u32,
+        payload: Vec<u8>,
+    },
+    /// Answer the ordered request kept under `token` (on its origin node).
+    Answer { token: Token, reply: Reply },
+}
+
+/// What every service method returns: effects, carried out in order.
+pub type Output<C = ConnId> = Vec<Effect<C>>;
+
+/// What becomes of a request.
+#[derive(Debug)]
+pub enum Handling<C = ConnId> {
+    /// Answer now, after carrying out `output`. If a multicast in it cannot
+    /// be queued the request is answered [`Service::busy`] instead (a
+    /// request that expects no reply has it parked instead).
+    Now(Reply, Output<C>),
+    /// Multicast `message`; once it is queued answer `accepted` at once if
+    /// given (the result comes later as a callback), otherwise keep the
+    /// responder under `token` for the service's [`Effect::Answer`].
+    Ordered {
+        message: Vec<u8>,
+        token: Token,
+        accepted: Option<Reply>,
+    },
+}
+
+impl<C> Handling<C> {
+    /// An answer now with nothing else to do.
+    pub fn reply(r: Reply) -> Handling<C> {
+        Handling::Now(r, Vec::new())
+    }
+
+    /// An answer now of `status` alone.
+    pub fn status(s: u32) -> Handling<C> {
+        Handling::reply(Reply::status(s))
+    }
+
+    /// The immediate answer and its effects (tests of requests that are
+    /// never ordered).
+    #[cfg(test)]
+    pub fn now(self) -> (Reply, Output<C>) {
+        match self {
+            Handling::Now(r, o) => (r, o),
+            Handling::Ordered { .. } => panic!("the request was ordered, not answered"),
+        }
+    }
+}
+
+/// A read-only view of the host, for the services that report on it.
+pub trait HostView {
+    /// The ring as this node's protocol sees it (`ais-cfgtool -s`).
+    fn ring_status(&self) -> ais_proto::cfg::RingStatus;
+}
+
+/// A group for flow control: senders to it are held back while one of its
+/// local receivers has too many callbacks unread.
+pub type FlowGroup = Vec<u8>;
+
+/// The contract of a service. `C` names a library handle (the router's
+/// [`ConnId`]; tests may use plain numbers).
+pub trait Service<C = ConnId>: Send {
+    fn id(&self) -> ServiceId;
+    /// The AIS version it implements (0.0.0 for CPG, EVS and CFG, which
+    /// have none).
+    fn version(&self) -> AisVersion;
+
+    /// A handle was opened.
+    fn connected(&mut self, _conn: C, _peer: Peer) -> Output<C> {
+        Vec::new()
+    }
+    /// The handle is gone (finalized, or its process died).
+    fn disconnected(&mut self, conn: C) -> Output<C>;
+    /// A request from `conn`.
+    fn request(&mut self, conn: C, msg: u16, payload: &[u8], host: &dyn HostView) -> Handling<C>;
+    /// The message of ordered request `token` could not be queued: the
+    /// router answered it [`busy`](Service::busy); forget it.
+    fn refused(&mut self, _token: Token) -> Output<C> {
+        Vec::new()
+    }
+    /// The answer to request kind `msg` when it cannot be taken now
+    /// (`SA_AIS_ERR_TRY_AGAIN` in the shape that request's response has).
+    fn busy(&self, _msg: u16) -> Reply {
+        Reply::status(status::TRY_AGAIN)
+    }
+
+    /// One of this service's cluster messages, in agreed order.
+    fn delivered(&mut self, sender: NodeId, data: &[u8], now: u64) -> Output<C>;
+    /// A regular configuration of `members`.
+    fn configuration(&mut self, ring: RingId, members: &[NodeId], now: u64) -> Output<C>;
+    /// Timers due at `now` (monotonic nanoseconds).
+    fn tick(&mut self, _now: u64) -> Output<C> {
+        Vec::new()
+    }
+    /// When [`tick`](Service::tick) next has something to do.
+    fn next_deadline(&self, _now: u64) -> Option<u64> {
+        None
+    }
+
+    /// The local handles that receive callbacks for a flow group.
+    fn flow_receivers(&self) -> Vec<(C, FlowGroup)> {
+        Vec::new()
+    }
+    /// The flow group `conn` sends to, if any.
+    fn flow_group(&self, _conn: C) -> Option<FlowGroup> {
+        None
+    }
+}

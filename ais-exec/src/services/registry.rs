@@ -1,0 +1,28 @@
+//! The services this executive runs, in the order they hear each event. To
+//! add a service: implement [`Service`] and add its line here.
+
+use super::cfg::CfgService;
+use super::ckpt::service::CkptService;
+use super::clm::node::NodeInfo;
+use super::clm::service::ClmService;
+use super::contract::Service;
+use super::cpg::service::CpgService;
+use super::evs::service::EvsService;
+use super::router::Router;
+
+/// Every service of this node; `me` is its CLM record.
+pub fn services(me: NodeInfo) -> Vec<Box<dyn Service>> {
+    let node = me.node_id;
+    vec![
+        Box::new(ClmService::new(me)),
+        Box::new(CpgService::new(node)),
+        Box::new(EvsService::new(node)),
+        Box::new(CkptService::new(node)),
+        Box::new(CfgService),
+    ]
+}
+
+/// The router over every service of this node.
+pub fn router(me: NodeInfo) -> Router {
+    Router::new(services(me))
+}

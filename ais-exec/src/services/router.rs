@@ -1,0 +1,309 @@
+//! The services as the daemon's ordering task runs them: one generic router
+//! over the [`registry`](super::registry). Cluster events and IPC events
+//! in; replies, callbacks and cluster messages out. It knows no service by
+//! name: everything service-specific goes through [`Service`].
+//!
+//! Every cluster message starts with its service id (u16, big-endian), so
+//! each delivery reaches the service that sent it.
+
+use super::contract::{Effect, Handling, HostView, Output, Peer, Reply, RingId, Service, Token};
+use super::flow::{self, Flow, Receiver};
+use crate::daemon::{ClusterEvent, HostCtx, ServiceHost};
+use crate::ipc::{self, AisVersion, Client, ConnId, ServiceId};
+use ais_totem::{ConfKind, Guarantee};
+use bytes::{BufMut, Bytes, BytesMut};
+use std::collections::HashMap;
+use std::time::Instant;
+
+/// One registered service, by its place in the registry.
+type Slot = usize;
+
+pub struct Router {
+    services: Vec<Box<dyn Service>>,
+    /// Each open handle, and the service it belongs to.
+    clients: HashMap<ConnId, (Slot, Client)>,
+    /// Responders of ordered requests, until their service answers.
+    pending: HashMap<(Slot, Token), ipc::Responder>,
+    flow: Flow<ConnId>,
+}
+
+impl Router {
+    pub fn new(services: Vec<Box<dyn Service>>) -> Router {
+        Router {
+            services,
+            clients: HashMap::new(),
+            pending: HashMap::new(),
+            flow: Flow::default(),
+        }
+    }
+
+    /// The services and versions the IPC server offers.
+    pub fn versions(&self) -> Vec<(ServiceId, AisVersion)> {
+        self.services.iter().map(|s| (s.id(), s.version())).collect()
+    }
+
+    fn slot(&self, id: ServiceId) -> Option<Slot> {
+        self.services.iter().position(|s| s.id() == id)
+    }
+
+    /// Queues a cluster message behind any parked ones; gives it back when
+    /// it cannot be queued now.
+    fn multicast(&mut self, ctx: &mut HostCtx<'_>, slot: Slot, data: &[u8]) -> Result<(), Bytes> {
+        let mut b = BytesMut::with_capacity(2 + data.len());
+        b.put_u16(self.services[slot].id().0);
+        b.put_slice(data);
+        let b = b.freeze();
+        if self.flow.has_parked() {
+            return Err(b);
+        }
+        submit(ctx, b)
+    }
+
+    /// Carries out a service's effects; false if a multicast could not be
+    /// queued (the request that caused it answers busy). `must_send`:
+    /// nothing can be refused (a request that expects no answer, a
+    /// disconnection, a configuration change, a timer), so a multicast
+    /// that does not fit is parked instead.
+    fn apply(&mut self, ctx: &mut HostCtx<'_>, slot: Slot, effects: Output, must_send: bool) -> bool {
+        let mut all_sent = true;
+        for e in effects {
+            match e {
+                Effect::Multicast(data) => {
+                    if let Err(b) = self.multicast(ctx, slot, &data) {
+                        if must_send {
+                            // Nobody to answer TRY_AGAIN to: hold it, and
+                            // take no request until it is queued.
+                            self.flow.park(b);
+                        } else {
+                            log::warn!(target: "SERV", "{}: send queue full; request refused", self.services[slot].id());
+                            all_sent = false;
+                        }
+                    }
+                }
+                Effect::Callback {
+                    conn,
+                    msg,
+                    status,
+                    payload,
+                } => {
+                    let Some((_, client)) = self.clients.get(&conn) else {
+                        continue;
+                    };
+                    if let Err(e) = client.callback(msg, status, Bytes::from(payload)) {
+                        if e == ipc::CallbackError::Full {
+                            // A client that does not read its callbacks is
+                            // disconnected rather than allowed to hold memory.
+                            log::warn!(target: "SERV", "{}: {conn} does not read its callbacks; disconnecting it", self.services[slot].id());
+                            client.disconnect();
+                        }
+                    }
+                }
+                Effect::Answer { token, reply } => {
+                    if let Some(r) = self.pending.remove(&(slot, token)) {
+                        r.respond(reply.status, reply.payload);
+                    }
+                }
+            }
+        }
+        all_sent
+    }
+
+    fn request(&mut self, ctx: &mut HostCtx<'_>, r: ipc::Request) {
+        let Some(slot) = self.slot(r.service) else {
+            r.responder.respond(ais_proto::status::NOT_SUPPORTED, Bytes::new());
+            return;
+        };
+        let no_reply = !r.responder.expects_reply();
+        match self.services[slot].request(r.conn, r.msg, &r.payload, &*ctx) {
+            Handling::Now(reply, fx) => {
+                let reply = if self.apply(ctx, slot, fx, no_reply) {
+                    reply
+                } else {
+                    self.services[slot].busy(r.msg)
+                };
+                r.responder.respond(reply.status, reply.payload);
+            }
+            Handling::Ordered {
+                message,
+                token,
+                accepted,
+            } => match self.multicast(ctx, slot, &message) {
+                Err(_) => {
+                    log::warn!(target: "SERV", "{}: send queue full; request refused", r.service);
+                    let busy = self.services[slot].busy(r.msg);
+                    r.responder.respond(busy.status, busy.payload);
+                    let fx = self.services[slot].refused(token);
+                    self.apply(ctx, slot, fx, true);
+                }
+                Ok(()) => self.accepted(slot, token, accepted, r.responder),
+            },
+        }
+    }
+
+    /// An ordered request's message is queued: answer it now if the service
+    /// said so, or keep its responder until the service answers.
+    fn accepted(&mut self, slot: Slot, token: Token, accepted: Option<Reply>, responder: ipc::Responder) {
+        match accepted {
+            Some(a) => responder.respond(a.status, a.payload),
+            None => {
+                self.pending.insert((slot, token), responder);
+            }
+        }
+    }
+
+    /// Sends the credits that are due and not held back.
+    fn grant_credits(&mut self) {
+        let (clients, services) = (&self.clients, &self.services);
+        let receivers = || {
+            let mut list = Vec::new();
+            for (slot, s) in services.iter().enumerate() {
+                for (conn, group) in s.flow_receivers() {
+                    if let Some((_, client)) = clients.get(&conn) {
+                        list.push(Receiver {
+                            conn,
+                            group: (slot, group),
+                            backlog: client.callback_backlog(),
+                        });
+                    }
+                }
+            }
+            list
+        };
+        let sends_to = |conn: ConnId| {
+            let (slot, _) = clients.get(&conn)?;
+            Some((*slot, services[*slot].flow_group(conn)?))
+        };
+        let grants = self.flow.grant(Instant::now(), receivers, sends_to);
+        for conn in grants.disconnect {
+            if let Some((_, client)) = self.clients.get(&conn) {
+                client.disconnect();
+            }
+        }
+        for (conn, total) in grants.credits {
+            if let Some((_, client)) = self.clients.get(&conn) {
+                client.credit(total);
+            }
+        }
+    }
+}
+
+fn submit(ctx: &mut HostCtx<'_>, b: Bytes) -> Result<(), Bytes> {
+    match ctx.submit(b.clone(), Guarantee::Agreed) {
+        Ok(()) => Ok(()),
+        Err(crate::daemon::SubmitError::TryAgain) => Err(b),
+        Err(e) => {
+            log::warn!(target: "SERV", "can't multicast {} bytes: {e}", b.len());
+            Ok(())
+        }
+    }
+}
+
+impl ServiceHost for Router {
+    type Request = ipc::Event;
+
+    fn on_event(&mut self, ctx: &mut HostCtx<'_>, event: &ClusterEvent) {
+        match event {
+            ClusterEvent::ConfChange(c) if c.kind == ConfKind::Regular => {
+                let ring = RingId {
+                    rep: c.ring_id.rep,
+                    seq: c.ring_id.seq,
+                };
+                for slot in 0..self.services.len() {
+                    let fx = self.services[slot].configuration(ring, &c.members, ctx.now());
+                    self.apply(ctx, slot, fx, true);
+                }
+            }
+            ClusterEvent::ConfChange(_) => {}
+            ClusterEvent::Deliver(d) => {
+                if d.data.len() < 2 {
+                    return;
+                }
+                let id = ServiceId(u16::from_be_bytes([d.data[0], d.data[1]]));
+                let Some(slot) = self.slot(id) else { return };
+                let fx = self.services[slot].delivered(d.sender, &d.data[2..], ctx.now());
+                self.apply(ctx, slot, fx, true);
+            }
+        }
+    }
+
+    fn ready(&mut self, ctx: &mut HostCtx<'_>) -> bool {
+        // Timers first: what they ask for queues behind any parked
+        // multicasts, and asked once their deadline no longer wakes the driver.
+        for slot in 0..self.services.len() {
+            let fx = self.services[slot].tick(ctx.now());
+            self.apply(ctx, slot, fx, true);
+        }
+        if !self.flow.unpark(|b| submit(ctx, b)) {
+            return false;
+        }
+        self.grant_credits();
+        let t = ctx.totem();
+        t.queued_bytes() < flow::QUEUE_HIGH_BYTES && t.queued() < flow::QUEUE_HIGH_MESSAGES
+    }
+
+    fn recheck_soon(&self) -> bool {
+        self.flow.withheld()
+    }
+
+    fn wake_at(&self, now: u64) -> Option<u64> {
+        self.services.iter().filter_map(|s| s.next_deadline(now)).min()
+    }
+
+    fn on_request(&mut self, ctx: &mut HostCtx<'_>, request: ipc::Event) {
+        match request {
+            ipc::Event::Connected(client) => {
+                let (conn, service) = (client.conn(), client.service());
+                let Some(slot) = self.slot(service) else { return };
+                let peer = Peer {
+                    pid: client.cred().pid.unwrap_or(0) as u32,
+                };
+                self.clients.insert(conn, (slot, client));
+                let fx = self.services[slot].connected(conn, peer);
+                self.apply(ctx, slot, fx, true);
+            }
+            ipc::Event::Request(r) => {
+                if !r.responder.expects_reply() {
+                    // Credited back once taken ([`Flow::grant`]).
+                    self.flow.taken(r.conn, r.payload.len());
+                }
+                self.request(ctx, r);
+            }
+            ipc::Event::Disconnected { conn, service } => {
+                self.clients.remove(&conn);
+                self.flow.forget(conn);
+                if let Some(slot) = self.slot(service) {
+                    let fx = self.services[slot].disconnected(conn);
+                    self.apply(ctx, slot, fx, true);
+                }
+            }
+        }
+    }
+}
+
+impl HostView for HostCtx<'_> {
+    fn ring_status(&self) -> ais_proto::cfg::RingStatus {
+        let t = self.totem();
+        let (ring, members) = t.ring();
+        let st = t.stats();
+        let counters = [
+            ("frames_sent", st.frames_sent),
+            ("frames_received", st.frames_received),
+            ("frames_retransmitted", st.frames_retransmitted),
+            ("tokens_received", st.tokens_received),
+            ("tokens_retransmitted", st.tokens_retransmitted),
+            ("datagrams_rejected", st.datagrams_rejected),
+            ("dropped_bad_digest", self.security_dropped().bad),
+            ("dropped_replayed", self.security_dropped().replayed),
+            ("rings_formed", st.rings_formed),
+            ("messages_delivered", st.messages_delivered),
+        ];
+        ais_proto::cfg::RingStatus {
+            node_id: t.node_id(),
+            state: t.state().name().to_string(),
+            ring_rep: ring.rep,
+            ring_seq: ring.seq,
+            members: members.to_vec(),
+            counters: counters.iter().map(|(n, v)| (n.to_string(), *v)).collect(),
+        }
+    }
+}

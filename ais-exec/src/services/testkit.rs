@@ -1,0 +1,233 @@
+//! One in-process cluster for the services' tests: N nodes, each running one
+//! service, over an in-memory bus ([`Bus`]) that delivers every multicast to
+//! the members of the ring it was sent in, in one agreed order. Requests
+//! follow the router's contract: answered now, or ordered (multicast, then
+//! answered when the service answers their token on the origin node). The
+//! state machines beneath the services are tested over the same [`Bus`].
+
+use super::contract::{Effect, Handling, HostView, NodeId, Output, Peer, Reply, RingId, Service, Token};
+use ais_proto::cfg::RingStatus;
+use std::collections::{BTreeMap, VecDeque};
+
+/// Tests have no ring to report on.
+pub struct NoHost;
+
+impl HostView for NoHost {
+    fn ring_status(&self) -> RingStatus {
+        RingStatus {
+            node_id: 0,
+            state: String::new(),
+            ring_rep: 0,
+            ring_seq: 0,
+            members: Vec::new(),
+            counters: Vec::new(),
+        }
+    }
+}
+
+/// Totem's agreed order, for tests: one queue of messages, each with its
+/// sender and the nodes it reaches (the members of the ring it was sent in).
+pub struct Bus<M> {
+    pub queue: VecDeque<(NodeId, Vec<NodeId>, M)>,
+}
+
+impl<M> Default for Bus<M> {
+    fn default() -> Self {
+        Bus { queue: VecDeque::new() }
+    }
+}
+
+impl<M> Bus<M> {
+    pub fn send(&mut self, sender: NodeId, to: &[NodeId], m: M) {
+        self.queue.push_back((sender, to.to_vec(), m));
+    }
+
+    /// Delivers every message in order, to each of its recipients:
+    /// `deliver(recipient, sender, message)` returns what the recipient
+    /// multicasts in turn (to the same nodes, behind what is queued).
+    pub fn run(&mut self, mut deliver: impl FnMut(NodeId, NodeId, &M) -> Vec<M>) {
+        while let Some((sender, to, m)) = self.queue.pop_front() {
+            for &id in &to {
+                for x in deliver(id, sender, &m) {
+                    self.queue.push_back((id, to.clone(), x));
+                }
+            }
+        }
+    }
+}
+
+/// A callback as a node's service sent it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Callback<C> {
+    pub node: NodeId,
+    pub conn: C,
+    pub msg: u16,
+    pub status: u32,
+    pub payload: Vec<u8>,
+}
+
+pub struct Cluster<S, C> {
+    pub nodes: BTreeMap<NodeId, S>,
+    /// The current ring: deliveries reach these nodes.
+    members: Vec<NodeId>,
+    ring_seq: u64,
+    /// Multicasts in agreed order.
+    bus: Bus<Vec<u8>>,
+    /// Every callback sent, in order.
+    pub callbacks: Vec<Callback<C>>,
+    answers: BTreeMap<(NodeId, Token), Reply>,
+    /// The clock the services are given (monotonic nanoseconds).
+    pub now: u64,
+}
+
+impl<S: Service<C>, C: Copy> Cluster<S, C> {
+    /// Nodes `ids`, not configured yet (the bus reaches all of them).
+    pub fn new(ids: &[NodeId], make: impl Fn(NodeId) -> S) -> Cluster<S, C> {
+        Cluster {
+            nodes: ids.iter().map(|&id| (id, make(id))).collect(),
+            members: ids.to_vec(),
+            ring_seq: 0,
+            bus: Bus::default(),
+            callbacks: Vec::new(),
+            answers: BTreeMap::new(),
+            now: 0,
+        }
+    }
+
+    /// Nodes `ids` in one ring (representative the lowest, sequence 4).
+    pub fn configured(ids: &[NodeId], make: impl Fn(NodeId) -> S) -> Cluster<S, C> {
+        let mut c = Cluster::new(ids, make);
+        c.configure(ids);
+        c
+    }
+
+    pub fn node(&mut self, id: NodeId) -> &mut S {
+        self.nodes.get_mut(&id).expect("a node of the cluster")
+    }
+
+    /// A new ring of `members` (the next sequence, the lowest as
+    /// representative), run until nothing is left to deliver.
+    pub fn configure(&mut self, members: &[NodeId]) {
+        let ring = RingId {
+            rep: *members.iter().min().expect("a member"),
+            seq: self.ring_seq + 4,
+        };
+        self.configure_ring(ring, members);
+    }
+
+    /// A regular configuration of `members` on ring `ring`, run.
+    pub fn configure_ring(&mut self, ring: RingId, members: &[NodeId]) {
+        self.start_ring(ring, members);
+        self.run();
+    }
+
+    /// A regular configuration, delivered to each member but not run.
+    pub fn start_ring(&mut self, ring: RingId, members: &[NodeId]) {
+        self.ring_seq = ring.seq;
+        self.members = members.to_vec();
+        for &m in members {
+            let now = self.now;
+            let out = self.node(m).configuration(ring, members, now);
+            self.take(m, out);
+        }
+    }
+
+    /// Queues a multicast from `node` as if its router had sent it.
+    pub fn multicast(&mut self, node: NodeId, data: Vec<u8>) {
+        self.bus.send(node, &self.members, data);
+    }
+
+    /// Delivers every queued multicast, and what those cause, in order.
+    pub fn run(&mut self) {
+        let mut outs = Vec::new();
+        while !self.bus.queue.is_empty() {
+            let (nodes, now) = (&mut self.nodes, self.now);
+            // One message at a time: its recipients' output queues behind it.
+            let (sender, to, data) = self.bus.queue.pop_front().expect("a message");
+            for id in to {
+                let node = nodes.get_mut(&id).expect("a node of the cluster");
+                outs.push((id, node.delivered(sender, &data, now)));
+            }
+            for (id, out) in outs.drain(..) {
+                self.take(id, out);
+            }
+        }
+    }
+
+    /// Carries out what node `node`'s service asked for.
+    pub fn take(&mut self, node: NodeId, out: Output<C>) {
+        for e in out {
+            match e {
+                Effect::Multicast(d) => self.bus.send(node, &self.members, d),
+                Effect::Callback {
+                    conn,
+                    msg,
+                    status,
+                    payload,
+                } => self.callbacks.push(Callback {
+                    node,
+                    conn,
+                    msg,
+                    status,
+                    payload,
+                }),
+                Effect::Answer { token, reply } => {
+                    self.answers.insert((node, token), reply);
+                }
+            }
+        }
+    }
+
+    pub fn connect(&mut self, node: NodeId, conn: C, pid: u32) {
+        let out = self.node(node).connected(conn, Peer { pid });
+        self.take(node, out);
+        self.run();
+    }
+
+    pub fn disconnect(&mut self, node: NodeId, conn: C) {
+        let out = self.node(node).disconnected(conn);
+        self.take(node, out);
+        self.run();
+    }
+
+    /// A request, without running the cluster: what the service decided.
+    pub fn handle(&mut self, node: NodeId, conn: C, msg: u16, payload: &[u8]) -> Handling<C> {
+        self.node(node).request(conn, msg, payload, &NoHost)
+    }
+
+    /// A request from `conn` on `node`, run to its answer.
+    pub fn call(&mut self, node: NodeId, conn: C, msg: u16, payload: &[u8]) -> Reply {
+        match self.handle(node, conn, msg, payload) {
+            Handling::Now(r, out) => {
+                self.take(node, out);
+                self.run();
+                r
+            }
+            Handling::Ordered {
+                message,
+                token,
+                accepted,
+            } => {
+                self.multicast(node, message);
+                self.run();
+                match accepted {
+                    Some(r) => r,
+                    None => self.answers.remove(&(node, token)).expect("an answer once delivered"),
+                }
+            }
+        }
+    }
+
+    /// Runs `node`'s timers at the cluster's clock.
+    pub fn tick(&mut self, node: NodeId) {
+        let now = self.now;
+        let out = self.node(node).tick(now);
+        self.take(node, out);
+        self.run();
+    }
+
+    /// The callbacks sent since the last call, in order.
+    pub fn take_callbacks(&mut self) -> Vec<Callback<C>> {
+        std::mem::take(&mut self.callbacks)
+    }
+}

@@ -1,0 +1,24 @@
+//! Every handle table's tag, in one place.
+//!
+//! A handle is `tag << 48 | sequence` (see `handles::HandleTable`): the tag names the table,
+//! so a handle of one kind passed where another is expected is a bad handle, never another
+//! table's state. Tags must differ; a new service takes the next free ones here.
+
+pub const CLM: u16 = 0x0001;
+pub const CKPT: u16 = 0x0002;
+pub const CKPT_CHECKPOINT: u16 = 0x0202;
+pub const CKPT_ITERATION: u16 = 0x0203;
+pub const CPG: u16 = 0x0C96;
+pub const CPG_ITERATION: u16 = 0x0C97;
+pub const EVS: u16 = 0x0E75;
+
+/// Every tag, with the table it names.
+pub const ALL: &[(&str, u16)] = &[
+    ("CLM", CLM),
+    ("CKPT", CKPT),
+    ("CKPT_CHECKPOINT", CKPT_CHECKPOINT),
+    ("CKPT_ITERATION", CKPT_ITERATION),
+    ("CPG", CPG),
+    ("CPG_ITERATION", CPG_ITERATION),
+    ("EVS", EVS),
+];
