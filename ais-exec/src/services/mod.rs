@@ -19,6 +19,7 @@ pub mod flow;
 pub mod fuzzing;
 pub mod registry;
 pub mod router;
+pub mod tmr;
 
 pub use contract::{Effect, Handling, Output, Reply, Service};
 #[cfg(test)]
