@@ -5,10 +5,7 @@
 #   make tmr-live-check
 #   make bench-tmr                            idle, then during a CPG flood, one aisexec
 #   make bench-tmr TMR_BENCH_ARGS='-n 1000,100000'
-#
-# Pending: named mk/tmr.mk.pending so that the `-include mk/*.mk` glob skips it until
-# libSaTmr.so.3 and <saTmr.h> exist. With them: rename it mk/tmr.mk, and add SaTmr to
-# FFI_LIBS in mk/ffi.mk (FFI_VERSION_SaTmr := 3.0.0).
+#   make tmr-install-check                    pkg-config and <openais/saTmr.h> from an install
 
 TMR_LIVE := $(RELEASE)/c-tests/tmr_live
 TMR_LIVE_CXX := $(RELEASE)/c-tests/tmr_live_cxx
@@ -44,3 +41,19 @@ $(TMR_BENCH): c-tests/tmr_bench.c include/saTmr.h include/saAis.h ffi-libs
 
 bench-tmr: $(TMR_BENCH) $(RELEASE)/c-tests/cpg_bench build
 	c-tests/one-node.sh $(RELEASE) c-tests/tmr-bench.sh $(TMR_BENCH) $(RELEASE)/c-tests/cpg_bench $(TMR_BENCH_ARGS)
+
+# Installed the way an application finds it: libSaTmr from the staged install of
+# ffi-install-check, flags from pkg-config, both <saTmr.h> and <openais/saTmr.h>.
+.PHONY: tmr-install-check
+check: tmr-install-check
+tmr-install-check: ffi-install-check
+	@set -e; st=$$(cd $(FFI_STAGE) && pwd); \
+	flags=$$(PKG_CONFIG_SYSROOT_DIR=$$st PKG_CONFIG_LIBDIR=$$st/usr/lib/pkgconfig \
+		pkg-config --cflags --libs libSaTmr); \
+	echo "pkg-config --cflags --libs libSaTmr: $$flags"; \
+	$(CC) $(TMR_CFLAGS) -o $$st/tmr_live c-tests/tmr_live.c $$flags; \
+	sed 's|#include <saTmr.h>|#include <openais/saTmr.h>|' c-tests/tmr_live.c > $$st/tmr_live_openais.c; \
+	$(CC) $(TMR_CFLAGS) -I$$st/usr/include -o $$st/tmr_live_openais $$st/tmr_live_openais.c -L$$st/usr/lib -lSaTmr; \
+	objdump -p $$st/tmr_live | grep 'NEEDED *libSaTmr.so.3$$' >/dev/null; \
+	test "$$(readlink $$st/usr/lib/libSaTmr.so.3)" = libSaTmr.so.3.0.0; \
+	echo "tmr-install-check: ok"
