@@ -23,6 +23,7 @@ pub mod io;
 pub mod registry;
 pub mod router;
 pub mod sync;
+pub mod tmr;
 
 pub use contract::{Effect, Handling, Output, Reply, Service};
 #[cfg(test)]
