@@ -14,6 +14,7 @@ fn main() {
         .header("saAis.h")
         .header("saClm.h")
         .header("saCkpt.h")
+        .header("saTmr.h")
         .header("corosync/corotypes.h")
         .header("corosync/cpg.h")
         .header("corosync/evs.h");

@@ -22,6 +22,7 @@ pub mod ckpt;
 pub mod clm;
 pub mod cpg;
 pub mod evs;
+pub mod tmr;
 pub mod types;
 
 /// What the libraries use of the client runtime, with the handle table beside it.

@@ -93,6 +93,26 @@ pub fn decode_service_payloads(data: &[u8]) {
         }
     }
     decode_ckpt_payloads(data);
+    decode_tmr_payloads(data);
+}
+
+/// Every TMR payload, requests and responses alike, re-encodes to its bytes.
+fn decode_tmr_payloads(data: &[u8]) {
+    use crate::message::Message;
+    use crate::tmr as t;
+    fn same<M: Message>(data: &[u8], what: &str) {
+        if let Ok(m) = M::decode(data) {
+            assert_eq!(m.encode().ok().as_deref(), Some(data), "TMR {what} re-encoding differs");
+        }
+    }
+    same::<t::Attributes>(data, "attributes");
+    same::<t::Start>(data, "start");
+    same::<t::Started>(data, "started");
+    same::<t::Reschedule>(data, "reschedule");
+    same::<t::TimerId>(data, "timer id");
+    same::<t::Time>(data, "time");
+    same::<t::Data>(data, "data");
+    same::<t::Expired>(data, "expired");
 }
 
 /// Every CKPT payload: the responses and callbacks `libSaCkpt` decodes and the requests
@@ -430,6 +450,28 @@ mod tests {
         ];
         let mut seeds = seeds;
         seeds.extend(ckpt_seeds());
+        use crate::message::Message as _;
+        seeds.push(
+            crate::tmr::Start {
+                attributes: crate::tmr::Attributes {
+                    time_type: crate::tmr::TIME_DURATION,
+                    initial: 1_000_000,
+                    period: 0,
+                },
+                data: 1,
+            }
+            .encode()
+            .unwrap(),
+        );
+        seeds.push(
+            crate::tmr::Expired {
+                id: 1,
+                data: 2,
+                count: 3,
+            }
+            .encode()
+            .unwrap(),
+        );
         let mut runs = mutate_seeds(&seeds, decode_service_payloads);
         for n in 0..5_000u64 {
             decode_service_payloads(&noise(n, (n as usize * 13) % 200));

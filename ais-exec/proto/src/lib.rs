@@ -15,6 +15,7 @@
 //! - [`ckpt`]: the checkpoint service's messages.
 //! - [`cpg`]: the process group service's messages.
 //! - [`evs`]: the extended virtual synchrony service's messages.
+//! - [`tmr`]: the timer service's messages.
 //! - [`echo`]: the message ids of the test-only echo service.
 //!
 //! Every decoder here is total: any input gives a value or an error, never a panic, and
@@ -33,6 +34,7 @@ pub mod fuzzing;
 pub mod handshake;
 pub mod message;
 pub mod status;
+pub mod tmr;
 
 pub use addr::{SocketName, DEFAULT_SOCKET, SOCKET_ENV};
 pub use codec::{Be, ByteOrder, DecodeError, EncodeError, Le, Reader, Writer, MAX_NAME_LEN};

@@ -33,6 +33,7 @@ use tokio::time::Instant;
 use super::conflog;
 use super::ringseq::RingSeqStore;
 use super::transport::Transport;
+use super::wakeup::Wakeup;
 
 /// Submissions queued between local tasks and the ordering task. Each may be
 /// up to 1 MiB, so this bounds the memory as much as the count; beyond it
@@ -439,6 +440,8 @@ impl<H: ServiceHost> Driver<H> {
     pub async fn run(mut self) -> H {
         // Whatever Totem::new produced (its first join) goes out first.
         self.drain().await;
+        // Service deadlines to the microsecond (tokio's sleeps round up to 1 ms).
+        let wakeup = Wakeup::new();
         loop {
             if *self.shutdown.borrow() {
                 break;
@@ -468,7 +471,7 @@ impl<H: ServiceHost> Driver<H> {
                 // `None` then just disables the branch and the ring runs on.
                 Some(s) = self.submits.recv(), if self.parked.is_none() => self.submit(s),
                 _ = tokio::time::sleep(std::time::Duration::from_millis(1)), if !ready || self.host.recheck_soon() => {}
-                _ = tokio::time::sleep_until(host_deadline.unwrap_or_else(Instant::now)), if host_deadline.is_some() => {}
+                _ = wakeup.until(host_deadline.unwrap_or_else(Instant::now)), if host_deadline.is_some() => {}
                 Some(r) = self.requests.recv(), if ready => self.requests_batch(r),
                 Some(c) = self.control.recv() => self.control(c),
             }

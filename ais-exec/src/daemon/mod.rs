@@ -25,6 +25,7 @@ pub mod options;
 pub mod peers;
 pub mod ringseq;
 pub mod transport;
+pub mod wakeup;
 
 use std::fmt;
 use std::path::PathBuf;

@@ -15,9 +15,15 @@
 //!   reply and tells the service with [`Service::refused`];
 //! - [`Service::delivered`]: one of its cluster messages, in agreed order,
 //!   on every node;
-//! - [`Service::configuration`]: a regular configuration (where each service
-//!   starts its re-synchronisation today; a common sync barrier will call the
-//!   services from here);
+//! - [`Service::configuration`]: a regular configuration, before its sync
+//!   round starts (what a service reports about the ring itself);
+//! - [`Service::sync_init`] / [`Service::sync_receive`] /
+//!   [`Service::sync_activate`] / [`Service::sync_abort`]: the
+//!   re-synchronisation of its replicated state after every regular
+//!   configuration, driven by the sync engine ([`super::sync`]), which
+//!   also holds its ordered messages ([`Service::replicated`]) and answers
+//!   busy to requests that need synchronised state ([`Service::needs_sync`])
+//!   until the round completes;
 //! - [`Service::tick`] / [`Service::next_deadline`]: timers of its own.
 //!
 //! Flow control needs to know which handles receive a group's traffic and
@@ -26,6 +32,8 @@
 
 use crate::ipc::{AisVersion, ConnId, ServiceId};
 use ais_proto::status;
+
+pub use super::sync::Round;
 
 pub use ais_totem::NodeId;
 
@@ -165,8 +173,37 @@ pub trait Service<C = ConnId>: Send {
 
     /// One of this service's cluster messages, in agreed order.
     fn delivered(&mut self, sender: NodeId, data: &[u8], now: u64) -> Output<C>;
-    /// A regular configuration of `members`.
-    fn configuration(&mut self, ring: RingId, members: &[NodeId], now: u64) -> Output<C>;
+    /// A regular configuration of `members`, before its sync round starts.
+    fn configuration(&mut self, _ring: RingId, _members: &[NodeId], _now: u64) -> Output<C> {
+        Vec::new()
+    }
+
+    /// Whether the service has replicated state: its ordered messages are
+    /// held during a sync round and applied right after activate.
+    fn replicated(&self) -> bool {
+        false
+    }
+    /// Whether request `msg` of `conn` needs synchronised state: it answers
+    /// [`busy`](Service::busy) until the first round and during every round.
+    fn needs_sync(&self, _conn: C, _msg: u16, _payload: &[u8]) -> bool {
+        false
+    }
+    /// A sync round starts: this node's share of the state, in pieces (the
+    /// engine chunks large ones). Remember what merging needs.
+    fn sync_init(&mut self, _round: &Round<'_>) -> Vec<Vec<u8>> {
+        Vec::new()
+    }
+    /// A piece of the current round from member `sender` (this node too),
+    /// in agreed order.
+    fn sync_receive(&mut self, _sender: NodeId, _piece: &[u8]) {}
+    /// Every member's pieces have arrived: merge, and emit what the
+    /// configuration change causes (tracking and membership callbacks).
+    fn sync_activate(&mut self, _now: u64) -> Output<C> {
+        Vec::new()
+    }
+    /// The round was cut short by another configuration: drop what it
+    /// received; the state is as before the round.
+    fn sync_abort(&mut self) {}
     /// Timers due at `now` (monotonic nanoseconds).
     fn tick(&mut self, _now: u64) -> Output<C> {
         Vec::new()
@@ -184,4 +221,22 @@ pub trait Service<C = ConnId>: Send {
     fn flow_group(&self, _conn: C) -> Option<FlowGroup> {
         None
     }
+
+    /// A digest of the replicated state: what every member of a
+    /// configuration holds alike once re-synchronised, and nothing local
+    /// (connections, tracking, timers). `None` when the service keeps no
+    /// replicated state, or while it re-synchronises (nothing to compare
+    /// yet). Simulators and tests compare it between nodes.
+    fn digest(&self) -> Option<u64> {
+        None
+    }
+}
+
+/// A deterministic hasher for [`Service::digest`] (SipHash with fixed keys:
+/// the same state gives the same digest on every node of one build).
+pub fn digest_of(feed: impl FnOnce(&mut std::collections::hash_map::DefaultHasher)) -> u64 {
+    use std::hash::Hasher;
+    let mut h = std::collections::hash_map::DefaultHasher::new();
+    feed(&mut h);
+    h.finish()
 }

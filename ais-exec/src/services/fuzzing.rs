@@ -24,6 +24,7 @@ pub fn decode_cluster_messages(data: &[u8]) {
     if let Ok(m) = CkptMsg::decode(data) {
         assert_eq!(m.encode().as_deref(), Ok(data), "CKPT message re-encoding differs");
     }
+    super::sync::fuzz_decode(data);
     // Every registered service, configured and with a handle open, hears it
     // from another node.
     let me = NodeInfo::new(1, [127, 0, 0, 1].into(), "fuzz", 0, 0);
@@ -31,6 +32,7 @@ pub fn decode_cluster_messages(data: &[u8]) {
         s.configuration(RingId { rep: 1, seq: 4 }, &[1, 2], 0);
         s.connected(ConnId(1), Peer { pid: 1, uid: None });
         s.delivered(2, data, 0);
+        s.sync_receive(2, data);
     }
 }
 
@@ -52,6 +54,7 @@ mod tests {
             .encode(),
         ];
         seeds.extend(cpg::wire::samples().iter().map(CpgMsg::encode));
+        seeds.extend(crate::services::sync::samples());
         seeds.extend(ckpt::wire::samples().iter().map(|m| m.encode().unwrap()));
         seeds
     }

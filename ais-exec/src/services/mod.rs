@@ -6,6 +6,8 @@
 //! - [`registry`]: the services this executive runs, one line each.
 //! - [`router`]: the generic host that feeds them and carries out their output.
 //! - [`flow`]: the router's flow control (credits, stalled readers, parking).
+//! - [`sync`]: the one re-synchronisation of every service after a
+//!   configuration change (init, pieces, barrier, activate).
 //! - one folder per service; [`cfg`] is the executive's own status service.
 
 pub mod cfg;
@@ -17,8 +19,11 @@ pub mod cpg;
 pub mod evs;
 pub mod flow;
 pub mod fuzzing;
+pub mod io;
 pub mod registry;
 pub mod router;
+pub mod sync;
+pub mod tmr;
 
 pub use contract::{Effect, Handling, Output, Reply, Service};
 #[cfg(test)]

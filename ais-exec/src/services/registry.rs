@@ -9,6 +9,7 @@ use super::contract::Service;
 use super::cpg::service::CpgService;
 use super::evs::service::EvsService;
 use super::router::Router;
+use super::tmr::service::TmrService;
 
 /// Every service of this node; `me` is its CLM record.
 pub fn services(me: NodeInfo) -> Vec<Box<dyn Service>> {
@@ -19,6 +20,7 @@ pub fn services(me: NodeInfo) -> Vec<Box<dyn Service>> {
         Box::new(EvsService::new(node)),
         Box::new(CkptService::new(node)),
         Box::new(CfgService),
+        Box::new(TmrService::new()),
     ]
 }
 

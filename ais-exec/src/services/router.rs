@@ -4,12 +4,17 @@
 //! name: everything service-specific goes through [`Service`].
 //!
 //! Every cluster message starts with its service id (u16, big-endian), so
-//! each delivery reaches the service that sent it.
+//! each delivery reaches the service that sent it; the sync engine's own
+//! messages have [`SYNC_ID`]. The engine ([`super::sync`]) is told of every
+//! regular configuration, holds replicated services' deliveries during a
+//! round, and decides which requests answer busy meanwhile.
 
 use super::contract::{Effect, Handling, HostView, Output, Peer, Reply, RingId, Service, Token};
 use super::flow::{self, Flow, Receiver};
+use super::io::{Event, Handle, Host, Request, Respond};
+use super::sync::{Action, SyncEngine, SYNC_ID};
 use crate::daemon::{ClusterEvent, HostCtx, ServiceHost};
-use crate::ipc::{self, AisVersion, Client, ConnId, ServiceId};
+use crate::ipc::{self, AisVersion, Client, ConnId, Responder, ServiceId};
 use ais_totem::{ConfKind, Guarantee};
 use bytes::{BufMut, Bytes, BytesMut};
 use std::collections::HashMap;
@@ -18,22 +23,26 @@ use std::time::Instant;
 /// One registered service, by its place in the registry.
 type Slot = usize;
 
-pub struct Router {
+/// The router over the daemon's connections ([`Client`], [`Responder`])
+/// by default; a simulator gives it fakes of its own ([`super::io`]).
+pub struct Router<H = Client, R = Responder> {
     services: Vec<Box<dyn Service>>,
     /// Each open handle, and the service it belongs to.
-    clients: HashMap<ConnId, (Slot, Client)>,
+    clients: HashMap<ConnId, (Slot, H)>,
     /// Responders of ordered requests, until their service answers.
-    pending: HashMap<(Slot, Token), ipc::Responder>,
+    pending: HashMap<(Slot, Token), R>,
     flow: Flow<ConnId>,
+    sync: SyncEngine,
 }
 
-impl Router {
-    pub fn new(services: Vec<Box<dyn Service>>) -> Router {
+impl<H: Handle, R: Respond> Router<H, R> {
+    pub fn new(services: Vec<Box<dyn Service>>) -> Router<H, R> {
         Router {
             services,
             clients: HashMap::new(),
             pending: HashMap::new(),
             flow: Flow::default(),
+            sync: SyncEngine::new(),
         }
     }
 
@@ -42,15 +51,22 @@ impl Router {
         self.services.iter().map(|s| (s.id(), s.version())).collect()
     }
 
+    /// Each service's [`Service::digest`] of its replicated state.
+    pub fn digests(&self) -> Vec<(ServiceId, Option<u64>)> {
+        // Replicated state is settled only between sync rounds.
+        let synced = self.sync.is_synced();
+        self.services.iter().map(|s| (s.id(), s.digest().filter(|_| synced))).collect()
+    }
+
     fn slot(&self, id: ServiceId) -> Option<Slot> {
         self.services.iter().position(|s| s.id() == id)
     }
 
     /// Queues a cluster message behind any parked ones; gives it back when
     /// it cannot be queued now.
-    fn multicast(&mut self, ctx: &mut HostCtx<'_>, slot: Slot, data: &[u8]) -> Result<(), Bytes> {
+    fn multicast(&mut self, ctx: &mut impl Host, id: ServiceId, data: &[u8]) -> Result<(), Bytes> {
         let mut b = BytesMut::with_capacity(2 + data.len());
-        b.put_u16(self.services[slot].id().0);
+        b.put_u16(id.0);
         b.put_slice(data);
         let b = b.freeze();
         if self.flow.has_parked() {
@@ -64,12 +80,12 @@ impl Router {
     /// nothing can be refused (a request that expects no answer, a
     /// disconnection, a configuration change, a timer), so a multicast
     /// that does not fit is parked instead.
-    fn apply(&mut self, ctx: &mut HostCtx<'_>, slot: Slot, effects: Output, must_send: bool) -> bool {
+    fn apply(&mut self, ctx: &mut impl Host, slot: Slot, effects: Output, must_send: bool) -> bool {
         let mut all_sent = true;
         for e in effects {
             match e {
                 Effect::Multicast(data) => {
-                    if let Err(b) = self.multicast(ctx, slot, &data) {
+                    if let Err(b) = self.multicast(ctx, self.services[slot].id(), &data) {
                         if must_send {
                             // Nobody to answer TRY_AGAIN to: hold it, and
                             // take no request until it is queued.
@@ -100,7 +116,7 @@ impl Router {
                 }
                 Effect::Answer { token, reply } => {
                     if let Some(r) = self.pending.remove(&(slot, token)) {
-                        r.respond(reply.status, reply.payload);
+                        r.respond(reply.status, reply.payload.into());
                     }
                 }
             }
@@ -108,12 +124,17 @@ impl Router {
         all_sent
     }
 
-    fn request(&mut self, ctx: &mut HostCtx<'_>, r: ipc::Request) {
+    fn request(&mut self, ctx: &mut impl Host, r: Request<R>) {
         let Some(slot) = self.slot(r.service) else {
             r.responder.respond(ais_proto::status::NOT_SUPPORTED, Bytes::new());
             return;
         };
         let no_reply = !r.responder.expects_reply();
+        if self.sync.refuses(&self.services[..], slot, r.conn, r.msg, &r.payload) {
+            let busy = self.services[slot].busy(r.msg);
+            r.responder.respond(busy.status, busy.payload.into());
+            return;
+        }
         match self.services[slot].request(r.conn, r.msg, &r.payload, &*ctx) {
             Handling::Now(reply, fx) => {
                 let reply = if self.apply(ctx, slot, fx, no_reply) {
@@ -121,17 +142,17 @@ impl Router {
                 } else {
                     self.services[slot].busy(r.msg)
                 };
-                r.responder.respond(reply.status, reply.payload);
+                r.responder.respond(reply.status, reply.payload.into());
             }
             Handling::Ordered {
                 message,
                 token,
                 accepted,
-            } => match self.multicast(ctx, slot, &message) {
+            } => match self.multicast(ctx, r.service, &message) {
                 Err(_) => {
                     log::warn!(target: "SERV", "{}: send queue full; request refused", r.service);
                     let busy = self.services[slot].busy(r.msg);
-                    r.responder.respond(busy.status, busy.payload);
+                    r.responder.respond(busy.status, busy.payload.into());
                     let fx = self.services[slot].refused(token);
                     self.apply(ctx, slot, fx, true);
                 }
@@ -142,11 +163,28 @@ impl Router {
 
     /// An ordered request's message is queued: answer it now if the service
     /// said so, or keep its responder until the service answers.
-    fn accepted(&mut self, slot: Slot, token: Token, accepted: Option<Reply>, responder: ipc::Responder) {
+    fn accepted(&mut self, slot: Slot, token: Token, accepted: Option<Reply>, responder: R) {
         match accepted {
-            Some(a) => responder.respond(a.status, a.payload),
+            Some(a) => responder.respond(a.status, a.payload.into()),
             None => {
                 self.pending.insert((slot, token), responder);
+            }
+        }
+    }
+
+    /// Carries out what the sync engine asked for; its messages are never
+    /// refused (parked when the queue is full).
+    fn sync_actions(&mut self, ctx: &mut impl Host, actions: Vec<Action<ConnId>>) {
+        for a in actions {
+            match a {
+                Action::Send(data) => {
+                    if let Err(b) = self.multicast(ctx, SYNC_ID, &data) {
+                        self.flow.park(b);
+                    }
+                }
+                Action::Effects(slot, fx) => {
+                    self.apply(ctx, slot, fx, true);
+                }
             }
         }
     }
@@ -187,7 +225,7 @@ impl Router {
     }
 }
 
-fn submit(ctx: &mut HostCtx<'_>, b: Bytes) -> Result<(), Bytes> {
+fn submit(ctx: &mut impl Host, b: Bytes) -> Result<(), Bytes> {
     match ctx.submit(b.clone(), Guarantee::Agreed) {
         Ok(()) => Ok(()),
         Err(crate::daemon::SubmitError::TryAgain) => Err(b),
@@ -198,10 +236,34 @@ fn submit(ctx: &mut HostCtx<'_>, b: Bytes) -> Result<(), Bytes> {
     }
 }
 
+/// The daemon's ordering task drives the router through these.
 impl ServiceHost for Router {
     type Request = ipc::Event;
 
     fn on_event(&mut self, ctx: &mut HostCtx<'_>, event: &ClusterEvent) {
+        Router::on_event(self, ctx, event)
+    }
+
+    fn ready(&mut self, ctx: &mut HostCtx<'_>) -> bool {
+        Router::ready(self, ctx)
+    }
+
+    fn recheck_soon(&self) -> bool {
+        Router::recheck_soon(self)
+    }
+
+    fn wake_at(&self, now: u64) -> Option<u64> {
+        Router::wake_at(self, now)
+    }
+
+    fn on_request(&mut self, ctx: &mut HostCtx<'_>, request: ipc::Event) {
+        Router::on_request(self, ctx, request.into())
+    }
+}
+
+/// Cluster events, timers and connection events, as any host delivers them.
+impl<H: Handle, R: Respond> Router<H, R> {
+    pub fn on_event(&mut self, ctx: &mut impl Host, event: &ClusterEvent) {
         match event {
             ClusterEvent::ConfChange(c) if c.kind == ConfKind::Regular => {
                 let ring = RingId {
@@ -212,6 +274,9 @@ impl ServiceHost for Router {
                     let fx = self.services[slot].configuration(ring, &c.members, ctx.now());
                     self.apply(ctx, slot, fx, true);
                 }
+                let now = ctx.now();
+                let actions = self.sync.configuration(&mut self.services[..], ring, &c.members, now);
+                self.sync_actions(ctx, actions);
             }
             ClusterEvent::ConfChange(_) => {}
             ClusterEvent::Deliver(d) => {
@@ -219,14 +284,24 @@ impl ServiceHost for Router {
                     return;
                 }
                 let id = ServiceId(u16::from_be_bytes([d.data[0], d.data[1]]));
+                if id == SYNC_ID {
+                    let now = ctx.now();
+                    let actions = self.sync.delivered(&mut self.services[..], d.sender, &d.data[2..], now);
+                    self.sync_actions(ctx, actions);
+                    return;
+                }
                 let Some(slot) = self.slot(id) else { return };
+                if self.sync.hold(&self.services[..], slot, d.sender, &d.data[2..]) {
+                    return;
+                }
                 let fx = self.services[slot].delivered(d.sender, &d.data[2..], ctx.now());
                 self.apply(ctx, slot, fx, true);
             }
         }
     }
 
-    fn ready(&mut self, ctx: &mut HostCtx<'_>) -> bool {
+    /// Whether requests are taken now (see [`ServiceHost::ready`]).
+    pub fn ready(&mut self, ctx: &mut impl Host) -> bool {
         // Timers first: what they ask for queues behind any parked
         // multicasts, and asked once their deadline no longer wakes the driver.
         for slot in 0..self.services.len() {
@@ -237,39 +312,39 @@ impl ServiceHost for Router {
             return false;
         }
         self.grant_credits();
-        let t = ctx.totem();
-        t.queued_bytes() < flow::QUEUE_HIGH_BYTES && t.queued() < flow::QUEUE_HIGH_MESSAGES
+        let (bytes, messages) = ctx.queue_sizes();
+        bytes < flow::QUEUE_HIGH_BYTES && messages < flow::QUEUE_HIGH_MESSAGES
     }
 
-    fn recheck_soon(&self) -> bool {
+    pub fn recheck_soon(&self) -> bool {
         self.flow.withheld()
     }
 
-    fn wake_at(&self, now: u64) -> Option<u64> {
+    pub fn wake_at(&self, now: u64) -> Option<u64> {
         self.services.iter().filter_map(|s| s.next_deadline(now)).min()
     }
 
-    fn on_request(&mut self, ctx: &mut HostCtx<'_>, request: ipc::Event) {
+    pub fn on_request(&mut self, ctx: &mut impl Host, request: Event<H, R>) {
         match request {
-            ipc::Event::Connected(client) => {
+            Event::Connected(client) => {
                 let (conn, service) = (client.conn(), client.service());
                 let Some(slot) = self.slot(service) else { return };
                 let peer = Peer {
-                    pid: client.cred().pid.unwrap_or(0) as u32,
-                    uid: Some(client.cred().uid),
+                    pid: client.pid(),
+                    uid: client.uid(),
                 };
                 self.clients.insert(conn, (slot, client));
                 let fx = self.services[slot].connected(conn, peer);
                 self.apply(ctx, slot, fx, true);
             }
-            ipc::Event::Request(r) => {
+            Event::Request(r) => {
                 if !r.responder.expects_reply() {
                     // Credited back once taken ([`Flow::grant`]).
                     self.flow.taken(r.conn, r.payload.len());
                 }
                 self.request(ctx, r);
             }
-            ipc::Event::Disconnected { conn, service } => {
+            Event::Disconnected { conn, service } => {
                 self.clients.remove(&conn);
                 self.flow.forget(conn);
                 if let Some(slot) = self.slot(service) {

@@ -2,10 +2,13 @@
 //! service, over an in-memory bus ([`Bus`]) that delivers every multicast to
 //! the members of the ring it was sent in, in one agreed order. Requests
 //! follow the router's contract: answered now, or ordered (multicast, then
-//! answered when the service answers their token on the origin node). The
-//! state machines beneath the services are tested over the same [`Bus`].
+//! answered when the service answers their token on the origin node). Each
+//! node runs the sync engine as the router does: every regular
+//! configuration starts a round, held messages and busy requests included.
+//! The state machines beneath the services are tested over the same [`Bus`].
 
 use super::contract::{Effect, Handling, HostView, NodeId, Output, Peer, Reply, RingId, Service, Token};
+use super::sync::{Action, One, SyncEngine};
 use ais_proto::cfg::RingStatus;
 use std::collections::{BTreeMap, VecDeque};
 
@@ -66,13 +69,21 @@ pub struct Callback<C> {
     pub payload: Vec<u8>,
 }
 
+/// A message on the cluster's bus: the sync engine's or the service's.
+#[derive(Debug, Clone)]
+enum Wire {
+    Sync(Vec<u8>),
+    Service(Vec<u8>),
+}
+
 pub struct Cluster<S, C> {
     pub nodes: BTreeMap<NodeId, S>,
+    engines: BTreeMap<NodeId, SyncEngine>,
     /// The current ring: deliveries reach these nodes.
     members: Vec<NodeId>,
     ring_seq: u64,
     /// Multicasts in agreed order.
-    bus: Bus<Vec<u8>>,
+    bus: Bus<Wire>,
     /// Every callback sent, in order.
     pub callbacks: Vec<Callback<C>>,
     answers: BTreeMap<(NodeId, Token), Reply>,
@@ -85,6 +96,7 @@ impl<S: Service<C>, C: Copy> Cluster<S, C> {
     pub fn new(ids: &[NodeId], make: impl Fn(NodeId) -> S) -> Cluster<S, C> {
         Cluster {
             nodes: ids.iter().map(|&id| (id, make(id))).collect(),
+            engines: ids.iter().map(|&id| (id, SyncEngine::new())).collect(),
             members: ids.to_vec(),
             ring_seq: 0,
             bus: Bus::default(),
@@ -129,36 +141,78 @@ impl<S: Service<C>, C: Copy> Cluster<S, C> {
             let now = self.now;
             let out = self.node(m).configuration(ring, members, now);
             self.take(m, out);
+            let (node, engine) = self.parts(m);
+            let actions = engine.configuration(&mut One(node), ring, members, now);
+            self.carry(m, actions);
         }
+    }
+
+    fn parts(&mut self, id: NodeId) -> (&mut S, &mut SyncEngine) {
+        let node = self.nodes.get_mut(&id).expect("a node of the cluster");
+        (node, self.engines.get_mut(&id).expect("a node of the cluster"))
+    }
+
+    /// Carries out what node `node`'s sync engine asked for.
+    fn carry(&mut self, node: NodeId, actions: Vec<Action<C>>) {
+        for a in actions {
+            match a {
+                Action::Send(d) => self.bus.send(node, &self.members, Wire::Sync(d)),
+                Action::Effects(_, out) => self.take(node, out),
+            }
+        }
+    }
+
+    /// Whether `node`'s sync engine holds synchronised state.
+    pub fn is_synced(&self, node: NodeId) -> bool {
+        self.engines[&node].is_synced()
     }
 
     /// Queues a multicast from `node` as if its router had sent it.
     pub fn multicast(&mut self, node: NodeId, data: Vec<u8>) {
-        self.bus.send(node, &self.members, data);
+        self.bus.send(node, &self.members, Wire::Service(data));
+    }
+
+    /// Queues a multicast from `node` at place `at` of the agreed order
+    /// (to order it among messages already queued).
+    pub fn multicast_at(&mut self, at: usize, node: NodeId, data: Vec<u8>) {
+        let to = self.members.clone();
+        self.bus.queue.insert(at, (node, to, Wire::Service(data)));
     }
 
     /// Delivers every queued multicast, and what those cause, in order.
     pub fn run(&mut self) {
+        while self.step() {}
+    }
+
+    /// Delivers the next queued multicast; false if none was queued.
+    pub fn step(&mut self) -> bool {
         let mut outs = Vec::new();
-        while !self.bus.queue.is_empty() {
-            let (nodes, now) = (&mut self.nodes, self.now);
+        if !self.bus.queue.is_empty() {
+            let now = self.now;
             // One message at a time: its recipients' output queues behind it.
-            let (sender, to, data) = self.bus.queue.pop_front().expect("a message");
+            let (sender, to, wire) = self.bus.queue.pop_front().expect("a message");
             for id in to {
-                let node = nodes.get_mut(&id).expect("a node of the cluster");
-                outs.push((id, node.delivered(sender, &data, now)));
+                let (node, engine) = self.parts(id);
+                let actions = match &wire {
+                    Wire::Sync(d) => engine.delivered(&mut One(node), sender, d, now),
+                    Wire::Service(d) if engine.hold(&One(node), 0, sender, d) => Vec::new(),
+                    Wire::Service(d) => vec![Action::Effects(0, node.delivered(sender, d, now))],
+                };
+                outs.push((id, actions));
             }
-            for (id, out) in outs.drain(..) {
-                self.take(id, out);
+            for (id, actions) in outs.drain(..) {
+                self.carry(id, actions);
             }
+            return true;
         }
+        false
     }
 
     /// Carries out what node `node`'s service asked for.
     pub fn take(&mut self, node: NodeId, out: Output<C>) {
         for e in out {
             match e {
-                Effect::Multicast(d) => self.bus.send(node, &self.members, d),
+                Effect::Multicast(d) => self.bus.send(node, &self.members, Wire::Service(d)),
                 Effect::Callback {
                     conn,
                     msg,
@@ -195,9 +249,14 @@ impl<S: Service<C>, C: Copy> Cluster<S, C> {
         self.run();
     }
 
-    /// A request, without running the cluster: what the service decided.
+    /// A request, without running the cluster: what the router and the
+    /// service decided (busy while the sync engine refuses it).
     pub fn handle(&mut self, node: NodeId, conn: C, msg: u16, payload: &[u8]) -> Handling<C> {
-        self.node(node).request(conn, msg, payload, &NoHost)
+        let (s, engine) = self.parts(node);
+        if engine.refuses(&One(&mut *s), 0, conn, msg, payload) {
+            return Handling::reply(s.busy(msg));
+        }
+        s.request(conn, msg, payload, &NoHost)
     }
 
     /// A request from `conn` on `node`, run to its answer.

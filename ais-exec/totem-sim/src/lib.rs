@@ -8,9 +8,11 @@
 
 pub mod checker;
 pub mod history;
+pub mod net;
 pub mod rng;
 pub mod scenario;
 pub mod sim;
+pub mod timeline;
 
 pub use checker::{check, Violation};
 pub use scenario::Scenario;
@@ -23,11 +25,7 @@ pub fn run_seed(seed: u64, min_nodes: usize, max_nodes: usize) -> Outcome {
     match std::panic::catch_unwind(|| run(&sc)) {
         Ok(o) => o,
         Err(e) => {
-            let msg = e
-                .downcast_ref::<String>()
-                .cloned()
-                .or_else(|| e.downcast_ref::<&str>().map(|s| s.to_string()))
-                .unwrap_or_else(|| "panic".into());
+            let msg = panic_message(&*e);
             Outcome {
                 seed,
                 nodes: n,
@@ -45,4 +43,12 @@ pub fn run_seed(seed: u64, min_nodes: usize, max_nodes: usize) -> Outcome {
             }
         }
     }
+}
+
+/// What a caught panic said.
+pub fn panic_message(e: &(dyn std::any::Any + Send)) -> String {
+    e.downcast_ref::<String>()
+        .cloned()
+        .or_else(|| e.downcast_ref::<&str>().map(|s| s.to_string()))
+        .unwrap_or_else(|| "panic".into())
 }

@@ -6,12 +6,13 @@
 
 use crate::checker::{check, Violation};
 use crate::history::*;
+use crate::net::{Fault, Network};
 use crate::rng::Rng;
 use crate::scenario::Scenario;
+use crate::timeline::Timeline;
 use ais_totem::{ms, Dest, Guarantee, NodeId, Options, Output, State, SubmitError, Time, Totem};
 use bytes::Bytes;
-use std::cmp::Ordering;
-use std::collections::{BinaryHeap, HashMap, HashSet};
+use std::collections::{HashMap, HashSet};
 
 /// The result of one seeded run.
 #[derive(Debug)]
@@ -46,30 +47,6 @@ enum Ev {
     Restart { node: usize },
 }
 
-struct Item {
-    time: Time,
-    seq: u64,
-    ev: Ev,
-}
-
-impl PartialEq for Item {
-    fn eq(&self, o: &Self) -> bool {
-        (self.time, self.seq) == (o.time, o.seq)
-    }
-}
-impl Eq for Item {}
-impl PartialOrd for Item {
-    fn partial_cmp(&self, o: &Self) -> Option<Ordering> {
-        Some(self.cmp(o))
-    }
-}
-impl Ord for Item {
-    // Earliest first in a max-heap.
-    fn cmp(&self, o: &Self) -> Ordering {
-        (o.time, o.seq).cmp(&(self.time, self.seq))
-    }
-}
-
 struct Node {
     id: NodeId,
     totem: Option<Totem>,
@@ -92,16 +69,12 @@ struct Node {
 struct Sim {
     sc: Scenario,
     rng: Rng,
-    net: Rng,
+    net: Network,
     now: Time,
-    seq: u64,
-    queue: BinaryHeap<Item>,
+    queue: Timeline<Ev>,
     nodes: Vec<Node>,
     index_of: HashMap<NodeId, usize>,
     history: History,
-    groups: Vec<u8>,
-    one_way: HashSet<(usize, usize)>,
-    faults_on: bool,
     submitting: bool,
     healed_at: Option<Time>,
     formed_at: Option<Time>,
@@ -123,16 +96,12 @@ pub fn run(sc: &Scenario) -> Outcome {
     let mut sim = Sim {
         sc: sc.clone(),
         rng,
-        net,
+        net: Network::new(sc, n, net),
         now: 0,
-        seq: 0,
-        queue: BinaryHeap::new(),
+        queue: Timeline::default(),
         nodes: Vec::with_capacity(n),
         index_of: sc.node_ids.iter().enumerate().map(|(i, &id)| (id, i)).collect(),
         history: History::default(),
-        groups: vec![0; n],
-        one_way: HashSet::new(),
-        faults_on: true,
         submitting: true,
         healed_at: None,
         formed_at: None,
@@ -171,8 +140,8 @@ pub fn run(sc: &Scenario) -> Outcome {
     }
     sim.push(sc.fault_phase, Ev::Heal);
     let mut stuck = false;
-    while let Some(item) = sim.queue.pop() {
-        sim.now = item.time;
+    while let Some((time, ev)) = sim.queue.pop() {
+        sim.now = time;
         sim.events += 1;
         if sim.events > EVENT_BUDGET {
             stuck = true;
@@ -186,7 +155,7 @@ pub fn run(sc: &Scenario) -> Outcome {
                 sim.queue.len()
             );
         }
-        sim.handle(item.ev);
+        sim.handle(ev);
         if sim.done {
             break;
         }
@@ -233,12 +202,7 @@ pub fn run(sc: &Scenario) -> Outcome {
 
 impl Sim {
     fn push(&mut self, time: Time, ev: Ev) {
-        self.seq += 1;
-        self.queue.push(Item {
-            time,
-            seq: self.seq,
-            ev,
-        });
+        self.queue.push(time, ev);
     }
 
     fn token(&self) -> Time {
@@ -290,7 +254,7 @@ impl Sim {
                 }
             }
             Ev::Fault => {
-                if self.faults_on {
+                if self.net.faults_on {
                     self.fault();
                     let next = self.now
                         + self
@@ -394,44 +358,12 @@ impl Sim {
         }
     }
 
-    fn blocked(&self, from: usize, to: usize) -> bool {
-        self.groups[from] != self.groups[to] || self.one_way.contains(&(from, to))
-    }
-
     fn send(&mut self, from: usize, dest: Dest, data: Bytes) {
-        let targets: Vec<usize> = match dest {
-            Dest::All => (0..self.nodes.len()).filter(|&j| j != from).collect(),
-            Dest::Node(id) => match self.index_of.get(&id) {
-                Some(&j) if j != from => vec![j],
-                _ => vec![],
-            },
-        };
-        let (base, jitter) = self.sc.latency;
-        for j in targets {
-            if self.blocked(from, j) {
-                continue;
-            }
-            if self.faults_on && self.net.chance(self.sc.drop_p) {
-                continue;
-            }
-            let at = self.now + base + self.net.range(0, jitter);
-            if self.faults_on && self.net.chance(self.sc.dup_p) {
-                let again = at + self.net.range(0, 2 * base + jitter);
-                self.push(
-                    again,
-                    Ev::Datagram {
-                        to: j,
-                        data: data.clone(),
-                    },
-                );
-            }
-            self.push(
-                at,
-                Ev::Datagram {
-                    to: j,
-                    data: data.clone(),
-                },
-            );
+        let mut arrivals = Vec::new();
+        self.net
+            .send(self.now, from, dest, &self.index_of, |at, to| arrivals.push((at, to)));
+        for (at, to) in arrivals {
+            self.push(at, Ev::Datagram { to, data: data.clone() });
         }
     }
 
@@ -475,26 +407,16 @@ impl Sim {
     }
 
     fn fault(&mut self) {
-        let n = self.nodes.len();
-        let total: u32 = self.sc.weights.iter().sum();
-        let mut pick = self.rng.range(0, total as u64 - 1) as u32;
-        let mut action = 0;
-        for (k, w) in self.sc.weights.iter().enumerate() {
-            if pick < *w {
-                action = k;
-                break;
-            }
-            pick -= w;
-        }
-        let up: Vec<usize> = (0..n).filter(|&i| self.up(i)).collect();
+        let fault = Fault::pick(&mut self.rng, &self.sc.weights);
+        let up: Vec<usize> = (0..self.nodes.len()).filter(|&i| self.up(i)).collect();
         let token = self.token();
         if self.trace {
-            println!("{:>9.3} fault action {action}", self.now as f64 / 1e6);
+            println!("{:>9.3} fault {fault:?}", self.now as f64 / 1e6);
         }
-        match action {
-            0 | 4 if !up.is_empty() => {
+        match fault {
+            Fault::Crash | Fault::Leave if !up.is_empty() => {
                 let i = *self.rng.pick(&up);
-                if action == 4 {
+                if fault == Fault::Leave {
                     let now = self.now;
                     self.nodes[i].totem.as_mut().unwrap().leave(now);
                     self.after_call(i);
@@ -503,31 +425,15 @@ impl Sim {
                 let at = self.now + self.rng.range(token / 5, token * 3);
                 self.push(at, Ev::Restart { node: i });
             }
-            1 if !up.is_empty() => {
+            Fault::Pause if !up.is_empty() => {
                 let i = *self.rng.pick(&up);
                 self.nodes[i].paused = true;
                 let at = self.now + self.rng.range(token / 10, token * 3);
                 self.push(at, Ev::Resume { node: i });
             }
-            2 => {
-                let parts = self.rng.range(2, 3) as u8;
-                for g in self.groups.iter_mut() {
-                    *g = (self.rng.next_u64() % parts as u64) as u8;
-                }
-            }
-            3 => {
-                for _ in 0..self.rng.range(1, n as u64) {
-                    let a = self.rng.range(0, n as u64 - 1) as usize;
-                    let b = self.rng.range(0, n as u64 - 1) as usize;
-                    if a != b {
-                        self.one_way.insert((a, b));
-                    }
-                }
-            }
-            _ => {
-                self.groups.iter_mut().for_each(|g| *g = 0);
-                self.one_way.clear();
-            }
+            Fault::Partition => self.net.partition(&mut self.rng),
+            Fault::OneWayCuts => self.net.cut_one_way(&mut self.rng),
+            _ => self.net.heal(),
         }
     }
 
@@ -590,10 +496,9 @@ impl Sim {
     }
 
     fn heal(&mut self) {
-        self.faults_on = false;
+        self.net.faults_on = false;
         self.healed_at = Some(self.now);
-        self.groups.iter_mut().for_each(|g| *g = 0);
-        self.one_way.clear();
+        self.net.heal();
         for i in 0..self.nodes.len() {
             if self.nodes[i].totem.is_none() {
                 self.restart(i);

@@ -83,6 +83,17 @@ pub const HEADERS: &[Header] = &[
         trailer: CKPT_TRAILER,
     },
     Header {
+        name: "saTmr.h",
+        guard: "_SA_TMR_H",
+        title: "SA Forum AIS Timer Service (A.01.01)",
+        includes: &["saAis.h"],
+        sys_includes: &[],
+        sources: &["src/types/tmr.rs", "src/tmr/mod.rs"],
+        enums: types::tmr::c_enums,
+        style: Style::Typedef,
+        trailer: "",
+    },
+    Header {
         name: "corosync/corotypes.h",
         guard: "COROTYPES_H_DEFINED",
         title: "types shared by the corosync-compatible client libraries (corosync 3)",

@@ -8,6 +8,7 @@ pub const CLM: u16 = 0x0001;
 pub const CKPT: u16 = 0x0002;
 pub const CKPT_CHECKPOINT: u16 = 0x0202;
 pub const CKPT_ITERATION: u16 = 0x0203;
+pub const TMR: u16 = 0x0006;
 pub const CPG: u16 = 0x0C96;
 pub const CPG_ITERATION: u16 = 0x0C97;
 pub const EVS: u16 = 0x0E75;
@@ -18,6 +19,7 @@ pub const ALL: &[(&str, u16)] = &[
     ("CKPT", CKPT),
     ("CKPT_CHECKPOINT", CKPT_CHECKPOINT),
     ("CKPT_ITERATION", CKPT_ITERATION),
+    ("TMR", TMR),
     ("CPG", CPG),
     ("CPG_ITERATION", CPG_ITERATION),
     ("EVS", EVS),

@@ -12,6 +12,7 @@
 
 use super::state::{CHECKPOINTS, HANDLES, ITERATIONS};
 use crate::boundary::call::{code, code_of};
+use crate::boundary::version::sa_version;
 use crate::runtime::DispatchMode;
 use crate::types::ais::*;
 use crate::types::ckpt::*;
@@ -94,17 +95,9 @@ pub struct Section {
 }
 
 /// openais's version, for B.01 programs.
-pub(crate) const B0101: SaVersionT = SaVersionT {
-    releaseCode: b'B',
-    majorVersion: 1,
-    minorVersion: 1,
-};
+pub(crate) const B0101: SaVersionT = sa_version(b'B', 1, 1);
 /// The newest version implemented: B.02.03.
-pub(crate) const B0203: SaVersionT = SaVersionT {
-    releaseCode: b'B',
-    majorVersion: 2,
-    minorVersion: 3,
-};
+pub(crate) const B0203: SaVersionT = sa_version(b'B', 2, 3);
 
 /// Which initialize call negotiates.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

@@ -3,6 +3,7 @@
 
 use super::state::HANDLES;
 use crate::boundary::call::{code, code_of};
+use crate::boundary::version::sa_version;
 use crate::runtime::DispatchMode;
 use crate::types::ais::*;
 use crate::types::clm::*;
@@ -50,21 +51,9 @@ unsafe impl Send for Callbacks {}
 unsafe impl Sync for Callbacks {}
 
 /// The version each initialize call implements, written back to the caller.
-pub(crate) const B01: SaVersionT = SaVersionT {
-    releaseCode: b'B',
-    majorVersion: 1,
-    minorVersion: 1,
-};
-pub(crate) const B03: SaVersionT = SaVersionT {
-    releaseCode: b'B',
-    majorVersion: 3,
-    minorVersion: 1,
-};
-pub(crate) const B04: SaVersionT = SaVersionT {
-    releaseCode: b'B',
-    majorVersion: 4,
-    minorVersion: 1,
-};
+pub(crate) const B01: SaVersionT = sa_version(b'B', 1, 1);
+pub(crate) const B03: SaVersionT = sa_version(b'B', 3, 1);
+pub(crate) const B04: SaVersionT = sa_version(b'B', 4, 1);
 
 fn ais_version(v: &SaVersionT) -> AisVersion {
     AisVersion::new(v.releaseCode, v.majorVersion, v.minorVersion)

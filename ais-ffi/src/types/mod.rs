@@ -78,3 +78,4 @@ pub mod clm;
 pub mod corotypes;
 pub mod cpg;
 pub mod evs;
+pub mod tmr;

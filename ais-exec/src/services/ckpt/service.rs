@@ -374,6 +374,10 @@ impl<C: Copy + Eq + Hash + Send> CkptService<C> {
 }
 
 impl<C: Copy + Eq + Hash + Send> Service<C> for CkptService<C> {
+    fn digest(&self) -> Option<u64> {
+        self.state.digest()
+    }
+
     fn id(&self) -> ServiceId {
         ServiceId::CKPT
     }

@@ -226,6 +226,35 @@ impl CkptState {
         }
     }
 
+    /// A digest of the replicated checkpoints ([`Service::digest`]): names,
+    /// attributes, sections, references; `None` mid-synchronisation. The
+    /// idle times and asked expiries are this node's own and left out.
+    ///
+    /// [`Service::digest`]: crate::services::Service::digest
+    pub fn digest(&self) -> Option<u64> {
+        use std::hash::Hash;
+        if !self.is_synced() {
+            return None;
+        }
+        Some(crate::services::contract::digest_of(|h| {
+            self.names.hash(h);
+            for (uid, c) in &self.ckpts {
+                uid.hash(h);
+                c.name.hash(h);
+                c.unlinked.hash(h);
+                let a = &c.attrs;
+                (a.creation_flags, a.checkpoint_size, a.retention_duration).hash(h);
+                (a.max_sections, a.max_section_size, a.max_section_id_size).hash(h);
+                c.active_replica.hash(h);
+                for (id, s) in &c.sections {
+                    (id, &s.data, s.expiration, s.last_update).hash(h);
+                }
+                c.refs.hash(h);
+                (c.next_generated, c.epoch, c.used).hash(h);
+            }
+        }))
+    }
+
     /// Whether the checkpoints are settled (requests wait otherwise).
     pub fn is_synced(&self) -> bool {
         self.synced && self.sync.is_none()

@@ -13,7 +13,7 @@ use std::collections::HashSet;
 use std::hash::Hash;
 
 use crate::ipc::{AisVersion, ServiceId};
-use crate::services::contract::{Effect, Handling, HostView, Peer, RingId, Service, Token};
+use crate::services::contract::{Effect, Handling, HostView, Peer, Round, Service, Token};
 use ais_proto::clm::LOCAL_NODE_ID;
 use ais_proto::status;
 
@@ -31,6 +31,13 @@ pub struct ClmService<C> {
     /// The handles whose peer is root (allowed administrative requests).
     root: HashSet<C>,
     next_token: u64,
+    /// The sync round under way: its ring sequence and members, and the
+    /// members' records received so far.
+    round: Option<(u64, Vec<NodeId>)>,
+    records: Vec<(NodeId, NodeInfo)>,
+    /// What ending an administrative operation at a ring change produced,
+    /// carried out when the round activates.
+    admin_held: Vec<Effect<C>>,
 }
 
 fn wire_node(n: &NodeInfo, member: bool) -> ClusterNode {
@@ -73,6 +80,9 @@ impl<C: Copy + Eq + Hash + Send> ClmService<C> {
             admin: Admin::new(me.node_id),
             root: HashSet::new(),
             next_token: 1,
+            round: None,
+            records: Vec::new(),
+            admin_held: Vec::new(),
             me,
         }
     }
@@ -112,9 +122,6 @@ impl<C: Copy + Eq + Hash + Send> ClmService<C> {
     /// The record of `id` (or of this node), answered from the local replica.
     fn node_get(&self, id: u32) -> Reply {
         let id = if id == LOCAL_NODE_ID { self.me.node_id } else { id };
-        if !self.view.is_complete() {
-            return self.busy(msg::NODE_GET);
-        }
         match self.view.member(id) {
             Some(n) => {
                 let mut w = Writer::new();
@@ -274,6 +281,10 @@ impl<C: Copy + Eq + Hash + Send> ClmService<C> {
 }
 
 impl<C: Copy + Eq + Hash + Send> Service<C> for ClmService<C> {
+    fn digest(&self) -> Option<u64> {
+        self.view.digest()
+    }
+
     fn id(&self) -> ServiceId {
         ServiceId::CLM
     }
@@ -282,36 +293,88 @@ impl<C: Copy + Eq + Hash + Send> Service<C> for ClmService<C> {
         CLM_VERSION
     }
 
-    /// A regular configuration: every member announces its record again.
-    fn configuration(&mut self, ring: RingId, members: &[NodeId], _now: u64) -> Vec<Effect<C>> {
+    /// Outside sync, CLM's ordered messages are the administrative
+    /// operations' ([`super::admin`]).
+    fn delivered(&mut self, sender: NodeId, data: &[u8], now: u64) -> Vec<Effect<C>> {
+        let Ok(m) = AdminMsg::decode(data) else {
+            return Vec::new();
+        };
+        let (members, trackers) = (self.view_members(), self.step_trackers());
+        let actions = self.admin.delivered(sender, m, members.as_deref(), &trackers, now);
+        self.act(actions)
+    }
+
+    fn replicated(&self) -> bool {
+        true
+    }
+
+    /// What reads the view waits for a complete one: node gets, and a
+    /// track start that asks for the current membership. Malformed
+    /// requests are answered by [`request`](Service::request).
+    fn needs_sync(&self, _conn: C, msg_id: u16, payload: &[u8]) -> bool {
+        let mut r = Reader::new(payload);
+        match msg_id {
+            msg::TRACK_START => match (r.u8(), r.bool()) {
+                (Ok(flags), Ok(_)) => check_flags(flags as u32).is_ok_and(|f| f & TRACK_CURRENT != 0),
+                _ => false,
+            },
+            msg::NODE_GET => r.u32().is_ok(),
+            msg::NODE_GET_ASYNC => r.u64().is_ok() && r.u32().is_ok(),
+            _ => false,
+        }
+    }
+
+    /// Every member announces its record again after every configuration.
+    fn sync_init(&mut self, round: &Round<'_>) -> Vec<Vec<u8>> {
         if self.me.initial_view == 0 {
-            self.me.initial_view = ring.seq / 4;
+            self.me.initial_view = round.ring.seq / 4;
         }
-        // The locked nodes go out before the record, so every member's are in
-        // when the view completes.
-        let admin = self.admin.configuration();
-        let mut out = self.act(admin);
-        out.push(Effect::Multicast(NodeJoin(self.me.clone()).encode()));
-        if let Some(change) = self.view.configuration(ring.seq, members) {
-            out.extend(self.notify(&change));
+        self.round = Some((round.ring.seq, round.members.to_vec()));
+        self.records.clear();
+        // A ring change ends a running administrative operation alike on
+        // every node; its locked nodes go out with the record, so every
+        // member's are in when the view is built.
+        let mut pieces = Vec::new();
+        for action in self.admin.configuration() {
+            match action {
+                Action::Multicast(m) => pieces.push(m),
+                other => {
+                    let fx = self.act(vec![other]);
+                    self.admin_held.extend(fx);
+                }
+            }
         }
+        pieces.push(NodeJoin(self.me.clone()).encode());
+        pieces
+    }
+
+    fn sync_receive(&mut self, sender: NodeId, piece: &[u8]) {
+        if let Ok(NodeJoin(info)) = NodeJoin::decode(piece) {
+            self.records.push((sender, info));
+        } else if let Ok(m @ AdminMsg::State { .. }) = AdminMsg::decode(piece) {
+            // The union of every member's locked nodes.
+            let trackers = self.step_trackers();
+            let _ = self.admin.delivered(sender, m, None, &trackers, 0);
+        }
+    }
+
+    /// The view is the members' own records; trackers hear what changed.
+    fn sync_activate(&mut self, _now: u64) -> Vec<Effect<C>> {
+        let Some((seq, members)) = self.round.take() else {
+            return Vec::new();
+        };
+        let mut change = self.view.configuration(seq, &members);
+        for (sender, info) in std::mem::take(&mut self.records) {
+            change = change.or(self.view.node_join(sender, info));
+        }
+        let mut out = std::mem::take(&mut self.admin_held);
+        out.extend(change.map_or_else(Vec::new, |c| self.notify(&c)));
         out
     }
 
-    /// A CLM message delivered in agreed order.
-    fn delivered(&mut self, sender: NodeId, data: &[u8], now: u64) -> Vec<Effect<C>> {
-        let Ok(NodeJoin(info)) = NodeJoin::decode(data) else {
-            let Ok(m) = AdminMsg::decode(data) else {
-                return Vec::new();
-            };
-            let (members, trackers) = (self.view_members(), self.step_trackers());
-            let actions = self.admin.delivered(sender, m, members.as_deref(), &trackers, now);
-            return self.act(actions);
-        };
-        match self.view.node_join(sender, info) {
-            Some(change) => self.notify(&change),
-            None => Vec::new(),
-        }
+    fn sync_abort(&mut self) {
+        self.round = None;
+        self.records.clear();
     }
 
     /// A client request, answered from the local replica. Malformed
@@ -326,9 +389,6 @@ impl<C: Copy + Eq + Hash + Send> Service<C> for ClmService<C> {
                 let Ok(flags) = check_flags(flags as u32) else {
                     return Handling::status(status::BAD_FLAGS);
                 };
-                if flags & TRACK_CURRENT != 0 && !self.view.is_complete() {
-                    return Handling::reply(self.busy(msg_id));
-                }
                 let wants_current = self.trackers.start(conn, flags);
                 if !wants_current {
                     return Handling::status(status::OK);
@@ -365,9 +425,6 @@ impl<C: Copy + Eq + Hash + Send> Service<C> for ClmService<C> {
                 let (Ok(invocation), Ok(id)) = (r.u64(), r.u32()) else {
                     return Handling::status(status::INVALID_PARAM);
                 };
-                if !self.view.is_complete() {
-                    return Handling::reply(self.busy(msg_id));
-                }
                 let node = self.node_get(id);
                 let mut w = Writer::new();
                 w.u64(invocation);
@@ -430,6 +487,7 @@ impl<C: Copy + Eq + Hash + Send> Service<C> for ClmService<C> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::services::contract::RingId;
     use crate::services::testkit::Cluster;
 
     fn node(id: u32) -> NodeInfo {

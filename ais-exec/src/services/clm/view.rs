@@ -147,6 +147,31 @@ impl ClusterView {
         self.complete
     }
 
+    /// A digest of the last complete view ([`Service::digest`]): its number
+    /// and every member's record; `None` until the current one is complete.
+    ///
+    /// [`Service::digest`]: crate::services::Service::digest
+    pub fn digest(&self) -> Option<u64> {
+        use std::hash::Hash;
+        if !self.complete {
+            return None;
+        }
+        Some(crate::services::contract::digest_of(|h| {
+            self.reported_view.hash(h);
+            for n in self.reported.values() {
+                (
+                    n.node_id,
+                    n.family,
+                    &n.address,
+                    &n.name,
+                    n.boot_timestamp,
+                    n.initial_view,
+                )
+                    .hash(h);
+            }
+        }))
+    }
+
     /// The number of the last complete view.
     pub fn view_number(&self) -> u64 {
         self.reported_view

@@ -8,10 +8,15 @@
 //! - [`wire`]: the cluster messages (join, leave, process down, multicast,
 //!   join list) and their bounds-checked encoding.
 //!
-//! After each regular configuration every node forgets the processes of the
-//! other nodes and multicasts the list of its own; once the lists of all
-//! members have arrived the groups are rebuilt identically everywhere, and
-//! each group's members are told who came (NODEUP) and went (NODEDOWN).
+//! Sync ([`crate::services::sync`]): each member's piece is the list of its
+//! own processes and their groups. Merge rule: the groups become the union
+//! of the members' lists (a node's processes are known only from the node
+//! itself, so the processes of nodes gone are dropped); at activate each
+//! group's local members are told who came (NODEUP for a node new to the
+//! configuration, JOIN otherwise) and went (NODEDOWN for a node gone). Joins
+//! and leaves answer TRY_AGAIN meanwhile; multicasts and the other messages
+//! ordered during the round are held by the engine and delivered right after
+//! the configuration changes that announce their senders.
 
 pub mod service;
 pub mod state;

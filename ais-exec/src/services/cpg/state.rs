@@ -50,18 +50,16 @@ pub struct CpgState {
     me: NodeId,
     /// The groups as last reported to the local processes.
     view: Groups,
-    /// Nodes of the current configuration, and of the one before it.
+    /// Nodes of the current configuration, and of the one the clients last
+    /// heard about.
     config: BTreeSet<NodeId>,
     prev_config: BTreeSet<NodeId>,
-    /// While re-synchronising after a configuration change: the groups being
-    /// rebuilt and the nodes whose join lists have not arrived yet.
-    building: Option<(Groups, BTreeSet<NodeId>)>,
-    /// Reasons of the joins and leaves applied mid-sync, reported with it.
-    sync_reasons: BTreeMap<(Group, Member), Reason>,
-    /// Messages ordered mid-sync, held until the configuration changes that
-    /// announce their senders have been reported (every node holds and
-    /// releases the same ones at the same point of the agreed order).
-    held: Vec<(Group, Member, Vec<u8>)>,
+    /// While a sync round runs: the groups being rebuilt from the members'
+    /// join lists, and the members whose lists have not arrived yet (a
+    /// round cut short leaves `syncing` set, so the configuration the
+    /// clients last heard about stays `prev_config`).
+    building: (Groups, BTreeSet<NodeId>),
+    syncing: bool,
 }
 
 impl CpgState {
@@ -71,15 +69,17 @@ impl CpgState {
             view: Groups::new(),
             config: BTreeSet::new(),
             prev_config: BTreeSet::new(),
-            building: None,
-            sync_reasons: BTreeMap::new(),
-            held: Vec::new(),
+            building: (Groups::new(), BTreeSet::new()),
+            syncing: false,
         }
     }
 
-    /// Whether the groups are settled (clients' requests wait otherwise).
-    pub fn is_synced(&self) -> bool {
-        self.building.is_none()
+    /// A digest of the groups and their members ([`Service::digest`]).
+    ///
+    /// [`Service::digest`]: crate::services::Service::digest
+    pub fn digest(&self) -> Option<u64> {
+        use std::hash::Hash;
+        Some(crate::services::contract::digest_of(|h| self.view.hash(h)))
     }
 
     pub fn members(&self, group: &[u8]) -> &[Member] {
@@ -91,14 +91,15 @@ impl CpgState {
         self.view.iter()
     }
 
-    /// A regular configuration: start rebuilding from join lists. Returns
-    /// this node's join list, to multicast.
-    pub fn configuration(&mut self, members: &[NodeId]) -> CpgMsg {
+    /// A sync round of a configuration of `members` starts: rebuild from
+    /// join lists. Returns this node's join list, its sync piece.
+    pub fn sync_init(&mut self, members: &[NodeId]) -> CpgMsg {
         // A sync cut short by another change keeps the older configuration as
         // the one the clients last heard about.
-        if self.building.is_none() {
+        if !self.syncing {
             self.prev_config = std::mem::take(&mut self.config);
         }
+        self.syncing = true;
         self.config = members.iter().copied().collect();
         // What this node's own processes are is known locally and is the
         // same in the reported view and any half-built one.
@@ -107,7 +108,7 @@ impl CpgState {
             .iter()
             .flat_map(|(g, ms)| ms.iter().filter(|m| m.node == self.me).map(move |m| (g.clone(), m.pid)))
             .collect();
-        self.building = Some((Groups::new(), self.config.clone()));
+        self.building = (Groups::new(), self.config.clone());
         CpgMsg::JoinList(mine)
     }
 
@@ -115,10 +116,11 @@ impl CpgState {
         ms.iter().filter(move |m| m.node == me).map(|m| m.pid)
     }
 
-    /// An ordered CPG message from `sender`.
+    /// An ordered CPG message from `sender` (join lists only come as sync
+    /// pieces).
     pub fn deliver(&mut self, sender: NodeId, msg: CpgMsg) -> Vec<Event> {
         match msg {
-            CpgMsg::JoinList(entries) => self.join_list(sender, entries),
+            CpgMsg::JoinList(_) => Vec::new(),
             CpgMsg::Join { group, pid } => self.change(group, Member { node: sender, pid }, true, Reason::Join),
             CpgMsg::Leave { group, pid } => self.change(group, Member { node: sender, pid }, false, Reason::Leave),
             CpgMsg::ProcDown { group, pid } => {
@@ -126,10 +128,6 @@ impl CpgState {
             }
             CpgMsg::Mcast { group, pid, data } => {
                 let from = Member { node: sender, pid };
-                if self.building.is_some() {
-                    self.held.push((group, from, data));
-                    return Vec::new();
-                }
                 self.deliver_now(group, from, data).into_iter().collect()
             }
         }
@@ -153,20 +151,6 @@ impl CpgState {
     }
 
     fn change(&mut self, group: Group, m: Member, join: bool, reason: Reason) -> Vec<Event> {
-        if let Some((b, _)) = &mut self.building {
-            // Mid-sync: the net change is reported when the sync completes.
-            self.sync_reasons.insert((group.clone(), m), reason);
-            let ms = b.entry(group.clone()).or_default();
-            if join && !ms.contains(&m) {
-                ms.push(m);
-            } else if !join {
-                ms.retain(|x| *x != m);
-                if ms.is_empty() {
-                    b.remove(&group);
-                }
-            }
-            return Vec::new();
-        }
         let before: Vec<u32> = self
             .view
             .get(&group)
@@ -202,12 +186,12 @@ impl CpgState {
         }]
     }
 
-    fn join_list(&mut self, sender: NodeId, entries: Vec<(Group, u32)>) -> Vec<Event> {
-        let Some((b, pending)) = &mut self.building else {
-            return Vec::new();
-        };
+    /// A member's join list (its sync piece).
+    pub fn sync_receive(&mut self, sender: NodeId, msg: CpgMsg) {
+        let CpgMsg::JoinList(entries) = msg else { return };
+        let (b, pending) = &mut self.building;
         if !pending.remove(&sender) {
-            return Vec::new(); // not a member of this configuration, or a repeat
+            return; // not a member of this configuration, or a repeat
         }
         for (g, pid) in entries {
             let m = Member { node: sender, pid };
@@ -216,11 +200,23 @@ impl CpgState {
                 ms.push(m);
             }
         }
-        if !pending.is_empty() {
+    }
+
+    /// The round was cut short: what was received is dropped.
+    pub fn sync_abort(&mut self) {
+        self.building = (Groups::new(), BTreeSet::new());
+    }
+
+    /// Every member's list has arrived: the groups become the union of the
+    /// lists, and each group's local members hear who left (NODEDOWN for a
+    /// node gone from the configuration) and who joined (NODEUP for a node
+    /// new to it).
+    pub fn sync_activate(&mut self) -> Vec<Event> {
+        if !self.syncing {
             return Vec::new();
         }
-        let (built, _) = self.building.take().unwrap();
-        let reasons = std::mem::take(&mut self.sync_reasons);
+        self.syncing = false;
+        let (built, _) = std::mem::take(&mut self.building);
         let old = std::mem::replace(&mut self.view, built);
         let names: BTreeSet<&Group> = old.keys().chain(self.view.keys()).collect();
         let mut events = Vec::new();
@@ -234,7 +230,7 @@ impl CpgState {
                     let r = if !self.config.contains(&m.node) {
                         Reason::NodeDown
                     } else {
-                        *reasons.get(&(g.clone(), *m)).unwrap_or(&Reason::ProcDown)
+                        Reason::ProcDown
                     };
                     (*m, r)
                 })
@@ -272,9 +268,6 @@ impl CpgState {
                 recipients,
             });
         }
-        for (group, from, data) in std::mem::take(&mut self.held) {
-            events.extend(self.deliver_now(group, from, data));
-        }
         events
     }
 }
@@ -311,13 +304,20 @@ mod tests {
                 Vec::new()
             });
         }
+        /// A sync round, as the engine runs it: every member's join list
+        /// reaches every member, then each activates.
         fn configure(&mut self, members: &[NodeId]) {
             let lists: Vec<(NodeId, CpgMsg)> = members
                 .iter()
-                .map(|id| (*id, self.nodes.get_mut(id).unwrap().configuration(members)))
+                .map(|id| (*id, self.nodes.get_mut(id).unwrap().sync_init(members)))
                 .collect();
-            for (sender, l) in lists {
-                self.send(members, sender, l);
+            for &id in members {
+                let n = self.nodes.get_mut(&id).unwrap();
+                for (sender, l) in &lists {
+                    n.sync_receive(*sender, l.clone());
+                }
+                let ev = n.sync_activate();
+                self.events.entry(id).or_default().extend(ev);
             }
         }
         fn take(&mut self, id: NodeId) -> Vec<Event> {
@@ -414,41 +414,5 @@ mod tests {
         // Every node holds the same groups.
         let views: Vec<Vec<Member>> = [1, 2, 3].iter().map(|id| c.nodes[id].members(&g()).to_vec()).collect();
         assert!(views.windows(2).all(|w| w[0] == w[1]), "{views:?}");
-    }
-
-    /// A message ordered mid-sync is held, so that no member hears from a
-    /// process before the configuration change that announces it (the
-    /// multi-node tests caught merged nodes delivering first).
-    #[test]
-    fn joins_during_a_sync_are_reported_once_it_completes_and_mcasts_follow_them() {
-        let mut c = Cluster::new(&[1, 2]);
-        c.configure(&[1, 2]);
-        c.send(&[1, 2], 1, CpgMsg::Join { group: g(), pid: 10 });
-        c.take(1);
-        // New configuration: node 1's list arrives, then a join from node 2,
-        // a multicast, then node 2's list.
-        let l1 = c.nodes.get_mut(&1).unwrap().configuration(&[1, 2]);
-        let l2 = c.nodes.get_mut(&2).unwrap().configuration(&[1, 2]);
-        c.send(&[1, 2], 1, l1);
-        c.send(&[1, 2], 2, CpgMsg::Join { group: g(), pid: 20 });
-        c.send(
-            &[1, 2],
-            2,
-            CpgMsg::Mcast {
-                group: g(),
-                pid: 20,
-                data: vec![7],
-            },
-        );
-        assert!(!c.nodes[&1].is_synced());
-        assert!(c.take(1).is_empty(), "nothing before the sync completes");
-        c.send(&[1, 2], 2, l2);
-        let ev = c.take(1);
-        let [Event::ConfChange { joined, .. }, Event::Deliver { from, recipients, .. }] = &ev[..] else {
-            panic!("{ev:?}")
-        };
-        assert_eq!(joined, &vec![(m(2, 20), Reason::Join)]);
-        assert_eq!((*from, recipients.clone()), (m(2, 20), vec![10]));
-        assert!(c.nodes[&1].is_synced());
     }
 }
