@@ -79,6 +79,8 @@
 //! that checkpoint, naming the ranges changed. The state describes its
 //! changes only while some connection tracks.
 
+pub mod limits;
+pub mod pieces;
 pub mod service;
 pub mod state;
 pub mod wire;
