@@ -80,9 +80,8 @@ impl Pieces {
         }
         let n = data.len() as u64;
         let mine = self.by_sender.get(&sender).copied().unwrap_or(0);
-        let over = mine + n > limits.max_staged_per_node
-            || self.total + n > limits.max_staged_total
-            || self.total + n > room;
+        let over =
+            mine + n > limits.max_staged_per_node || self.total + n > limits.max_staged_total || self.total + n > room;
         let s = self.staged.get_mut(&key)?;
         s.next = s.next.wrapping_add(1);
         if !s.refused {

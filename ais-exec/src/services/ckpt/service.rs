@@ -15,8 +15,8 @@ use std::hash::Hash;
 /// The CKPT version this executive implements (B.02.03 includes B.01.01).
 pub const CKPT_VERSION: AisVersion = AisVersion::new(b'B', 2, 3);
 
-pub use super::limits::MAX_OPENS_PER_CONN;
 use super::limits::CkptLimits;
+pub use super::limits::MAX_OPENS_PER_CONN;
 
 /// Pieced requests one connection may have in flight at once
 /// (`SA_AIS_ERR_NO_RESOURCES` beyond).
@@ -443,7 +443,13 @@ impl<C: Copy + Eq + Hash + Send> CkptService<C> {
         };
         let accepted = if pc.last {
             self.pieced.remove(&key);
-            self.pending.insert(req, Pending { conn, kind: Kind::LastPiece });
+            self.pending.insert(
+                req,
+                Pending {
+                    conn,
+                    kind: Kind::LastPiece,
+                },
+            );
             None
         } else {
             Some(reply(status::OK))
@@ -818,9 +824,15 @@ impl<C: Copy + Eq + Hash + Send> Service<C> for CkptService<C> {
             self.abandon(key, &mut out);
             return out;
         }
-        if let Some(Pending { kind: Kind::LastPiece, .. }) = self.pending.get(&token.0) {
+        if let Some(Pending {
+            kind: Kind::LastPiece, ..
+        }) = self.pending.get(&token.0)
+        {
             self.pending.remove(&token.0);
-            return self.multicast(&CkptMsg::PieceAbort { req: token.0 }).into_iter().collect();
+            return self
+                .multicast(&CkptMsg::PieceAbort { req: token.0 })
+                .into_iter()
+                .collect();
         }
         if let Some(Pending {
             conn,
@@ -870,5 +882,8 @@ fn check_open(o: &p::Open) -> Result<(), u32> {
     }
 }
 
+#[cfg(test)]
+#[path = "service/pieces_tests.rs"]
+mod pieces_tests;
 #[cfg(test)]
 mod tests;

@@ -930,7 +930,9 @@ impl CkptState {
                 data,
             } => {
                 let room = self.limits.max_store_bytes.saturating_sub(self.store_bytes);
-                let whole = self.pieces.stage(sender, req, (uid, kind), index, last, data, &self.limits, room)?;
+                let whole = self
+                    .pieces
+                    .stage(sender, req, (uid, kind), index, last, data, &self.limits, room)?;
                 let msg = match whole {
                     Ok(bytes) => assemble(req, uid, kind, wall, &bytes),
                     Err(st) => Err(st),
@@ -938,7 +940,11 @@ impl CkptState {
                 match msg {
                     Ok(m) => self.apply(sender, m, now),
                     Err(st) => Some(Outcome {
-                        payload: if kind == p::WRITE { enc(&ErrorIndex(0)) } else { Vec::new() },
+                        payload: if kind == p::WRITE {
+                            enc(&ErrorIndex(0))
+                        } else {
+                            Vec::new()
+                        },
                         ..outcome(sender, req, st)
                     }),
                 }
@@ -1105,7 +1111,9 @@ impl CkptState {
             return err(p::ERR_NO_SPACE);
         }
         let cost = id.len() as u64 + data.len() as u64 + SECTION_OVERHEAD;
-        if self.sections_total >= self.limits.max_sections_total || self.store_bytes + cost > self.limits.max_store_bytes {
+        if self.sections_total >= self.limits.max_sections_total
+            || self.store_bytes + cost > self.limits.max_store_bytes
+        {
             return err(status::NO_RESOURCES);
         }
         c.used += data.len() as u64;
