@@ -114,6 +114,7 @@
 //! | SECTION_CREATE | `EXIST`: `maxSections` is 1 (only the default section), or the id exists. `NO_SPACE`: `maxSections` reached, or `checkpointSize` exceeded. `INVALID_PARAM`: initial data over `maxSectionSize`, an empty id or one over `maxSectionIdSize` (also a generated one). `NO_RESOURCES`, `TOO_BIG`. |
 //! | SECTION_DELETE, SECTION_EXPIRATION_SET | `INVALID_PARAM`: the default section; `NOT_EXIST` |
 //! | ITERATE | `INVALID_PARAM`: `sectionsChosen` not 1..=5 (CORRUPTED chooses none) |
+//! | PIECE | not last: `INVALID_PARAM` (out of sequence, or a kind other than WRITE, OVERWRITE, SECTION_CREATE), `BAD_HANDLE`, `TOO_BIG` (data over [`MAX_PIECE_DATA`]), `NO_RESOURCES` (too many pieced requests on the connection); last: as `kind`, or `TRY_AGAIN` (pieces lost to a configuration change) or `NO_RESOURCES` (staging limits) |
 //! | WRITE | all elements or none are written; the index names the first at fault: `NOT_EXIST` (section), `INVALID_PARAM` (`offset + size` over `maxSectionSize`), `NO_SPACE` (`checkpointSize`), `NO_RESOURCES`; `TOO_BIG` (payload, index 0) |
 //! | OVERWRITE | `NOT_EXIST`, `INVALID_PARAM` (over `maxSectionSize`), `NO_SPACE`, `TOO_BIG` |
 //! | READ | `NOT_EXIST` (section), `INVALID_PARAM` (`offset` past the section's end, or `size` over `maxSectionSize` other than `u64::MAX`), with the element's index |
