@@ -571,7 +571,14 @@ impl<C: Copy + Eq + Hash + Send> Service<C> for CkptService<C> {
             return now_reply(reply(self.track(conn, msg, payload)));
         }
         if !self.state.is_synced() {
-            return now_reply(self.busy(msg));
+            // A pieced request cut here is given up everywhere.
+            let mut out = Output::new();
+            if msg == p::PIECE {
+                if let Ok(pc) = p::Piece::decode(payload) {
+                    self.abandon((conn, pc.operation), &mut out);
+                }
+            }
+            return Handling::Now(self.busy(msg), out);
         }
         let wall = (self.wall)();
         match msg {

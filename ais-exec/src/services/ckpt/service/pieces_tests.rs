@@ -385,3 +385,33 @@ fn the_store_limit_answers_no_resources_for_write_and_overwrite() {
     }
     assert_eq!(last.unwrap().status, status::NO_RESOURCES);
 }
+
+#[test]
+fn a_piece_refused_while_resynchronising_drops_the_staged_ones() {
+    let mut n = net_with(CkptLimits::default());
+    let ids = open_everywhere(&mut n);
+    create_big(&mut n, &ids, b'A');
+    let ps = pieces(p::WRITE, ids[&1], 2, &write_payload(ids[&1], b'B', BIG));
+    assert_eq!(n.call(1, 11, p::PIECE, &ps[0]).status, status::OK);
+    // A configuration change starts; the next piece is answered TRY_AGAIN.
+    n.start_ring(RingId { rep: 1, seq: 8 }, &[1, 2, 3]);
+    let r = match n.handle(1, 11, p::PIECE, &ps[1]) {
+        Handling::Now(r, out) => {
+            n.take(1, out);
+            r
+        }
+        Handling::Ordered { .. } => panic!("answered at once while resynchronising"),
+    };
+    assert_eq!(r.status, status::TRY_AGAIN);
+    n.run();
+    assert!(n
+        .nodes
+        .values()
+        .all(|s| s.state().is_synced() && s.state().staged_changes() == 0));
+    assert!(replicas(&n).iter().all(|d| uniform(d, b'A')));
+    // The whole write again, after the synchronisation, goes through.
+    for piece in pieces(p::WRITE, ids[&1], 3, &write_payload(ids[&1], b'B', BIG)) {
+        assert_eq!(n.call(1, 11, p::PIECE, &piece).status, status::OK);
+    }
+    assert!(replicas(&n).iter().all(|d| uniform(d, b'B')));
+}
