@@ -742,15 +742,7 @@ impl<C: Copy + Eq + Hash + Send> Service<C> for CkptService<C> {
                 let Some(uid) = self.uid_of(conn, w.ckpt_id) else {
                     return write_err(status::BAD_HANDLE);
                 };
-                let elements = w
-                    .elements
-                    .into_iter()
-                    .map(|e| WriteElem {
-                        section: e.section,
-                        offset: e.offset,
-                        data: e.data,
-                    })
-                    .collect();
+                let elements = w.elements.into_iter().map(WriteElem::from).collect();
                 self.send(conn, Kind::Plain, None, |req| CkptMsg::Write {
                     req,
                     uid,

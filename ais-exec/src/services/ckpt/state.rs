@@ -1351,15 +1351,7 @@ fn assemble(req: u64, uid: Uid, kind: u16, wall: i64, bytes: &[u8]) -> Result<Ck
     match kind {
         p::WRITE => {
             let w = p::Write::decode(bytes).map_err(bad)?;
-            let elements = w
-                .elements
-                .into_iter()
-                .map(|e| WriteElem {
-                    section: e.section,
-                    offset: e.offset,
-                    data: e.data,
-                })
-                .collect();
+            let elements = w.elements.into_iter().map(WriteElem::from).collect();
             Ok(CkptMsg::Write {
                 req,
                 uid,

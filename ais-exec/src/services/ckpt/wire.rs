@@ -52,6 +52,16 @@ pub struct WriteElem {
     pub data: Vec<u8>,
 }
 
+impl From<ais_proto::ckpt::WriteElement> for WriteElem {
+    fn from(e: ais_proto::ckpt::WriteElement) -> WriteElem {
+        WriteElem {
+            section: e.section,
+            offset: e.offset,
+            data: e.data,
+        }
+    }
+}
+
 /// A node's references at the start of a synchronisation.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct OpenRef {

@@ -128,6 +128,15 @@ fn uniform(d: &[u8], byte: u8) -> bool {
     d.len() == BIG && d.iter().all(|&b| b == byte)
 }
 
+/// Sends every piece of a request from connection `10 + node`; the last one's answer.
+fn send_all(n: &mut Net, node: NodeId, kind: u16, ckpt_id: u64, op: u64, payload: &[u8]) -> Reply {
+    let mut last = None;
+    for piece in pieces(kind, ckpt_id, op, payload) {
+        last = Some(n.call(node, 10 + node as u8, p::PIECE, &piece));
+    }
+    last.expect("at least one piece")
+}
+
 /// Creates section "s" of BIG bytes of `byte`, in pieces (as the library does).
 fn create_big(n: &mut Net, ids: &BTreeMap<NodeId, u64>, byte: u8) {
     let sc = p::SectionCreate {
@@ -136,23 +145,25 @@ fn create_big(n: &mut Net, ids: &BTreeMap<NodeId, u64>, byte: u8) {
         expiration_time: p::TIME_END,
         data: vec![byte; BIG],
     };
-    let ps = pieces(p::SECTION_CREATE, ids[&1], 1, &sc.encode().unwrap());
-    assert_eq!(ps.len(), 4);
-    let mut last = None;
-    for piece in ps {
-        last = Some(n.call(1, 11, p::PIECE, &piece));
-    }
-    let r = last.unwrap();
+    let payload = sc.encode().unwrap();
+    assert_eq!(pieces(p::SECTION_CREATE, ids[&1], 1, &payload).len(), 4);
+    let r = send_all(n, 1, p::SECTION_CREATE, ids[&1], 1, &payload);
     assert_eq!(r.status, status::OK);
     assert_eq!(p::SectionIdReply::decode(&r.payload).unwrap().section, b"s");
     assert!(replicas(n).iter().all(|d| uniform(d, byte)));
 }
 
-#[test]
-fn readers_on_every_node_see_a_pieced_write_whole_or_not_at_all() {
+/// Three nodes with "big" open everywhere and section "s" all `A`.
+fn big_a() -> (Net, BTreeMap<NodeId, u64>) {
     let mut n = net_with(CkptLimits::default());
     let ids = open_everywhere(&mut n);
     create_big(&mut n, &ids, b'A');
+    (n, ids)
+}
+
+#[test]
+fn readers_on_every_node_see_a_pieced_write_whole_or_not_at_all() {
+    let (mut n, ids) = big_a();
     // Alternating patterns, 3 MiB each; after every piece every node reads.
     for (op, byte) in [(2, b'B'), (3, b'A'), (4, b'C')] {
         let before = replicas(&n)[0][0];
@@ -196,9 +207,7 @@ fn readers_on_every_node_see_a_pieced_write_whole_or_not_at_all() {
 
 #[test]
 fn an_origin_that_leaves_mid_write_leaves_no_prefix_anywhere() {
-    let mut n = net_with(CkptLimits::default());
-    let ids = open_everywhere(&mut n);
-    create_big(&mut n, &ids, b'A');
+    let (mut n, ids) = big_a();
     let ps = pieces(p::WRITE, ids[&1], 2, &write_payload(ids[&1], b'B', BIG));
     for piece in &ps[..ps.len() - 1] {
         assert_eq!(n.call(1, 11, p::PIECE, piece).status, status::OK);
@@ -222,9 +231,7 @@ fn an_origin_that_leaves_mid_write_leaves_no_prefix_anywhere() {
 
 #[test]
 fn a_client_that_disconnects_mid_write_leaves_no_prefix_anywhere() {
-    let mut n = net_with(CkptLimits::default());
-    let ids = open_everywhere(&mut n);
-    create_big(&mut n, &ids, b'A');
+    let (mut n, ids) = big_a();
     let ps = pieces(p::WRITE, ids[&2], 5, &write_payload(ids[&2], b'B', BIG));
     assert_eq!(n.call(2, 12, p::PIECE, &ps[0]).status, status::OK);
     assert!(n.nodes.values().all(|s| s.state().staged_changes() == 1));
@@ -235,9 +242,7 @@ fn a_client_that_disconnects_mid_write_leaves_no_prefix_anywhere() {
 
 #[test]
 fn a_piece_the_router_could_not_send_drops_the_staged_ones() {
-    let mut n = net_with(CkptLimits::default());
-    let ids = open_everywhere(&mut n);
-    create_big(&mut n, &ids, b'A');
+    let (mut n, ids) = big_a();
     let ps = pieces(p::WRITE, ids[&1], 2, &write_payload(ids[&1], b'B', BIG));
     assert_eq!(n.call(1, 11, p::PIECE, &ps[0]).status, status::OK);
     let Handling::Ordered { token, .. } = n.handle(1, 11, p::PIECE, &ps[1]) else {
@@ -312,16 +317,9 @@ fn staging_past_the_executive_limit_answers_no_resources_for_write_and_overwrite
         expiration_time: p::TIME_END,
         data: vec![b'A'; MIB + MIB / 2],
     };
-    let mut last = None;
-    for piece in pieces(p::SECTION_CREATE, ids[&1], 1, &sc.encode().unwrap()) {
-        last = Some(n.call(1, 11, p::PIECE, &piece));
-    }
-    assert_eq!(last.unwrap().status, status::OK);
-    let mut last = None;
-    for piece in pieces(p::WRITE, ids[&1], 2, &write_payload(ids[&1], b'B', BIG)) {
-        last = Some(n.call(1, 11, p::PIECE, &piece));
-    }
-    let r = last.unwrap();
+    let last = send_all(&mut n, 1, p::SECTION_CREATE, ids[&1], 1, &sc.encode().unwrap());
+    assert_eq!(last.status, status::OK);
+    let r = send_all(&mut n, 1, p::WRITE, ids[&1], 2, &write_payload(ids[&1], b'B', BIG));
     assert_eq!(
         (r.status, p::ErrorIndex::decode(&r.payload)),
         (status::NO_RESOURCES, Ok(p::ErrorIndex(0)))
@@ -331,11 +329,8 @@ fn staging_past_the_executive_limit_answers_no_resources_for_write_and_overwrite
         section: b"s".to_vec(),
         data: vec![b'C'; BIG],
     };
-    let mut last = None;
-    for piece in pieces(p::OVERWRITE, ids[&1], 3, &ow.encode().unwrap()) {
-        last = Some(n.call(1, 11, p::PIECE, &piece));
-    }
-    assert_eq!(last.unwrap().status, status::NO_RESOURCES);
+    let last = send_all(&mut n, 1, p::OVERWRITE, ids[&1], 3, &ow.encode().unwrap());
+    assert_eq!(last.status, status::NO_RESOURCES);
     for s in n.nodes.values() {
         assert_eq!((s.state().staged_changes(), s.state().staged_bytes()), (0, 0));
         let uid = s.state().by_name(b"big").unwrap();
@@ -379,18 +374,13 @@ fn the_store_limit_answers_no_resources_for_write_and_overwrite() {
         status::NO_RESOURCES
     );
     // A pieced write counts what it stages against the store.
-    let mut last = None;
-    for piece in pieces(p::WRITE, ids[&1], 9, &write_payload(ids[&1], 4, 2 * MIB)) {
-        last = Some(n.call(1, 11, p::PIECE, &piece));
-    }
-    assert_eq!(last.unwrap().status, status::NO_RESOURCES);
+    let last = send_all(&mut n, 1, p::WRITE, ids[&1], 9, &write_payload(ids[&1], 4, 2 * MIB));
+    assert_eq!(last.status, status::NO_RESOURCES);
 }
 
 #[test]
 fn a_piece_refused_while_resynchronising_drops_the_staged_ones() {
-    let mut n = net_with(CkptLimits::default());
-    let ids = open_everywhere(&mut n);
-    create_big(&mut n, &ids, b'A');
+    let (mut n, ids) = big_a();
     let ps = pieces(p::WRITE, ids[&1], 2, &write_payload(ids[&1], b'B', BIG));
     assert_eq!(n.call(1, 11, p::PIECE, &ps[0]).status, status::OK);
     // A configuration change starts; the next piece is answered TRY_AGAIN.
