@@ -142,3 +142,96 @@ impl Pieces {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const T: Target = (Uid { node: 1, seq: 1 }, 12);
+
+    fn limits(per_node: u64, total: u64) -> CkptLimits {
+        CkptLimits {
+            max_staged_per_node: per_node,
+            max_staged_total: total,
+            ..CkptLimits::default()
+        }
+    }
+
+    #[test]
+    fn the_last_piece_gives_the_whole_change_and_frees_it() {
+        let mut p = Pieces::default();
+        let l = limits(100, 100);
+        assert_eq!(p.stage(1, 7, T, 0, false, b"ab".to_vec(), &l, 100), None);
+        assert_eq!(p.stage(1, 7, T, 1, false, b"cd".to_vec(), &l, 100), None);
+        assert_eq!((p.changes(), p.total()), (1, 4));
+        assert_eq!(
+            p.stage(1, 7, T, 2, true, b"e".to_vec(), &l, 100),
+            Some(Ok(b"abcde".to_vec()))
+        );
+        assert_eq!((p.changes(), p.total()), (0, 0));
+    }
+
+    #[test]
+    fn out_of_sequence_or_another_target_drops_and_the_last_answers_try_again() {
+        let mut p = Pieces::default();
+        let l = limits(100, 100);
+        p.stage(1, 7, T, 0, false, b"ab".to_vec(), &l, 100);
+        assert_eq!(p.stage(1, 7, T, 2, false, b"x".to_vec(), &l, 100), None);
+        assert_eq!((p.changes(), p.total()), (0, 0));
+        assert_eq!(
+            p.stage(1, 7, T, 3, true, b"x".to_vec(), &l, 100),
+            Some(Err(status::TRY_AGAIN))
+        );
+        p.stage(1, 8, T, 0, false, b"ab".to_vec(), &l, 100);
+        let other = (T.0, 13);
+        assert_eq!(
+            p.stage(1, 8, other, 1, true, b"x".to_vec(), &l, 100),
+            Some(Err(status::TRY_AGAIN))
+        );
+        assert_eq!((p.changes(), p.total()), (0, 0));
+    }
+
+    #[test]
+    fn past_a_limit_the_bytes_are_freed_and_the_last_answers_no_resources() {
+        let mut p = Pieces::default();
+        // Per sender: node 1 may stage 4, all nodes 6, the store has room for 100.
+        let l = limits(4, 6);
+        p.stage(1, 1, T, 0, false, b"abc".to_vec(), &l, 100);
+        p.stage(2, 1, T, 0, false, b"abc".to_vec(), &l, 100);
+        assert_eq!(p.total(), 6);
+        // Node 1 past its own limit; node 2's change is untouched.
+        assert_eq!(p.stage(1, 1, T, 1, false, b"de".to_vec(), &l, 100), None);
+        assert_eq!(p.total(), 3);
+        assert_eq!(
+            p.stage(1, 1, T, 2, true, b"f".to_vec(), &l, 100),
+            Some(Err(status::NO_RESOURCES))
+        );
+        // In all: node 3 finds no room left beside node 2's 3 bytes and a new 4.
+        p.stage(3, 1, T, 0, false, b"ab".to_vec(), &l, 100);
+        assert_eq!(
+            p.stage(3, 1, T, 1, true, b"cd".to_vec(), &l, 100),
+            Some(Err(status::NO_RESOURCES))
+        );
+        // The store's room counts too.
+        assert_eq!(
+            p.stage(4, 1, T, 0, true, b"ab".to_vec(), &l, 4),
+            Some(Err(status::NO_RESOURCES))
+        );
+        assert_eq!(
+            p.stage(2, 1, T, 1, true, b"".to_vec(), &l, 100),
+            Some(Ok(b"abc".to_vec()))
+        );
+        assert_eq!((p.changes(), p.total()), (0, 0));
+    }
+
+    #[test]
+    fn a_sender_that_left_has_its_pieces_dropped() {
+        let mut p = Pieces::default();
+        let l = limits(100, 100);
+        p.stage(1, 1, T, 0, false, b"ab".to_vec(), &l, 100);
+        p.stage(2, 1, T, 0, false, b"cd".to_vec(), &l, 100);
+        p.keep_senders(&[2, 3]);
+        assert_eq!((p.changes(), p.total()), (1, 2));
+        assert_eq!(p.stage(1, 1, T, 1, true, vec![], &l, 100), Some(Err(status::TRY_AGAIN)));
+    }
+}
