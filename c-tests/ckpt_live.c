@@ -425,6 +425,12 @@ static void checks_with_the_executive(SaCkptHandleT h1, SaCkptHandleT h2)
 	CHECK(saCkptCheckpointWrite(c, io, 1, &ix), SA_AIS_OK);
 	CHECK(saCkptCheckpointStatusGet(r, &st), SA_AIS_OK);
 	EXPECT(st.memoryUsed >= 4000000);
+	/* The write larger than 1 MiB reads back whole (one atomic change). */
+	got = read_all(r, "beta", &size);
+	EXPECT(got != NULL && size == 4000000 && memcmp(got, big, 1000000) == 0 &&
+	       memcmp(got + 1000000, big, 3000000) == 0);
+	if (got)
+		CHECK(saCkptIOVectorElementDataFree(r, got), SA_AIS_OK);
 	free(big);
 
 	/* Iteration: every section, each id library memory (B.02: the program frees it;

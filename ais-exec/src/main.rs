@@ -157,7 +157,7 @@ async fn run(prepared: daemon::Prepared, settings: Settings) -> ExitCode {
             return ExitCode::FAILURE;
         }
     };
-    let router = registry::router(me);
+    let router = registry::router(me, settings.checkpoint.limits());
     let versions = router.versions();
     let (driver, handle) = match daemon::start(prepared, &settings, router) {
         Ok(x) => x,

@@ -40,6 +40,7 @@
 //! | [`SYNCHRONIZE_ASYNC`] | [`SynchronizeAsync`]: invocation `u64`, checkpoint id | empty (accepted); then a [`SYNCHRONIZE_CALLBACK`] |
 //! | [`TRACK`], [`TRACK_STOP`] | empty | empty |
 //! | [`CHECKPOINT_TRACK`], [`CHECKPOINT_TRACK_STOP`] | checkpoint id | empty |
+//! | [`PIECE`] | [`Piece`]: kind `u16` (WRITE, OVERWRITE or SECTION_CREATE), checkpoint id, operation `u64`, index `u32`, last `bool`, data | not last: empty; last: the response of `kind` |
 //!
 //! Callbacks (on the dispatch socket, status in the header):
 //! - [`OPEN_CALLBACK`] ([`OpenCallback`]): invocation `u64`, then, when the status is OK,
@@ -73,13 +74,16 @@
 //!   (`SA_AIS_ERR_BAD_FLAGS`) and the arguments it can check alone; the executive checks
 //!   again what concerns its state.
 //! - Size limits: the payload of a WRITE, OVERWRITE or SECTION_CREATE request is at most
-//!   [`MAX_UPDATE_PAYLOAD`] bytes (each change is one cluster message); the executive
-//!   answers a larger one with `SA_AIS_ERR_TOO_BIG`. The library splits a larger
-//!   `saCkptCheckpointWrite` into several WRITEs (elements cut into pieces at increasing
-//!   offsets, `erroneousVectorIndex` mapped back to the caller's element), a larger
-//!   overwrite into an OVERWRITE of the first piece then WRITEs, and a larger section
-//!   creation into a SECTION_CREATE with the first piece then WRITEs. Such a split call is
-//!   not atomic.
+//!   [`MAX_UPDATE_PAYLOAD`] bytes (each such change is one cluster message); the executive
+//!   answers a larger one with `SA_AIS_ERR_TOO_BIG`. A larger request is sent as PIECEs:
+//!   its encoded payload cut into pieces of at most [`MAX_PIECE_DATA`] bytes, numbered
+//!   from 0 under an operation number the connection chooses, the last marked. Each piece
+//!   becomes one ordered cluster message at once (nothing is buffered per connection); every
+//!   node stages them and applies the whole request when the last is delivered, so a
+//!   reader on any node sees all of it or none of it. A piece out of sequence, a
+//!   configuration change that loses pieces or the sender's disconnection drops the staged
+//!   pieces: the last piece is then answered `SA_AIS_ERR_TRY_AGAIN`, and
+//!   `SA_AIS_ERR_NO_RESOURCES` when staging would pass the executive's limits.
 //! - READ: `size` is what the caller asks for (`u64::MAX` for "to the end", when the
 //!   caller's `dataBuffer` is NULL). The executive returns per element the bytes from
 //!   `offset` up to `offset + size` or the section's end, but at most about
@@ -110,6 +114,7 @@
 //! | SECTION_CREATE | `EXIST`: `maxSections` is 1 (only the default section), or the id exists. `NO_SPACE`: `maxSections` reached, or `checkpointSize` exceeded. `INVALID_PARAM`: initial data over `maxSectionSize`, an empty id or one over `maxSectionIdSize` (also a generated one). `NO_RESOURCES`, `TOO_BIG`. |
 //! | SECTION_DELETE, SECTION_EXPIRATION_SET | `INVALID_PARAM`: the default section; `NOT_EXIST` |
 //! | ITERATE | `INVALID_PARAM`: `sectionsChosen` not 1..=5 (CORRUPTED chooses none) |
+//! | PIECE | not last: `INVALID_PARAM` (out of sequence, or a kind other than WRITE, OVERWRITE, SECTION_CREATE), `BAD_HANDLE`, `TOO_BIG` (data over [`MAX_PIECE_DATA`]), `NO_RESOURCES` (too many pieced requests on the connection); last: as `kind`, or `TRY_AGAIN` (pieces lost to a configuration change) or `NO_RESOURCES` (staging limits) |
 //! | WRITE | all elements or none are written; the index names the first at fault: `NOT_EXIST` (section), `INVALID_PARAM` (`offset + size` over `maxSectionSize`), `NO_SPACE` (`checkpointSize`), `NO_RESOURCES`; `TOO_BIG` (payload, index 0) |
 //! | OVERWRITE | `NOT_EXIST`, `INVALID_PARAM` (over `maxSectionSize`), `NO_SPACE`, `TOO_BIG` |
 //! | READ | `NOT_EXIST` (section), `INVALID_PARAM` (`offset` past the section's end, or `size` over `maxSectionSize` other than `u64::MAX`), with the element's index |
@@ -161,6 +166,10 @@ pub const CHECKPOINT_TRACK: u16 = 19;
 /// B.02.03 `saCkptCheckpointTrackStop`: request [`CkptId`]; response empty
 /// (`SA_AIS_ERR_NOT_EXIST` if that checkpoint id was not tracked).
 pub const CHECKPOINT_TRACK_STOP: u16 = 20;
+/// Request: [`Piece`], one piece of a WRITE, OVERWRITE or SECTION_CREATE request larger
+/// than [`MAX_UPDATE_PAYLOAD`]. Response to a piece other than the last: empty (queued);
+/// to the last: the response of the whole request, applied at once on every node.
+pub const PIECE: u16 = 21;
 
 /// Callback: [`OpenCallback`].
 pub const OPEN_CALLBACK: u16 = 101;
@@ -202,6 +211,9 @@ pub const TIME_END: i64 = i64::MAX;
 /// Longest payload of a WRITE, OVERWRITE or SECTION_CREATE request: 1 MiB less 16 KiB kept
 /// for the cluster message's own fields, so every change fits one Totem message.
 pub const MAX_UPDATE_PAYLOAD: usize = (1 << 20) - (16 << 10);
+/// Longest data of one [`Piece`] (its other fields fit in what is left of
+/// [`MAX_UPDATE_PAYLOAD`]).
+pub const MAX_PIECE_DATA: usize = MAX_UPDATE_PAYLOAD - 64;
 /// A READ response holds about this much at most (data and per-element fields).
 pub const MAX_READ_REPLY: usize = 1 << 20;
 /// An ITERATE response holds about this much at most.
@@ -744,6 +756,41 @@ impl Message for Overwrite {
     }
 }
 
+/// One piece of a WRITE, OVERWRITE or SECTION_CREATE request too large for one message:
+/// `data` is the next bytes of that request's encoded payload.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Piece {
+    /// WRITE, OVERWRITE or SECTION_CREATE.
+    pub kind: u16,
+    pub ckpt_id: u64,
+    /// Names the request among the connection's pieced requests in flight.
+    pub operation: u64,
+    /// 0 for the first piece, then one more for each.
+    pub index: u32,
+    pub last: bool,
+    pub data: Vec<u8>,
+}
+
+impl Message for Piece {
+    fn put(&self, w: &mut Writer) -> Result<(), EncodeError> {
+        w.u16(self.kind).u64(self.ckpt_id).u64(self.operation).u32(self.index);
+        w.bool(self.last);
+        w.blob(&self.data)?;
+        Ok(())
+    }
+
+    fn get(r: &mut Reader<'_>) -> Result<Self, DecodeError> {
+        Ok(Piece {
+            kind: r.u16()?,
+            ckpt_id: r.u64()?,
+            operation: r.u64()?,
+            index: r.u32()?,
+            last: r.bool()?,
+            data: r.blob()?.to_vec(),
+        })
+    }
+}
+
 /// A range of a section: a READ element (`size` the bytes asked for, `u64::MAX` for "to
 /// the section's end") or a changed range of a [`TrackCallback`] (`SaCkptIOVectorElementT`
 /// without data; `size` the bytes written there, 0 for a deleted section).
@@ -1010,6 +1057,14 @@ mod tests {
             ckpt_id: 2,
             section: b"x".to_vec(),
             data: b"new".to_vec(),
+        });
+        check(Piece {
+            kind: WRITE,
+            ckpt_id: 2,
+            operation: 9,
+            index: 1,
+            last: true,
+            data: b"part".to_vec(),
         });
         check(Read {
             ckpt_id: 2,

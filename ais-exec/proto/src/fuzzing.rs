@@ -144,6 +144,7 @@ fn decode_ckpt_payloads(data: &[u8]) {
     same::<c::Write>(data, "write");
     same::<c::ErrorIndex>(data, "erroneous index");
     same::<c::Overwrite>(data, "overwrite");
+    same::<c::Piece>(data, "piece");
     same::<c::Read>(data, "read");
     same::<c::ReadReply>(data, "read reply");
     same::<c::SynchronizeAsync>(data, "synchronize async");

@@ -4,7 +4,9 @@
 
 use serde::Deserialize;
 
-use super::settings::{AisExec, Amf, Event, Interface, Logging, NodeEntry, RrpMode, Transport, UidGid, VsfType};
+use super::settings::{
+    AisExec, Amf, Checkpoint, Event, Interface, Logging, NodeEntry, RrpMode, Transport, UidGid, VsfType,
+};
 
 /// The whole file.
 #[derive(Debug, Default, Deserialize)]
@@ -13,6 +15,7 @@ pub struct RawSettings {
     pub totem: RawTotem,
     pub logging: Logging,
     pub event: Event,
+    pub checkpoint: Checkpoint,
     pub amf: Amf,
     pub aisexec: AisExec,
     pub uidgid: Vec<UidGid>,

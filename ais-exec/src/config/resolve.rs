@@ -10,8 +10,8 @@ use ais_totem::config::TotemConfig;
 use super::parse::{Step, Tree};
 use super::raw::{RawSettings, RawTotem};
 use super::settings::{
-    ConfigError, Event, Interface, Logging, NodeEntry, Origin, RrpMode, Settings, Totem, Transport, UidGid, Warning,
-    MAX_INTERFACES,
+    Checkpoint, ConfigError, Event, Interface, Logging, NodeEntry, Origin, RrpMode, Settings, Totem, Transport, UidGid,
+    Warning, MAX_INTERFACES,
 };
 
 /// Where errors and warnings are reported: the file and its tree.
@@ -61,6 +61,7 @@ pub fn resolve(raw: RawSettings, ctx: &mut Ctx<'_>) -> Result<Settings, ConfigEr
     let totem = resolve_totem(raw.totem, ctx)?;
     check_logging(&raw.logging, ctx)?;
     check_event(&raw.event, ctx)?;
+    check_checkpoint(&raw.checkpoint, ctx)?;
     check_uidgid(&raw.uidgid, ctx)?;
     check_nodes(&raw.nodes.node, ctx)?;
     Ok(Settings {
@@ -68,6 +69,7 @@ pub fn resolve(raw: RawSettings, ctx: &mut Ctx<'_>) -> Result<Settings, ConfigEr
         totem,
         logging: raw.logging,
         event: raw.event,
+        checkpoint: raw.checkpoint,
         amf: raw.amf,
         aisexec: raw.aisexec,
         uidgid: raw.uidgid,
@@ -388,6 +390,33 @@ fn check_event(event: &Event, ctx: &Ctx<'_>) -> Result<(), ConfigError> {
             format!(
                 "must be less than delivery_queue_size ({} >= {})",
                 event.delivery_queue_resume, event.delivery_queue_size
+            ),
+        ));
+    }
+    Ok(())
+}
+
+fn check_checkpoint(c: &Checkpoint, ctx: &Ctx<'_>) -> Result<(), ConfigError> {
+    const C: Step<'static> = ("checkpoint", None);
+    let positive = [
+        ("max_checkpoints", c.max_checkpoints as u64),
+        ("max_sections", c.max_sections),
+        ("max_memory", c.max_memory),
+        ("max_staged_per_node", c.max_staged_per_node),
+        ("max_staged", c.max_staged),
+        ("max_open_per_connection", c.max_open_per_connection as u64),
+    ];
+    for (key, v) in positive {
+        if v == 0 {
+            return Err(ctx.error(&[C, (key, None)], "must be greater than 0"));
+        }
+    }
+    if c.max_staged_per_node > c.max_staged {
+        return Err(ctx.error(
+            &[C, ("max_staged_per_node", None)],
+            format!(
+                "must not be more than max_staged ({} > {})",
+                c.max_staged_per_node, c.max_staged
             ),
         ));
     }

@@ -18,6 +18,7 @@ pub struct Settings {
     pub totem: Totem,
     pub logging: Logging,
     pub event: Event,
+    pub checkpoint: Checkpoint,
     pub amf: Amf,
     pub aisexec: AisExec,
     /// `uidgid { }` blocks: extra users and groups allowed to connect.
@@ -282,6 +283,54 @@ impl Default for Event {
         Event {
             delivery_queue_size: 1000,
             delivery_queue_resume: 500,
+        }
+    }
+}
+
+/// `checkpoint { }`: the checkpoint service's own limits (past one a change
+/// is answered `SA_AIS_ERR_NO_RESOURCES`). Every node must use the same
+/// values: they decide results every node computes alike.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(default)]
+pub struct Checkpoint {
+    /// Checkpoints in the cluster.
+    pub max_checkpoints: u32,
+    /// Sections of all checkpoints together.
+    pub max_sections: u64,
+    /// Bytes of section data and ids of all checkpoints, with what is staged.
+    pub max_memory: u64,
+    /// Bytes of large changes staged for one sending node.
+    pub max_staged_per_node: u64,
+    /// Bytes of large changes staged for all nodes together.
+    pub max_staged: u64,
+    /// Checkpoints one connection may have open.
+    pub max_open_per_connection: u32,
+}
+
+impl Default for Checkpoint {
+    fn default() -> Checkpoint {
+        use crate::services::ckpt::limits as l;
+        Checkpoint {
+            max_checkpoints: l::MAX_CHECKPOINTS as u32,
+            max_sections: l::MAX_SECTIONS_TOTAL,
+            max_memory: l::MAX_STORE_BYTES,
+            max_staged_per_node: l::MAX_STAGED_PER_NODE,
+            max_staged: l::MAX_STAGED_TOTAL,
+            max_open_per_connection: l::MAX_OPENS_PER_CONN as u32,
+        }
+    }
+}
+
+impl Checkpoint {
+    /// The limits the checkpoint service is given.
+    pub fn limits(&self) -> crate::services::ckpt::limits::CkptLimits {
+        crate::services::ckpt::limits::CkptLimits {
+            max_checkpoints: self.max_checkpoints as usize,
+            max_sections_total: self.max_sections,
+            max_store_bytes: self.max_memory,
+            max_staged_per_node: self.max_staged_per_node,
+            max_staged_total: self.max_staged,
+            max_opens_per_conn: self.max_open_per_connection as usize,
         }
     }
 }

@@ -261,6 +261,14 @@ fn every_default() {
             delivery_queue_size: 1000,
             delivery_queue_resume: 500,
         },
+        checkpoint: Checkpoint {
+            max_checkpoints: 65536,
+            max_sections: 1 << 20,
+            max_memory: 1 << 30,
+            max_staged_per_node: 64 << 20,
+            max_staged: 256 << 20,
+            max_open_per_connection: 4096,
+        },
         amf: Amf {
             mode: AmfMode::Disabled,
         },
@@ -896,4 +904,67 @@ fn man_page_examples_are_accepted() {
         found += 1;
     }
     assert_eq!(found, 2, "one multicast and one udpu example");
+}
+
+/// `checkpoint { }` raises the checkpoint service's own limits; errors name
+/// the file, line and key, and unknown keys warn (openais.conf(5)).
+#[test]
+fn checkpoint_limits_are_read_checked_and_unknown_keys_warn() {
+    let text = format!(
+        "{MINIMAL}checkpoint {{\n max_checkpoints: 10\n max_sections: 20\n max_memory: 3000000000\n \
+         max_staged_per_node: 100000000\n max_staged: 400000000\n max_open_per_connection: 5\n max_foo: 1\n}}\n"
+    );
+    let (s, warnings) = read(&text);
+    assert_eq!(
+        s.checkpoint,
+        Checkpoint {
+            max_checkpoints: 10,
+            max_sections: 20,
+            max_memory: 3_000_000_000,
+            max_staged_per_node: 100_000_000,
+            max_staged: 400_000_000,
+            max_open_per_connection: 5,
+        }
+    );
+    let l = s.checkpoint.limits();
+    assert_eq!(
+        (
+            l.max_checkpoints,
+            l.max_store_bytes,
+            l.max_staged_total,
+            l.max_opens_per_conn
+        ),
+        (10, 3_000_000_000, 400_000_000, 5)
+    );
+    let shown: Vec<String> = warnings.iter().map(|w| w.to_string()).collect();
+    assert_eq!(
+        shown,
+        vec![format!("{FILE}:14: unknown key 'checkpoint.max_foo' ignored")]
+    );
+    let cases = [
+        (
+            "max_checkpoints: 0\n",
+            8,
+            "checkpoint.max_checkpoints",
+            "must be greater than 0",
+        ),
+        ("max_memory: 0\n", 8, "checkpoint.max_memory", "must be greater than 0"),
+        (
+            "max_staged: 10\nmax_staged_per_node: 20\n",
+            9,
+            "checkpoint.max_staged_per_node",
+            "must not be more than max_staged (20 > 10)",
+        ),
+        ("max_sections: lots\n", 8, "checkpoint.max_sections", ""),
+    ];
+    for (body, line, key, message) in cases {
+        let e = fail(&format!("{MINIMAL}checkpoint {{\n{body}}}\n"));
+        assert_eq!(
+            (e.file.as_str(), e.line, e.key.as_deref()),
+            (FILE, line, Some(key)),
+            "{e}"
+        );
+        assert!(e.message.contains(message), "{e}");
+        assert!(e.to_string().starts_with(&format!("{FILE}:{line}: {key}: ")), "{e}");
+    }
 }

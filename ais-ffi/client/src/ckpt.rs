@@ -3,9 +3,11 @@
 //!
 //! One method per request of the CKPT IPC protocol (`ais_proto::ckpt`), with the
 //! protocol's message types. A change carries at most [`Ckpt::max_update_payload`] bytes
-//! and a read or an iteration is answered in pages: splitting larger writes and continuing
-//! pages is the caller's (the C library does both).
+//! and a read or an iteration is answered in pages: continuing pages is the caller's. A
+//! larger change goes as PIECEs ([`Ckpt::pieced`]), applied whole by the executive; an
+//! executive without PIECE answers `NotSupported`, and splitting is then the caller's.
 
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
 use ais_proto::ckpt::{self as msg, Message};
@@ -44,6 +46,8 @@ pub enum CkptEvent {
 /// version, finalize); dropping it finalizes it.
 pub struct Ckpt {
     conn: Connection,
+    /// Numbers the pieced changes of this handle.
+    next_operation: AtomicU64,
 }
 
 /// An empty request.
@@ -73,12 +77,44 @@ impl Ckpt {
 
     /// A handle over a connection already open to the CKPT service.
     pub fn over(conn: Connection) -> Ckpt {
-        Ckpt { conn }
+        Ckpt {
+            conn,
+            next_operation: AtomicU64::new(1),
+        }
     }
 
     /// Bytes one change request (write, overwrite, section creation) may carry.
     pub fn max_update_payload(&self) -> usize {
         msg::MAX_UPDATE_PAYLOAD.min(self.conn.max_payload() as usize)
+    }
+
+    /// Sends request `kind` (WRITE, OVERWRITE or SECTION_CREATE), whose encoded payload
+    /// `payload` is too large for one request, as PIECEs: the executive applies it whole
+    /// when the last arrives. Returns the last piece's reply, which is `kind`'s response;
+    /// an error of an earlier piece (`NotSupported` from an executive without PIECE) ends
+    /// it.
+    pub fn pieced(&self, kind: u16, ckpt_id: u64, payload: &[u8]) -> Result<Reply, Error> {
+        const FIXED: usize = 2 + 8 + 8 + 4 + 1 + 4;
+        let room = (self.conn.max_payload() as usize).saturating_sub(FIXED);
+        let size = msg::MAX_PIECE_DATA.min(room).max(1);
+        let operation = self.next_operation.fetch_add(1, Ordering::Relaxed);
+        let count = payload.len().div_ceil(size).max(1);
+        for (index, data) in payload.chunks(size).enumerate() {
+            let piece = msg::Piece {
+                kind,
+                ckpt_id,
+                operation,
+                index: index as u32,
+                last: index + 1 == count,
+                data: data.to_vec(),
+            };
+            let reply = self.call(msg::PIECE, &piece, None)?;
+            if piece.last {
+                return Ok(reply);
+            }
+            Error::check(reply.status)?;
+        }
+        Err(Error::InvalidParam)
     }
 
     /// Sends `m` as request `id` and waits for the response, at most `timeout` if given.

@@ -4,11 +4,13 @@
 //! callbacks. `mod.rs` does the C pointer work around it; the memory handed to the
 //! application is `boundary::memory`'s.
 //!
-//! The executive takes at most [`msg::MAX_UPDATE_PAYLOAD`] bytes per change, and answers a
-//! read or an iteration in pages: larger writes are split here into several WRITEs (an
-//! overwrite or a section creation into its first piece, then WRITEs), larger reads are
-//! continued where the executive stopped, and iterations fetch the next page when the one
-//! they hold is used up.
+//! The executive takes at most [`msg::MAX_UPDATE_PAYLOAD`] bytes per request, and answers a
+//! read or an iteration in pages: a larger write, overwrite or section creation goes as
+//! PIECEs that the executive applies whole (atomic as the spec wants); only an executive
+//! without PIECE has it split here into several WRITEs (an overwrite or a section creation
+//! into its first piece, then WRITEs), which is not atomic. Larger reads are continued
+//! where the executive stopped, and iterations fetch the next page when the one they hold
+//! is used up.
 
 use super::state::{CHECKPOINTS, HANDLES, ITERATIONS};
 use crate::boundary::call::{code, code_of};
@@ -17,7 +19,7 @@ use crate::runtime::DispatchMode;
 use crate::types::ais::*;
 use crate::types::ckpt::*;
 use ais_client::ckpt::{Ckpt, CkptEvent};
-use ais_proto::ckpt as msg;
+use ais_proto::ckpt::{self as msg, Message};
 use ais_proto::AisVersion;
 use std::collections::{HashMap, VecDeque};
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -393,6 +395,17 @@ pub fn status_get(c: &Checkpoint) -> Result<SaCkptCheckpointDescriptorT, SaAisEr
     })
 }
 
+/// What a pieced change came to: the executive's answer, or `None` when it does not know
+/// PIECE (the change is then to be split).
+fn pieced(h: &CkptHandle, kind: u16, ckpt_id: u64, m: &impl Message) -> Result<Option<(u32, Vec<u8>)>, SaAisErrorT> {
+    let payload = m.encode().map_err(|_| SA_AIS_ERR_INVALID_PARAM)?;
+    match h.conn.pieced(kind, ckpt_id, &payload) {
+        Ok(r) => Ok(Some((r.status, r.payload))),
+        Err(ais_client::Error::NotSupported) => Ok(None),
+        Err(e) => Err(code(e)),
+    }
+}
+
 /// Writes `data` into section `id` from `offset` on, in WRITEs of at most the budget.
 fn write_rest(h: &CkptHandle, c: &Checkpoint, id: &[u8], offset: u64, data: &[u8]) -> SaAisErrorT {
     let element = WriteElement {
@@ -416,6 +429,19 @@ pub fn section_create(
 ) -> Result<Option<Vec<u8>>, SaAisErrorT> {
     let h = owner(c)?;
     let fixed = 8 + 1 + 2 + id.map_or(0, |i| i.len()) + 8 + 4;
+    if fixed + data.len() > update_budget(&h) {
+        let whole = msg::SectionCreate {
+            ckpt_id: c.ckpt_id,
+            section: id.map(|i| i.to_vec()),
+            expiration_time: expiration,
+            data: data.to_vec(),
+        };
+        if let Some((st, payload)) = pieced(&h, msg::SECTION_CREATE, c.ckpt_id, &whole)? {
+            ais_client::Error::check(st).map_err(code)?;
+            let reply = msg::SectionIdReply::decode(&payload).map_err(|_| SA_AIS_ERR_LIBRARY)?;
+            return Ok(id.is_none().then_some(reply.section));
+        }
+    }
     let first = data.len().min(update_budget(&h).saturating_sub(fixed));
     let m = msg::SectionCreate {
         ckpt_id: c.ckpt_id,
@@ -558,6 +584,31 @@ fn plan_writes<'a>(elements: &'a [WriteElement<'a>], budget: usize) -> Result<Ve
 }
 
 fn write_with(h: &CkptHandle, c: &Checkpoint, elements: &[WriteElement<'_>]) -> Result<(), (SaAisErrorT, Option<u32>)> {
+    const HEAD: usize = 8 + 4;
+    let size: usize = HEAD
+        + elements
+            .iter()
+            .map(|e| 2 + e.id.len() + 8 + 4 + e.data.len())
+            .sum::<usize>();
+    if size > update_budget(h) {
+        let whole = msg::Write {
+            ckpt_id: c.ckpt_id,
+            elements: elements
+                .iter()
+                .map(|e| msg::WriteElement {
+                    section: e.id.to_vec(),
+                    offset: e.offset,
+                    data: e.data.to_vec(),
+                })
+                .collect(),
+        };
+        if let Some((st, payload)) = pieced(h, msg::WRITE, c.ckpt_id, &whole).map_err(|e| (e, None))? {
+            return ais_client::Error::check(st).map_err(|e| {
+                let index = msg::ErrorIndex::decode(&payload).ok().map(|ix| ix.0);
+                (code(e), index.filter(|&i| (i as usize) < elements.len()))
+            });
+        }
+    }
     let requests = plan_writes(elements, update_budget(h)).map_err(|i| (SA_AIS_ERR_INVALID_PARAM, Some(i as u32)))?;
     for pieces in requests {
         let m = msg::Write {
@@ -592,6 +643,18 @@ pub fn overwrite(c: &Checkpoint, id: &[u8], data: &[u8]) -> SaAisErrorT {
         Err(e) => return e,
     };
     let fixed = 8 + 2 + id.len() + 4;
+    if fixed + data.len() > update_budget(&h) {
+        let whole = msg::Overwrite {
+            ckpt_id: c.ckpt_id,
+            section: id.to_vec(),
+            data: data.to_vec(),
+        };
+        match pieced(&h, msg::OVERWRITE, c.ckpt_id, &whole) {
+            Ok(Some((st, _))) => return code_of(&ais_client::Error::check(st)),
+            Ok(None) => {}
+            Err(e) => return e,
+        }
+    }
     let first = data.len().min(update_budget(&h).saturating_sub(fixed));
     let m = msg::Overwrite {
         ckpt_id: c.ckpt_id,

@@ -60,15 +60,27 @@
 //!
 //! # Limits
 //!
-//! Names ≤ 256 bytes, section ids ≤ `maxSectionIdSize` (and 65535), data of
-//! one change ≤ [`ais_proto::ckpt::MAX_UPDATE_PAYLOAD`] (the library splits
-//! larger ones), responses ≤ 1 MiB (reads and iterations continue), at most
-//! [`service::MAX_OPENS_PER_CONN`] open checkpoints per connection, and
-//! cluster-wide [`state::MAX_CHECKPOINTS`] checkpoints,
-//! [`state::MAX_SECTIONS_TOTAL`] sections and [`state::MAX_STORE_BYTES`] of
-//! section data and ids (SA_AIS_ERR_NO_RESOURCES beyond; a merge may exceed
-//! them, which only refuses further growth).
+//! Names ≤ 256 bytes, section ids ≤ `maxSectionIdSize` (and 65535), one
+//! request ≤ [`ais_proto::ckpt::MAX_UPDATE_PAYLOAD`], responses ≤ 1 MiB
+//! (reads and iterations continue). The executive's own limits are
+//! [`limits::CkptLimits`] (openais.conf `checkpoint { }`): open checkpoints
+//! per connection, and cluster-wide checkpoints, sections, bytes of section
+//! data and ids, and bytes of pieced changes staged
+//! (SA_AIS_ERR_NO_RESOURCES beyond; a merge may exceed them, which only
+//! refuses further growth).
 //!
+//! # Large changes
+//!
+//! A write, overwrite or section creation larger than one request comes as
+//! PIECEs: each is multicast as it arrives (nothing is buffered per
+//! connection, so the origin holds no more than the other nodes), and every
+//! node stages them ([`pieces`]) and applies the whole change when the last
+//! is delivered: no read on any node sees a prefix. The IPC frame limit
+//! (1 MiB by default) is why the library sends pieces rather than one
+//! request the executive would cut. Pieces of a node that leaves the
+//! configuration, of a client that disconnects (PIECE_ABORT) or after one
+//! that could not be sent are dropped on every node alike.
+
 //! # Tracking
 //!
 //! B.02.03's `saCkptTrack` and `saCkptCheckpointTrack` are local to a node:
@@ -79,6 +91,8 @@
 //! that checkpoint, naming the ranges changed. The state describes its
 //! changes only while some connection tracks.
 
+pub mod limits;
+pub mod pieces;
 pub mod service;
 pub mod state;
 pub mod wire;

@@ -15,8 +15,19 @@ use std::hash::Hash;
 /// The CKPT version this executive implements (B.02.03 includes B.01.01).
 pub const CKPT_VERSION: AisVersion = AisVersion::new(b'B', 2, 3);
 
-/// Checkpoints one connection may have open at once (`SA_AIS_ERR_NO_RESOURCES` beyond).
-pub const MAX_OPENS_PER_CONN: usize = 4096;
+use super::limits::CkptLimits;
+pub use super::limits::MAX_OPENS_PER_CONN;
+
+/// Pieced requests one connection may have in flight at once
+/// (`SA_AIS_ERR_NO_RESOURCES` beyond).
+pub const MAX_PIECED_PER_CONN: usize = 16;
+
+/// A pieced request in flight from one connection: its request number and
+/// the index its next piece must have.
+struct PiecedOp {
+    req: u64,
+    next: u32,
+}
 
 enum Kind<C> {
     /// OPEN, with whether it is for reading.
@@ -27,6 +38,9 @@ enum Kind<C> {
     /// CLOSE: the checkpoint id, forgotten when the close was asked for, and
     /// what to restore if its message could not be queued.
     Close(u64, OpenHandle<C>, bool),
+    /// The last PIECE of a pieced request: if it cannot be sent, the pieces
+    /// staged before it are dropped everywhere.
+    LastPiece,
     Plain,
 }
 
@@ -61,6 +75,9 @@ pub struct CkptService<C> {
     pending: HashMap<u64, Pending<C>>,
     /// The connections tracking checkpoints (local to this node).
     tracking: HashMap<C, Tracking>,
+    /// Pieced requests in flight, by connection and its operation number.
+    pieced: HashMap<(C, u64), PiecedOp>,
+    max_opens_per_conn: usize,
     wall: Box<dyn Fn() -> i64 + Send>,
 }
 
@@ -93,8 +110,18 @@ impl<C: Copy + Eq + Hash + Send> CkptService<C> {
             next_req: start,
             pending: HashMap::new(),
             tracking: HashMap::new(),
+            pieced: HashMap::new(),
+            max_opens_per_conn: MAX_OPENS_PER_CONN,
             wall: Box::new(wall_clock),
         }
+    }
+
+    /// The executive's checkpoint limits (the same on every node).
+    pub fn with_limits(me: NodeId, limits: CkptLimits) -> CkptService<C> {
+        let mut s = CkptService::new(me);
+        s.state.set_limits(limits);
+        s.max_opens_per_conn = limits.max_opens_per_conn;
+        s
     }
 
     /// Replaces the `SaTimeT` clock (tests).
@@ -237,11 +264,12 @@ impl<C: Copy + Eq + Hash + Send> CkptService<C> {
             | CkptMsg::ExpirationSet { req, .. }
             | CkptMsg::Write { req, .. }
             | CkptMsg::Overwrite { req, .. }
-            | CkptMsg::Synchronize { req, .. } => *req,
+            | CkptMsg::Synchronize { req, .. }
+            | CkptMsg::Piece { last: true, req, .. } => *req,
             _ => return,
         };
         let payload = match &m {
-            CkptMsg::Write { .. } => self.busy(p::WRITE).payload,
+            CkptMsg::Write { .. } | CkptMsg::Piece { kind: p::WRITE, .. } => self.busy(p::WRITE).payload,
             _ => Vec::new(),
         };
         self.outcome(
@@ -312,7 +340,7 @@ impl<C: Copy + Eq + Hash + Send> CkptService<C> {
                 status: o.status,
                 payload: encoded(&p::SyncCallback { invocation }),
             }),
-            Kind::Close(..) | Kind::Plain => out.push(Effect::Answer {
+            Kind::Close(..) | Kind::LastPiece | Kind::Plain => out.push(Effect::Answer {
                 token: Token(o.req),
                 reply: Reply {
                     status: o.status,
@@ -346,6 +374,90 @@ impl<C: Copy + Eq + Hash + Send> CkptService<C> {
                 }
             }
             Err(_) => Handling::status(status::INVALID_PARAM),
+        }
+    }
+
+    /// Gives up the pieced request `key`, if in flight: every node drops
+    /// what it staged of it.
+    fn abandon(&mut self, key: (C, u64), out: &mut Output<C>) {
+        if let Some(op) = self.pieced.remove(&key) {
+            out.extend(self.multicast(&CkptMsg::PieceAbort { req: op.req }));
+        }
+    }
+
+    /// PIECE: one piece of a large WRITE, OVERWRITE or SECTION_CREATE, sent
+    /// on as one ordered cluster message at once (nothing is kept here but
+    /// the sequence): the last is answered once the whole change is applied.
+    fn piece(&mut self, conn: C, payload: &[u8], wall: i64) -> Handling<C> {
+        let Ok(pc) = p::Piece::decode(payload) else {
+            return Handling::status(status::INVALID_PARAM);
+        };
+        if !matches!(pc.kind, p::WRITE | p::OVERWRITE | p::SECTION_CREATE) {
+            return Handling::status(status::INVALID_PARAM);
+        }
+        let key = (conn, pc.operation);
+        let mut out = Output::new();
+        let fail = |st, out| Handling::Now(error_reply(pc.kind, st), out);
+        if pc.index == 0 {
+            self.abandon(key, &mut out);
+        }
+        let uid = self.uid_of(conn, pc.ckpt_id);
+        let Some(uid) = uid else {
+            self.abandon(key, &mut out);
+            return fail(status::BAD_HANDLE, out);
+        };
+        if pc.data.len() > p::MAX_PIECE_DATA {
+            self.abandon(key, &mut out);
+            return fail(status::TOO_BIG, out);
+        }
+        if pc.index == 0 {
+            if self.pieced.keys().filter(|(c, _)| *c == conn).count() >= MAX_PIECED_PER_CONN {
+                return fail(status::NO_RESOURCES, out);
+            }
+            let req = self.next_req;
+            self.next_req += 1;
+            self.pieced.insert(key, PiecedOp { req, next: 0 });
+        }
+        let req = match self.pieced.get_mut(&key) {
+            Some(op) if op.next == pc.index => {
+                op.next += 1;
+                op.req
+            }
+            _ => {
+                self.abandon(key, &mut out);
+                return fail(status::INVALID_PARAM, out);
+            }
+        };
+        let m = CkptMsg::Piece {
+            req,
+            uid,
+            kind: pc.kind,
+            wall,
+            index: pc.index,
+            last: pc.last,
+            data: pc.data,
+        };
+        let Ok(message) = m.encode() else {
+            self.abandon(key, &mut out);
+            return fail(status::INVALID_PARAM, out);
+        };
+        let accepted = if pc.last {
+            self.pieced.remove(&key);
+            self.pending.insert(
+                req,
+                Pending {
+                    conn,
+                    kind: Kind::LastPiece,
+                },
+            );
+            None
+        } else {
+            Some(reply(status::OK))
+        };
+        Handling::Ordered {
+            message,
+            token: Token(req),
+            accepted,
         }
     }
 
@@ -403,6 +515,10 @@ impl<C: Copy + Eq + Hash + Send> Service<C> for CkptService<C> {
             self.tracking_changed();
         }
         let mut out = Vec::new();
+        let ops: Vec<(C, u64)> = self.pieced.keys().filter(|(c, _)| *c == conn).copied().collect();
+        for key in ops {
+            self.abandon(key, &mut out);
+        }
         for id in ids {
             if let Some(h) = self.opens.remove(&id) {
                 out.extend(self.multicast(&CkptMsg::Close { req: 0, uid: h.uid }));
@@ -459,7 +575,14 @@ impl<C: Copy + Eq + Hash + Send> Service<C> for CkptService<C> {
             return now_reply(reply(self.track(conn, msg, payload)));
         }
         if !self.state.is_synced() {
-            return now_reply(self.busy(msg));
+            // A pieced request cut here is given up everywhere.
+            let mut out = Output::new();
+            if msg == p::PIECE {
+                if let Ok(pc) = p::Piece::decode(payload) {
+                    self.abandon((conn, pc.operation), &mut out);
+                }
+            }
+            return Handling::Now(self.busy(msg), out);
         }
         let wall = (self.wall)();
         match msg {
@@ -478,7 +601,7 @@ impl<C: Copy + Eq + Hash + Send> Service<C> for CkptService<C> {
                 if let Err(e) = check_open(&open) {
                     return now_reply(reply(e));
                 }
-                if self.conns.get(&conn).map_or(0, |s| s.len()) >= MAX_OPENS_PER_CONN {
+                if self.conns.get(&conn).map_or(0, |s| s.len()) >= self.max_opens_per_conn {
                     return now_reply(reply(status::NO_RESOURCES));
                 }
                 let create = open.open_flags & p::OPEN_CREATE != 0;
@@ -623,15 +746,7 @@ impl<C: Copy + Eq + Hash + Send> Service<C> for CkptService<C> {
                 let Some(uid) = self.uid_of(conn, w.ckpt_id) else {
                     return write_err(status::BAD_HANDLE);
                 };
-                let elements = w
-                    .elements
-                    .into_iter()
-                    .map(|e| WriteElem {
-                        section: e.section,
-                        offset: e.offset,
-                        data: e.data,
-                    })
-                    .collect();
+                let elements = w.elements.into_iter().map(WriteElem::from).collect();
                 self.send(conn, Kind::Plain, None, |req| CkptMsg::Write {
                     req,
                     uid,
@@ -698,12 +813,30 @@ impl<C: Copy + Eq + Hash + Send> Service<C> for CkptService<C> {
                 };
                 self.send(conn, kind, accepted, |req| CkptMsg::Synchronize { req, uid })
             }
+            p::PIECE => self.piece(conn, payload, wall),
             _ => now_reply(reply(status::NOT_SUPPORTED)),
         }
     }
 
     /// The message of `token` could not be queued (answered TRY_AGAIN).
     fn refused(&mut self, token: Token) -> Output<C> {
+        // A piece that could not be sent: the request is given up everywhere.
+        let piece = self.pieced.iter().find(|(_, op)| op.req == token.0).map(|(k, _)| *k);
+        if let Some(key) = piece {
+            let mut out = Output::new();
+            self.abandon(key, &mut out);
+            return out;
+        }
+        if let Some(Pending {
+            kind: Kind::LastPiece, ..
+        }) = self.pending.get(&token.0)
+        {
+            self.pending.remove(&token.0);
+            return self
+                .multicast(&CkptMsg::PieceAbort { req: token.0 })
+                .into_iter()
+                .collect();
+        }
         if let Some(Pending {
             conn,
             kind: Kind::Close(id, h, tracked),
@@ -752,5 +885,8 @@ fn check_open(o: &p::Open) -> Result<(), u32> {
     }
 }
 
+#[cfg(test)]
+#[path = "service/pieces_tests.rs"]
+mod pieces_tests;
 #[cfg(test)]
 mod tests;

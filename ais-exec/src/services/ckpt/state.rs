@@ -6,6 +6,7 @@
 //! times and the expirations already asked for: they decide *when* the lowest
 //! node of the ring multicasts a deletion, never *what* is deleted.
 
+use super::pieces::Pieces;
 use super::wire::{CkptMsg, NodeId, OpenRef, RingId, Uid, WriteElem};
 use ais_proto::ckpt::{
     self as p, CreationAttributes, Descriptor, ErrorIndex, IterationPage, Message, ReadData, ReadElement, ReadReply,
@@ -16,12 +17,7 @@ use std::collections::{BTreeMap, BTreeSet, HashMap};
 
 /// Bytes of section data per synchronisation message (Totem carries 1 MiB).
 pub const SYNC_CHUNK: usize = 768 << 10;
-/// Checkpoints the cluster holds at most (`SA_AIS_ERR_NO_RESOURCES` beyond).
-pub const MAX_CHECKPOINTS: usize = 1 << 16;
-/// Sections of all checkpoints together.
-pub const MAX_SECTIONS_TOTAL: u64 = 1 << 20;
-/// Section data and ids of all checkpoints together.
-pub const MAX_STORE_BYTES: u64 = 1 << 30;
+pub use super::limits::{CkptLimits, MAX_CHECKPOINTS, MAX_SECTIONS_TOTAL, MAX_STORE_BYTES};
 /// What one section costs besides its id and data, for [`MAX_STORE_BYTES`].
 const SECTION_OVERHEAD: u64 = 64;
 
@@ -149,6 +145,9 @@ pub struct CkptState {
     /// Whether applied changes are described in [`Applied::changes`].
     reporting: bool,
     changed: Vec<Change>,
+    limits: CkptLimits,
+    /// Pieces of large changes, staged until their last piece.
+    pieces: Pieces,
 }
 
 /// A checkpoint's active replica at creation (as openais set it): all are
@@ -223,6 +222,8 @@ impl CkptState {
             expiry_asked: BTreeSet::new(),
             reporting: false,
             changed: Vec::new(),
+            limits: CkptLimits::default(),
+            pieces: Pieces::default(),
         }
     }
 
@@ -253,6 +254,21 @@ impl CkptState {
                 (c.next_generated, c.epoch, c.used).hash(h);
             }
         }))
+    }
+
+    /// The executive's limits (the same on every node).
+    pub fn set_limits(&mut self, limits: CkptLimits) {
+        self.limits = limits;
+    }
+
+    /// Bytes of pieced changes staged now.
+    pub fn staged_bytes(&self) -> u64 {
+        self.pieces.total()
+    }
+
+    /// Pieced changes staged now.
+    pub fn staged_changes(&self) -> usize {
+        self.pieces.changes()
     }
 
     /// Whether the checkpoints are settled (requests wait otherwise).
@@ -289,6 +305,8 @@ impl CkptState {
         }
         self.members = members.to_vec();
         self.members.sort_unstable();
+        // Pieces of a node that left can never be completed.
+        self.pieces.keep_senders(members);
         self.retention_asked.clear();
         self.expiry_asked.clear();
         self.sync = Some(Sync {
@@ -931,6 +949,39 @@ impl CkptState {
                 }
                 None
             }
+            CkptMsg::Piece {
+                req,
+                uid,
+                kind,
+                wall,
+                index,
+                last,
+                data,
+            } => {
+                let room = self.limits.max_store_bytes.saturating_sub(self.store_bytes);
+                let whole = self
+                    .pieces
+                    .stage(sender, req, (uid, kind), index, last, data, &self.limits, room)?;
+                let msg = match whole {
+                    Ok(bytes) => assemble(req, uid, kind, wall, &bytes),
+                    Err(st) => Err(st),
+                };
+                match msg {
+                    Ok(m) => self.apply(sender, m, now),
+                    Err(st) => Some(Outcome {
+                        payload: if kind == p::WRITE {
+                            enc(&ErrorIndex(0))
+                        } else {
+                            Vec::new()
+                        },
+                        ..outcome(sender, req, st)
+                    }),
+                }
+            }
+            CkptMsg::PieceAbort { req } => {
+                self.pieces.drop_one(sender, req);
+                None
+            }
             CkptMsg::SectionExpire {
                 uid,
                 section,
@@ -986,7 +1037,7 @@ impl CkptState {
             return outcome(sender, req, e);
         }
         let uid = Uid { node: sender, seq: req };
-        if self.ckpts.len() >= MAX_CHECKPOINTS || self.ckpts.contains_key(&uid) {
+        if self.ckpts.len() >= self.limits.max_checkpoints || self.ckpts.contains_key(&uid) {
             return outcome(sender, req, status::NO_RESOURCES);
         }
         let mut c = Checkpoint {
@@ -1089,7 +1140,9 @@ impl CkptState {
             return err(p::ERR_NO_SPACE);
         }
         let cost = id.len() as u64 + data.len() as u64 + SECTION_OVERHEAD;
-        if self.sections_total >= MAX_SECTIONS_TOTAL || self.store_bytes + cost > MAX_STORE_BYTES {
+        if self.sections_total >= self.limits.max_sections_total
+            || self.store_bytes + cost > self.limits.max_store_bytes
+        {
             return err(status::NO_RESOURCES);
         }
         c.used += data.len() as u64;
@@ -1153,7 +1206,7 @@ impl CkptState {
             if used > c.attrs.checkpoint_size {
                 return (p::ERR_NO_SPACE, i);
             }
-            if store > MAX_STORE_BYTES {
+            if store > self.limits.max_store_bytes {
                 return (status::NO_RESOURCES, i);
             }
         }
@@ -1191,7 +1244,7 @@ impl CkptState {
         if used - old + new > c.attrs.checkpoint_size {
             return p::ERR_NO_SPACE;
         }
-        if self.store_bytes - old + new > MAX_STORE_BYTES {
+        if self.store_bytes - old + new > self.limits.max_store_bytes {
             return status::NO_RESOURCES;
         }
         s.data = data;
@@ -1316,6 +1369,47 @@ impl CkptState {
             });
         }
         Ok(page)
+    }
+}
+
+/// The change a pieced request makes once whole: its IPC payload decoded as
+/// `kind`, for checkpoint `uid` (the payload's own checkpoint id is the
+/// origin's and is ignored). INVALID_PARAM when it does not decode.
+fn assemble(req: u64, uid: Uid, kind: u16, wall: i64, bytes: &[u8]) -> Result<CkptMsg, u32> {
+    let bad = |_| status::INVALID_PARAM;
+    match kind {
+        p::WRITE => {
+            let w = p::Write::decode(bytes).map_err(bad)?;
+            let elements = w.elements.into_iter().map(WriteElem::from).collect();
+            Ok(CkptMsg::Write {
+                req,
+                uid,
+                wall,
+                elements,
+            })
+        }
+        p::OVERWRITE => {
+            let o = p::Overwrite::decode(bytes).map_err(bad)?;
+            Ok(CkptMsg::Overwrite {
+                req,
+                uid,
+                wall,
+                section: o.section,
+                data: o.data,
+            })
+        }
+        p::SECTION_CREATE => {
+            let c = p::SectionCreate::decode(bytes).map_err(bad)?;
+            Ok(CkptMsg::SectionCreate {
+                req,
+                uid,
+                section: c.section,
+                expiration: c.expiration_time,
+                wall,
+                data: c.data,
+            })
+        }
+        _ => Err(status::INVALID_PARAM),
     }
 }
 

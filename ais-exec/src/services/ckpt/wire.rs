@@ -15,6 +15,8 @@
 //! SYNCHRONIZE     req u64, uid
 //! RETENTION_EXPIRE uid, epoch u64
 //! SECTION_EXPIRE  uid, section id, expiration i64
+//! PIECE           req u64, uid, kind u16, wall i64, index u32, last bool, data
+//! PIECE_ABORT     req u64
 //! SYNC_START      ring seq u64, old ring (rep u32, seq u64), count u32, (uid, name, count u32)*
 //! SYNC_CKPT       ring seq u64, uid, name, unlinked bool, attributes, active replica bool,
 //!                 next generated id u64, epoch u64, idle bool
@@ -48,6 +50,16 @@ pub struct WriteElem {
     pub section: Vec<u8>,
     pub offset: u64,
     pub data: Vec<u8>,
+}
+
+impl From<ais_proto::ckpt::WriteElement> for WriteElem {
+    fn from(e: ais_proto::ckpt::WriteElement) -> WriteElem {
+        WriteElem {
+            section: e.section,
+            offset: e.offset,
+            data: e.data,
+        }
+    }
 }
 
 /// A node's references at the start of a synchronisation.
@@ -131,6 +143,22 @@ pub enum CkptMsg {
         section: Vec<u8>,
         expiration: i64,
     },
+    /// One piece of a change too large for one message (the bytes of its
+    /// IPC request payload, of `kind`), staged on every node until the last.
+    Piece {
+        req: u64,
+        uid: Uid,
+        kind: u16,
+        wall: i64,
+        index: u32,
+        last: bool,
+        data: Vec<u8>,
+    },
+    /// The sender's staged pieces of `req` are dropped (its client went away,
+    /// or a piece could not be sent).
+    PieceAbort {
+        req: u64,
+    },
     SyncStart {
         ring_seq: u64,
         old_ring: RingId,
@@ -175,6 +203,8 @@ const OVERWRITE: u8 = 10;
 const SYNCHRONIZE: u8 = 11;
 const RETENTION_EXPIRE: u8 = 12;
 const SECTION_EXPIRE: u8 = 13;
+const PIECE: u8 = 14;
+const PIECE_ABORT: u8 = 15;
 const SYNC_START: u8 = 20;
 const SYNC_CKPT: u8 = 21;
 const SYNC_SECTION: u8 = 22;
@@ -317,6 +347,23 @@ impl CkptMsg {
                 put_uid(&mut w, *uid);
                 put_section_id(&mut w, section)?;
                 w.i64(*expiration);
+            }
+            CkptMsg::Piece {
+                req,
+                uid,
+                kind,
+                wall,
+                index,
+                last,
+                data,
+            } => {
+                w.u8(PIECE).u64(*req);
+                put_uid(&mut w, *uid);
+                w.u16(*kind).i64(*wall).u32(*index).bool(*last);
+                w.blob(data)?;
+            }
+            CkptMsg::PieceAbort { req } => {
+                w.u8(PIECE_ABORT).u64(*req);
             }
             CkptMsg::SyncStart {
                 ring_seq,
@@ -475,6 +522,16 @@ impl CkptMsg {
                 section: section_id(&mut r)?,
                 expiration: r.i64()?,
             },
+            PIECE => CkptMsg::Piece {
+                req: r.u64()?,
+                uid: uid(&mut r)?,
+                kind: r.u16()?,
+                wall: r.i64()?,
+                index: r.u32()?,
+                last: r.bool()?,
+                data: r.blob()?.to_vec(),
+            },
+            PIECE_ABORT => CkptMsg::PieceAbort { req: r.u64()? },
             SYNC_START => {
                 let ring_seq = r.u64()?;
                 let old_ring = RingId {
@@ -619,6 +676,16 @@ pub(crate) fn samples() -> Vec<CkptMsg> {
             section: b"q".to_vec(),
             expiration: 11,
         },
+        CkptMsg::Piece {
+            req: 12,
+            uid: u,
+            kind: 12,
+            wall: 3,
+            index: 1,
+            last: true,
+            data: b"piece".to_vec(),
+        },
+        CkptMsg::PieceAbort { req: 12 },
         CkptMsg::SyncStart {
             ring_seq: 4,
             old_ring: RingId { rep: 1, seq: 8 },
