@@ -26,4 +26,15 @@ ais_on 1 "$CLIENT" wait 2 10 || ais_fail "node 1 did not see node 3 leave"
 echo "clm-cluster: restarting node 3"
 ais_start 3 3
 ais_on 1 "$CLIENT" wait 3 30 || ais_fail "node 1 did not see node 3 come back"
+# initialViewNumber is the view a node joined in, alike on every node: node 1
+# started the cluster, node 2 joined no earlier, node 3 rejoined last.
+IDS="2130706433 2130706434 2130706435"
+seen=$(ais_on 1 "$CLIENT" views $IDS) || ais_fail "initial views from node 1"
+for i in 2 3; do
+    other=$(ais_on "$i" "$CLIENT" views $IDS) || ais_fail "initial views from node $i"
+    [ "$other" = "$seen" ] || ais_fail "initial views differ: node 1 says $(echo $seen), node $i $(echo $other)"
+done
+read -r v1 v2 v3 <<<"$(awk '{print $2}' <<<"$seen" | tr '\n' ' ')"
+[ "$v1" -le "$v2" ] && [ "$v2" -lt "$v3" ] || ais_fail "initial views not in joining order: $(echo $seen)"
+echo "clm-cluster: initial views, alike on every node: $(echo $seen)"
 echo "clm-cluster: ok"

@@ -420,6 +420,34 @@ static int admin(const char *node, const char *tool)
 	return failures ? 1 : 0;
 }
 
+/* "ID VIEW" for each node id given: the initialViewNumber this node reports. */
+static int views(int n, char **ids)
+{
+	SaClmCallbacksT cb = {node_get_cb, track_cb};
+	SaClmHandleT h;
+	SaClmClusterNodeT node;
+	SaAisErrorT rc;
+	int i, tries;
+
+	if (init(&h, &cb) != SA_AIS_OK)
+		return fprintf(stderr, "FAIL initialize\n"), 1;
+	for (i = 0; i < n; i++) {
+		SaClmNodeIdT id = (SaClmNodeIdT)strtoul(ids[i], NULL, 10);
+		/* TRY_AGAIN while this node's view is not complete yet. */
+		for (tries = 0; tries < 100; tries++) {
+			rc = saClmClusterNodeGet(h, id, SA_TIME_ONE_SECOND, &node);
+			if (rc != SA_AIS_ERR_TRY_AGAIN)
+				break;
+			nanosleep(&(struct timespec){0, 50000000}, NULL);
+		}
+		if (rc != SA_AIS_OK)
+			return fprintf(stderr, "FAIL node get %u: %d\n", (unsigned)id, (int)rc), 1;
+		printf("%u %llu\n", (unsigned)id, (unsigned long long)node.initialViewNumber);
+	}
+	saClmFinalize(h);
+	return 0;
+}
+
 int main(int argc, char **argv)
 {
 	if (argc == 4 && strcmp(argv[1], "admin") == 0)
@@ -433,6 +461,8 @@ int main(int argc, char **argv)
 	}
 	if (argc == 4 && strcmp(argv[1], "wait") == 0)
 		return track((unsigned)atoi(argv[2]), atoi(argv[3]));
-	fprintf(stderr, "usage: clm_live api | wait N SECS | watch SECS | admin NODEID TOOL\n");
+	if (argc >= 3 && strcmp(argv[1], "views") == 0)
+		return views(argc - 2, argv + 2);
+	fprintf(stderr, "usage: clm_live api | wait N SECS | watch SECS | admin NODEID TOOL | views NODEID...\n");
 	return 2;
 }

@@ -46,7 +46,16 @@ mod tests {
     /// One message of every kind of every service.
     fn seeds() -> Vec<Vec<u8>> {
         let mut seeds = vec![
-            NodeJoin(NodeInfo::new(7, [10, 0, 0, 7].into(), "node-seven", 1_700_000_000, 3)).encode(),
+            NodeJoin {
+                node: NodeInfo::new(7, [10, 0, 0, 7].into(), "node-seven", 1_700_000_000, 3),
+                old_ring: None,
+            }
+            .encode(),
+            NodeJoin {
+                node: NodeInfo::new(8, [10, 0, 0, 8].into(), "node-eight", 1_700_000_000, 2),
+                old_ring: Some(RingId { rep: 7, seq: 12 }),
+            }
+            .encode(),
             EvsMcast {
                 groups: vec![[b'g'; ais_proto::evs::GROUP_LEN]],
                 data: b"msg".to_vec(),

@@ -1,6 +1,7 @@
 //! A node's CLM record and the message that carries it between executives.
 
 use crate::services::codec::{self, DecodeError};
+use crate::services::contract::RingId;
 use ais_totem::NodeId;
 use std::net::IpAddr;
 
@@ -24,7 +25,8 @@ pub struct NodeInfo {
     pub name: String,
     /// When the node booted, in nanoseconds since the epoch.
     pub boot_timestamp: i64,
-    /// The view in which this executive first saw a ring.
+    /// The view in which the node joined the cluster (0 until its first
+    /// view; [`super::joined`] decides it).
     pub initial_view: u64,
 }
 
@@ -53,9 +55,15 @@ fn truncate(s: &str, max: usize) -> String {
 /// The record a node multicasts after each regular configuration, in the
 /// services' cluster codec ([`codec`]): kind NODE_JOIN, node id u32, family
 /// u32, boot timestamp i64, initial view u64, address (u8 length + bytes),
-/// name (u16 length + at most 256 bytes).
+/// name (u16 length + at most 256 bytes), then the old ring: bool present,
+/// and if present representative u32 and sequence u64.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct NodeJoin(pub NodeInfo);
+pub struct NodeJoin {
+    pub node: NodeInfo,
+    /// The ring of the last view this node completed (`None` before its
+    /// first): the nodes that name the same one were one cluster.
+    pub old_ring: Option<RingId>,
+}
 
 /// CLM's one cluster message kind.
 const NODE_JOIN: u8 = 1;
@@ -63,11 +71,15 @@ const NODE_JOIN: u8 = 1;
 impl NodeJoin {
     /// The record's fields were bounded when it was built.
     pub fn encode(&self) -> Vec<u8> {
-        let n = &self.0;
+        let n = &self.node;
         let mut w = codec::writer(NODE_JOIN);
         w.u32(n.node_id).u32(n.family).i64(n.boot_timestamp).u64(n.initial_view);
         let _ = codec::put_short(&mut w, n.address.as_bytes());
         let _ = w.name(n.name.as_bytes());
+        w.bool(self.old_ring.is_some());
+        if let Some(r) = self.old_ring {
+            w.u32(r.rep).u64(r.seq);
+        }
         w.into_vec()
     }
 
@@ -82,6 +94,14 @@ impl NodeJoin {
         let initial_view = r.u64()?;
         let address = std::str::from_utf8(codec::short(&mut r)?).map_err(|_| DecodeError::Invalid("address text"))?;
         let name = std::str::from_utf8(r.name()?).map_err(|_| DecodeError::Invalid("name text"))?;
+        let old_ring = if r.bool()? {
+            Some(RingId {
+                rep: r.u32()?,
+                seq: r.u64()?,
+            })
+        } else {
+            None
+        };
         r.finish()?;
         if node_id == 0 || !(family == AF_INET || family == AF_INET6) {
             return Err(DecodeError::Invalid("node id or family"));
@@ -89,14 +109,17 @@ impl NodeJoin {
         if address.len() > MAX_ADDRESS || name.len() > MAX_NAME {
             return Err(DecodeError::Invalid("field length"));
         }
-        Ok(NodeJoin(NodeInfo {
-            node_id,
-            family,
-            address: address.to_string(),
-            name: name.to_string(),
-            boot_timestamp,
-            initial_view,
-        }))
+        Ok(NodeJoin {
+            node: NodeInfo {
+                node_id,
+                family,
+                address: address.to_string(),
+                name: name.to_string(),
+                boot_timestamp,
+                initial_view,
+            },
+            old_ring,
+        })
     }
 }
 
@@ -115,14 +138,20 @@ mod tests {
         );
         assert_eq!(info.address, "192.168.1.7");
         assert_eq!(info.family, AF_INET);
-        let b = NodeJoin(info.clone()).encode();
-        assert_eq!(NodeJoin::decode(&b), Ok(NodeJoin(info)));
-        for n in 0..b.len() {
-            assert!(NodeJoin::decode(&b[..n]).is_err(), "cut at {n}");
+        for old_ring in [None, Some(RingId { rep: 2, seq: 12 })] {
+            let join = NodeJoin {
+                node: info.clone(),
+                old_ring,
+            };
+            let b = join.encode();
+            assert_eq!(NodeJoin::decode(&b), Ok(join));
+            for n in 0..b.len() {
+                assert!(NodeJoin::decode(&b[..n]).is_err(), "cut at {n}");
+            }
+            let mut extra = b.clone();
+            extra.push(0);
+            assert!(NodeJoin::decode(&extra).is_err());
         }
-        let mut extra = b.clone();
-        extra.push(0);
-        assert!(NodeJoin::decode(&extra).is_err());
     }
 
     #[test]
@@ -131,7 +160,11 @@ mod tests {
         let info = NodeInfo::new(1, "::1".parse().unwrap(), &long, 0, 0);
         assert!(info.name.len() <= MAX_NAME && info.name.len() % 2 == 0);
         assert_eq!(info.family, AF_INET6);
-        assert!(NodeJoin::decode(&NodeJoin(info).encode()).is_ok());
+        let join = NodeJoin {
+            node: info,
+            old_ring: None,
+        };
+        assert!(NodeJoin::decode(&join.encode()).is_ok());
     }
 
     #[test]

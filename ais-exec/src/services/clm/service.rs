@@ -3,13 +3,14 @@
 //! daemon's ordering task feeds it and carries out its effects.
 
 use super::admin::{Action, Admin, AdminMsg, StepTrackers};
+use super::joined;
 use super::node::{NodeInfo, NodeJoin};
 use super::track::{check_flags, Trackers, TRACK_CHANGES, TRACK_CURRENT, TRACK_START_STEP, TRACK_VALIDATE_STEP};
 use super::view::{Change, ClusterView, Entry};
 use ais_proto::clm::{self as msg, AdminRequest, ClusterNode, Notification, NotificationList, StepHeader};
 use ais_proto::{Reader, Writer};
 use ais_totem::NodeId;
-use std::collections::HashSet;
+use std::collections::{BTreeMap, HashSet};
 use std::hash::Hash;
 
 use crate::ipc::{AisVersion, ServiceId};
@@ -32,9 +33,9 @@ pub struct ClmService<C> {
     root: HashSet<C>,
     next_token: u64,
     /// The sync round under way: its ring sequence and members, and the
-    /// members' records received so far.
+    /// members' records received so far (each spoken by its node).
     round: Option<(u64, Vec<NodeId>)>,
-    records: Vec<(NodeId, NodeInfo)>,
+    records: BTreeMap<NodeId, NodeJoin>,
     /// What ending an administrative operation at a ring change produced,
     /// carried out when the round activates.
     admin_held: Vec<Effect<C>>,
@@ -71,8 +72,8 @@ fn wire_list(view: u64, members: u32, entries: &[Entry]) -> Vec<u8> {
 }
 
 impl<C: Copy + Eq + Hash + Send> ClmService<C> {
-    /// `me` is this node's record; its `initial_view` is filled in when the
-    /// first ring forms.
+    /// `me` is this node's record; its `initial_view` is decided at each
+    /// view ([`joined`]).
     pub fn new(me: NodeInfo) -> ClmService<C> {
         ClmService {
             view: ClusterView::new(),
@@ -81,7 +82,7 @@ impl<C: Copy + Eq + Hash + Send> ClmService<C> {
             root: HashSet::new(),
             next_token: 1,
             round: None,
-            records: Vec::new(),
+            records: BTreeMap::new(),
             admin_held: Vec::new(),
             me,
         }
@@ -326,9 +327,6 @@ impl<C: Copy + Eq + Hash + Send> Service<C> for ClmService<C> {
 
     /// Every member announces its record again after every configuration.
     fn sync_init(&mut self, round: &Round<'_>) -> Vec<Vec<u8>> {
-        if self.me.initial_view == 0 {
-            self.me.initial_view = round.ring.seq / 4;
-        }
         self.round = Some((round.ring.seq, round.members.to_vec()));
         self.records.clear();
         // A ring change ends a running administrative operation alike on
@@ -344,13 +342,21 @@ impl<C: Copy + Eq + Hash + Send> Service<C> for ClmService<C> {
                 }
             }
         }
-        pieces.push(NodeJoin(self.me.clone()).encode());
+        let join = NodeJoin {
+            node: self.me.clone(),
+            old_ring: round.old_ring,
+        };
+        pieces.push(join.encode());
         pieces
     }
 
     fn sync_receive(&mut self, sender: NodeId, piece: &[u8]) {
-        if let Ok(NodeJoin(info)) = NodeJoin::decode(piece) {
-            self.records.push((sender, info));
+        if let Ok(join) = NodeJoin::decode(piece) {
+            // A node speaks only for itself, and only a member counts.
+            let member = self.round.as_ref().is_some_and(|(_, m)| m.contains(&sender));
+            if join.node.node_id == sender && member {
+                self.records.insert(sender, join);
+            }
         } else if let Ok(m @ AdminMsg::State { .. }) = AdminMsg::decode(piece) {
             // The union of every member's locked nodes.
             let trackers = self.step_trackers();
@@ -358,14 +364,20 @@ impl<C: Copy + Eq + Hash + Send> Service<C> for ClmService<C> {
         }
     }
 
-    /// The view is the members' own records; trackers hear what changed.
+    /// The view is the members' own records with the initial views
+    /// decided from all of them; trackers hear what changed.
     fn sync_activate(&mut self, _now: u64) -> Vec<Effect<C>> {
         let Some((seq, members)) = self.round.take() else {
             return Vec::new();
         };
+        let mut joins: Vec<NodeJoin> = std::mem::take(&mut self.records).into_values().collect();
+        joined::settle(seq / 4, &mut joins);
         let mut change = self.view.configuration(seq, &members);
-        for (sender, info) in std::mem::take(&mut self.records) {
-            change = change.or(self.view.node_join(sender, info));
+        for NodeJoin { node, .. } in joins {
+            if node.node_id == self.me.node_id {
+                self.me.initial_view = node.initial_view;
+            }
+            change = change.or(self.view.node_join(node.node_id, node));
         }
         let mut out = std::mem::take(&mut self.admin_held);
         out.extend(change.map_or_else(Vec::new, |c| self.notify(&c)));
@@ -540,7 +552,10 @@ mod tests {
             (n.node_id, n.address.as_slice(), n.name.as_slice(), n.member),
             (1, &b"127.0.0.1"[..], &b"host1"[..], true)
         );
-        assert_eq!(n.initial_view, 2, "initial view is the first ring's seq / 4");
+        assert_eq!(
+            n.initial_view, 2,
+            "nodes that form a cluster together joined it in its first view (ring seq / 4)"
+        );
         let mut w = Writer::new();
         w.u32(3);
         assert_eq!(s.handle(1, 7, msg::NODE_GET, w.as_slice()).now().0.status, status::OK);
@@ -639,5 +654,67 @@ mod tests {
         let mut rd = Reader::new(payload);
         assert_eq!(rd.u64().unwrap(), 77);
         assert_eq!(ClusterNode::decode(&mut rd).unwrap().node_id, 2);
+    }
+
+    /// Every node's `initial_view` of every member, as each node reports it.
+    fn initial_views(s: &Net, on: &[u32]) -> Vec<Vec<(u32, u64)>> {
+        on.iter()
+            .map(|id| {
+                s.nodes[id]
+                    .view
+                    .members()
+                    .map(|n| (n.node_id, n.initial_view))
+                    .collect()
+            })
+            .collect()
+    }
+
+    /// SaClmClusterNodeT.initialViewNumber (CLM B.01.01 §3.5.2, B.04.01
+    /// §3.4.5): the view in which the node joined the cluster, the same in
+    /// every node's record of it.
+    #[test]
+    fn initial_view_is_the_view_each_node_joined_in_equal_on_every_node() {
+        let mut s = cluster(&[1, 2, 3]);
+        configure(&mut s, 4, &[1]); // view 1: node 1 alone starts the cluster
+        configure(&mut s, 8, &[2]); // view 2: node 2 alone
+        configure(&mut s, 12, &[1, 2]); // view 3: node 2 joins node 1
+        assert_eq!(initial_views(&s, &[1, 2]), vec![vec![(1, 1), (2, 3)]; 2]);
+        configure(&mut s, 16, &[1, 2, 3]); // view 4: node 3, never in a ring, joins
+        assert_eq!(initial_views(&s, &[1, 2, 3]), vec![vec![(1, 1), (2, 3), (3, 4)]; 3]);
+        // Node 3 leaves (alone in view 5) and rejoins in view 6.
+        s.configure_ring(RingId { rep: 1, seq: 20 }, &[1, 2]);
+        s.configure_ring(RingId { rep: 3, seq: 20 }, &[3]);
+        configure(&mut s, 24, &[1, 2, 3]);
+        assert_eq!(initial_views(&s, &[1, 2, 3]), vec![vec![(1, 1), (2, 3), (3, 6)]; 3]);
+    }
+
+    #[test]
+    fn after_a_partition_heals_the_larger_side_keeps_its_initial_views_the_other_joined_in_the_merge() {
+        let mut s = cluster(&[1, 2, 3, 4, 5]);
+        configure(&mut s, 4, &[4]); // view 1: node 4 alone
+        configure(&mut s, 8, &[1, 2, 3, 4, 5]); // view 2: the rest join it
+        assert_eq!(
+            initial_views(&s, &[1, 5]),
+            vec![vec![(1, 2), (2, 2), (3, 2), (4, 1), (5, 2)]; 2]
+        );
+        // Partition: {1, 2} and {3, 4, 5}, each side keeping what it knew.
+        s.configure_ring(RingId { rep: 1, seq: 12 }, &[1, 2]);
+        s.configure_ring(RingId { rep: 3, seq: 12 }, &[3, 4, 5]);
+        assert_eq!(initial_views(&s, &[1, 2]), vec![vec![(1, 2), (2, 2)]; 2]);
+        assert_eq!(initial_views(&s, &[3, 4, 5]), vec![vec![(3, 2), (4, 1), (5, 2)]; 3]);
+        // Heal in view 4: {3, 4, 5} is the larger side.
+        configure(&mut s, 16, &[1, 2, 3, 4, 5]);
+        assert_eq!(
+            initial_views(&s, &[1, 2, 3, 4, 5]),
+            vec![vec![(1, 4), (2, 4), (3, 2), (4, 1), (5, 2)]; 5]
+        );
+        // An even split: the side of the lower old representative keeps its views.
+        s.configure_ring(RingId { rep: 1, seq: 20 }, &[1, 4]);
+        s.configure_ring(RingId { rep: 2, seq: 20 }, &[2, 3]);
+        configure(&mut s, 24, &[1, 2, 3, 4]);
+        assert_eq!(
+            initial_views(&s, &[1, 2, 3, 4]),
+            vec![vec![(1, 4), (2, 6), (3, 6), (4, 1)]; 4]
+        );
     }
 }
