@@ -13,6 +13,7 @@
 pub mod cfg;
 pub mod ckpt;
 pub mod clm;
+pub mod clock;
 pub mod codec;
 pub mod contract;
 pub mod cpg;

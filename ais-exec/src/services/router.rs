@@ -55,7 +55,10 @@ impl<H: Handle, R: Respond> Router<H, R> {
     pub fn digests(&self) -> Vec<(ServiceId, Option<u64>)> {
         // Replicated state is settled only between sync rounds.
         let synced = self.sync.is_synced();
-        self.services.iter().map(|s| (s.id(), s.digest().filter(|_| synced))).collect()
+        self.services
+            .iter()
+            .map(|s| (s.id(), s.digest().filter(|_| synced)))
+            .collect()
     }
 
     fn slot(&self, id: ServiceId) -> Option<Slot> {

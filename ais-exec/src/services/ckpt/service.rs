@@ -6,6 +6,7 @@
 use super::state::{check_attributes, sync_status, Applied, Change, CkptState, Outcome};
 use super::wire::{CkptMsg, NodeId, RingId, Uid, WriteElem};
 use crate::ipc::{AisVersion, ServiceId};
+use crate::services::clock::{self, WallClock};
 use crate::services::contract::{Effect, Handling, HostView, Output, Peer, Reply, Service, Token};
 use ais_proto::ckpt::{self as p, Message};
 use ais_proto::status;
@@ -78,14 +79,7 @@ pub struct CkptService<C> {
     /// Pieced requests in flight, by connection and its operation number.
     pieced: HashMap<(C, u64), PiecedOp>,
     max_opens_per_conn: usize,
-    wall: Box<dyn Fn() -> i64 + Send>,
-}
-
-/// `SaTimeT` now: nanoseconds since the epoch.
-pub fn wall_clock() -> i64 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map_or(0, |d| d.as_nanos().min(i64::MAX as u128) as i64)
+    wall: WallClock,
 }
 
 fn reply(st: u32) -> Reply {
@@ -100,7 +94,7 @@ impl<C: Copy + Eq + Hash + Send> CkptService<C> {
     pub fn new(me: NodeId) -> CkptService<C> {
         // Request numbers name the checkpoints they create, for good: starting
         // from the clock keeps them unique across restarts of this node.
-        let start = (wall_clock().max(0) as u64).max(1);
+        let start = (clock::system_now().max(0) as u64).max(1);
         CkptService {
             me,
             state: CkptState::new(me),
@@ -112,7 +106,7 @@ impl<C: Copy + Eq + Hash + Send> CkptService<C> {
             tracking: HashMap::new(),
             pieced: HashMap::new(),
             max_opens_per_conn: MAX_OPENS_PER_CONN,
-            wall: Box::new(wall_clock),
+            wall: WallClock::default(),
         }
     }
 
@@ -126,7 +120,7 @@ impl<C: Copy + Eq + Hash + Send> CkptService<C> {
 
     /// Replaces the `SaTimeT` clock (tests).
     pub fn set_wall_clock(&mut self, f: impl Fn() -> i64 + Send + 'static) {
-        self.wall = Box::new(f);
+        self.wall = WallClock::new(f);
     }
 
     pub fn state(&self) -> &CkptState {
@@ -550,14 +544,14 @@ impl<C: Copy + Eq + Hash + Send> Service<C> for CkptService<C> {
 
     /// Deletions (retention, section expiration) due now, to multicast.
     fn tick(&mut self, now: u64) -> Vec<Effect<C>> {
-        let wall = (self.wall)();
+        let wall = self.wall.now();
         let msgs = self.state.tick(now, wall);
         msgs.iter().filter_map(|m| self.multicast(m)).collect()
     }
 
     /// When [`tick`](Self::tick) next has something to do (monotonic nanoseconds).
     fn next_deadline(&self, now: u64) -> Option<u64> {
-        self.state.next_deadline(now, (self.wall)())
+        self.state.next_deadline(now, self.wall.now())
     }
 
     /// A client request.
@@ -584,7 +578,7 @@ impl<C: Copy + Eq + Hash + Send> Service<C> for CkptService<C> {
             }
             return Handling::Now(self.busy(msg), out);
         }
-        let wall = (self.wall)();
+        let wall = self.wall.now();
         match msg {
             p::OPEN | p::OPEN_ASYNC => {
                 let (open, invocation) = if msg == p::OPEN {

@@ -4,7 +4,7 @@
 
 use super::timers::Timers;
 use crate::ipc::{AisVersion, ServiceId};
-use crate::services::ckpt::service::wall_clock;
+use crate::services::clock::WallClock;
 use crate::services::contract::{Effect, Handling, HostView, Reply, RingId, Service};
 use ais_proto::status;
 use ais_proto::tmr::{self as msg, Data, Expired, Reschedule, Start, Started, Time, TimerId};
@@ -16,14 +16,14 @@ pub type NodeId = u32;
 pub struct TmrService<C> {
     timers: Timers<C>,
     /// `SaTimeT` now (CLOCK_REALTIME nanoseconds); replaced in tests.
-    wall: Box<dyn Fn() -> i64 + Send>,
+    wall: WallClock,
 }
 
 impl<C: Copy + Eq + Hash> Default for TmrService<C> {
     fn default() -> Self {
         TmrService {
             timers: Timers::default(),
-            wall: Box::new(wall_clock),
+            wall: WallClock::default(),
         }
     }
 }
@@ -35,12 +35,12 @@ impl<C: Copy + Eq + Hash> TmrService<C> {
 
     /// Replaces the `SaTimeT` clock (tests).
     pub fn set_wall_clock(&mut self, f: impl Fn() -> i64 + Send + 'static) {
-        self.wall = Box::new(f);
+        self.wall = WallClock::new(f);
     }
 
     fn answer(&mut self, conn: C, msg_id: u16, payload: &[u8]) -> Result<Vec<u8>, u32> {
         let bad = |_| status::INVALID_PARAM;
-        let wall = (self.wall)();
+        let wall = self.wall.now();
         let encoded = |m: &dyn Fn() -> Result<Vec<u8>, ais_proto::EncodeError>| m().map_err(|_| status::LIBRARY);
         match msg_id {
             msg::START => {
@@ -113,7 +113,7 @@ impl<C: Copy + Eq + Hash + Send> Service<C> for TmrService<C> {
 
     /// The expirations due by the wall clock, in deadline order.
     fn tick(&mut self, _now: u64) -> Vec<Effect<C>> {
-        let wall = (self.wall)();
+        let wall = self.wall.now();
         self.timers
             .expire(wall)
             .into_iter()
@@ -134,7 +134,7 @@ impl<C: Copy + Eq + Hash + Send> Service<C> for TmrService<C> {
 
     /// The earliest deadline, moved from the wall clock onto the driver's monotonic one.
     fn next_deadline(&self, now: u64) -> Option<u64> {
-        let left = self.timers.earliest()?.saturating_sub((self.wall)()).max(0);
+        let left = self.timers.earliest()?.saturating_sub(self.wall.now()).max(0);
         Some(now.saturating_add(left as u64))
     }
 }
