@@ -136,3 +136,33 @@ impl Host for HostCtx<'_> {
         (t.queued_bytes(), t.queued())
     }
 }
+
+/// What the CFG service reports of the ring (`ais-cfgtool -s`), read from
+/// the driver's context.
+impl HostView for HostCtx<'_> {
+    fn ring_status(&self) -> ais_proto::cfg::RingStatus {
+        let t = self.totem();
+        let (ring, members) = t.ring();
+        let st = t.stats();
+        let counters = [
+            ("frames_sent", st.frames_sent),
+            ("frames_received", st.frames_received),
+            ("frames_retransmitted", st.frames_retransmitted),
+            ("tokens_received", st.tokens_received),
+            ("tokens_retransmitted", st.tokens_retransmitted),
+            ("datagrams_rejected", st.datagrams_rejected),
+            ("dropped_bad_digest", self.security_dropped().bad),
+            ("dropped_replayed", self.security_dropped().replayed),
+            ("rings_formed", st.rings_formed),
+            ("messages_delivered", st.messages_delivered),
+        ];
+        ais_proto::cfg::RingStatus {
+            node_id: t.node_id(),
+            state: t.state().name().to_string(),
+            ring_rep: ring.rep,
+            ring_seq: ring.seq,
+            members: members.to_vec(),
+            counters: counters.iter().map(|(n, v)| (n.to_string(), *v)).collect(),
+        }
+    }
+}

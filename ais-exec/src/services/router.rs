@@ -9,7 +9,7 @@
 //! regular configuration, holds replicated services' deliveries during a
 //! round, and decides which requests answer busy meanwhile.
 
-use super::contract::{Effect, Handling, HostView, Output, Peer, Reply, RingId, Service, Token};
+use super::contract::{Effect, Handling, Output, Peer, Reply, RingId, Service, Token};
 use super::flow::{self, Flow, Receiver};
 use super::io::{Event, Handle, Host, Request, Respond};
 use super::sync::{Action, SyncEngine, SYNC_ID};
@@ -355,34 +355,6 @@ impl<H: Handle, R: Respond> Router<H, R> {
                     self.apply(ctx, slot, fx, true);
                 }
             }
-        }
-    }
-}
-
-impl HostView for HostCtx<'_> {
-    fn ring_status(&self) -> ais_proto::cfg::RingStatus {
-        let t = self.totem();
-        let (ring, members) = t.ring();
-        let st = t.stats();
-        let counters = [
-            ("frames_sent", st.frames_sent),
-            ("frames_received", st.frames_received),
-            ("frames_retransmitted", st.frames_retransmitted),
-            ("tokens_received", st.tokens_received),
-            ("tokens_retransmitted", st.tokens_retransmitted),
-            ("datagrams_rejected", st.datagrams_rejected),
-            ("dropped_bad_digest", self.security_dropped().bad),
-            ("dropped_replayed", self.security_dropped().replayed),
-            ("rings_formed", st.rings_formed),
-            ("messages_delivered", st.messages_delivered),
-        ];
-        ais_proto::cfg::RingStatus {
-            node_id: t.node_id(),
-            state: t.state().name().to_string(),
-            ring_rep: ring.rep,
-            ring_seq: ring.seq,
-            members: members.to_vec(),
-            counters: counters.iter().map(|(n, v)| (n.to_string(), *v)).collect(),
         }
     }
 }
