@@ -157,7 +157,10 @@ async fn run(prepared: daemon::Prepared, settings: Settings) -> ExitCode {
             return ExitCode::FAILURE;
         }
     };
-    let router = registry::router(me, settings.checkpoint.limits());
+    let router = registry::router(&registry::Setup {
+        ckpt: settings.checkpoint.limits(),
+        ..registry::Setup::new(me)
+    });
     let versions = router.versions();
     let (driver, handle) = match daemon::start(prepared, &settings, router) {
         Ok(x) => x,

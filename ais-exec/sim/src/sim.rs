@@ -17,14 +17,12 @@ use crate::fake::{FakeHandle, FakeResponder, Recorder, Shared, SimHost};
 use crate::history::*;
 use ais_exec::daemon::ClusterEvent;
 use ais_exec::ipc::{ConnId, ServiceId};
-use ais_exec::services::ckpt::service::CkptService;
 use ais_exec::services::clm::node::{NodeInfo, AF_INET};
-use ais_exec::services::clm::service::ClmService;
-use ais_exec::services::cpg::service::CpgService;
-use ais_exec::services::evs::service::EvsService;
+use ais_exec::services::clock::WallClock;
 use ais_exec::services::io::{Event, Request as IoRequest};
+use ais_exec::services::registry::{self, Setup};
 use ais_exec::services::router::Router;
-use ais_exec::services::{cfg::CfgService, Service};
+use ais_exec::services::Service;
 use ais_proto::ckpt as p;
 use ais_proto::codec::Writer;
 use ais_proto::message::Message;
@@ -241,17 +239,11 @@ pub fn run(seed: u64, min: usize, max: usize) -> Outcome {
 }
 
 fn services(info: NodeInfo, wall: &Arc<AtomicI64>) -> Vec<Box<dyn Service>> {
-    let node = info.node_id;
-    let mut ckpt = CkptService::new(node);
     let w = wall.clone();
-    ckpt.set_wall_clock(move || w.load(AtomicOrdering::Relaxed));
-    vec![
-        Box::new(ClmService::new(info)),
-        Box::new(CpgService::new(node)),
-        Box::new(EvsService::new(node)),
-        Box::new(ckpt),
-        Box::new(CfgService),
-    ]
+    registry::services(&Setup {
+        wall: WallClock::new(move || w.load(AtomicOrdering::Relaxed)),
+        ..Setup::new(info)
+    })
 }
 
 fn enc<M: Message>(m: &M) -> Vec<u8> {

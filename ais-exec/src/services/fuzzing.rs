@@ -28,7 +28,7 @@ pub fn decode_cluster_messages(data: &[u8]) {
     // Every registered service, configured and with a handle open, hears it
     // from another node.
     let me = NodeInfo::new(1, [127, 0, 0, 1].into(), "fuzz", 0, 0);
-    for mut s in registry::services(me, Default::default()) {
+    for mut s in registry::services(&registry::Setup::new(me)) {
         s.configuration(RingId { rep: 1, seq: 4 }, &[1, 2], 0);
         s.connected(ConnId(1), Peer { pid: 1, uid: None });
         s.delivered(2, data, 0);

@@ -6,27 +6,50 @@ use super::ckpt::limits::CkptLimits;
 use super::ckpt::service::CkptService;
 use super::clm::node::NodeInfo;
 use super::clm::service::ClmService;
+use super::clock::WallClock;
 use super::contract::Service;
 use super::cpg::service::CpgService;
 use super::evs::service::EvsService;
 use super::router::Router;
 use super::tmr::service::TmrService;
 
-/// Every service of this node; `me` is its CLM record, `ckpt` the limits of
-/// the checkpoint service (openais.conf `checkpoint { }`).
-pub fn services(me: NodeInfo, ckpt: CkptLimits) -> Vec<Box<dyn Service>> {
-    let node = me.node_id;
+/// What a node's services are built from, the same for the executive and
+/// the simulator: the node's CLM record, the services' configured limits
+/// (openais.conf), and the `SaTimeT` clock they read. A service with a
+/// configuration section of its own adds its field here.
+#[derive(Clone)]
+pub struct Setup {
+    pub me: NodeInfo,
+    /// `checkpoint { }`.
+    pub ckpt: CkptLimits,
+    pub wall: WallClock,
+}
+
+impl Setup {
+    /// Default limits and the system's clock.
+    pub fn new(me: NodeInfo) -> Setup {
+        Setup {
+            me,
+            ckpt: CkptLimits::default(),
+            wall: WallClock::default(),
+        }
+    }
+}
+
+/// Every service of this node.
+pub fn services(s: &Setup) -> Vec<Box<dyn Service>> {
+    let node = s.me.node_id;
     vec![
-        Box::new(ClmService::new(me)),
+        Box::new(ClmService::new(s.me.clone())),
         Box::new(CpgService::new(node)),
         Box::new(EvsService::new(node)),
-        Box::new(CkptService::with_limits(node, ckpt)),
+        Box::new(CkptService::from_setup(s)),
         Box::new(CfgService),
-        Box::new(TmrService::new()),
+        Box::new(TmrService::from_setup(s)),
     ]
 }
 
 /// The router over every service of this node.
-pub fn router(me: NodeInfo, ckpt: CkptLimits) -> Router {
-    Router::new(services(me, ckpt))
+pub fn router(s: &Setup) -> Router {
+    Router::new(services(s))
 }

@@ -8,6 +8,7 @@ use super::wire::{CkptMsg, NodeId, RingId, Uid, WriteElem};
 use crate::ipc::{AisVersion, ServiceId};
 use crate::services::clock::{self, WallClock};
 use crate::services::contract::{Effect, Handling, HostView, Output, Peer, Reply, Service, Token};
+use crate::services::registry::Setup;
 use ais_proto::ckpt::{self as p, Message};
 use ais_proto::status;
 use std::collections::{BTreeSet, HashMap};
@@ -119,8 +120,15 @@ impl<C: Copy + Eq + Hash + Send> CkptService<C> {
     }
 
     /// Replaces the `SaTimeT` clock (tests).
-    pub fn set_wall_clock(&mut self, f: impl Fn() -> i64 + Send + 'static) {
+    pub fn set_wall_clock(&mut self, f: impl Fn() -> i64 + Send + Sync + 'static) {
         self.wall = WallClock::new(f);
+    }
+
+    /// This service as the registry builds it.
+    pub fn from_setup(s: &Setup) -> Self {
+        let mut svc = CkptService::with_limits(s.me.node_id, s.ckpt);
+        svc.wall = s.wall.clone();
+        svc
     }
 
     pub fn state(&self) -> &CkptState {

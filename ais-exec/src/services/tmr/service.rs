@@ -6,6 +6,7 @@ use super::timers::Timers;
 use crate::ipc::{AisVersion, ServiceId};
 use crate::services::clock::WallClock;
 use crate::services::contract::{Effect, Handling, HostView, Reply, RingId, Service};
+use crate::services::registry::Setup;
 use ais_proto::status;
 use ais_proto::tmr::{self as msg, Data, Expired, Reschedule, Start, Started, Time, TimerId};
 use ais_proto::Message;
@@ -34,8 +35,15 @@ impl<C: Copy + Eq + Hash> TmrService<C> {
     }
 
     /// Replaces the `SaTimeT` clock (tests).
-    pub fn set_wall_clock(&mut self, f: impl Fn() -> i64 + Send + 'static) {
+    pub fn set_wall_clock(&mut self, f: impl Fn() -> i64 + Send + Sync + 'static) {
         self.wall = WallClock::new(f);
+    }
+
+    /// This service as the registry builds it.
+    pub fn from_setup(s: &Setup) -> Self {
+        let mut svc = TmrService::new();
+        svc.wall = s.wall.clone();
+        svc
     }
 
     fn answer(&mut self, conn: C, msg_id: u16, payload: &[u8]) -> Result<Vec<u8>, u32> {
