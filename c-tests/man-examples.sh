@@ -12,10 +12,13 @@
 # aisexec, every example runs against one executive (c-tests/one-node.sh) and must
 # exit 0.
 #
-#   man/examples-check.sh BUILD_DIR [PAGE...]     default: every overview page
+#   c-tests/man-examples.sh BUILD_DIR OUT_DIR [PAGE...]
+#
+# BUILD_DIR holds the libraries (and aisexec); the extracted sources and programs go
+# to OUT_DIR; the pages are by default every overview page.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-BUILD=$1; shift
+BUILD=$1 OUT=$2; shift 2
 CC=${CC:-cc}
 CFLAGS=(-std=c99 -Wall -Wextra -Werror -pedantic -Iinclude)
 
@@ -28,8 +31,7 @@ if [ $# -eq 0 ]; then
     done
 fi
 
-TMP=$(mktemp -d)
-trap 'rm -rf "$TMP"' EXIT
+mkdir -p "$OUT"
 
 # block PAGE NAME: the lines between `.\" NAME-begin` and `.\" NAME-end` as C, with
 # the roff escapes a code block uses undone. Anything else that roff would not print
@@ -71,9 +73,9 @@ exes=()
 headers=$(cat include/*.h include/corosync/*.h | tokens)
 for page in "$@"; do
     base=$(basename "$page" .3)
-    if ! block "$page" layouts > "$TMP/$base.layouts"; then status=1; continue; fi
+    if ! block "$page" layouts > "$OUT/$base.layouts"; then status=1; continue; fi
     # Each declaration (up to a ; outside braces) must be in a header as it stands.
-    missing=$(tokens < "$TMP/$base.layouts" | HEADERS=$headers perl -ne '
+    missing=$(tokens < "$OUT/$base.layouts" | HEADERS=$headers perl -ne '
         my ($depth, $decl) = (0, "");
         for my $c (split //) {
             $decl .= $c;
@@ -85,31 +87,32 @@ for page in "$@"; do
             }
         }')
     if [ -n "$missing" ]; then
-        echo "examples-check: $page: layouts not in include/ as written:" >&2
+        echo "man-examples: $page: layouts not in include/ as written:" >&2
         printf '  %s\n' "$missing" >&2
         status=1
     fi
-    if [ ! -s "$TMP/$base.layouts" ]; then echo "examples-check: $page: empty layouts" >&2; status=1; fi
+    if [ ! -s "$OUT/$base.layouts" ]; then echo "man-examples: $page: empty layouts" >&2; status=1; fi
 
-    if ! block "$page" example > "$TMP/$base.c"; then status=1; continue; fi
+    if ! block "$page" example > "$OUT/$base.c"; then status=1; continue; fi
     libs=$(sed -n 's/^Link with .*\\fB\\-l\([A-Za-z0-9_]*\)\\fR.*/\1/p' "$page")
-    if [ -z "$libs" ]; then echo "examples-check: $page: no \"Link with \\fB\\-lNAME\\fR\" line" >&2; status=1; continue; fi
-    if ! "$CC" "${CFLAGS[@]}" -o "$TMP/$base" "$TMP/$base.c" -L"$BUILD" $(printf -- '-l%s ' $libs); then
-        echo "examples-check: $page: the example does not build (extracted to $base.c)" >&2
+    if [ -z "$libs" ]; then echo "man-examples: $page: no \"Link with \\fB\\-lNAME\\fR\" line" >&2; status=1; continue; fi
+    if ! "$CC" "${CFLAGS[@]}" -o "$OUT/$base" "$OUT/$base.c" -L"$BUILD" $(printf -- '-l%s ' $libs); then
+        echo "man-examples: $page: the example does not build (extracted to $OUT/$base.c)" >&2
         status=1; continue
     fi
-    exes+=("$TMP/$base")
+    exes+=("$OUT/$base")
 done
-[ $status -eq 0 ] || { echo "examples-check: FAILED" >&2; exit 1; }
-echo "examples-check: $# pages: layouts match include/, examples build"
+[ $status -eq 0 ] || { echo "man-examples: FAILED" >&2; exit 1; }
+echo "man-examples: $# pages: layouts match include/, examples build"
 
 if [ ! -x "$BUILD/aisexec" ]; then
-    echo "examples-check: $BUILD/aisexec not built, examples not run"
+    echo "man-examples: $BUILD/aisexec not built, examples not run"
     exit 0
 fi
 c-tests/one-node.sh "$BUILD" bash -c '
     for exe; do
-        echo "examples-check: running the example of $(basename "$exe").3"
-        timeout 60 "$exe" </dev/null || { echo "examples-check: $(basename "$exe").3: the example failed ($?)" >&2; exit 1; }
+        echo "man-examples: running the example of $(basename "$exe").3"
+        rc=0; timeout 60 "$exe" </dev/null || rc=$?
+        [ $rc -eq 0 ] || { echo "man-examples: $(basename "$exe").3: the example exited with $rc" >&2; exit 1; }
     done' _ "${exes[@]}"
-echo "examples-check: ${#exes[@]} examples ran against aisexec"
+echo "man-examples: ${#exes[@]} examples ran against aisexec"
