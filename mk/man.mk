@@ -15,9 +15,9 @@ MAN_TITLE_3 := Library Functions Manual
 MAN_TITLE_5 := File Formats Manual
 MAN_TITLE_8 := System Manager's Manual
 
-.PHONY: install-man3 man-check man-examples-check
+.PHONY: install-man3 man-check man-examples-check man-install-check
 install: install-man3
-check: man-check man-examples-check
+check: man-check man-examples-check man-install-check
 
 # A page under a second name is a symbolic link to the page, kept as a link.
 install-man3:
@@ -26,6 +26,20 @@ install-man3:
 		if [ -L $$page ]; then ln -sf $$(readlink $$page) $(DESTDIR)$(MANDIR)/man3/$$(basename $$page); \
 		else install -m 0644 $$page $(DESTDIR)$(MANDIR)/man3/; fi; \
 	done
+
+# Installed into a scratch DESTDIR: every page there, the second names still links
+# to a page beside them.
+MAN_STAGE := $(RELEASE)/man-install-check
+man-install-check:
+	@rm -rf $(MAN_STAGE)
+	@$(MAKE) -s --no-print-directory install-man3 DESTDIR=$(MAN_STAGE) PREFIX=/usr >/dev/null
+	@set -e; dir=$(MAN_STAGE)/usr/share/man/man3; \
+	test "$$(ls $$dir | wc -l)" -eq $(words $(MAN3)); \
+	for page in $(MAN3); do \
+		inst=$$dir/$$(basename $$page); \
+		if [ -L $$page ]; then test -L $$inst && test -f $$inst && test "$$(readlink $$inst)" = "$$(readlink $$page)"; \
+		else test -f $$inst && ! test -L $$inst && cmp -s $$page $$inst; fi || { echo "man-install-check: $$inst wrong" >&2; exit 1; }; \
+	done; echo "man-install-check: $(words $(MAN3)) pages installed, $$(find $$dir -type l | wc -l) as links"
 
 # groff is required (.ci/run installs groff-base); mandoc is used when installed.
 man-check:
