@@ -55,7 +55,7 @@ block() {
             }
             print $out;
         }
-        die "$page: no $name-begin/$name-end markers\n" unless $seen;
+        die "$page: no $name-begin/$name-end markers (an overview page carries its layouts and one example: CONTRIBUTING.md, Man pages)\n" unless $seen;
         die "$page: $name-begin without end\n" if $inside;
         exit $bad;
     ' "$1" "$2"
