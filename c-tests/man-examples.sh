@@ -74,7 +74,7 @@ headers=$(cat include/*.h include/corosync/*.h | tokens)
 for page in "$@"; do
     base=$(basename "$page" .3)
     if ! block "$page" layouts > "$OUT/$base.layouts"; then status=1; continue; fi
-    # Each declaration (up to a ; outside braces) must be in a header as it stands.
+    # Each declaration (up to a ; outside braces) must be one of a header's, whole.
     missing=$(tokens < "$OUT/$base.layouts" | HEADERS=$headers perl -ne '
         my ($depth, $decl) = (0, "");
         for my $c (split //) {
@@ -82,7 +82,7 @@ for page in "$@"; do
             $depth++ if $c eq "{"; $depth-- if $c eq "}";
             if ($c eq ";" && $depth == 0) {
                 $decl =~ s/^ //;
-                print "$decl\n" if index($ENV{HEADERS}, $decl) < 0;
+                print "$decl\n" unless $ENV{HEADERS} =~ /(?:^|[;{}])\Q$decl\E/;
                 $decl = "";
             }
         }')
