@@ -7,7 +7,8 @@
 #
 # (the markers sit inside the page's .EX/.EE blocks). Every declaration of the
 # layouts must be, token for token, one of the generated headers in include/; the
-# example is compiled as an application is (C99, pedantic, warnings are errors) and
+# example is compiled as an application is (C99, pedantic, warnings are errors, -O2
+# for the warnings that need the optimiser) and
 # linked with the library the page's "Link with" line names; then, if BUILD_DIR holds
 # aisexec, every example runs against one executive (c-tests/one-node.sh) and must
 # exit 0.
@@ -20,7 +21,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 BUILD=$1 OUT=$2; shift 2
 CC=${CC:-cc}
-CFLAGS=(-std=c99 -Wall -Wextra -Werror -pedantic -Iinclude)
+CFLAGS=(-std=c99 -O2 -Wall -Wextra -Werror -pedantic -Iinclude)
 
 if [ $# -eq 0 ]; then
     for page in man/*.3; do
