@@ -1,16 +1,8 @@
-# mk/man.mk: install the API man pages (section 3) and check that every page
-# renders without warnings. Sections 5 and 8 are installed with the daemon.
+# mk/man.mk: check that every page renders without warnings (mk/install.mk
+# installs them).
 
-MAN3 := $(wildcard man/*.3)
-MANDIR ?= $(PREFIX)/share/man
-
-.PHONY: install-man3 man-check
-install: install-man3
+.PHONY: man-check
 check: man-check
-
-install-man3:
-	install -d $(DESTDIR)$(MANDIR)/man3
-	install -m 0644 $(MAN3) $(DESTDIR)$(MANDIR)/man3/
 
 # A page that is only `.so other` is rendered through the page it names.
 man-check:
