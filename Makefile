@@ -56,4 +56,8 @@ uninstall:
 clean:
 	$(CARGO) clean
 
+# A prerequisite that is always remade (for files whose rule decides).
+.PHONY: FORCE
+FORCE:
+
 -include mk/*.mk

@@ -64,8 +64,16 @@ $(FFI_NATIVE_LIBS): $(FFI_STATICLIB)
 	$(RUSTC) --crate-type staticlib --print native-static-libs=$@ \
 		-o $(@D)/ffi-native-libs/libempty.a $(@D)/ffi-native-libs/empty.rs 2>/dev/null
 
+# The flags the libraries are linked with: a change relinks them (Debian's build passes
+# its hardening flags, which a library linked by an earlier build would lack).
+FFI_LINK_FLAGS := $(RELEASE)/ffi-link-flags
+$(FFI_LINK_FLAGS): FORCE
+	@mkdir -p $(@D)
+	@echo '$(FFI_CC) $(CFLAGS) $(FFI_LDFLAGS) $(LDFLAGS)' | cmp -s - $@ || \
+		echo '$(FFI_CC) $(CFLAGS) $(FFI_LDFLAGS) $(LDFLAGS)' > $@
+
 define ffi_lib_rules
-$(call ffi_so,$(1)): $(FFI_STATICLIB) ais-ffi/version-scripts/$(1).map $(FFI_NATIVE_LIBS)
+$(call ffi_so,$(1)): $(FFI_STATICLIB) ais-ffi/version-scripts/$(1).map $(FFI_NATIVE_LIBS) $(FFI_LINK_FLAGS)
 	$(FFI_CC) $(CFLAGS) $(FFI_LDFLAGS) $(LDFLAGS) -Wl,-soname,$(call ffi_soname,$(1)) \
 		-Wl,--version-script,ais-ffi/version-scripts/$(1).map -o $$@ \
 		-Wl,--whole-archive $(FFI_STATICLIB) -Wl,--no-whole-archive $$$$(cat $(FFI_NATIVE_LIBS))

@@ -52,7 +52,7 @@ install_entries = \
 	file:0644:$(INSTALL_GEN)/aisexec.service:$(UNITDIR)/aisexec.service \
 	file:0644:conf/ais.sysusers:$(SYSUSERSDIR)/ais.conf
 
-.PHONY: install-files uninstall-files install-gen FORCE
+.PHONY: install-files uninstall-files install-gen
 install: install-files
 uninstall: uninstall-files
 
