@@ -1,5 +1,5 @@
 # mk/ffi.mk: the C side of ais-ffi -- link the shared libraries from the Rust staticlib,
-# check their ABI, build the C tests, install libraries, headers and pkg-config files.
+# check their ABI, build the C tests (mk/install.mk installs them).
 #
 # Why not a cdylib: rustc adds its own version script to a cdylib, so the openais version
 # nodes cannot be given to it (REFERENCE.md). The libraries are linked here instead, each
@@ -23,8 +23,6 @@ FFI_VERSION_SaCkpt := 3.0.0
 FFI_LIBS += SaTmr
 FFI_VERSION_SaTmr := 3.0.0
 
-LIBDIR     ?= $(PREFIX)/lib
-INCLUDEDIR ?= $(PREFIX)/include
 FFI_CC     ?= $(CC)
 FFI_CXX    ?= $(CXX)
 RUSTC      ?= rustc
@@ -43,11 +41,10 @@ ffi_so = $(RELEASE)/lib$(1).so.$(FFI_VERSION_$(1))
 FFI_SOS := $(foreach l,$(FFI_LIBS),$(call ffi_so,$(l)))
 
 .PHONY: ffi-libs ffi-cargo headers ffi-check ffi-abi-check ffi-abi-bless ffi-header-check \
-	ffi-c-tests ffi-install-check install-ffi
+	ffi-c-tests ffi-install-check
 
 build: ffi-libs
 check: ffi-check
-install: install-ffi
 
 ffi-libs: $(FFI_SOS)
 
@@ -67,9 +64,17 @@ $(FFI_NATIVE_LIBS): $(FFI_STATICLIB)
 	$(RUSTC) --crate-type staticlib --print native-static-libs=$@ \
 		-o $(@D)/ffi-native-libs/libempty.a $(@D)/ffi-native-libs/empty.rs 2>/dev/null
 
+# The flags the libraries are linked with: a change relinks them (Debian's build passes
+# its hardening flags, which a library linked by an earlier build would lack).
+FFI_LINK_FLAGS := $(RELEASE)/ffi-link-flags
+$(FFI_LINK_FLAGS): FORCE
+	@mkdir -p $(@D)
+	@echo '$(FFI_CC) $(CFLAGS) $(FFI_LDFLAGS) $(LDFLAGS)' | cmp -s - $@ || \
+		echo '$(FFI_CC) $(CFLAGS) $(FFI_LDFLAGS) $(LDFLAGS)' > $@
+
 define ffi_lib_rules
-$(call ffi_so,$(1)): $(FFI_STATICLIB) ais-ffi/version-scripts/$(1).map $(FFI_NATIVE_LIBS)
-	$(FFI_CC) $(FFI_LDFLAGS) -Wl,-soname,$(call ffi_soname,$(1)) \
+$(call ffi_so,$(1)): $(FFI_STATICLIB) ais-ffi/version-scripts/$(1).map $(FFI_NATIVE_LIBS) $(FFI_LINK_FLAGS)
+	$(FFI_CC) $(CFLAGS) $(FFI_LDFLAGS) $(LDFLAGS) -Wl,-soname,$(call ffi_soname,$(1)) \
 		-Wl,--version-script,ais-ffi/version-scripts/$(1).map -o $$@ \
 		-Wl,--whole-archive $(FFI_STATICLIB) -Wl,--no-whole-archive $$$$(cat $(FFI_NATIVE_LIBS))
 	ln -sf $$(notdir $$@) $(RELEASE)/$(call ffi_soname,$(1))
@@ -122,29 +127,10 @@ ffi-c-tests: $(FFI_CTEST_DIR)/clm_compile
 		echo "clm_compile (C++): ok"; \
 	else echo "ffi-c-tests: SKIPPED C++ ($(FFI_CXX) not installed)"; fi
 
-# $(call ffi_install_to,DESTDIR,PREFIX,LIBDIR,INCLUDEDIR): the libraries with their SONAME and
-# development links, the headers under include/openais/, one .pc file per library.
-define ffi_install_to
-	install -d $(1)$(3)/pkgconfig $(1)$(4)/openais $(1)$(4)/corosync
-	$(foreach l,$(FFI_LIBS),\
-	install -m 755 $(call ffi_so,$(l)) $(1)$(3)/ && \
-	ln -sf $(notdir $(call ffi_so,$(l))) $(1)$(3)/$(call ffi_soname,$(l)) && \
-	ln -sf $(call ffi_soname,$(l)) $(1)$(3)/lib$(l).so && \
-	sed -e 's|@PREFIX@|$(2)|' -e 's|@LIBDIR@|$(3)|' -e 's|@INCLUDEDIR@|$(4)|' \
-		-e 's|@VERSION@|$(FFI_VERSION)|' pkgconfig/lib$(l).pc.in > $(1)$(3)/pkgconfig/lib$(l).pc && ) true
-	install -m 644 include/*.h $(1)$(4)/openais/
-	install -m 644 include/corosync/*.h $(1)$(4)/corosync/
-endef
-
-install-ffi: $(FFI_SOS)
-	$(call ffi_install_to,$(DESTDIR),$(PREFIX),$(LIBDIR),$(INCLUDEDIR))
-
-# Install into a scratch DESTDIR and build the C test the way an application would: flags
-# from pkg-config, and both include spellings (<saClm.h> and <openais/saClm.h>).
-FFI_STAGE := $(RELEASE)/ffi-install-check
-ffi-install-check: $(FFI_SOS)
-	@rm -rf $(FFI_STAGE)
-	@$(call ffi_install_to,$(FFI_STAGE),/usr,/usr/lib,/usr/include) >/dev/null
+# Build the C tests against the staged install (mk/install.mk) the way an application
+# would: flags from pkg-config, and both include spellings (<saClm.h> and <openais/saClm.h>).
+FFI_STAGE = $(INSTALL_STAGE)
+ffi-install-check: install-stage
 	@set -e; st=$$(cd $(FFI_STAGE) && pwd); \
 	flags=$$(PKG_CONFIG_SYSROOT_DIR=$$st PKG_CONFIG_LIBDIR=$$st/usr/lib/pkgconfig \
 		pkg-config --cflags --libs libSaClm); \

@@ -1,13 +1,11 @@
-# mk/man.mk: install the API man pages (section 3) and check every page. Sections 5
-# and 8 are installed with the daemon.
+# mk/man.mk: check every page (mk/install.mk installs them; a second name stays a
+# symbolic link there).
 #
 #   make man-check            every page: groff -ww and mandoc -Tlint silent, the .TH
 #                             line alike everywhere, aliases are symbolic links
 #   make man-examples-check   the overview pages' layouts against include/, their
 #                             examples built, linked and run (c-tests/man-examples.sh)
 
-MAN3 := $(wildcard man/*.3)
-MANDIR ?= $(PREFIX)/share/man
 # The .TH line: `.TH NAME SECTION YYYY-MM-DD "openais-rs VERSION" "MANUAL"`, with
 # NAME the file's name in capitals and the manual titles of man-pages(7).
 MAN_SOURCE := openais-rs $(shell sed -n 's/^version *= *"\(.*\)"/\1/p' Cargo.toml | head -n1)
@@ -15,31 +13,8 @@ MAN_TITLE_3 := Library Functions Manual
 MAN_TITLE_5 := File Formats Manual
 MAN_TITLE_8 := System Manager's Manual
 
-.PHONY: install-man3 man-check man-examples-check man-install-check
-install: install-man3
-check: man-check man-examples-check man-install-check
-
-# A page under a second name is a symbolic link to the page, kept as a link.
-install-man3:
-	install -d $(DESTDIR)$(MANDIR)/man3
-	@set -e; for page in $(MAN3); do \
-		if [ -L $$page ]; then ln -sf $$(readlink $$page) $(DESTDIR)$(MANDIR)/man3/$$(basename $$page); \
-		else install -m 0644 $$page $(DESTDIR)$(MANDIR)/man3/; fi; \
-	done
-
-# Installed into a scratch DESTDIR: every page there, the second names still links
-# to a page beside them.
-MAN_STAGE := $(RELEASE)/man-install-check
-man-install-check:
-	@rm -rf $(MAN_STAGE)
-	@$(MAKE) -s --no-print-directory install-man3 DESTDIR=$(MAN_STAGE) PREFIX=/usr >/dev/null
-	@set -e; dir=$(MAN_STAGE)/usr/share/man/man3; \
-	test "$$(ls $$dir | wc -l)" -eq $(words $(MAN3)); \
-	for page in $(MAN3); do \
-		inst=$$dir/$$(basename $$page); \
-		if [ -L $$page ]; then test -L $$inst && test -f $$inst && test "$$(readlink $$inst)" = "$$(readlink $$page)"; \
-		else test -f $$inst && ! test -L $$inst && cmp -s $$page $$inst; fi || { echo "man-install-check: $$inst wrong" >&2; exit 1; }; \
-	done; echo "man-install-check: $(words $(MAN3)) pages installed, $$(find $$dir -type l | wc -l) as links"
+.PHONY: man-check man-examples-check
+check: man-check man-examples-check
 
 # groff is required (.ci/run installs groff-base); mandoc is used when installed.
 man-check:

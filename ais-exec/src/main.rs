@@ -180,12 +180,14 @@ async fn run(prepared: daemon::Prepared, settings: Settings) -> ExitCode {
             return ExitCode::FAILURE;
         }
     };
+    tokio::spawn(daemon::notify::ready_when_installed(handle.watch_membership()));
     tokio::spawn(async move {
         let name = tokio::select! {
             _ = term.recv() => "SIGTERM",
             _ = int.recv() => "SIGINT",
         };
         log::info!(target: "MAIN", "{name} received");
+        daemon::notify::stopping();
         handle.shutdown();
     });
     // The pid after daemonizing: what to signal.

@@ -21,6 +21,7 @@ pub mod driver;
 pub mod logging;
 pub mod netif;
 pub mod nodeid;
+pub mod notify;
 pub mod options;
 pub mod peers;
 pub mod ringseq;
