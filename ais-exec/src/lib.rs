@@ -1,6 +1,7 @@
 //! aisexec, the AIS executive, as a library: the binary and the tools are thin
 //! wrappers over these modules, which keeps them testable.
 
+pub mod cluster_xml;
 pub mod config;
 pub mod daemon;
 pub mod ipc;
