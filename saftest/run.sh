@@ -12,6 +12,10 @@
 # SAFTest's Ruby 1.8 code needs (saftest/ruby/). Each case of the bundles runs
 # once; the last line is "N passed, M failed".
 #
+# With SAFTEST_COMMANDS=FILE (a cluster commands file, e.g. commands-systemd.conf
+# filled in) no local cluster is started: the cases run against the cluster that
+# FILE's commands display, start and stop, with this machine one of its nodes.
+#
 # Environment: BUILD (the build directory, default target/release, built with
 # `make build` unless NO_BUILD=1), SAFTEST_WORK (scratch directory, default
 # /tmp/saftest-run), SAFTEST_CASE_TIMEOUT (seconds per case, default 120).
@@ -80,28 +84,43 @@ for b in "${BUNDLES[@]}"; do
 done
 cp "$OBJ/saf_driver" "$ROOT/driver/"
 
-# The local cluster, and SAFTest's work tree describing it.
-export SAFTEST_AIS_DIR=$WORK/cluster
-"$here/local-cluster.sh" stop 2>/dev/null || true
-"$here/local-cluster.sh" init "$NODES" "$BUILD"
-stop_all() {
+# The cluster: the local one, or the one SAFTEST_COMMANDS describes.
+W=$ROOT/work
+stop_drivers() {
     local p
-    for p in "$ROOT"/work/run/*.pid; do
+    for p in "$W"/run/*.pid; do
         [ -f "$p" ] && kill -KILL "$(cat "$p")" 2>/dev/null
     done
-    "$here/local-cluster.sh" stop || true
+    return 0
 }
-trap stop_all EXIT
-echo "saftest: starting $NODES executives on 127.0.0.1-$NODES"
-"$here/local-cluster.sh" start
-
-W=$ROOT/work
-mkdir -p "$W/conf" "$W/run" "$W/log" "$W/tmp" "$W/implementation" "$W/objs" "$W/log/cases"
-cp "$OBJ"/* "$W/objs/"
-mkdir -p "$ROOT/implementation/openais-rs"
-"$here/local-cluster.sh" commands | tee "$ROOT/implementation/openais-rs/commands.conf" >"$W/implementation/commands.conf"
-names=$("$here/local-cluster.sh" names | tr '\n' ' ')
+mkdir -p "$W/implementation"
+if [ -n "${SAFTEST_COMMANDS:-}" ]; then
+    grep -q '^DISPLAY_CLUSTER=' "$SAFTEST_COMMANDS" || die "$SAFTEST_COMMANDS has no DISPLAY_CLUSTER= line"
+    cp "$SAFTEST_COMMANDS" "$W/implementation/commands.conf"
+    trap stop_drivers EXIT
+    display=$(sed -n 's/^DISPLAY_CLUSTER=//p' "$SAFTEST_COMMANDS")
+    names=$(sh -c "$display" | RUBYLIB=$here/ruby ruby "$here/test/read-cluster.rb" | awk '{print $2}' | tr '\n' ' ')
+    NODES=$(wc -w <<<"$names")
+    [ "$NODES" -ge 1 ] || die "'$display' shows no node"
+else
+    export SAFTEST_AIS_DIR=$WORK/cluster
+    "$here/local-cluster.sh" stop 2>/dev/null || true
+    "$here/local-cluster.sh" init "$NODES" "$BUILD"
+    trap 'stop_drivers; "$here/local-cluster.sh" stop || true' EXIT
+    echo "saftest: starting $NODES executives on 127.0.0.1-$NODES"
+    "$here/local-cluster.sh" start
+    "$here/local-cluster.sh" commands >"$W/implementation/commands.conf"
+    names=$("$here/local-cluster.sh" names | tr '\n' ' ')
+    local_name=${names%% *}
+    # SAFTest reaches a node with ssh: the stand-in in bin/ runs it here.
+    export PATH=$here/bin:$PATH
+    AIS_IPC_SOCKET=$("$here/local-cluster.sh" socket "$local_name")
+    export AIS_IPC_SOCKET
+fi
 names=${names% }
+mkdir -p "$W/conf" "$W/run" "$W/log" "$W/tmp" "$W/objs" "$W/log/cases" "$ROOT/implementation/openais-rs"
+cp "$OBJ"/* "$W/objs/"
+cp "$W/implementation/commands.conf" "$ROOT/implementation/openais-rs/"
 # The nodes SAFTest may stop and start: the second half, as its `create` proposes.
 short=$(echo "$names" | cut -d' ' -f$(((NODES + 1) / 2 + 1))-)
 [ "$NODES" -ge 2 ] || short=
@@ -129,15 +148,11 @@ entry() { printf '   <SAFTestConfigEntry>\n    <name>%s</name>\n    <value>%s</v
 } >"$W/conf/saftest.xml"
 cp "$ROOT/conf/conformance_bundle.xml" "$W/conf/cases_bundle.xml"
 
-# What every case process sees: SAFTest's root, the shims, the ssh stand-in that
-# runs a node's commands here against that node's executive, the libraries.
+# What every case process sees: SAFTest's root, the shims, the libraries.
 export SAFTEST_ROOT=$ROOT SAF_ROOT=$ROOT
 export RUBYLIB=$here/ruby${RUBYLIB:+:$RUBYLIB}
 export RUBYOPT="-rsaftest_compat -W0"
-export PATH=$here/bin:$PATH
 export LD_LIBRARY_PATH=$BUILD${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}
-AIS_IPC_SOCKET=$("$here/local-cluster.sh" socket "${names%% *}")
-export AIS_IPC_SOCKET
 
 bundle_files=("$ROOT/conf/conformance_bundle.xml")
 for b in "${BUNDLES[@]}"; do bundle_files+=("$ROOT/cases/${b%%:*}/conf/conformance_bundle.xml"); done
