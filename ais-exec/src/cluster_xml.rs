@@ -80,7 +80,11 @@ pub fn render(nodes: &[SafNode]) -> String {
     let mut x = String::from("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n");
     x.push_str("<SAFCluster schemaVersion=\"1\">\n    <SAFNodeList>\n");
     for n in nodes {
-        let family = if n.family == AF_INET6 { "SA_CLM_AF_INET6" } else { "SA_CLM_AF_INET" };
+        let family = if n.family == AF_INET6 {
+            "SA_CLM_AF_INET6"
+        } else {
+            "SA_CLM_AF_INET"
+        };
         let _ = write!(
             x,
             "        <SAFNode>\n\

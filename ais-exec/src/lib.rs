@@ -6,4 +6,5 @@ pub mod config;
 pub mod daemon;
 pub mod ipc;
 pub mod services;
+pub mod tool_args;
 pub mod tool_output;

@@ -17,7 +17,7 @@ use ais_client::clm::{ADMIN_LOCK, ADMIN_SHUTDOWN, ADMIN_UNLOCK};
 use ais_client::Error;
 use ais_exec::cluster_xml;
 use ais_exec::config::{self, Settings};
-use ais_exec::tool_output;
+use ais_exec::{tool_args, tool_output};
 use std::path::PathBuf;
 use std::process::ExitCode;
 use std::time::{Duration, Instant};
@@ -28,7 +28,8 @@ const USAGE: &str = "usage: ais-clmtool lock|unlock|shutdown NODE [-t SECONDS]
   -t    how long the start step waits for the trackers (lock, shutdown)
   -c    the configuration whose nodes { } block lists the cluster's nodes
         (default $OPENAIS_MAIN_CONFIG_FILE or /etc/ais/openais.conf)
-  -h    this help
+  -h, --help     this help
+  -v, --version  print the version
 ";
 
 /// A command line that makes sense.
@@ -81,9 +82,8 @@ fn parse(args: &[&str]) -> Option<Command> {
 fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();
     let args: Vec<&str> = args.iter().map(String::as_str).collect();
-    if matches!(args.as_slice(), ["-h"] | ["--help"]) {
-        tool_output::print("ais-clmtool", USAGE);
-        return ExitCode::SUCCESS;
+    if let Some(code) = tool_args::answer("ais-clmtool", USAGE, &args) {
+        return code;
     }
     if let Some(config) = parse_display(&args) {
         return finish(display(config));
@@ -173,8 +173,16 @@ mod tests {
     #[test]
     fn display_command_lines() {
         assert_eq!(parse_display(&["display"]), Some(None));
-        assert_eq!(parse_display(&["display", "-c", "/x.conf"]), Some(Some(PathBuf::from("/x.conf"))));
-        for bad in [&["display", "-c"][..], &["display", "-c", ""], &["display", "x"], &["lock", "1"]] {
+        assert_eq!(
+            parse_display(&["display", "-c", "/x.conf"]),
+            Some(Some(PathBuf::from("/x.conf")))
+        );
+        for bad in [
+            &["display", "-c"][..],
+            &["display", "-c", ""],
+            &["display", "x"],
+            &["lock", "1"],
+        ] {
             assert_eq!(parse_display(bad), None, "{bad:?}");
         }
         assert_eq!(parse(&["display"]), None);
