@@ -59,24 +59,28 @@ done
 echo "$name: the display matches CLM on every node:"
 sed 's/^/    /' <<<"$shown"
 
+# After COMMAND (STOP_NODE or START_NODE) on node 3, the display shows nodes 1 and 2
+# as members and node 3 as MEMBER3; sets $now to what it shows.
+after_command() {
+    local command=$1 member3=$2 members
+    echo "$name: $command $n3"
+    cluster "$command" "$n3" || fail "$command $n3"
+    now=$(displayed) || fail "display after $command $n3"
+    members=$(awk '{print $2 "=" $3}' <<<"$now" | tr '\n' ' ')
+    [ "$members" = "${names[0]}=TRUE ${names[1]}=TRUE $n3=$member3 " ] ||
+        fail "after $command $n3 the display shows $members"
+}
+
 read -r _ n3 _ _ view3 _ <<<"$(sed -n 3p <<<"$shown")"
-echo "$name: STOP_NODE $n3"
-cluster stop-node "$n3" || fail "stopping $n3"
-after=$(displayed) || fail "display after stopping $n3"
-members=$(awk '{print $2 "=" $3}' <<<"$after" | tr '\n' ' ')
-[ "$members" = "${names[0]}=TRUE ${names[1]}=TRUE $n3=FALSE " ] ||
-    fail "after stopping $n3 the display shows $members"
+after_command stop-node FALSE
+after=$now
 clm=$(reported 1) || fail "saClmClusterNodeGet on node 1 after the stop"
 [ "$(sed -n 3p <<<"$clm")" = "2130706435 absent" ] || fail "CLM still finds $n3: $clm"
 [ "$(sed -n 1,2p <<<"$clm")" = "$(sed -n 1,2p <<<"$after")" ] ||
     fail "the members' records differ from CLM after the stop: $after / $clm"
 
-echo "$name: START_NODE $n3"
-cluster start-node "$n3" || fail "starting $n3"
-again=$(displayed) || fail "display after starting $n3"
-members=$(awk '{print $2 "=" $3}' <<<"$again" | tr '\n' ' ')
-[ "$members" = "${names[0]}=TRUE ${names[1]}=TRUE $n3=TRUE " ] ||
-    fail "after starting $n3 the display shows $members"
+after_command start-node TRUE
+again=$now
 read -r _ _ _ _ view3b _ <<<"$(sed -n 3p <<<"$again")"
 [ "$view3b" -gt "$view3" ] || fail "$n3 rejoined in view $view3b, not after its first view $view3"
 clm=$(reported 2) || fail "saClmClusterNodeGet on node 2 after the restart"
