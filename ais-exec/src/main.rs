@@ -4,12 +4,14 @@ use std::process::ExitCode;
 
 use ais_exec::config::{self, Settings};
 use ais_exec::daemon;
+use ais_exec::daemon::check;
 use ais_exec::daemon::logging::{self, LogConfig};
 use ais_exec::daemon::options::{self, Action, USAGE};
+use ais_exec::daemon::pidlock::{LockError, PidLock};
 use ais_exec::ipc::{self, AccessPolicy, IpcConfig, SocketName};
 use ais_exec::services::clm::node::NodeInfo;
 use ais_exec::services::registry;
-use ais_exec::tool_output;
+use ais_exec::{tool_args, tool_output};
 use ais_totem::NodeId;
 use tokio::signal::unix::{signal, SignalKind};
 
@@ -25,12 +27,13 @@ const EXIT_USAGE: u8 = 2;
 fn main() -> ExitCode {
     let cmd = match options::parse(std::env::args_os().skip(1)) {
         Ok(Action::Run(cmd)) => cmd,
+        Ok(Action::Check(cmd)) => return check::run(&cmd),
         Ok(Action::Help) => {
             tool_output::print("aisexec", USAGE);
             return ExitCode::SUCCESS;
         }
         Ok(Action::Version) => {
-            tool_output::print("aisexec", &format!("aisexec (ais-exec) {VERSION}\n"));
+            tool_output::print("aisexec", &tool_args::version_line("aisexec"));
             return ExitCode::SUCCESS;
         }
         Err(e) => {
@@ -85,6 +88,33 @@ fn main() -> ExitCode {
         );
     }
 
+    // One executive per IPC socket: a second one is told about the first before it
+    // collides with its ports and socket.
+    let socket = match SocketName::from_env() {
+        Ok(s) => s,
+        Err(e) => {
+            report(log::Level::Error, &format!("can't start: {e}"));
+            return ExitCode::FAILURE;
+        }
+    };
+    let mut lock = match PidLock::acquire(&daemon::run_dir(), &socket) {
+        Ok(l) => l,
+        Err(e @ LockError::Running { .. }) => {
+            log::error!(target: "MAIN", "{e}");
+            if !to_stderr {
+                eprintln!("{e}");
+            }
+            return ExitCode::FAILURE;
+        }
+        Err(e) => {
+            report(
+                log::Level::Error,
+                &format!("can't start: state directory (ring sequence store, pid lock): {e}"),
+            );
+            return ExitCode::FAILURE;
+        }
+    };
+
     let prepared = match daemon::prepare(&settings) {
         Ok(p) => p,
         Err(e) => {
@@ -116,6 +146,10 @@ fn main() -> ExitCode {
             report(log::Level::Error, &format!("can't become a daemon: {e}"));
             return ExitCode::FAILURE;
         }
+        // The lock passed to the daemon with its open file; the pid in it is now this one.
+        if let Err(e) = lock.record_pid() {
+            log::warn!(target: "MAIN", "{}: can't record the pid: {e}", lock.path().display());
+        }
     }
 
     let runtime = match tokio::runtime::Builder::new_current_thread().enable_all().build() {
@@ -125,12 +159,13 @@ fn main() -> ExitCode {
             return ExitCode::FAILURE;
         }
     };
-    let code = runtime.block_on(run(prepared, settings));
+    let code = runtime.block_on(run(prepared, settings, socket));
     log::logger().flush();
+    drop(lock);
     code
 }
 
-async fn run(prepared: daemon::Prepared, settings: Settings) -> ExitCode {
+async fn run(prepared: daemon::Prepared, settings: Settings, socket: SocketName) -> ExitCode {
     // Installed before the ring starts, so a signal never finds the default
     // action (which would kill the executive without a leave).
     let (mut term, mut int) = match (signal(SignalKind::terminate()), signal(SignalKind::interrupt())) {
@@ -143,13 +178,6 @@ async fn run(prepared: daemon::Prepared, settings: Settings) -> ExitCode {
     let node: NodeId = prepared.node_id;
     let me = local_record(&prepared, &settings);
     log::info!(target: "CLM", "this node: {} ({}), booted at {} s", me.name, me.address, me.boot_timestamp / 1_000_000_000);
-    let socket = match SocketName::from_env() {
-        Ok(s) => s,
-        Err(e) => {
-            log::error!(target: "MAIN", "can't start: {e}");
-            return ExitCode::FAILURE;
-        }
-    };
     let access = match AccessPolicy::from_config("ais", &settings.uidgid) {
         Ok(a) => a,
         Err(e) => {

@@ -5,20 +5,23 @@
 //! It talks to the executive `AIS_IPC_SOCKET` names (default `@ais`).
 
 use ais_client::cfg::Cfg;
-use ais_exec::tool_output;
+use ais_exec::{tool_args, tool_output};
 use std::process::ExitCode;
 use std::time::Duration;
 
-const USAGE: &str = "usage: ais-cfgtool -s\n  -s  print the ring: id, state, members, counters\n  -h  this help\n";
+const USAGE: &str = "usage: ais-cfgtool -s
+  -s             print the ring: id, state, members, counters
+  -h, --help     this help
+  -v, --version  print the version
+";
 
 fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();
+    if let Some(code) = tool_args::answer("ais-cfgtool", USAGE, &args) {
+        return code;
+    }
     match args.iter().map(String::as_str).collect::<Vec<_>>().as_slice() {
         ["-s"] => status(),
-        ["-h"] | ["--help"] => {
-            tool_output::print("ais-cfgtool", USAGE);
-            ExitCode::SUCCESS
-        }
         _ => {
             eprint!("{USAGE}");
             ExitCode::from(2)

@@ -4,6 +4,8 @@
 //!                                         trackers agree (the validate step)
 //!   ais-clmtool shutdown NODE [-t SECS]   take NODE out; it cannot be refused
 //!   ais-clmtool unlock NODE               let NODE be a member again
+//!   ais-clmtool display [-c FILE]         print every node of the cluster as the XML
+//!                                         SAFTest's DISPLAY_CLUSTER command gives
 //!
 //! NODE is a node id or a member's name. `-t` is how long the start step waits for the
 //! trackers that prepare (default: the executive's, 10 s). It talks to the executive
@@ -13,14 +15,21 @@
 use ais_client::clm::{Clm, B0401};
 use ais_client::clm::{ADMIN_LOCK, ADMIN_SHUTDOWN, ADMIN_UNLOCK};
 use ais_client::Error;
-use ais_exec::tool_output;
+use ais_exec::cluster_xml;
+use ais_exec::config::{self, Settings};
+use ais_exec::{tool_args, tool_output};
+use std::path::PathBuf;
 use std::process::ExitCode;
 use std::time::{Duration, Instant};
 
 const USAGE: &str = "usage: ais-clmtool lock|unlock|shutdown NODE [-t SECONDS]
+       ais-clmtool display [-c FILE]
   NODE  a node id or a member's name
   -t    how long the start step waits for the trackers (lock, shutdown)
-  -h    this help
+  -c    the configuration whose nodes { } block lists the cluster's nodes
+        (default $OPENAIS_MAIN_CONFIG_FILE or /etc/ais/openais.conf)
+  -h, --help     this help
+  -v, --version  print the version
 ";
 
 /// A command line that makes sense.
@@ -30,6 +39,15 @@ struct Command {
     verb: &'static str,
     node: String,
     supervision: Option<Duration>,
+}
+
+/// `display`'s command line: the configuration to read, if not the default one.
+fn parse_display(args: &[&str]) -> Option<Option<PathBuf>> {
+    match args {
+        ["display"] => Some(None),
+        ["display", "-c", file] if !file.is_empty() => Some(Some(PathBuf::from(file))),
+        _ => None,
+    }
 }
 
 fn parse(args: &[&str]) -> Option<Command> {
@@ -64,15 +82,21 @@ fn parse(args: &[&str]) -> Option<Command> {
 fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();
     let args: Vec<&str> = args.iter().map(String::as_str).collect();
-    if matches!(args.as_slice(), ["-h"] | ["--help"]) {
-        tool_output::print("ais-clmtool", USAGE);
-        return ExitCode::SUCCESS;
+    if let Some(code) = tool_args::answer("ais-clmtool", USAGE, &args) {
+        return code;
+    }
+    if let Some(config) = parse_display(&args) {
+        return finish(display(config));
     }
     let Some(cmd) = parse(&args) else {
         eprint!("{USAGE}");
         return ExitCode::from(2);
     };
-    match run(&cmd) {
+    finish(run(&cmd))
+}
+
+fn finish(outcome: Result<String, String>) -> ExitCode {
+    match outcome {
         Ok(text) => {
             tool_output::print("ais-clmtool", &text);
             ExitCode::SUCCESS
@@ -82,6 +106,25 @@ fn main() -> ExitCode {
             ExitCode::FAILURE
         }
     }
+}
+
+/// The cluster as SAFTest's DISPLAY_CLUSTER prints it: the configured nodes and the
+/// members this node's CLM reports (see ais_exec::cluster_xml).
+fn display(config: Option<PathBuf>) -> Result<String, String> {
+    let path = config.unwrap_or_else(config::main_config_path);
+    let (settings, _warnings) = Settings::load_file(&path).map_err(|e| e.to_string())?;
+    let clm = Clm::open(B0401).map_err(|e| e.to_string())?;
+    // TRY_AGAIN while this node's view forms.
+    let end = Instant::now() + Duration::from_secs(10);
+    let list = loop {
+        match clm.members() {
+            Ok(list) => break list,
+            Err(Error::TryAgain) if Instant::now() < end => std::thread::sleep(Duration::from_millis(100)),
+            Err(e) => return Err(format!("asking for the membership failed: {e}")),
+        }
+    };
+    let members: Vec<_> = list.items.into_iter().map(|n| n.node).collect();
+    Ok(cluster_xml::render(&cluster_xml::cluster(&settings.nodes, &members)))
 }
 
 fn run(cmd: &Command) -> Result<String, String> {
@@ -126,6 +169,24 @@ fn explain(verb: &str, node: u32, e: Error) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn display_command_lines() {
+        assert_eq!(parse_display(&["display"]), Some(None));
+        assert_eq!(
+            parse_display(&["display", "-c", "/x.conf"]),
+            Some(Some(PathBuf::from("/x.conf")))
+        );
+        for bad in [
+            &["display", "-c"][..],
+            &["display", "-c", ""],
+            &["display", "x"],
+            &["lock", "1"],
+        ] {
+            assert_eq!(parse_display(bad), None, "{bad:?}");
+        }
+        assert_eq!(parse(&["display"]), None);
+    }
 
     #[test]
     fn command_lines() {

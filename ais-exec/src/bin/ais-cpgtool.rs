@@ -7,21 +7,24 @@
 //! service's iteration, and shows the groups as that node knows them.
 
 use ais_client::cpg::{Cpg, IterEntry, ITERATION_ALL, ITERATION_NAME_ONLY};
-use ais_exec::tool_output;
+use ais_exec::{tool_args, tool_output};
 use std::process::ExitCode;
 use std::time::Duration;
 
-const USAGE: &str = "usage: ais-cpgtool [-n]\n  -n  print the group names only\n  -h  this help\n";
+const USAGE: &str = "usage: ais-cpgtool [-n]
+  -n             print the group names only
+  -h, --help     this help
+  -v, --version  print the version
+";
 
 fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();
+    if let Some(code) = tool_args::answer("ais-cpgtool", USAGE, &args) {
+        return code;
+    }
     match args.iter().map(String::as_str).collect::<Vec<_>>().as_slice() {
         [] => list(false),
         ["-n"] => list(true),
-        ["-h"] | ["--help"] => {
-            tool_output::print("ais-cpgtool", USAGE);
-            ExitCode::SUCCESS
-        }
         _ => {
             eprint!("{USAGE}");
             ExitCode::from(2)

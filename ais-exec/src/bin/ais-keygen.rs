@@ -13,11 +13,12 @@ use std::process::ExitCode;
 
 use ais_exec::daemon::authkey::{MAX_LEN, MIN_LEN};
 
-const USAGE: &str = "usage: ais-keygen [-k FILE] [-s BYTES] [-f] [-h]
-  -k FILE   where to write the key (default $OPENAIS_TOTEM_AUTHKEY_FILE or /etc/ais/authkey)
-  -s BYTES  key size, 128 to 4096 (default 128)
-  -f        replace an existing key
-  -h        this help";
+const USAGE: &str = "usage: ais-keygen [-k FILE] [-s BYTES] [-f] [-h] [-v]
+  -k FILE        where to write the key (default $OPENAIS_TOTEM_AUTHKEY_FILE or /etc/ais/authkey)
+  -s BYTES       key size, 128 to 4096 (default 128)
+  -f             replace an existing key
+  -h, --help     this help
+  -v, --version  print the version";
 
 struct Opts {
     file: PathBuf,
@@ -93,6 +94,13 @@ fn write_key(o: &Opts) -> Result<(), String> {
 }
 
 fn main() -> ExitCode {
+    let args: Vec<String> = std::env::args_os()
+        .skip(1)
+        .map(|a| a.to_string_lossy().into_owned())
+        .collect();
+    if let Some(code) = ais_exec::tool_args::answer("ais-keygen", &format!("{USAGE}\n"), &args) {
+        return code;
+    }
     match parse(std::env::args_os().skip(1)) {
         Ok(Cmd::Help) => {
             ais_exec::tool_output::print("ais-keygen", &format!("{USAGE}\n"));

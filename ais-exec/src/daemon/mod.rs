@@ -6,14 +6,15 @@
 //! state directory that cannot be written) fails before the process detaches
 //! from its terminal:
 //!
-//! 1. [`prepare`] (plain threads, before daemonizing): resolve the bind
-//!    address, choose the node id, bind the sockets, open the ring sequence
-//!    file.
+//! 1. [`prepare`] (plain threads, before daemonizing): [`plan`] (read the
+//!    key, resolve the bind address, choose the node id; also what `aisexec -t`
+//!    checks), then bind the sockets and open the ring sequence file.
 //! 2. [`start`] (inside the tokio runtime): create the core and the driver;
 //!    the caller spawns or awaits [`Driver::run`] and hands the
 //!    [`DaemonHandle`] to the IPC server and tools.
 
 pub mod authkey;
+pub mod check;
 pub mod codec;
 pub mod conflog;
 pub mod crypto;
@@ -24,6 +25,7 @@ pub mod nodeid;
 pub mod notify;
 pub mod options;
 pub mod peers;
+pub mod pidlock;
 pub mod ringseq;
 pub mod transport;
 pub mod wakeup;
@@ -67,11 +69,23 @@ pub struct Prepared {
     pub authkey: Option<authkey::AuthKey>,
 }
 
-/// Step 1: resolve, bind and open (see the module documentation). Remarks
-/// worth a warning are logged here.
-pub fn prepare(settings: &Settings) -> Result<Prepared, StartError> {
+/// What the executive would run with, found without binding or writing anything
+/// (`aisexec -t` prints it).
+#[derive(Debug)]
+pub struct Plan {
+    pub node_id: NodeId,
+    pub transport: TransportConfig,
+    /// Remarks worth a warning (an interface left unused, ...).
+    pub remarks: Vec<String>,
+    /// The cluster key and where it was read, when `totem.secauth` is on.
+    pub authkey: Option<(authkey::AuthKey, PathBuf)>,
+}
+
+/// Reads the key (secauth on), resolves the bind address and chooses the node id.
+pub fn plan(settings: &Settings) -> Result<Plan, StartError> {
     let authkey = if settings.totem.secauth {
-        Some(authkey::load(&crate::config::authkey_path()).map_err(|e| StartError(e.to_string()))?)
+        let path = crate::config::authkey_path();
+        Some((authkey::load(&path).map_err(|e| StartError(e.to_string()))?, path))
     } else {
         None
     };
@@ -90,9 +104,6 @@ pub fn prepare(settings: &Settings) -> Result<Prepared, StartError> {
             StartError(format!("ring 0: {e}"))
         }
     })?;
-    for r in remarks {
-        log::warn!(target: "NET", "{r}");
-    }
     // The addresses a node list entry may name for this machine. When ring 0
     // binds an address that is no interface's own (several executives on one
     // host through 127.0.0.x), only that address is this node's: another
@@ -102,6 +113,27 @@ pub fn prepare(settings: &Settings) -> Result<Prepared, StartError> {
         _ => vec![transport.local],
     };
     let node_id = nodeid::for_this_node(settings, transport.local, &host).map_err(StartError)?;
+    Ok(Plan {
+        node_id,
+        transport,
+        remarks,
+        authkey,
+    })
+}
+
+/// Step 1: [`plan`], then bind and open (see the module documentation). Remarks
+/// worth a warning are logged here.
+pub fn prepare(settings: &Settings) -> Result<Prepared, StartError> {
+    let Plan {
+        node_id,
+        transport,
+        remarks,
+        authkey,
+    } = plan(settings)?;
+    for r in remarks {
+        log::warn!(target: "NET", "{r}");
+    }
+    let authkey = authkey.map(|(key, _)| key);
     let sockets = Sockets::bind(&transport).map_err(|e| StartError(format!("ring 0: {e}")))?;
     let dir = run_dir();
     let store = FileStore::open(&dir, node_id).map_err(|e| StartError(format!("ring sequence store: {e}")))?;

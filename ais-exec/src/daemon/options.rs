@@ -1,19 +1,21 @@
-//! The command line of `aisexec`: `-f`, `-c FILE`, `-h`, `-v`, with
-//! getopt(3)'s habits (flags may be grouped, `-cFILE` and `-c FILE` both
-//! work, `--` ends the options).
+//! The command line of `aisexec`: `-f`, `-c FILE`, `-t`, `-h`/`--help`,
+//! `-v`/`--version`, with getopt(3)'s habits (flags may be grouped, `-cFILE` and
+//! `-c FILE` both work, `--` ends the options), parsed by lexopt.
 
+use lexopt::Arg::{Long, Short, Value};
 use std::ffi::OsString;
-use std::os::unix::ffi::{OsStrExt, OsStringExt};
 use std::path::PathBuf;
 
 pub const USAGE: &str = "\
 usage: aisexec [-f] [-c FILE]
-       aisexec -h | -v
+       aisexec -t [-c FILE]
+       aisexec -h | --help | -v | --version
 
-  -f        stay in the foreground (do not become a daemon)
-  -c FILE   read FILE instead of $OPENAIS_MAIN_CONFIG_FILE or /etc/ais/openais.conf
-  -h        print this help and exit
-  -v        print the version and exit
+  -f             stay in the foreground (do not become a daemon)
+  -c FILE        read FILE instead of $OPENAIS_MAIN_CONFIG_FILE or /etc/ais/openais.conf
+  -t             check the configuration and the key, print what would run, exit 0 or 1
+  -h, --help     print this help and exit
+  -v, --version  print the version and exit
 ";
 
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
@@ -25,6 +27,8 @@ pub struct CmdLine {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Action {
     Run(CmdLine),
+    /// `-t`: check the configuration (and the key) and say what would run.
+    Check(CmdLine),
     Help,
     Version,
 }
@@ -32,42 +36,39 @@ pub enum Action {
 /// Parses the arguments after the program name.
 pub fn parse(args: impl IntoIterator<Item = OsString>) -> Result<Action, String> {
     let mut cmd = CmdLine::default();
-    let mut args = args.into_iter();
-    while let Some(arg) = args.next() {
-        let bytes = arg.as_bytes();
-        if bytes == b"--" {
-            if let Some(extra) = args.next() {
-                return Err(format!("unexpected argument '{}'", extra.to_string_lossy()));
-            }
-            break;
-        }
-        if bytes.len() < 2 || bytes[0] != b'-' {
-            return Err(format!("unexpected argument '{}'", arg.to_string_lossy()));
-        }
-        let mut i = 1;
-        while i < bytes.len() {
-            match bytes[i] {
-                b'f' => cmd.foreground = true,
-                b'h' => return Ok(Action::Help),
-                b'v' => return Ok(Action::Version),
-                b'c' => {
-                    let file = if i + 1 < bytes.len() {
-                        OsString::from_vec(bytes[i + 1..].to_vec())
-                    } else {
-                        args.next().ok_or("option -c needs a file name")?
-                    };
-                    if file.is_empty() {
-                        return Err("option -c needs a file name".into());
-                    }
-                    cmd.config = Some(PathBuf::from(file));
-                    break;
+    let mut check = false;
+    let mut parser = lexopt::Parser::from_args(args);
+    while let Some(arg) = parser.next().map_err(|e| e.to_string())? {
+        match arg {
+            Short('f') => cmd.foreground = true,
+            Short('t') => check = true,
+            // Help and version end the parse, as getopt users do.
+            Short('h') => return Ok(Action::Help),
+            Short('v') => return Ok(Action::Version),
+            Long(name) => {
+                let name = name.to_string();
+                // `--help=x` is a mistake worth saying.
+                if parser.optional_value().is_some() {
+                    return Err(format!("option '--{name}' takes no value"));
                 }
-                other => return Err(format!("unknown option '-{}'", char::from(other))),
+                return match name.as_str() {
+                    "help" => Ok(Action::Help),
+                    "version" => Ok(Action::Version),
+                    _ => Err(format!("unknown option '--{name}'")),
+                };
             }
-            i += 1;
+            Short('c') => {
+                let file = parser.value().map_err(|_| "option -c needs a file name")?;
+                if file.is_empty() {
+                    return Err("option -c needs a file name".into());
+                }
+                cmd.config = Some(PathBuf::from(file));
+            }
+            Short(other) => return Err(format!("unknown option '-{other}'")),
+            Value(extra) => return Err(format!("unexpected argument '{}'", extra.to_string_lossy())),
         }
     }
-    Ok(Action::Run(cmd))
+    Ok(if check { Action::Check(cmd) } else { Action::Run(cmd) })
 }
 
 #[cfg(test)]
@@ -99,6 +100,32 @@ mod tests {
             Ok(Action::Version),
             "stops at -v like getopt users do"
         );
+    }
+
+    /// openais's and corosync's daemons answer --help and --version; -t is corosync's
+    /// configuration test mode.
+    #[test]
+    fn long_options_and_check() {
+        assert_eq!(p(&["--help"]), Ok(Action::Help));
+        assert_eq!(p(&["--version"]), Ok(Action::Version));
+        assert_eq!(p(&["-f", "--help"]), Ok(Action::Help));
+        assert_eq!(
+            p(&["-t", "-c", "/x.conf"]),
+            Ok(Action::Check(CmdLine {
+                foreground: false,
+                config: Some(PathBuf::from("/x.conf"))
+            }))
+        );
+        assert_eq!(
+            p(&["-tc/y.conf"]).unwrap(),
+            Action::Check(CmdLine {
+                foreground: false,
+                config: Some("/y.conf".into())
+            })
+        );
+        assert!(p(&["--bogus"]).unwrap_err().contains("--bogus"));
+        assert!(p(&["--help=x"]).is_err());
+        assert!(p(&["-t", "x"]).unwrap_err().contains("'x'"));
     }
 
     #[test]
