@@ -461,7 +461,7 @@ impl<C: Copy + Eq + Hash + Send> EvtService<C> {
         let mut pieces = Vec::new();
         let mut batch = Vec::new();
         let mut bytes = 0;
-        for r in self.store.retained.values() {
+        for r in self.store.in_order() {
             bytes += 64 + r.event.data.len() + r.event.attributes.patterns.iter().map(|p| p.len() + 4).sum::<usize>();
             batch.push((r.channel, (*r.event).clone()));
             if bytes >= PIECE_BYTES {

@@ -28,12 +28,14 @@ impl Channel {
     }
 }
 
-/// A retained event: its channel and when it expires (`SaTimeT`).
+/// A retained event: its channel, when it expires (`SaTimeT`) and its place in the
+/// store's order.
 #[derive(Debug, Clone)]
 pub struct Retained {
     pub channel: u64,
     pub event: Arc<Event>,
     pub expires: i64,
+    seq: u64,
 }
 
 /// When an event published at `publish_time` with `retention` expires.
@@ -49,6 +51,12 @@ pub struct Store {
     pub retained: BTreeMap<u64, Retained>,
     /// (expiry, event id), earliest first.
     expiry: BTreeSet<(i64, u64)>,
+    /// The retained events in the order they were retained: the agreed order of their
+    /// publishes, or of the pieces a sync round merged. A new subscription receives
+    /// them in it, so its order agrees with that of subscribers that saw them published
+    /// (publish times come from several clocks and may disagree with it).
+    order: BTreeMap<u64, u64>,
+    next_seq: u64,
 }
 
 impl Store {
@@ -134,21 +142,29 @@ impl Store {
             return;
         }
         let expires = expiry(&event);
+        let seq = self.next_seq;
+        self.next_seq += 1;
         self.expiry.insert((expires, event.id));
-        self.retained.insert(
+        self.order.insert(seq, event.id);
+        if let Some(old) = self.retained.insert(
             event.id,
             Retained {
                 channel,
                 event,
                 expires,
+                seq,
             },
-        );
+        ) {
+            self.expiry.remove(&(old.expires, old.event.id));
+            self.order.remove(&old.seq);
+        }
     }
 
     fn remove_event(&mut self, id: u64) -> bool {
         match self.retained.remove(&id) {
             Some(r) => {
                 self.expiry.remove(&(r.expires, id));
+                self.order.remove(&r.seq);
                 true
             }
             None => false,
@@ -181,16 +197,17 @@ impl Store {
         self.expiry.first().map(|&(t, _)| t)
     }
 
-    /// The retained events of `channel`, in publish order.
+    /// Every retained event in the store's order.
+    pub fn in_order(&self) -> impl Iterator<Item = &Retained> {
+        self.order.values().filter_map(|id| self.retained.get(id))
+    }
+
+    /// The retained events of `channel`, in the store's order.
     pub fn retained_on(&self, channel: u64) -> Vec<Arc<Event>> {
-        let mut v: Vec<Arc<Event>> = self
-            .retained
-            .values()
+        self.in_order()
             .filter(|r| r.channel == channel)
             .map(|r| r.event.clone())
-            .collect();
-        v.sort_by_key(|e| (e.publish_time, e.id));
-        v
+            .collect()
     }
 
     /// This node's report of the channels for a sync round: every channel it knows, with
@@ -257,9 +274,9 @@ impl Store {
         for (id, c) in &self.channels {
             (id, &c.name, c.unlinked, &c.opens).hash(h);
         }
-        for (id, r) in &self.retained {
+        for r in self.in_order() {
             if r.expires > wall {
-                (id, r.channel, &*r.event).hash(h);
+                (r.channel, &*r.event).hash(h);
             }
         }
     }
@@ -324,6 +341,23 @@ mod tests {
         assert_eq!(s.clear(10, 2001), Ok(()));
         assert_eq!(s.clear(10, 2001), Err(status::NOT_EXIST));
         assert_eq!(s.next_expiry(), None);
+    }
+
+    /// A new subscription gets the retained events in the agreed order of their
+    /// publishes, the order earlier subscribers saw, not by their publishers' clocks.
+    #[test]
+    fn retained_events_keep_the_agreed_order() {
+        let mut s = Store::default();
+        s.open(1, b"a", true, 10).unwrap();
+        s.retain(10, Arc::new(event(3000, 600, 50)));
+        s.retain(10, Arc::new(event(2000, 500, 50)));
+        s.retain(10, Arc::new(event(4000, 550, 50)));
+        s.clear(10, 3000).unwrap();
+        s.retain(10, Arc::new(event(3000, 400, 50)));
+        let ids: Vec<u64> = s.retained_on(10).iter().map(|e| e.id).collect();
+        assert_eq!(ids, vec![2000, 4000, 3000]);
+        let merged = Store::merged(&[], s.in_order().map(|r| (10, (*r.event).clone())).collect(), 0);
+        assert!(merged.retained.is_empty(), "no channel reported: nothing kept");
     }
 
     /// saEvt(3) MERGE: opens as each node reports them, unlinked on either side stays
