@@ -13,8 +13,9 @@ use std::time::Duration;
 
 pub use ais_proto::evt::{
     matches, Attributes, Delivery, Event, Filter, Opened, CHANNEL_CREATE, CHANNEL_PUBLISHER, CHANNEL_SUBSCRIBER,
-    EVENTID_LOST, EVENTID_NONE, EXACT_FILTER, HIGHEST_PRIORITY, LOST_EVENT_PATTERN, LOWEST_PRIORITY, MAX_CHANNELS,
-    MAX_DATA, MAX_PATTERNS, MAX_PATTERN_SIZE, MAX_RETENTION, PASS_ALL_FILTER, PREFIX_FILTER, SUFFIX_FILTER,
+    EVENTID_LOST, EVENTID_NONE, EVENTID_RESERVED, EXACT_FILTER, HIGHEST_PRIORITY, LOST_EVENT_PATTERN, LOWEST_PRIORITY,
+    MAX_CHANNELS, MAX_DATA, MAX_PATTERNS, MAX_PATTERN_SIZE, MAX_RETENTION, PASS_ALL_FILTER, PREFIX_FILTER,
+    SUFFIX_FILTER,
 };
 
 use crate::runtime::{Connection, DispatchMode, OpenError, SocketName, DEFAULT_HANDSHAKE_TIMEOUT};
@@ -84,11 +85,21 @@ impl Evt {
         Ok(o.open_id)
     }
 
-    /// Starts opening channel `name`: the open id the [`Callback::Opened`] will name.
-    pub fn channel_open_async(&self, invocation: u64, name: &[u8], flags: u8) -> Result<u32, Error> {
+    /// Starts opening channel `name`: the open id the [`Callback::Opened`] will name,
+    /// which `named` learns before the request leaves (a dispatch in another thread may
+    /// run the callback before this returns).
+    pub fn channel_open_async(
+        &self,
+        invocation: u64,
+        name: &[u8],
+        flags: u8,
+        named: impl FnOnce(u32),
+    ) -> Result<u32, Error> {
         let open = self.open_request(name, flags);
         let open_id = open.open_id;
-        self.call(msg::OPEN_ASYNC, &encoded(&msg::OpenAsync { invocation, open })?, None)?;
+        let payload = encoded(&msg::OpenAsync { invocation, open })?;
+        named(open_id);
+        self.call(msg::OPEN_ASYNC, &payload, None)?;
         Ok(open_id)
     }
 
