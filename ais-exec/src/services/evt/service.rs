@@ -18,6 +18,14 @@ use std::collections::{BTreeMap, HashMap};
 use std::hash::Hash;
 use std::sync::Arc;
 
+/// Where a node's id counter starts: above the reserved ids, and past what an earlier
+/// incarnation of the node likely used (milliseconds of the wall clock), since a node
+/// that restarts alone may publish before it learns, by merging, the ids the cluster saw
+/// from it (the sync then moves the counter past them).
+fn first_id(wall: i64) -> u64 {
+    msg::EVENTID_RESERVED + 1 + (wall.max(0) as u64 / 1_000_000) % (1 << 31)
+}
+
 /// Sync pieces of retained events are cut near this size (the engine chunks larger).
 const PIECE_BYTES: usize = 60 * 1024;
 
@@ -60,6 +68,7 @@ struct Pending<C> {
 struct Received {
     reports: Vec<(NodeId, Vec<ChannelReport>)>,
     events: Vec<(u64, Event)>,
+    last_ids: Vec<(NodeId, u64)>,
 }
 
 pub struct EvtService<C> {
@@ -71,9 +80,8 @@ pub struct EvtService<C> {
     /// This node's ordered requests by token (the token is the message's nonce).
     pending: HashMap<u64, Pending<C>>,
     next_token: u64,
-    /// Low halves of the next channel and event ids this node assigns.
-    next_channel: u64,
-    next_event: u64,
+    /// The low half of the next channel or event id this node assigns.
+    next_id: u64,
     round: Option<Received>,
 }
 
@@ -83,6 +91,7 @@ fn reply<C>(st: u32) -> Handling<C> {
 
 impl<C: Copy + Eq + Hash + Send> EvtService<C> {
     pub fn new(me: NodeId, limits: DeliveryQueue, wall: WallClock) -> EvtService<C> {
+        let next_id = first_id(wall.now());
         EvtService {
             me,
             wall,
@@ -91,8 +100,7 @@ impl<C: Copy + Eq + Hash + Send> EvtService<C> {
             conns: HashMap::new(),
             pending: HashMap::new(),
             next_token: 1,
-            next_channel: 1,
-            next_event: msg::EVENTID_RESERVED + 1,
+            next_id,
             round: None,
         }
     }
@@ -102,19 +110,33 @@ impl<C: Copy + Eq + Hash + Send> EvtService<C> {
         EvtService::new(s.me.node_id, s.evt, s.wall.clone())
     }
 
-    fn id_of(&self, low: u64) -> u64 {
-        u64::from(self.me) << 32 | (low & 0xffff_ffff)
+    /// A new channel or event id: this node's id, then a counter above the reserved ids
+    /// (openais's scheme), past every id of this node the cluster has seen.
+    fn take_id(&mut self) -> u64 {
+        if self.next_id > u64::from(u32::MAX) {
+            self.next_id = msg::EVENTID_RESERVED + 1;
+        }
+        let id = u64::from(self.me) << 32 | self.next_id;
+        self.next_id += 1;
+        id
     }
 
-    fn ordered(&mut self, conn: C, what: Option<Waiting>, make: impl FnOnce(u64) -> EvtMsg) -> Handling<C> {
+    /// An ordered request: its message (made with its nonce) and its token, the same
+    /// number; `what` is what the answer waits for (none: answered at once).
+    fn ordered_parts(&mut self, conn: C, what: Option<Waiting>, make: impl FnOnce(u64) -> EvtMsg) -> (Vec<u8>, Token) {
         let token = self.next_token;
         self.next_token += 1;
         if let Some(what) = what {
             self.pending.insert(token, Pending { conn, what });
         }
+        (make(token).encode(), Token(token))
+    }
+
+    fn ordered(&mut self, conn: C, what: Option<Waiting>, make: impl FnOnce(u64) -> EvtMsg) -> Handling<C> {
+        let (message, token) = self.ordered_parts(conn, what, make);
         Handling::Ordered {
-            message: make(token).encode(),
-            token: Token(token),
+            message,
+            token,
             accepted: None,
         }
     }
@@ -140,33 +162,23 @@ impl<C: Copy + Eq + Hash + Send> EvtService<C> {
         if c.opens.len() >= msg::MAX_OPENS_PER_CONN {
             return reply(status::NO_RESOURCES);
         }
-        let proposed = self.id_of(self.next_channel);
-        self.next_channel += 1;
+        let proposed = self.take_id();
         let what = Waiting::Open {
             open_id: o.open_id,
             flags: o.flags,
             invocation,
         };
-        let h = self.ordered(conn, Some(what), |nonce| EvtMsg::Open {
+        let (message, token) = self.ordered_parts(conn, Some(what), |nonce| EvtMsg::Open {
             nonce,
             proposed,
             name: o.name,
             create: o.flags & msg::CHANNEL_CREATE != 0,
         });
-        match (h, invocation) {
-            (
-                Handling::Ordered {
-                    message,
-                    token,
-                    accepted: None,
-                },
-                Some(_),
-            ) => Handling::Ordered {
-                message,
-                token,
-                accepted: Some(Reply::status(status::OK)),
-            },
-            (h, _) => h,
+        Handling::Ordered {
+            message,
+            token,
+            // An asynchronous open is accepted at once; its result is a callback.
+            accepted: invocation.map(|_| Reply::status(status::OK)),
         }
     }
 
@@ -204,18 +216,14 @@ impl<C: Copy + Eq + Hash + Send> EvtService<C> {
             Ok(c) => c,
             Err(st) => return reply(st),
         };
-        let id = self.id_of(self.next_event);
-        self.next_event += 1;
+        let id = self.take_id();
         let event = Event {
             id,
             publish_time: self.wall.now(),
             attributes: p.attributes,
             data: p.data,
         };
-        let Handling::Ordered { message, token, .. } = self.ordered(conn, None, |_| EvtMsg::Publish { channel, event })
-        else {
-            unreachable!("ordered() orders")
-        };
+        let (message, token) = self.ordered_parts(conn, None, |_| EvtMsg::Publish { channel, event });
         Handling::Ordered {
             message,
             token,
@@ -585,6 +593,7 @@ impl<C: Copy + Eq + Hash + Send> Service<C> for EvtService<C> {
                 }
             }
             EvtMsg::Publish { channel, event } => {
+                self.store.note_id(event.id);
                 if !self.store.channels.contains_key(&channel) {
                     return Vec::new();
                 }
@@ -604,7 +613,7 @@ impl<C: Copy + Eq + Hash + Send> Service<C> for EvtService<C> {
                     Vec::new()
                 }
             }
-            EvtMsg::Channels(_) | EvtMsg::Retained(_) => Vec::new(),
+            EvtMsg::Channels(_) | EvtMsg::Retained(_) | EvtMsg::LastIds(_) => Vec::new(),
         }
     }
 
@@ -625,7 +634,10 @@ impl<C: Copy + Eq + Hash + Send> Service<C> for EvtService<C> {
     /// one member of each old ring (they hold the same), the lowest still present.
     fn sync_init(&mut self, round: &Round<'_>) -> Vec<Vec<u8>> {
         self.round = Some(Received::default());
-        let mut pieces = vec![EvtMsg::Channels(self.store.report(self.me)).encode()];
+        let mut pieces = vec![
+            EvtMsg::Channels(self.store.report(self.me)).encode(),
+            EvtMsg::LastIds(self.store.last_ids.iter().map(|(&n, &l)| (n, l)).collect()).encode(),
+        ];
         let sender = round
             .old_members
             .iter()
@@ -644,6 +656,7 @@ impl<C: Copy + Eq + Hash + Send> Service<C> for EvtService<C> {
         match EvtMsg::decode(piece) {
             Ok(EvtMsg::Channels(list)) => r.reports.push((sender, list)),
             Ok(EvtMsg::Retained(list)) => r.events.extend(list),
+            Ok(EvtMsg::LastIds(list)) => r.last_ids.extend(list),
             _ => {}
         }
     }
@@ -655,16 +668,11 @@ impl<C: Copy + Eq + Hash + Send> Service<C> for EvtService<C> {
             return Vec::new();
         };
         self.store = Store::merged(&r.reports, r.events, self.wall.now());
-        let me = u64::from(self.me);
-        for &id in self.store.channels.keys() {
-            if id >> 32 == me {
-                self.next_channel = self.next_channel.max((id & 0xffff_ffff) + 1);
-            }
+        for (node, last) in r.last_ids {
+            self.store.note_id(u64::from(node) << 32 | last);
         }
-        for &id in self.store.retained.keys() {
-            if id >> 32 == me {
-                self.next_event = self.next_event.max((id & 0xffff_ffff) + 1);
-            }
+        if let Some(&last) = self.store.last_ids.get(&self.me) {
+            self.next_id = self.next_id.max(last + 1);
         }
         Vec::new()
     }

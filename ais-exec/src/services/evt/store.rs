@@ -57,12 +57,23 @@ pub struct Store {
     /// (publish times come from several clocks and may disagree with it).
     order: BTreeMap<u64, u64>,
     next_seq: u64,
+    /// The highest id counter each node has used, as far as the cluster saw (openais's
+    /// EVT_SET_ID_OP): a node that comes back moves its counter past it.
+    pub last_ids: BTreeMap<NodeId, u64>,
 }
 
 impl Store {
+    /// Notes a channel or event id a node assigned.
+    pub fn note_id(&mut self, id: u64) {
+        let (node, low) = ((id >> 32) as NodeId, id & 0xffff_ffff);
+        let last = self.last_ids.entry(node).or_default();
+        *last = (*last).max(low);
+    }
+
     /// An open from `node`: the named channel, created as `proposed` if `create` and it
     /// does not exist (NOT_EXIST otherwise; NO_RESOURCES past [`MAX_CHANNELS`]).
     pub fn open(&mut self, node: NodeId, name: &[u8], create: bool, proposed: u64) -> Result<u64, u32> {
+        self.note_id(proposed);
         let id = match self.by_name.get(name) {
             Some(&id) => id,
             None if !create => return Err(status::NOT_EXIST),
@@ -138,6 +149,7 @@ impl Store {
     /// Keeps a published event with a retention time (if there is room, decided alike
     /// everywhere).
     pub fn retain(&mut self, channel: u64, event: Arc<Event>) {
+        self.note_id(event.id);
         if event.attributes.retention <= 0 || !self.has_room() || !self.channels.contains_key(&channel) {
             return;
         }

@@ -344,3 +344,28 @@ fn an_asynchronous_open_answers_with_a_callback() {
     assert_eq!((cb[0].msg, cb[0].status), (msg::OPENED, status::OK));
     assert_eq!(publish(&mut n, 1, 1, 3, 0, 0, b"x").0, status::OK);
 }
+
+/// Event ids are unique in the cluster (saEvtEventPublish): a node that comes back
+/// learns, in the sync, the ids the cluster saw from it and assigns later ones, retained
+/// events or not (openais's EVT_SET_ID_OP).
+#[test]
+fn a_restarted_node_does_not_reuse_its_event_ids() {
+    let (mut n, clock) = net(&[1, 2], &[1, 2], DeliveryQueue::default());
+    n.connect(1, 1, 100);
+    open(&mut n, 1, 1, 1, b"ch", PS);
+    let mut last = 0;
+    for _ in 0..3 {
+        last = publish(&mut n, 1, 1, 1, 0, 0, b"x").1;
+    }
+    // Node 1 restarts with the same clock (its counter would start where it did).
+    let c = clock.clone();
+    let wall = WallClock::new(move || c.load(Ordering::SeqCst));
+    n.nodes.insert(1, EvtService::new(1, DeliveryQueue::default(), wall));
+    n.configure(&[2]);
+    n.configure(&[1, 2]);
+    n.connect(1, 1, 100);
+    assert_eq!(open(&mut n, 1, 1, 1, b"ch", PS), status::OK);
+    let (st, id) = publish(&mut n, 1, 1, 1, 0, 0, b"y");
+    assert_eq!(st, status::OK);
+    assert!(id > last, "{id:x} after {last:x}");
+}

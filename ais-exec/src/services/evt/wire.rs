@@ -10,8 +10,10 @@
 //! | CLEAR | nonce `u64`, channel id `u64`, event id `u64` |
 //! | CHANNELS (sync) | count, each: channel id, name, unlinked `bool`, the sender's opens `u32` |
 //! | RETAINED (sync) | count, each: channel id, the event |
+//! | LAST_IDS (sync) | count, each: node `u32`, the highest id counter it used `u64` |
 
 use crate::services::codec::{self, DecodeError, Reader, Writer};
+use crate::services::contract::NodeId;
 use ais_proto::evt::Event;
 
 const OPEN: u8 = 1;
@@ -21,6 +23,7 @@ const PUBLISH: u8 = 4;
 const CLEAR: u8 = 5;
 const CHANNELS: u8 = 6;
 const RETAINED: u8 = 7;
+const LAST_IDS: u8 = 8;
 
 /// One channel as a node reports it in a sync round.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -59,6 +62,7 @@ pub enum EvtMsg {
     },
     Channels(Vec<ChannelReport>),
     Retained(Vec<(u64, Event)>),
+    LastIds(Vec<(NodeId, u64)>),
 }
 
 impl EvtMsg {
@@ -122,6 +126,14 @@ impl EvtMsg {
                 }
                 w
             }
+            EvtMsg::LastIds(list) => {
+                let mut w = codec::writer(LAST_IDS);
+                w.count(list.len())?;
+                for (node, last) in list {
+                    w.u32(*node).u64(*last);
+                }
+                w
+            }
         };
         Ok(w.into_vec())
     }
@@ -172,6 +184,14 @@ impl EvtMsg {
                 EvtMsg::Retained(
                     (0..n)
                         .map(|_| Ok((r.u64()?, read_event(&mut r)?)))
+                        .collect::<Result<_, DecodeError>>()?,
+                )
+            }
+            LAST_IDS => {
+                let n = r.count(12)?;
+                EvtMsg::LastIds(
+                    (0..n)
+                        .map(|_| Ok((r.u32()?, r.u64()?)))
                         .collect::<Result<_, DecodeError>>()?,
                 )
             }
@@ -230,6 +250,7 @@ pub fn samples() -> Vec<EvtMsg> {
             opens: 2,
         }]),
         EvtMsg::Retained(vec![(1 << 32 | 1, event)]),
+        EvtMsg::LastIds(vec![(1, 1005), (2, 77)]),
     ]
 }
 
