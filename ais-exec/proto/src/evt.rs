@@ -22,7 +22,7 @@
 //! | [`SUBSCRIBE`] | [`Subscribe`]: open id, subscription id `u32`, filters | empty |
 //! | [`UNSUBSCRIBE`] | [`SubscriptionRef`] | empty |
 //! | [`CLEAR`] | [`Clear`]: open id, event id `u64` | empty |
-//! | [`NEXT`] | empty | [`Delivery`] (`NOT_EXIST`: the queue is empty) |
+//! | [`NEXT`] | [`Next`]: at most this many events `u32` | [`Deliveries`]: count `u32`, [`Delivery`]s (`NOT_EXIST`: the queue is empty) |
 //!
 //! Callbacks: [`AVAILABLE`] (empty payload), [`OPENED`] ([`Opened`]).
 //!
@@ -48,7 +48,7 @@ pub const SUBSCRIBE: u16 = 6;
 pub const UNSUBSCRIBE: u16 = 7;
 /// Request: [`Clear`]. Response empty.
 pub const CLEAR: u16 = 8;
-/// Request empty. Response: [`Delivery`].
+/// Request: [`Next`]. Response: [`Deliveries`].
 pub const NEXT: u16 = 9;
 /// Callback, empty: events wait in the connection's queue.
 pub const AVAILABLE: u16 = 101;
@@ -98,6 +98,10 @@ pub const MAX_RETENTION: i64 = 366 * 24 * 3600 * 1_000_000_000;
 pub const MAX_RETAINED: usize = 1 << 16;
 /// Channel opens one connection may hold.
 pub const MAX_OPENS_PER_CONN: usize = 4096;
+/// Events one NEXT answers at most, and the bytes of data after which it stops (it
+/// always answers at least one).
+pub const MAX_BATCH: u32 = 256;
+pub const MAX_BATCH_BYTES: usize = 256 * 1024;
 /// Subscriptions one connection may hold.
 pub const MAX_SUBSCRIPTIONS_PER_CONN: usize = 4096;
 
@@ -445,6 +449,45 @@ impl Message for Delivery {
     }
 }
 
+/// NEXT's request: how many events the library takes at once (1 for
+/// `SA_DISPATCH_ONE`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Next {
+    pub max: u32,
+}
+
+impl Message for Next {
+    fn put(&self, w: &mut Writer) -> Result<(), EncodeError> {
+        w.u32(self.max);
+        Ok(())
+    }
+    fn get(r: &mut Reader<'_>) -> Result<Self, DecodeError> {
+        Ok(Next { max: r.u32()? })
+    }
+}
+
+/// NEXT's response: the next events in the order they leave the queue.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Deliveries(pub Vec<Delivery>);
+
+impl Message for Deliveries {
+    fn put(&self, w: &mut Writer) -> Result<(), EncodeError> {
+        w.count(self.0.len())?;
+        for d in &self.0 {
+            d.put(w)?;
+        }
+        Ok(())
+    }
+    fn get(r: &mut Reader<'_>) -> Result<Self, DecodeError> {
+        // A delivery takes at least 43 bytes (its fixed fields and lengths).
+        let n = r.count(43)?;
+        (0..n)
+            .map(|_| Delivery::get(r))
+            .collect::<Result<_, _>>()
+            .map(Deliveries)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -511,7 +554,7 @@ mod tests {
             open_id: 1,
             event_id: 4096,
         });
-        round_trip(Delivery {
+        let d = Delivery {
             open_id: 1,
             sub_id: 2,
             event: Event {
@@ -520,7 +563,23 @@ mod tests {
                 attributes: attributes(),
                 data: vec![0; 10],
             },
-        });
+        };
+        round_trip(d.clone());
+        round_trip(Next { max: 64 });
+        round_trip(Deliveries(vec![d.clone(), d]));
+        round_trip(Deliveries(Vec::new()));
+        assert_eq!(
+            Delivery {
+                open_id: 0,
+                sub_id: 0,
+                event: Event::default()
+            }
+            .encode()
+            .unwrap()
+            .len(),
+            43,
+            "the smallest delivery, as Deliveries' count check assumes"
+        );
     }
 
     #[test]

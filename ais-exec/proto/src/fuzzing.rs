@@ -136,6 +136,8 @@ fn decode_evt_payloads(data: &[u8]) {
     same::<e::SubscriptionRef>(data, "subscription");
     same::<e::Clear>(data, "clear");
     same::<e::Delivery>(data, "delivery");
+    same::<e::Next>(data, "next");
+    same::<e::Deliveries>(data, "deliveries");
 }
 
 /// Every CKPT payload: the responses and callbacks `libSaCkpt` decodes and the requests

@@ -99,11 +99,13 @@ pub fn next_request(rng: &mut Rng, c: &mut EvtClient, data: Vec<u8>) -> Ask {
             };
             ask(m::PUBLISH, &p, false)
         }
-        45..=84 => Ask {
-            msg: m::NEXT,
-            payload: Vec::new(),
-            ordered: false,
-        },
+        45..=84 => ask(
+            m::NEXT,
+            &m::Next {
+                max: rng.range(1, 8) as u32,
+            },
+            false,
+        ),
         85..=90 if !c.retained.is_empty() => {
             let i = rng.range(0, c.retained.len() as u64 - 1) as usize;
             let event_id = c.retained.swap_remove(i);
@@ -111,11 +113,7 @@ pub fn next_request(rng: &mut Rng, c: &mut EvtClient, data: Vec<u8>) -> Ask {
         }
         91..=95 => ask(m::CLOSE, &m::OpenId(open_id), true),
         96..=99 => ask(m::UNLINK, &m::ChannelName(name.to_vec()), true),
-        _ => Ask {
-            msg: m::NEXT,
-            payload: Vec::new(),
-            ordered: false,
-        },
+        _ => ask(m::NEXT, &m::Next { max: 1 }, false),
     }
 }
 
@@ -140,8 +138,8 @@ pub fn answered(c: &mut EvtClient, msg: u16, st: u32, payload: &[u8], h: &mut Hi
             }
         }
         m::NEXT if st == status::OK => {
-            if let Ok(d) = m::Delivery::decode(payload) {
-                if d.event.id != m::EVENTID_LOST {
+            if let Ok(m::Deliveries(list)) = m::Deliveries::decode(payload) {
+                for d in list.into_iter().filter(|d| d.event.id != m::EVENTID_LOST) {
                     h.evt.push(Delivered {
                         inc,
                         conn,

@@ -147,23 +147,26 @@ impl Evt {
         self.call(msg::CLEAR, &encoded(&c)?, None).map(drop)
     }
 
-    /// The next waiting event, if any.
-    fn next(&self) -> Result<Option<Delivery>, Error> {
-        match self.call(msg::NEXT, &[], None) {
-            Ok(p) => Ok(Some(Delivery::decode(&p).map_err(|_| Error::Library)?)),
-            Err(Error::NotExist) => Ok(None),
+    /// The next waiting events, at most `max`.
+    fn next(&self, max: u32) -> Result<Vec<Delivery>, Error> {
+        match self.call(msg::NEXT, &encoded(&msg::Next { max })?, None) {
+            Ok(p) => Ok(msg::Deliveries::decode(&p).map_err(|_| Error::Library)?.0),
+            Err(Error::NotExist) => Ok(Vec::new()),
             Err(e) => Err(e),
         }
     }
 
-    /// Runs pending callbacks through `f` as `mode` says: each announcement of waiting
-    /// events fetches one event, so ONE delivers one event and ALL every event waiting.
+    /// Runs pending callbacks through `f` as `mode` says: ONE delivers one event (or
+    /// one open result); ALL and BLOCKING fetch what waits in batches.
     pub fn dispatch(&self, mode: DispatchMode, mut f: impl FnMut(Callback)) -> Result<(), Error> {
+        let batch = match mode {
+            DispatchMode::One | DispatchMode::OneWaiting | DispatchMode::OneOrTryAgain => 1,
+            DispatchMode::All | DispatchMode::Blocking => msg::MAX_BATCH,
+        };
         let mut failed = None;
         self.conn.dispatch(mode, |cb| match cb.msg {
-            msg::AVAILABLE => match self.next() {
-                Ok(Some(d)) => f(Callback::Deliver(d)),
-                Ok(None) => {}
+            msg::AVAILABLE => match self.next(batch) {
+                Ok(list) => list.into_iter().for_each(|d| f(Callback::Deliver(d))),
                 Err(e) => failed = Some(e),
             },
             msg::OPENED => {

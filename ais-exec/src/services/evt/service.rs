@@ -10,8 +10,8 @@ use crate::services::clock::WallClock;
 use crate::services::contract::{digest_of, Effect, Handling, HostView, NodeId, Output, Reply, Round, Service, Token};
 use crate::services::registry::Setup;
 use ais_proto::evt::{
-    self as msg, ChannelName, Clear, Delivery, Event, EventId, Filter, Open, OpenAsync, OpenId, Opened, Publish,
-    Subscribe, SubscriptionRef,
+    self as msg, ChannelName, Clear, Deliveries, Delivery, Event, EventId, Filter, Next, Open, OpenAsync, OpenId,
+    Opened, Publish, Subscribe, SubscriptionRef,
 };
 use ais_proto::{status, Message};
 use std::collections::{BTreeMap, HashMap};
@@ -299,31 +299,38 @@ impl<C: Copy + Eq + Hash + Send> EvtService<C> {
         reply(status::OK)
     }
 
-    /// NEXT: the next queued event; another AVAILABLE if more wait.
-    fn next(&mut self, conn: C) -> Handling<C> {
+    /// NEXT: the next queued events, up to `max` (and about [`msg::MAX_BATCH_BYTES`]);
+    /// another AVAILABLE if more wait.
+    fn next(&mut self, conn: C, max: u32) -> Handling<C> {
         let (resume, now) = (self.limits.resume, self.wall.now());
         let Some(c) = self.conns.get_mut(&conn) else {
             return reply(status::BAD_HANDLE);
         };
-        let Some(e) = c.queue.pop(resume, now) else {
-            c.queue.notified = false;
-            return reply(status::NOT_EXIST);
-        };
+        let max = max.clamp(1, msg::MAX_BATCH) as usize;
+        let mut list = Vec::new();
+        let mut bytes = 0;
+        while list.len() < max && bytes < msg::MAX_BATCH_BYTES {
+            let Some(e) = c.queue.pop(resume, now) else { break };
+            bytes += e.event.data.len();
+            list.push(Delivery {
+                open_id: e.open_id,
+                sub_id: e.sub_id,
+                event: (*e.event).clone(),
+            });
+        }
         let mut out = Vec::new();
         if c.queue.is_empty() {
             c.queue.notified = false;
         } else {
             out.push(available(conn));
         }
-        let d = Delivery {
-            open_id: e.open_id,
-            sub_id: e.sub_id,
-            event: (*e.event).clone(),
-        };
+        if list.is_empty() {
+            return Handling::Now(Reply::status(status::NOT_EXIST), out);
+        }
         Handling::Now(
             Reply {
                 status: status::OK,
-                payload: d.encode().unwrap_or_default(),
+                payload: Deliveries(list).encode().unwrap_or_default(),
             },
             out,
         )
@@ -369,8 +376,7 @@ impl<C: Copy + Eq + Hash + Send> EvtService<C> {
                     event_id: c.event_id,
                 }))
             }),
-            msg::NEXT if payload.is_empty() => Ok(self.next(conn)),
-            msg::NEXT => Err(status::INVALID_PARAM),
+            msg::NEXT => Next::decode(payload).map_err(bad).map(|n| self.next(conn, n.max)),
             _ => Err(status::NOT_SUPPORTED),
         };
         r.unwrap_or_else(reply)

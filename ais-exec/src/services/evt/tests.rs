@@ -64,17 +64,23 @@ fn prefix(p: &[u8]) -> Filter {
     }
 }
 
-/// Pulls every queued event of `conn` as its library does.
-fn drain(n: &mut Net, node: u32, conn: u8) -> Vec<Delivery> {
+/// Pulls every queued event of `conn` as its library does, `max` at a time.
+fn drain_by(n: &mut Net, node: u32, conn: u8, max: u32) -> Vec<Delivery> {
     let mut out = Vec::new();
     loop {
-        let r = n.call(node, conn, msg::NEXT, &[]);
+        let r = n.call(node, conn, msg::NEXT, &Next { max }.encode().unwrap());
         if r.status != status::OK {
             assert_eq!(r.status, status::NOT_EXIST);
             return out;
         }
-        out.push(Delivery::decode(&r.payload).unwrap());
+        let Deliveries(list) = Deliveries::decode(&r.payload).unwrap();
+        assert!(!list.is_empty() && list.len() <= max as usize);
+        out.extend(list);
     }
+}
+
+fn drain(n: &mut Net, node: u32, conn: u8) -> Vec<Delivery> {
+    drain_by(n, node, conn, 1)
 }
 
 const PS: u8 = CHANNEL_CREATE | CHANNEL_PUBLISHER | CHANNEL_SUBSCRIBER;
@@ -101,9 +107,10 @@ fn subscribers_on_every_node_see_publishers_events_in_one_order() {
     }
     let (st, _) = publish(&mut n, 1, 1, 5, 1, 0, b"other");
     assert_eq!(st, status::OK);
-    let seen: Vec<Vec<u64>> = [1, 2, 3]
+    // Pulled one at a time, in batches of 4, all at once: the same order.
+    let seen: Vec<Vec<u64>> = [(1, 1), (2, 4), (3, MAX_BATCH + 1)]
         .iter()
-        .map(|&node| drain(&mut n, node, 1).iter().map(|d| d.event.id).collect())
+        .map(|&(node, max)| drain_by(&mut n, node, 1, max).iter().map(|d| d.event.id).collect())
         .collect();
     assert_eq!(seen[0], ids, "the filter kept the unmatched event out");
     assert_eq!(seen[1], ids);
@@ -258,6 +265,10 @@ fn requests_are_checked_with_the_specs_errors() {
     assert_eq!(n.call(1, 1, msg::UNSUBSCRIBE, &unsub(1)).status, status::OK);
     assert_eq!(n.call(1, 1, msg::UNSUBSCRIBE, &unsub(1)).status, status::NOT_EXIST);
     assert_eq!(n.call(1, 1, msg::NEXT, &[1]).status, status::INVALID_PARAM);
+    assert_eq!(
+        n.call(1, 1, msg::NEXT, &Next { max: 0 }.encode().unwrap()).status,
+        status::NOT_EXIST
+    );
     assert_eq!(n.call(1, 1, 77, &[]).status, status::NOT_SUPPORTED);
     assert_eq!(n.call(1, 1, msg::OPEN, &[1]).status, status::INVALID_PARAM);
 }
