@@ -88,14 +88,18 @@ pub const MAX_DATA: usize = 64 * 1024;
 /// `SA_AIS_ERR_NO_RESOURCES`.
 pub const MAX_CHANNELS: usize = 4096;
 /// Bytes of one pattern or filter (SA_EVT_MAX_PATTERN_SIZE_ID).
-pub const MAX_PATTERN_SIZE: usize = 4096;
+pub const MAX_PATTERN_SIZE: usize = 1024;
 /// Patterns of one event, filters of one subscription (SA_EVT_MAX_NUM_PATTERNS_ID).
 pub const MAX_PATTERNS: usize = 256;
 /// The longest retention time (SA_EVT_MAX_RETENTION_DURATION_ID), nanoseconds: one year.
 pub const MAX_RETENTION: i64 = 366 * 24 * 3600 * 1_000_000_000;
-/// Events the cluster retains at most; past it a publish with a retention time is
-/// `SA_AIS_ERR_NO_RESOURCES`.
+/// Events the cluster retains at most, and their bytes (data and patterns); past
+/// either a publish with a retention time is `SA_AIS_ERR_NO_RESOURCES`.
 pub const MAX_RETAINED: usize = 1 << 16;
+pub const MAX_RETAINED_BYTES: usize = 256 << 20;
+/// Bytes (data and patterns) one subscriber's delivery queue holds at most, besides its
+/// `delivery_queue_size` events: past it the queue overflows as when full.
+pub const MAX_QUEUE_BYTES: usize = 16 << 20;
 /// Channel opens one connection may hold.
 pub const MAX_OPENS_PER_CONN: usize = 4096;
 /// Events one NEXT answers at most, and the bytes of data after which it stops (it
@@ -174,6 +178,13 @@ impl Event {
             attributes: Attributes::read(r)?,
             data: r.blob()?.to_vec(),
         })
+    }
+
+    /// What the event costs the executive to hold: its data and patterns.
+    pub fn bytes(&self) -> usize {
+        64 + self.data.len()
+            + self.attributes.publisher.len()
+            + self.attributes.patterns.iter().map(|p| p.len() + 24).sum::<usize>()
     }
 
     /// The lost-event event (saEvt.h): id `SA_EVT_EVENTID_LOST`, highest priority, the

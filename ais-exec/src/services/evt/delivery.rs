@@ -8,7 +8,7 @@
 //! priority (the newest of the lowest); otherwise it is dropped itself. So the queue never
 //! holds more than its size, and a subscriber that stops reading holds up nobody.
 
-use ais_proto::evt::{Event, LOWEST_PRIORITY};
+use ais_proto::evt::{Event, LOWEST_PRIORITY, MAX_QUEUE_BYTES};
 use std::collections::VecDeque;
 use std::sync::Arc;
 
@@ -44,6 +44,9 @@ const LEVELS: usize = LOWEST_PRIORITY as usize + 1;
 pub struct Queue {
     levels: [VecDeque<Entry>; LEVELS],
     len: usize,
+    /// What the queued events hold (an event queued for several subscriptions of the
+    /// connection is counted each time: a bound, not an exact figure).
+    bytes: usize,
     /// Dropping since the queue was last full: nothing enters unless it evicts.
     overflow: bool,
     /// The lost-event event owed, for this subscription (open id, subscription id).
@@ -76,9 +79,11 @@ impl Queue {
     /// Queues `e` under a bound of `size` entries.
     pub fn push(&mut self, e: Entry, size: usize) -> Pushed {
         let level = (e.event.attributes.priority as usize).min(LEVELS - 1);
-        if !self.overflow && self.len < size {
+        let bytes = e.event.bytes();
+        if !self.overflow && self.len < size && self.bytes + bytes <= MAX_QUEUE_BYTES {
             self.levels[level].push_back(e);
             self.len += 1;
+            self.bytes += bytes;
             return Pushed::Queued;
         }
         if !self.overflow {
@@ -87,8 +92,16 @@ impl Queue {
         }
         match self.lowest_queued() {
             Some(low) if low > level => {
-                self.levels[low].pop_back();
-                self.levels[level].push_back(e);
+                if let Some(gone) = self.levels[low].pop_back() {
+                    self.bytes -= gone.event.bytes();
+                }
+                // Kept only within the byte bound too.
+                if self.bytes + bytes <= MAX_QUEUE_BYTES {
+                    self.bytes += bytes;
+                    self.levels[level].push_back(e);
+                } else {
+                    self.len -= 1;
+                }
             }
             _ => {}
         }
@@ -106,8 +119,10 @@ impl Queue {
             })
         } else {
             let level = (0..LEVELS).find(|&l| !self.levels[l].is_empty())?;
+            let e = self.levels[level].pop_front()?;
             self.len -= 1;
-            self.levels[level].pop_front()
+            self.bytes -= e.event.bytes();
+            Some(e)
         };
         if self.overflow && (self.len < resume || self.len == 0) {
             self.overflow = false;
@@ -121,6 +136,7 @@ impl Queue {
             l.retain(|e| !gone(e));
         }
         self.len = self.levels.iter().map(VecDeque::len).sum();
+        self.bytes = self.levels.iter().flatten().map(|e| e.event.bytes()).sum();
         if let Some((open_id, sub_id)) = self.lost {
             let probe = Entry {
                 open_id,
@@ -201,6 +217,38 @@ mod tests {
         assert_eq!(q.len(), 1, "below the resume mark of 2: accepting again");
         assert_eq!(q.push(entry(9, 3), 4), Pushed::Queued);
         assert_eq!(ids(&mut q, 2), vec![3, 9], "one lost event per overflow");
+    }
+
+    /// A queue holds at most MAX_QUEUE_BYTES whatever its event count: a subscriber of
+    /// large events overflows before its size in events (aisexec(8), CLIENT LIMITS).
+    #[test]
+    fn the_queue_is_bounded_in_bytes_too() {
+        let big = |id| Entry {
+            open_id: 1,
+            sub_id: 7,
+            event: Arc::new(Event {
+                id,
+                attributes: Attributes {
+                    priority: 3,
+                    ..Attributes::default()
+                },
+                data: vec![0; 64 * 1024],
+                ..Event::default()
+            }),
+        };
+        let mut q = Queue::default();
+        let mut queued = 0;
+        for id in 0..1000 {
+            if q.push(big(id), 1000) == Pushed::Queued {
+                queued += 1;
+            }
+        }
+        assert!(
+            queued < 1000 && queued * (64 * 1024) <= MAX_QUEUE_BYTES,
+            "{queued} queued"
+        );
+        assert!(queued * (64 * 1024 + 64) > MAX_QUEUE_BYTES - 64 * 1024 - 64);
+        assert_eq!(q.pop(0, 0).unwrap().event.id, EVENTID_LOST);
     }
 
     #[test]

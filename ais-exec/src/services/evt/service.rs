@@ -192,7 +192,9 @@ impl<C: Copy + Eq + Hash + Send> EvtService<C> {
 
     fn publish(&mut self, conn: C, p: Publish) -> Handling<C> {
         let a = &p.attributes;
-        let room = self.store.has_room();
+        let room = self
+            .store
+            .has_room(64 + p.data.len() + a.publisher.len() + a.patterns.iter().map(|x| x.len() + 24).sum::<usize>());
         let checked = (|| {
             let open = self.channel_open(conn, p.open_id)?;
             if open.flags & msg::CHANNEL_PUBLISHER == 0 {

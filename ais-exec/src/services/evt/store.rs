@@ -5,7 +5,7 @@
 
 use super::wire::ChannelReport;
 use crate::services::contract::NodeId;
-use ais_proto::evt::{Event, MAX_CHANNELS, MAX_RETAINED};
+use ais_proto::evt::{Event, MAX_CHANNELS, MAX_RETAINED, MAX_RETAINED_BYTES};
 use ais_proto::status;
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::hash::Hash;
@@ -60,6 +60,8 @@ pub struct Store {
     /// The highest id counter each node has used, as far as the cluster saw (openais's
     /// EVT_SET_ID_OP): a node that comes back moves its counter past it.
     pub last_ids: BTreeMap<NodeId, u64>,
+    /// What the retained events hold ([`Event::bytes`]).
+    retained_bytes: usize,
 }
 
 impl Store {
@@ -141,24 +143,29 @@ impl Store {
         }
     }
 
-    /// Whether one more event can be retained.
-    pub fn has_room(&self) -> bool {
-        self.retained.len() < MAX_RETAINED
+    /// Whether one more event of `bytes` can be retained.
+    pub fn has_room(&self, bytes: usize) -> bool {
+        self.retained.len() < MAX_RETAINED && self.retained_bytes + bytes <= MAX_RETAINED_BYTES
     }
 
     /// Keeps a published event with a retention time (if there is room, decided alike
     /// everywhere).
     pub fn retain(&mut self, channel: u64, event: Arc<Event>) {
         self.note_id(event.id);
-        if event.attributes.retention <= 0 || !self.has_room() || !self.channels.contains_key(&channel) {
+        if event.attributes.retention <= 0
+            || !self.has_room(event.bytes())
+            || !self.channels.contains_key(&channel)
+            || self.retained.contains_key(&event.id)
+        {
             return;
         }
+        self.retained_bytes += event.bytes();
         let expires = expiry(&event);
         let seq = self.next_seq;
         self.next_seq += 1;
         self.expiry.insert((expires, event.id));
         self.order.insert(seq, event.id);
-        if let Some(old) = self.retained.insert(
+        self.retained.insert(
             event.id,
             Retained {
                 channel,
@@ -166,10 +173,7 @@ impl Store {
                 expires,
                 seq,
             },
-        ) {
-            self.expiry.remove(&(old.expires, old.event.id));
-            self.order.remove(&old.seq);
-        }
+        );
     }
 
     fn remove_event(&mut self, id: u64) -> bool {
@@ -177,6 +181,7 @@ impl Store {
             Some(r) => {
                 self.expiry.remove(&(r.expires, id));
                 self.order.remove(&r.seq);
+                self.retained_bytes -= r.event.bytes();
                 true
             }
             None => false,
@@ -353,6 +358,27 @@ mod tests {
         assert_eq!(s.clear(10, 2001), Ok(()));
         assert_eq!(s.clear(10, 2001), Err(status::NOT_EXIST));
         assert_eq!(s.next_expiry(), None);
+    }
+
+    /// The retained events are bounded in count and in bytes; what is not retained
+    /// because of it is decided alike on every node (the same store, the same sizes).
+    #[test]
+    fn retention_is_bounded_in_bytes() {
+        let mut s = Store::default();
+        s.open(1, b"a", true, 10).unwrap();
+        let mut e = event(2000, 0, 100);
+        e.data = vec![0; 60 * 1024];
+        let each = e.bytes();
+        let fits = ais_proto::evt::MAX_RETAINED_BYTES / each;
+        for i in 0..fits as u64 + 5 {
+            let mut x = e.clone();
+            x.id = 2000 + i;
+            s.retain(10, Arc::new(x));
+        }
+        assert_eq!(s.retained.len(), fits);
+        assert!(!s.has_room(each));
+        s.clear(10, 2000).unwrap();
+        assert!(s.has_room(each), "a clear gives the room back");
     }
 
     /// A new subscription gets the retained events in the agreed order of their
