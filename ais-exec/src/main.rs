@@ -187,6 +187,10 @@ async fn run(prepared: daemon::Prepared, settings: Settings, socket: SocketName)
     };
     let router = registry::router(&registry::Setup {
         ckpt: settings.checkpoint.limits(),
+        evt: ais_exec::services::evt::delivery::DeliveryQueue {
+            size: settings.event.delivery_queue_size as usize,
+            resume: settings.event.delivery_queue_resume as usize,
+        },
         ..registry::Setup::new(me)
     });
     let versions = router.versions();

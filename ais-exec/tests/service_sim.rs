@@ -1,6 +1,6 @@
 //! The services under the seeded cluster simulator (`ais-service-sim`):
 //! 300 seeds of 2 to 5 nodes with loss, partitions, pauses, crashes and
-//! restarts, CKPT, CPG and CLM clients on every node. A failure prints the
+//! restarts, CKPT, CPG, CLM and EVT clients on every node. A failure prints the
 //! command that replays it:
 //! `cargo run --release --example service-sim -- --seed S --nodes 2..5`.
 
@@ -36,8 +36,8 @@ fn failures(outcomes: &[Outcome], which: &[Property]) -> Vec<String> {
 /// Every request is answered at most once, by the node it was sent to; what
 /// the API acknowledges once ordered (CKPT open, section create, write,
 /// overwrite, unlink) is answered OK only after its message was delivered on
-/// that node; nothing is sent to a connection that is gone; no service or
-/// protocol panics.
+/// that node; nothing is sent to a connection that is gone; EVT subscribers
+/// receive their common events in one order; no service or protocol panics.
 #[test]
 fn three_hundred_seeds_answer_once_from_the_origin_after_ordering_and_only_to_open_connections() {
     let outcomes = runs();
@@ -53,6 +53,7 @@ fn three_hundred_seeds_answer_once_from_the_origin_after_ordering_and_only_to_op
             Property::AnsweredElsewhere,
             Property::AckedUnordered,
             Property::ClosedConn,
+            Property::EventOrder,
         ],
     );
     assert!(bad.is_empty(), "{} seeds failed:\n{}", bad.len(), bad.join("\n"));

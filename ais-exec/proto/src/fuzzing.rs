@@ -94,6 +94,7 @@ pub fn decode_service_payloads(data: &[u8]) {
     }
     decode_ckpt_payloads(data);
     decode_tmr_payloads(data);
+    decode_evt_payloads(data);
 }
 
 /// Every TMR payload, requests and responses alike, re-encodes to its bytes.
@@ -113,6 +114,30 @@ fn decode_tmr_payloads(data: &[u8]) {
     same::<t::Time>(data, "time");
     same::<t::Data>(data, "data");
     same::<t::Expired>(data, "expired");
+}
+
+/// Every EVT payload, requests and responses alike, re-encodes to its bytes.
+fn decode_evt_payloads(data: &[u8]) {
+    use crate::evt as e;
+    use crate::message::Message;
+    fn same<M: Message>(data: &[u8], what: &str) {
+        if let Ok(m) = M::decode(data) {
+            assert_eq!(m.encode().ok().as_deref(), Some(data), "EVT {what} re-encoding differs");
+        }
+    }
+    same::<e::Open>(data, "open");
+    same::<e::OpenAsync>(data, "open async");
+    same::<e::Opened>(data, "opened");
+    same::<e::OpenId>(data, "open id");
+    same::<e::ChannelName>(data, "channel name");
+    same::<e::Publish>(data, "publish");
+    same::<e::EventId>(data, "event id");
+    same::<e::Subscribe>(data, "subscribe");
+    same::<e::SubscriptionRef>(data, "subscription");
+    same::<e::Clear>(data, "clear");
+    same::<e::Delivery>(data, "delivery");
+    same::<e::Next>(data, "next");
+    same::<e::Deliveries>(data, "deliveries");
 }
 
 /// Every CKPT payload: the responses and callbacks `libSaCkpt` decodes and the requests
@@ -300,6 +325,56 @@ mod tests {
         assert!(runs > 60_000);
     }
 
+    /// A valid encoding of each EVT payload with variable parts.
+    fn evt_seeds() -> Vec<Vec<u8>> {
+        use crate::evt as e;
+        use crate::message::Message as _;
+        let attributes = e::Attributes {
+            priority: 2,
+            retention: 1_000,
+            publisher: b"p".to_vec(),
+            patterns: vec![b"ab".to_vec(), Vec::new()],
+        };
+        let open = e::Open {
+            open_id: 1,
+            name: b"ch".to_vec(),
+            flags: e::CHANNEL_CREATE,
+        };
+        vec![
+            open.encode().unwrap(),
+            e::OpenAsync { invocation: 5, open }.encode().unwrap(),
+            e::Publish {
+                open_id: 1,
+                attributes: attributes.clone(),
+                data: b"data".to_vec(),
+            }
+            .encode()
+            .unwrap(),
+            e::Subscribe {
+                open_id: 1,
+                sub_id: 2,
+                filters: vec![e::Filter {
+                    kind: e::EXACT_FILTER,
+                    pattern: b"ab".to_vec(),
+                }],
+            }
+            .encode()
+            .unwrap(),
+            e::Delivery {
+                open_id: 1,
+                sub_id: 2,
+                event: e::Event {
+                    id: 1 << 32 | 1001,
+                    publish_time: 7,
+                    attributes,
+                    data: b"d".to_vec(),
+                },
+            }
+            .encode()
+            .unwrap(),
+        ]
+    }
+
     fn ckpt_seeds() -> Vec<Vec<u8>> {
         use crate::ckpt::*;
         let attrs = CreationAttributes {
@@ -473,6 +548,7 @@ mod tests {
             .encode()
             .unwrap(),
         );
+        seeds.extend(evt_seeds());
         let mut runs = mutate_seeds(&seeds, decode_service_payloads);
         for n in 0..5_000u64 {
             decode_service_payloads(&noise(n, (n as usize * 13) % 200));

@@ -15,6 +15,7 @@
 //! - [`ckpt`]: the checkpoint service's messages.
 //! - [`cpg`]: the process group service's messages.
 //! - [`evs`]: the extended virtual synchrony service's messages.
+//! - [`evt`]: the event service's messages.
 //! - [`tmr`]: the timer service's messages.
 //! - [`echo`]: the message ids of the test-only echo service.
 //!
@@ -29,6 +30,7 @@ pub mod codec;
 pub mod cpg;
 pub mod echo;
 pub mod evs;
+pub mod evt;
 pub mod frame;
 pub mod fuzzing;
 pub mod handshake;

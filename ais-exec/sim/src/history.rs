@@ -21,6 +21,8 @@ pub struct History {
     pub answers: Vec<Answer>,
     pub callbacks: Vec<Callback>,
     pub deliveries: Vec<Delivered>,
+    /// Events the EVT clients received, in the order each received them.
+    pub evt: Vec<crate::evt::Delivered>,
     /// Each surviving incarnation's state once the cluster was quiet.
     pub snapshots: Vec<Snapshot>,
     /// Sections read back at the end.

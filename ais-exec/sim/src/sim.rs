@@ -4,7 +4,8 @@
 //! one-way cuts, pauses, crashes, leaves and restarts), and clients on
 //! every node: CKPT (open, section create, write, overwrite, read, close,
 //! unlink, with and without retention), CPG (join, leave, multicast,
-//! membership) and CLM (tracking, node queries), each through its own fake
+//! membership), CLM (tracking, node queries) and EVT (open, subscribe,
+//! publish with and without retention, pull, clear, close, unlink), each through its own fake
 //! connection, closed and reopened now and then.
 //!
 //! Faults stop at the scenario's heal; the clients stop asking too. Once
@@ -13,6 +14,7 @@
 //! every section written to the checkpoints that are kept for good.
 
 use crate::checker::{check, Violation};
+use crate::evt::{self as evtsim, EvtClient};
 use crate::fake::{FakeHandle, FakeResponder, Recorder, Shared, SimHost};
 use crate::history::*;
 use ais_exec::daemon::ClusterEvent;
@@ -78,6 +80,7 @@ enum Kind {
     Ckpt,
     Cpg,
     Clm,
+    Evt,
     /// The reader at the end.
     Verify,
 }
@@ -97,6 +100,7 @@ struct Client {
     script: Vec<(Vec<u8>, Vec<Vec<u8>>)>,
     /// The checkpoint being opened or closed, the group being joined.
     pending_name: Option<Vec<u8>>,
+    evt: EvtClient,
 }
 
 impl Client {
@@ -111,6 +115,7 @@ impl Client {
             group: None,
             script: Vec::new(),
             pending_name: None,
+            evt: EvtClient::default(),
         }
     }
 
@@ -119,6 +124,7 @@ impl Client {
             Kind::Ckpt | Kind::Verify => ServiceId::CKPT,
             Kind::Cpg => ServiceId::CPG,
             Kind::Clm => ServiceId::CLM,
+            Kind::Evt => ServiceId::EVT,
         }
     }
 }
@@ -577,6 +583,7 @@ impl Sim {
             Kind::Ckpt => self.ckpt_step(i, k),
             Kind::Cpg => self.cpg_step(i, k),
             Kind::Clm => self.clm_step(i, k),
+            Kind::Evt => self.evt_step(i, k),
             Kind::Verify => self.verify_step(i, k),
         }
     }
@@ -724,6 +731,13 @@ impl Sim {
         }
     }
 
+    fn evt_step(&mut self, i: usize, k: usize) {
+        let data = self.unique_data();
+        let c = &mut self.nodes[i].live.as_mut().unwrap().clients[k];
+        let a = evtsim::next_request(&mut self.rng, &mut c.evt, data);
+        self.ask(i, k, a.msg, a.payload, a.ordered, Target::None)
+    }
+
     /// The reader at the end: open each kept checkpoint, read its sections.
     fn verify_step(&mut self, i: usize, k: usize) {
         let c = &mut self.nodes[i].live.as_mut().unwrap().clients[k];
@@ -831,11 +845,13 @@ impl Sim {
                 Client::new(Kind::Ckpt),
                 Client::new(Kind::Cpg),
                 Client::new(Kind::Clm),
+                Client::new(Kind::Evt),
+                Client::new(Kind::Evt),
             ],
         });
         self.pump(i);
         if self.net.faults_on {
-            for client in 0..4 {
+            for client in 0..6 {
                 let at = self.now + self.rng.range(0, self.token());
                 self.push(at, Ev::Client { node: i, client, inc });
             }
@@ -1040,6 +1056,11 @@ fn answered(c: &mut Client, msg: u16, st: u32, payload: &[u8], target: Target, r
         }
         (Kind::Cpg, cpg::JOIN) if st == status::OK => c.group = c.pending_name.take(),
         (Kind::Cpg, cpg::LEAVE) if st == status::OK => c.group = None,
+        (Kind::Evt, _) => {
+            if let Some(conn) = c.conn {
+                evtsim::answered(&mut c.evt, msg, st, payload, &mut rec.borrow_mut().h, inc, conn);
+            }
+        }
         _ => {}
     }
     c.pending_name = None;

@@ -18,6 +18,7 @@ pub mod codec;
 pub mod contract;
 pub mod cpg;
 pub mod evs;
+pub mod evt;
 pub mod flow;
 pub mod fuzzing;
 pub mod io;

@@ -10,6 +10,8 @@ use super::clock::WallClock;
 use super::contract::Service;
 use super::cpg::service::CpgService;
 use super::evs::service::EvsService;
+use super::evt::delivery::DeliveryQueue;
+use super::evt::service::EvtService;
 use super::router::Router;
 use super::tmr::service::TmrService;
 
@@ -22,6 +24,8 @@ pub struct Setup {
     pub me: NodeInfo,
     /// `checkpoint { }`.
     pub ckpt: CkptLimits,
+    /// `event { }`.
+    pub evt: DeliveryQueue,
     pub wall: WallClock,
 }
 
@@ -31,6 +35,7 @@ impl Setup {
         Setup {
             me,
             ckpt: CkptLimits::default(),
+            evt: DeliveryQueue::default(),
             wall: WallClock::default(),
         }
     }
@@ -46,6 +51,7 @@ pub fn services(s: &Setup) -> Vec<Box<dyn Service>> {
         Box::new(CkptService::from_setup(s)),
         Box::new(CfgService),
         Box::new(TmrService::from_setup(s)),
+        Box::new(EvtService::from_setup(s)),
     ]
 }
 

@@ -94,6 +94,17 @@ pub const HEADERS: &[Header] = &[
         trailer: "",
     },
     Header {
+        name: "saEvt.h",
+        guard: "_SA_EVT_H",
+        title: "SA Forum AIS Event Service (B.01.01 and B.03.01)",
+        includes: &["saAis.h"],
+        sys_includes: &[],
+        sources: &["src/types/evt.rs", "src/evt/mod.rs"],
+        enums: types::evt::c_enums,
+        style: Style::Typedef,
+        trailer: EVT_TRAILER,
+    },
+    Header {
         name: "corosync/corotypes.h",
         guard: "COROTYPES_H_DEFINED",
         title: "types shared by the corosync-compatible client libraries (corosync 3)",
@@ -144,6 +155,12 @@ const CKPT_TRAILER: &str = r#"
    saCkptSectionCreate to generate one: both {0, NULL}. */
 #define SA_CKPT_DEFAULT_SECTION_ID {0, NULL}
 #define SA_CKPT_GENERATED_SECTION_ID {0, NULL}
+"#;
+
+/// saEvt.h's string macro (cbindgen renders no string constants).
+const EVT_TRAILER: &str = r#"
+/* The pattern of the lost-event event (SA_EVT_EVENTID_LOST). */
+#define SA_EVT_LOST_EVENT "SA_EVT_LOST_EVENT_PATTERN"
 "#;
 
 /// corotypes.h's macros and inline helpers.

@@ -8,6 +8,9 @@ pub const CLM: u16 = 0x0001;
 pub const CKPT: u16 = 0x0002;
 pub const CKPT_CHECKPOINT: u16 = 0x0202;
 pub const CKPT_ITERATION: u16 = 0x0203;
+pub const EVT: u16 = 0x0003;
+pub const EVT_CHANNEL: u16 = 0x0303;
+pub const EVT_EVENT: u16 = 0x0304;
 pub const TMR: u16 = 0x0006;
 pub const CPG: u16 = 0x0C96;
 pub const CPG_ITERATION: u16 = 0x0C97;
@@ -19,6 +22,9 @@ pub const ALL: &[(&str, u16)] = &[
     ("CKPT", CKPT),
     ("CKPT_CHECKPOINT", CKPT_CHECKPOINT),
     ("CKPT_ITERATION", CKPT_ITERATION),
+    ("EVT", EVT),
+    ("EVT_CHANNEL", EVT_CHANNEL),
+    ("EVT_EVENT", EVT_EVENT),
     ("TMR", TMR),
     ("CPG", CPG),
     ("CPG_ITERATION", CPG_ITERATION),
