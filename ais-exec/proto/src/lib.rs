@@ -16,6 +16,7 @@
 //! - [`cpg`]: the process group service's messages.
 //! - [`evs`]: the extended virtual synchrony service's messages.
 //! - [`tmr`]: the timer service's messages.
+//! - [`lck`]: the lock service's messages.
 //! - [`echo`]: the message ids of the test-only echo service.
 //!
 //! Every decoder here is total: any input gives a value or an error, never a panic, and
@@ -32,6 +33,7 @@ pub mod evs;
 pub mod frame;
 pub mod fuzzing;
 pub mod handshake;
+pub mod lck;
 pub mod message;
 pub mod status;
 pub mod tmr;
