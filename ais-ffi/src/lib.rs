@@ -22,6 +22,7 @@ pub mod ckpt;
 pub mod clm;
 pub mod cpg;
 pub mod evs;
+pub mod lck;
 pub mod tmr;
 pub mod types;
 

@@ -1,0 +1,30 @@
+# mk/lck.mk: libSaLck's C test against a live one-node executive (c-tests/lck_live.c),
+# built against include/saLck.h and this libSaLck.so.3, as C99 and as C++; the
+# three-executive test (c-tests/lck-cluster.sh); and the lock benchmark
+# (c-tests/lck_bench.c), a figure, not a test.
+#
+#   make lck-live-check
+#   make lck-cluster-check
+#   make bench-lck
+
+LCK_LIVE := $(RELEASE)/c-tests/lck_live
+LCK_LIVE_CXX := $(RELEASE)/c-tests/lck_live_cxx
+LCK_CFLAGS := -std=c99 -D_POSIX_C_SOURCE=200809L -Wall -Wextra -Werror -pedantic -Iinclude
+LCK_CXXFLAGS := -std=c++11 -D_POSIX_C_SOURCE=200809L -Wall -Wextra -Werror -pedantic -Iinclude
+
+.PHONY: lck-live-check
+check: lck-live-check
+
+$(LCK_LIVE): c-tests/lck_live.c include/saLck.h include/saAis.h ffi-libs
+	@mkdir -p $(@D)
+	$(CC) $(LCK_CFLAGS) -o $@ c-tests/lck_live.c -L$(RELEASE) -lSaLck
+
+# The program must need libSaLck.so.3 and bind to the version node openais's did.
+lck-live-check: $(LCK_LIVE) build
+	@objdump -p $(LCK_LIVE) | grep 'NEEDED *libSaLck.so.3$$' >/dev/null || { echo "$(LCK_LIVE): no NEEDED libSaLck.so.3" >&2; exit 1; }
+	@objdump -T $(LCK_LIVE) | grep '(OPENAIS_LCK_B.01.01) saLckInitialize$$' >/dev/null || { echo "$(LCK_LIVE): no reference to (OPENAIS_LCK_B.01.01) saLckInitialize" >&2; exit 1; }
+	c-tests/one-node.sh $(RELEASE) $(LCK_LIVE)
+	@if command -v $(CXX) >/dev/null; then \
+		$(CXX) $(LCK_CXXFLAGS) -x c++ -o $(LCK_LIVE_CXX) c-tests/lck_live.c -x none -L$(RELEASE) -lSaLck && \
+		c-tests/one-node.sh $(RELEASE) $(LCK_LIVE_CXX) && echo "lck_live (C++): ok"; \
+	else echo "lck-live-check: SKIPPED C++ ($(CXX) not installed)"; fi
