@@ -7,7 +7,16 @@
  * no saLckLimitGet).
  *
  *   lck_live                   the checks against the executive AIS_IPC_SOCKET names
+ *   lck_live hold NAME FLAGS SECS       EX lock on NAME (FLAGS: 0 or orphan), print
+ *                                       "held NAME", keep it SECS seconds, exit
+ *   lck_live expect NAME FLAGS SECS WANT   EX lock (FLAGS: 0 or noqueue) waiting at
+ *                                       most SECS: exit 0 if the outcome is WANT
+ *                                       (granted, deadlock, not_queued, orphaned, timeout)
+ *   lck_live cross FIRST SECOND SECS WANT   EX on FIRST, SECS later EX on SECOND
+ *                                       (30 s at most): exit 0 if the outcome is WANT
+ *   lck_live purge NAME                 saLckLockPurge of NAME's orphan locks
  *
+ * The commands are the steps of c-tests/lck-cluster.sh (three executives).
  * One FAIL line per failed check, a summary; exit status 0 when every check passed.
  * Comments cite SAI-AIS-LCK-B.03.01 by function.
  *
@@ -334,9 +343,93 @@ static void wait_ready(void)
 	}
 }
 
-int main(void)
+/* The outcome of an EX request on a resource handle: a lock status or "timeout". */
+static const char *ex_lock(SaLckResourceHandleT r, SaLckLockFlagsT flags, SaTimeT timeout)
+{
+	SaLckLockIdT id;
+	SaLckLockStatusT st = (SaLckLockStatusT)0;
+	SaAisErrorT rc = saLckResourceLock(r, &id, SA_LCK_EX_LOCK_MODE, flags, 0, timeout, &st);
+	if (rc == SA_AIS_ERR_TIMEOUT)
+		return "timeout";
+	if (rc != SA_AIS_OK)
+		return "error";
+	switch (st) {
+	case SA_LCK_LOCK_GRANTED: return "granted";
+	case SA_LCK_LOCK_DEADLOCK: return "deadlock";
+	case SA_LCK_LOCK_NOT_QUEUED: return "not_queued";
+	case SA_LCK_LOCK_ORPHANED: return "orphaned";
+	default: return "other";
+	}
+}
+
+static SaLckLockFlagsT flags_of(const char *s)
+{
+	if (strcmp(s, "orphan") == 0)
+		return SA_LCK_LOCK_ORPHAN;
+	if (strcmp(s, "noqueue") == 0)
+		return SA_LCK_LOCK_NO_QUEUE;
+	return 0;
+}
+
+static SaLckResourceHandleT open_name(SaLckHandleT h, const char *name)
+{
+	SaNameT n = name_of(name);
+	SaLckResourceHandleT r = 0;
+	SaAisErrorT rc = saLckResourceOpen(h, &n, SA_LCK_RESOURCE_CREATE, 10 * SEC, &r);
+	if (rc != SA_AIS_OK) {
+		fprintf(stderr, "lck_live: open %s: %d\n", name, (int)rc);
+		exit(2);
+	}
+	return r;
+}
+
+/* One step of the three-executive test. */
+static int command(int argc, char **argv)
+{
+	SaLckHandleT h;
+	SaVersionT v = {'B', 3, 1};
+	const char *got;
+	if (saLckInitialize(&h, &callbacks, &v) != SA_AIS_OK)
+		return 2;
+	if (strcmp(argv[1], "hold") == 0 && argc == 5) {
+		struct timespec t = {atoi(argv[4]), 0};
+		got = ex_lock(open_name(h, argv[2]), flags_of(argv[3]), 30 * SEC);
+		if (strcmp(got, "granted") != 0) {
+			fprintf(stderr, "lck_live hold %s: %s\n", argv[2], got);
+			return 1;
+		}
+		printf("held %s\n", argv[2]);
+		fflush(stdout);
+		nanosleep(&t, NULL);
+		return 0;
+	}
+	if (strcmp(argv[1], "expect") == 0 && argc == 6) {
+		got = ex_lock(open_name(h, argv[2]), flags_of(argv[3]), atoi(argv[4]) * SEC);
+		printf("expect %s: %s\n", argv[2], got);
+		return strcmp(got, argv[5]) == 0 ? 0 : 1;
+	}
+	if (strcmp(argv[1], "cross") == 0 && argc == 6) {
+		SaLckResourceHandleT first = open_name(h, argv[2]), second = open_name(h, argv[3]);
+		struct timespec t = {atoi(argv[4]), 0};
+		got = ex_lock(first, 0, 30 * SEC);
+		if (strcmp(got, "granted") != 0)
+			return 1;
+		nanosleep(&t, NULL);
+		got = ex_lock(second, 0, 30 * SEC);
+		printf("cross %s then %s: %s\n", argv[2], argv[3], got);
+		return strcmp(got, argv[5]) == 0 ? 0 : 1;
+	}
+	if (strcmp(argv[1], "purge") == 0 && argc == 3)
+		return saLckLockPurge(open_name(h, argv[2])) == SA_AIS_OK ? 0 : 1;
+	fprintf(stderr, "lck_live: unknown command\n");
+	return 2;
+}
+
+int main(int argc, char **argv)
 {
 	wait_ready();
+	if (argc > 1)
+		return command(argc, argv);
 	lifecycle();
 	resources();
 	locks();

@@ -28,3 +28,12 @@ lck-live-check: $(LCK_LIVE) build
 		$(CXX) $(LCK_CXXFLAGS) -x c++ -o $(LCK_LIVE_CXX) c-tests/lck_live.c -x none -L$(RELEASE) -lSaLck && \
 		c-tests/one-node.sh $(RELEASE) $(LCK_LIVE_CXX) && echo "lck_live (C++): ok"; \
 	else echo "lck-live-check: SKIPPED C++ ($(CXX) not installed)"; fi
+
+# Three executives on 127.0.0.1-3: contention, a node killed with -9, an orphan lock,
+# a cross-node deadlock (c-tests/lck-cluster.sh).
+.PHONY: lck-cluster-check
+check: lck-cluster-check
+
+# (clm_live is named by its path: mk/clm.mk, which builds it, is read after this file.)
+lck-cluster-check: $(LCK_LIVE) $(RELEASE)/c-tests/clm_live build
+	c-tests/lck-cluster.sh $(RELEASE)
