@@ -4,7 +4,8 @@
 //! one-way cuts, pauses, crashes, leaves and restarts), and clients on
 //! every node: CKPT (open, section create, write, overwrite, read, close,
 //! unlink, with and without retention), CPG (join, leave, multicast,
-//! membership) and CLM (tracking, node queries), each through its own fake
+//! membership), CLM (tracking, node queries) and LCK (open, lock, unlock,
+//! close: `lck.rs`), each through its own fake
 //! connection, closed and reopened now and then.
 //!
 //! Faults stop at the scenario's heal; the clients stop asking too. Once
@@ -78,6 +79,7 @@ enum Kind {
     Ckpt,
     Cpg,
     Clm,
+    Lck,
     /// The reader at the end.
     Verify,
 }
@@ -97,6 +99,7 @@ struct Client {
     script: Vec<(Vec<u8>, Vec<Vec<u8>>)>,
     /// The checkpoint being opened or closed, the group being joined.
     pending_name: Option<Vec<u8>>,
+    lck: crate::lck::LckClient,
 }
 
 impl Client {
@@ -111,6 +114,7 @@ impl Client {
             group: None,
             script: Vec::new(),
             pending_name: None,
+            lck: Default::default(),
         }
     }
 
@@ -119,6 +123,7 @@ impl Client {
             Kind::Ckpt | Kind::Verify => ServiceId::CKPT,
             Kind::Cpg => ServiceId::CPG,
             Kind::Clm => ServiceId::CLM,
+            Kind::Lck => ServiceId::LCK,
         }
     }
 }
@@ -577,6 +582,11 @@ impl Sim {
             Kind::Ckpt => self.ckpt_step(i, k),
             Kind::Cpg => self.cpg_step(i, k),
             Kind::Clm => self.clm_step(i, k),
+            Kind::Lck => {
+                let a = self.nodes[i].live.as_mut().unwrap().clients[k].lck.step(&mut self.rng);
+                let ordered = a.msg != ais_proto::lck::LIMIT;
+                self.ask(i, k, a.msg, a.payload, ordered, Target::None)
+            }
             Kind::Verify => self.verify_step(i, k),
         }
     }
@@ -831,11 +841,12 @@ impl Sim {
                 Client::new(Kind::Ckpt),
                 Client::new(Kind::Cpg),
                 Client::new(Kind::Clm),
+                Client::new(Kind::Lck),
             ],
         });
         self.pump(i);
         if self.net.faults_on {
-            for client in 0..4 {
+            for client in 0..5 {
                 let at = self.now + self.rng.range(0, self.token());
                 self.push(at, Ev::Client { node: i, client, inc });
             }
@@ -1040,6 +1051,7 @@ fn answered(c: &mut Client, msg: u16, st: u32, payload: &[u8], target: Target, r
         }
         (Kind::Cpg, cpg::JOIN) if st == status::OK => c.group = c.pending_name.take(),
         (Kind::Cpg, cpg::LEAVE) if st == status::OK => c.group = None,
+        (Kind::Lck, _) => c.lck.answered(msg, st, payload),
         _ => {}
     }
     c.pending_name = None;
