@@ -36,7 +36,8 @@ fn failures(outcomes: &[Outcome], which: &[Property]) -> Vec<String> {
 /// Every request is answered at most once, by the node it was sent to; what
 /// the API acknowledges once ordered (CKPT open, section create, write,
 /// overwrite, unlink) is answered OK only after its message was delivered on
-/// that node; nothing is sent to a connection that is gone; no service or
+/// that node; nothing is sent to a connection that is gone; no two live
+/// holders of conflicting LCK locks within one configuration; no service or
 /// protocol panics.
 #[test]
 fn three_hundred_seeds_answer_once_from_the_origin_after_ordering_and_only_to_open_connections() {
@@ -53,6 +54,7 @@ fn three_hundred_seeds_answer_once_from_the_origin_after_ordering_and_only_to_op
             Property::AnsweredElsewhere,
             Property::AckedUnordered,
             Property::ClosedConn,
+            Property::LockConflict,
         ],
     );
     assert!(bad.is_empty(), "{} seeds failed:\n{}", bad.len(), bad.join("\n"));

@@ -12,6 +12,8 @@
 //!    that survives is read back at the end (it, or a later write of the same
 //!    section that was never acknowledged).
 //! 6. [`Property::ClosedConn`]: nothing is sent to a connection that is gone.
+//! 7. [`Property::LockConflict`]: no two live holders of conflicting LCK
+//!    locks on one resource within one configuration (`crate::lck`).
 
 use crate::history::*;
 use ais_proto::status;
@@ -26,6 +28,7 @@ pub enum Property {
     AckedUnordered,
     WriteLost,
     ClosedConn,
+    LockConflict,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -50,6 +53,7 @@ pub fn check(h: &History) -> Vec<Violation> {
     answers(h, &mut out);
     closed_conns(h, &mut out);
     writes(h, &mut out);
+    crate::lck::check(h, &mut out);
     out
 }
 
@@ -278,6 +282,7 @@ mod tests {
                 data: Some(b"data-1".to_vec()),
             }],
             survivors: vec![0, 1],
+            locks: Vec::new(),
         }
     }
 

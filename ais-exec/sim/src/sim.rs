@@ -142,6 +142,8 @@ struct Node {
     paused: bool,
     inbox: Vec<Bytes>,
     timer_at: Option<Time>,
+    /// Its last regular configuration (LCK's checker rule compares locks within one).
+    ring: ais_totem::RingId,
 }
 
 struct Sim {
@@ -186,6 +188,7 @@ pub fn run(seed: u64, min: usize, max: usize) -> Outcome {
                 paused: false,
                 inbox: Vec::new(),
                 timer_at: None,
+                ring: Default::default(),
             })
             .collect(),
         healed_at: None,
@@ -437,6 +440,9 @@ impl Sim {
                         c.ring_id, c.members
                     );
                 }
+                if c.kind == ais_totem::ConfKind::Regular {
+                    self.nodes[i].ring = c.ring_id;
+                }
                 self.with_router(i, None, |r, host| r.on_event(host, &ClusterEvent::ConfChange(c)));
             }
             Output::PersistRingSeq(seq) => {
@@ -462,6 +468,7 @@ impl Sim {
     fn take_replies(&mut self, i: usize) {
         let replies = std::mem::take(&mut self.rec.borrow_mut().replies);
         let (inc, id, t) = (self.nodes[i].inc, self.nodes[i].id, self.now as f64 / 1e6);
+        let ring = self.nodes[i].ring;
         for (req, st, payload) in replies {
             let Some(live) = self.nodes[i].live.as_mut() else {
                 return;
@@ -478,6 +485,11 @@ impl Sim {
                 println!("{t:>10.3} node {id} request {req} (msg {msg}) answered {st}");
             }
             let target = self.rec.borrow().h.requests[req].target.clone();
+            if c.kind == Kind::Lck {
+                let conn = c.conn.expect("a client waiting is connected");
+                c.lck.answered(msg, st, &payload, &self.rec, inc, conn, ring);
+                continue;
+            }
             answered(c, msg, st, &payload, target, &self.rec, inc);
         }
     }
@@ -583,7 +595,9 @@ impl Sim {
             Kind::Cpg => self.cpg_step(i, k),
             Kind::Clm => self.clm_step(i, k),
             Kind::Lck => {
-                let a = self.nodes[i].live.as_mut().unwrap().clients[k].lck.step(&mut self.rng);
+                let inc = self.nodes[i].inc;
+                let c = &mut self.nodes[i].live.as_mut().unwrap().clients[k];
+                let a = c.lck.step(&mut self.rng, &self.rec, inc);
                 let ordered = a.msg != ais_proto::lck::LIMIT;
                 self.ask(i, k, a.msg, a.payload, ordered, Target::None)
             }
@@ -1051,7 +1065,6 @@ fn answered(c: &mut Client, msg: u16, st: u32, payload: &[u8], target: Target, r
         }
         (Kind::Cpg, cpg::JOIN) if st == status::OK => c.group = c.pending_name.take(),
         (Kind::Cpg, cpg::LEAVE) if st == status::OK => c.group = None,
-        (Kind::Lck, _) => c.lck.answered(msg, st, payload),
         _ => {}
     }
     c.pending_name = None;
