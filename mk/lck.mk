@@ -37,3 +37,15 @@ check: lck-cluster-check
 # (clm_live is named by its path: mk/clm.mk, which builds it, is read after this file.)
 lck-cluster-check: $(LCK_LIVE) $(RELEASE)/c-tests/clm_live build
 	c-tests/lck-cluster.sh $(RELEASE)
+
+# The benchmark: one executive, then three (c-tests/lck-bench.sh). Figures, not a test.
+LCK_BENCH := $(RELEASE)/c-tests/lck_bench
+LCK_BENCH_ARGS ?=
+
+.PHONY: bench-lck
+$(LCK_BENCH): c-tests/lck_bench.c include/saLck.h include/saAis.h ffi-libs
+	@mkdir -p $(@D)
+	$(CC) $(LCK_CFLAGS) -O2 -o $@ c-tests/lck_bench.c -L$(RELEASE) -lSaLck
+
+bench-lck: $(LCK_BENCH) $(RELEASE)/c-tests/clm_live build
+	c-tests/lck-bench.sh $(RELEASE) $(LCK_BENCH_ARGS)
