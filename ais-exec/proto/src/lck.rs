@@ -108,18 +108,9 @@ impl Message for Opened {
     }
 }
 
-/// A request naming one open resource (CLOSE, PURGE).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct ResourceId(pub u64);
-
-impl Message for ResourceId {
-    fn put(&self, w: &mut Writer) -> Result<(), EncodeError> {
-        w.u64(self.0);
-        Ok(())
-    }
-    fn get(r: &mut Reader<'_>) -> Result<Self, DecodeError> {
-        Ok(ResourceId(r.u64()?))
-    }
+crate::int_message! {
+    /// A request naming one open resource (CLOSE, PURGE).
+    ResourceId(u64), u64
 }
 
 /// LOCK's and LOCK_ASYNC's request. `timeout`: `SaTimeT` nanoseconds the synchronous
@@ -176,18 +167,9 @@ impl Message for Locked {
     }
 }
 
-/// LOCK_ASYNC's response: the id the request's lock has.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct LockId(pub u64);
-
-impl Message for LockId {
-    fn put(&self, w: &mut Writer) -> Result<(), EncodeError> {
-        w.u64(self.0);
-        Ok(())
-    }
-    fn get(r: &mut Reader<'_>) -> Result<Self, DecodeError> {
-        Ok(LockId(r.u64()?))
-    }
+crate::int_message! {
+    /// LOCK_ASYNC's response: the id the request's lock has.
+    LockId(u64), u64
 }
 
 /// UNLOCK's and UNLOCK_ASYNC's request.
@@ -210,32 +192,14 @@ impl Message for Unlock {
     }
 }
 
-/// LIMIT's request: an `SaLckLimitIdT`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct LimitId(pub u32);
-
-impl Message for LimitId {
-    fn put(&self, w: &mut Writer) -> Result<(), EncodeError> {
-        w.u32(self.0);
-        Ok(())
-    }
-    fn get(r: &mut Reader<'_>) -> Result<Self, DecodeError> {
-        Ok(LimitId(r.u32()?))
-    }
+crate::int_message! {
+    /// LIMIT's request: an `SaLckLimitIdT`.
+    LimitId(u32), u32
 }
 
-/// LIMIT's response.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct LimitValue(pub u64);
-
-impl Message for LimitValue {
-    fn put(&self, w: &mut Writer) -> Result<(), EncodeError> {
-        w.u64(self.0);
-        Ok(())
-    }
-    fn get(r: &mut Reader<'_>) -> Result<Self, DecodeError> {
-        Ok(LimitValue(r.u64()?))
-    }
+crate::int_message! {
+    /// LIMIT's response.
+    LimitValue(u64), u64
 }
 
 /// OPEN_ASYNC's callback: the open id (0 unless `error` is `SA_AIS_OK`).
@@ -399,18 +363,7 @@ pub fn seeds() -> Vec<Vec<u8>> {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    /// Encodes, decodes back, and checks that every cut and one byte more fail.
-    fn round_trip<M: Message + PartialEq + std::fmt::Debug>(m: M) {
-        let b = m.encode().unwrap();
-        assert_eq!(M::decode(&b).unwrap(), m);
-        for n in 0..b.len() {
-            assert!(M::decode(&b[..n]).is_err(), "cut at {n}");
-        }
-        let mut long = b.clone();
-        long.push(0);
-        assert_eq!(M::decode(&long).unwrap_err(), DecodeError::Trailing(1));
-    }
+    use crate::message::round_trip;
 
     #[test]
     fn every_message_round_trips_and_refuses_cuts() {
