@@ -89,6 +89,16 @@ pub struct LckClient {
     mode: u32,
 }
 
+/// Where an answer came: the recorder, the client's incarnation and
+/// connection, and its node's configuration.
+#[derive(Clone, Copy)]
+pub struct Where<'a> {
+    pub rec: &'a Shared,
+    pub inc: Inc,
+    pub conn: ConnId,
+    pub ring: RingId,
+}
+
 /// One request: its message id and payload.
 pub struct Ask {
     pub msg: u16,
@@ -168,7 +178,8 @@ impl LckClient {
     }
 
     /// The answer to the request of kind `msg`.
-    pub fn answered(&mut self, msg: u16, st: u32, payload: &[u8], rec: &Shared, inc: Inc, conn: ConnId, ring: RingId) {
+    pub fn answered(&mut self, msg: u16, st: u32, payload: &[u8], at: &Where<'_>) {
+        let Where { rec, inc, conn, ring } = *at;
         let pending = self.pending.take();
         match msg {
             l::OPEN if st == status::OK => {

@@ -487,7 +487,13 @@ impl Sim {
             let target = self.rec.borrow().h.requests[req].target.clone();
             if c.kind == Kind::Lck {
                 let conn = c.conn.expect("a client waiting is connected");
-                c.lck.answered(msg, st, &payload, &self.rec, inc, conn, ring);
+                let at = crate::lck::Where {
+                    rec: &self.rec,
+                    inc,
+                    conn,
+                    ring,
+                };
+                c.lck.answered(msg, st, &payload, &at);
                 continue;
             }
             answered(c, msg, st, &payload, target, &self.rec, inc);
