@@ -6,6 +6,7 @@
 #   make lck-live-check
 #   make lck-cluster-check
 #   make bench-lck
+#   make lck-install-check                    pkg-config and <openais/saLck.h> from an install
 
 LCK_LIVE := $(RELEASE)/c-tests/lck_live
 LCK_LIVE_CXX := $(RELEASE)/c-tests/lck_live_cxx
@@ -49,3 +50,19 @@ $(LCK_BENCH): c-tests/lck_bench.c include/saLck.h include/saAis.h ffi-libs
 
 bench-lck: $(LCK_BENCH) $(RELEASE)/c-tests/clm_live build
 	c-tests/lck-bench.sh $(RELEASE) $(LCK_BENCH_ARGS)
+
+# Installed the way an application finds it: libSaLck from the staged install of
+# ffi-install-check, flags from pkg-config, both <saLck.h> and <openais/saLck.h>.
+.PHONY: lck-install-check
+check: lck-install-check
+lck-install-check: ffi-install-check
+	@set -e; st=$$(cd $(FFI_STAGE) && pwd); \
+	flags=$$(PKG_CONFIG_SYSROOT_DIR=$$st PKG_CONFIG_LIBDIR=$$st/usr/lib/pkgconfig \
+		pkg-config --cflags --libs libSaLck); \
+	echo "pkg-config --cflags --libs libSaLck: $$flags"; \
+	$(CC) $(LCK_CFLAGS) -o $$st/lck_live c-tests/lck_live.c $$flags; \
+	sed 's|#include <saLck.h>|#include <openais/saLck.h>|' c-tests/lck_live.c > $$st/lck_live_openais.c; \
+	$(CC) $(LCK_CFLAGS) -I$$st/usr/include -o $$st/lck_live_openais $$st/lck_live_openais.c -L$$st/usr/lib -lSaLck; \
+	objdump -p $$st/lck_live | grep 'NEEDED *libSaLck.so.3$$' >/dev/null; \
+	test "$$(readlink $$st/usr/lib/libSaLck.so.3)" = libSaLck.so.3.0.0; \
+	echo "lck-install-check: ok"

@@ -142,8 +142,12 @@ struct Node {
     paused: bool,
     inbox: Vec<Bytes>,
     timer_at: Option<Time>,
-    /// Its last regular configuration (LCK's checker rule compares locks within one).
+    /// Its last regular configuration, and the last one whose sync round
+    /// completed: LCK's checker rule compares the locks granted within one,
+    /// and a grant applied when a round is cut short belongs to the ring
+    /// before it.
     ring: ais_totem::RingId,
+    synced_ring: ais_totem::RingId,
 }
 
 struct Sim {
@@ -189,6 +193,7 @@ pub fn run(seed: u64, min: usize, max: usize) -> Outcome {
                 inbox: Vec::new(),
                 timer_at: None,
                 ring: Default::default(),
+                synced_ring: Default::default(),
             })
             .collect(),
         healed_at: None,
@@ -468,18 +473,18 @@ impl Sim {
     fn take_replies(&mut self, i: usize) {
         let replies = std::mem::take(&mut self.rec.borrow_mut().replies);
         let (inc, id, t) = (self.nodes[i].inc, self.nodes[i].id, self.now as f64 / 1e6);
-        let ring = self.nodes[i].ring;
         for (req, st, payload) in replies {
             let Some(live) = self.nodes[i].live.as_mut() else {
                 return;
             };
-            let Some(c) = live
+            let Some(ci) = live
                 .clients
-                .iter_mut()
-                .find(|c| c.waiting.is_some_and(|(r, _)| r == req))
+                .iter()
+                .position(|c| c.waiting.is_some_and(|(r, _)| r == req))
             else {
                 continue;
             };
+            let c = &mut live.clients[ci];
             let (_, msg) = c.waiting.take().unwrap();
             if self.trace {
                 println!("{t:>10.3} node {id} request {req} (msg {msg}) answered {st}");
@@ -487,6 +492,19 @@ impl Sim {
             let target = self.rec.borrow().h.requests[req].target.clone();
             if c.kind == Kind::Lck {
                 let conn = c.conn.expect("a client waiting is connected");
+                let live = self.nodes[i].live.as_ref().expect("looked up above");
+                // LCK's digest is None while its table re-synchronises.
+                let synced = live
+                    .router
+                    .digests()
+                    .iter()
+                    .any(|(s, d)| *s == ServiceId::LCK && d.is_some());
+                let node = &mut self.nodes[i];
+                if synced {
+                    node.synced_ring = node.ring;
+                }
+                let ring = node.synced_ring;
+                let c = &mut node.live.as_mut().unwrap().clients[ci];
                 let at = crate::lck::Where {
                     rec: &self.rec,
                     inc,
