@@ -37,7 +37,9 @@ fn failures(outcomes: &[Outcome], which: &[Property]) -> Vec<String> {
 /// the API acknowledges once ordered (CKPT open, section create, write,
 /// overwrite, unlink) is answered OK only after its message was delivered on
 /// that node; nothing is sent to a connection that is gone; EVT subscribers
-/// receive their common events in one order; no service or protocol panics.
+/// receive their common events in one order; no two live holders of
+/// conflicting LCK locks within one configuration; no service or protocol
+/// panics.
 #[test]
 fn three_hundred_seeds_answer_once_from_the_origin_after_ordering_and_only_to_open_connections() {
     let outcomes = runs();
@@ -54,6 +56,7 @@ fn three_hundred_seeds_answer_once_from_the_origin_after_ordering_and_only_to_op
             Property::AckedUnordered,
             Property::ClosedConn,
             Property::EventOrder,
+            Property::LockConflict,
         ],
     );
     assert!(bad.is_empty(), "{} seeds failed:\n{}", bad.len(), bad.join("\n"));

@@ -16,6 +16,7 @@ fn main() {
         .header("saCkpt.h")
         .header("saTmr.h")
         .header("saEvt.h")
+        .header("saLck.h")
         .header("corosync/corotypes.h")
         .header("corosync/cpg.h")
         .header("corosync/evs.h");

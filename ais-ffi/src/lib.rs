@@ -23,6 +23,7 @@ pub mod clm;
 pub mod cpg;
 pub mod evs;
 pub mod evt;
+pub mod lck;
 pub mod tmr;
 pub mod types;
 

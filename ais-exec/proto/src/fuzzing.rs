@@ -95,6 +95,31 @@ pub fn decode_service_payloads(data: &[u8]) {
     decode_ckpt_payloads(data);
     decode_tmr_payloads(data);
     decode_evt_payloads(data);
+    decode_lck_payloads(data);
+}
+
+/// Every LCK payload, requests and responses alike, re-encodes to its bytes.
+fn decode_lck_payloads(data: &[u8]) {
+    use crate::lck as l;
+    use crate::message::Message;
+    fn same<M: Message>(data: &[u8], what: &str) {
+        if let Ok(m) = M::decode(data) {
+            assert_eq!(m.encode().ok().as_deref(), Some(data), "LCK {what} re-encoding differs");
+        }
+    }
+    same::<l::Open>(data, "open");
+    same::<l::Opened>(data, "opened");
+    same::<l::ResourceId>(data, "resource id");
+    same::<l::Lock>(data, "lock");
+    same::<l::Locked>(data, "locked");
+    same::<l::LockId>(data, "lock id");
+    same::<l::Unlock>(data, "unlock");
+    same::<l::LimitId>(data, "limit id");
+    same::<l::LimitValue>(data, "limit value");
+    same::<l::OpenCallback>(data, "open callback");
+    same::<l::GrantCallback>(data, "grant callback");
+    same::<l::Waiter>(data, "waiter");
+    same::<l::UnlockCallback>(data, "unlock callback");
 }
 
 /// Every TMR payload, requests and responses alike, re-encodes to its bytes.
@@ -549,6 +574,7 @@ mod tests {
             .unwrap(),
         );
         seeds.extend(evt_seeds());
+        seeds.extend(crate::lck::seeds());
         let mut runs = mutate_seeds(&seeds, decode_service_payloads);
         for n in 0..5_000u64 {
             decode_service_payloads(&noise(n, (n as usize * 13) % 200));

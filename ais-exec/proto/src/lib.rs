@@ -17,6 +17,7 @@
 //! - [`evs`]: the extended virtual synchrony service's messages.
 //! - [`evt`]: the event service's messages.
 //! - [`tmr`]: the timer service's messages.
+//! - [`lck`]: the lock service's messages.
 //! - [`echo`]: the message ids of the test-only echo service.
 //!
 //! Every decoder here is total: any input gives a value or an error, never a panic, and
@@ -34,6 +35,7 @@ pub mod evt;
 pub mod frame;
 pub mod fuzzing;
 pub mod handshake;
+pub mod lck;
 pub mod message;
 pub mod status;
 pub mod tmr;

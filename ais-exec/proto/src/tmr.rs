@@ -127,46 +127,19 @@ impl Message for Reschedule {
     }
 }
 
-/// A request naming one timer (CANCEL, SKIP, REMAINING, ATTRIBUTES).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct TimerId(pub u64);
-
-impl Message for TimerId {
-    fn put(&self, w: &mut Writer) -> Result<(), EncodeError> {
-        w.u64(self.0);
-        Ok(())
-    }
-    fn get(r: &mut Reader<'_>) -> Result<Self, DecodeError> {
-        Ok(TimerId(r.u64()?))
-    }
+crate::int_message! {
+    /// A request naming one timer (CANCEL, SKIP, REMAINING, ATTRIBUTES).
+    TimerId(u64), u64
 }
 
-/// A response of one `SaTimeT` (RESCHEDULE's call time, REMAINING's time left).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Time(pub i64);
-
-impl Message for Time {
-    fn put(&self, w: &mut Writer) -> Result<(), EncodeError> {
-        w.i64(self.0);
-        Ok(())
-    }
-    fn get(r: &mut Reader<'_>) -> Result<Self, DecodeError> {
-        Ok(Time(r.i64()?))
-    }
+crate::int_message! {
+    /// A response of one `SaTimeT` (RESCHEDULE's call time, REMAINING's time left).
+    Time(i64), i64
 }
 
-/// CANCEL's response: the timer's data.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Data(pub u64);
-
-impl Message for Data {
-    fn put(&self, w: &mut Writer) -> Result<(), EncodeError> {
-        w.u64(self.0);
-        Ok(())
-    }
-    fn get(r: &mut Reader<'_>) -> Result<Self, DecodeError> {
-        Ok(Data(r.u64()?))
-    }
+crate::int_message! {
+    /// CANCEL's response: the timer's data.
+    Data(u64), u64
 }
 
 /// The EXPIRED callback: the timer, its data and its expiration count (expirations since
@@ -195,18 +168,7 @@ impl Message for Expired {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    /// Encodes, decodes back, and checks that every cut and one byte more fail.
-    fn round_trip<M: Message + PartialEq + std::fmt::Debug>(m: M) {
-        let b = m.encode().unwrap();
-        assert_eq!(M::decode(&b).unwrap(), m);
-        for n in 0..b.len() {
-            assert!(M::decode(&b[..n]).is_err(), "cut at {n}");
-        }
-        let mut long = b.clone();
-        long.push(0);
-        assert_eq!(M::decode(&long).unwrap_err(), DecodeError::Trailing(1));
-    }
+    use crate::message::round_trip;
 
     #[test]
     fn every_message_round_trips_and_refuses_cuts() {

@@ -14,6 +14,8 @@
 //! 6. [`Property::ClosedConn`]: nothing is sent to a connection that is gone.
 //! 7. [`Property::EventOrder`]: EVT subscriptions receive the events they share
 //!    in one order ([`crate::evt::check_order`]).
+//! 8. [`Property::LockConflict`]: no two live holders of conflicting LCK
+//!    locks on one resource within one configuration (`crate::lck`).
 
 use crate::history::*;
 use ais_proto::status;
@@ -29,6 +31,7 @@ pub enum Property {
     WriteLost,
     ClosedConn,
     EventOrder,
+    LockConflict,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -54,6 +57,7 @@ pub fn check(h: &History) -> Vec<Violation> {
     closed_conns(h, &mut out);
     writes(h, &mut out);
     crate::evt::check_order(h, &mut out);
+    crate::lck::check(h, &mut out);
     out
 }
 
@@ -283,6 +287,7 @@ mod tests {
             }],
             survivors: vec![0, 1],
             evt: Vec::new(),
+            locks: Vec::new(),
         }
     }
 

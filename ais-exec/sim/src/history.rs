@@ -29,6 +29,8 @@ pub struct History {
     pub reads: Vec<FinalRead>,
     /// Incarnations alive at the end.
     pub survivors: Vec<Inc>,
+    /// LCK locks clients were told they hold.
+    pub locks: Vec<crate::lck::Held>,
 }
 
 /// One library connection of an incarnation.

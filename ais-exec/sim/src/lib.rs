@@ -21,6 +21,7 @@ pub mod checker;
 pub mod evt;
 pub mod fake;
 pub mod history;
+pub mod lck;
 pub mod sim;
 
 pub use checker::{check, Property, Violation};

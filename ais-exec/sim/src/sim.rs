@@ -4,8 +4,9 @@
 //! one-way cuts, pauses, crashes, leaves and restarts), and clients on
 //! every node: CKPT (open, section create, write, overwrite, read, close,
 //! unlink, with and without retention), CPG (join, leave, multicast,
-//! membership), CLM (tracking, node queries) and EVT (open, subscribe,
-//! publish with and without retention, pull, clear, close, unlink), each through its own fake
+//! membership), CLM (tracking, node queries), EVT (open, subscribe,
+//! publish with and without retention, pull, clear, close, unlink) and LCK
+//! (open, lock, unlock, close: `lck.rs`), each through its own fake
 //! connection, closed and reopened now and then.
 //!
 //! Faults stop at the scenario's heal; the clients stop asking too. Once
@@ -81,6 +82,7 @@ enum Kind {
     Cpg,
     Clm,
     Evt,
+    Lck,
     /// The reader at the end.
     Verify,
 }
@@ -101,6 +103,7 @@ struct Client {
     /// The checkpoint being opened or closed, the group being joined.
     pending_name: Option<Vec<u8>>,
     evt: EvtClient,
+    lck: crate::lck::LckClient,
 }
 
 impl Client {
@@ -116,6 +119,7 @@ impl Client {
             script: Vec::new(),
             pending_name: None,
             evt: EvtClient::default(),
+            lck: Default::default(),
         }
     }
 
@@ -125,6 +129,7 @@ impl Client {
             Kind::Cpg => ServiceId::CPG,
             Kind::Clm => ServiceId::CLM,
             Kind::Evt => ServiceId::EVT,
+            Kind::Lck => ServiceId::LCK,
         }
     }
 }
@@ -143,6 +148,12 @@ struct Node {
     paused: bool,
     inbox: Vec<Bytes>,
     timer_at: Option<Time>,
+    /// Its last regular configuration, and the last one whose sync round
+    /// completed: LCK's checker rule compares the locks granted within one,
+    /// and a grant applied when a round is cut short belongs to the ring
+    /// before it.
+    ring: ais_totem::RingId,
+    synced_ring: ais_totem::RingId,
 }
 
 struct Sim {
@@ -187,6 +198,8 @@ pub fn run(seed: u64, min: usize, max: usize) -> Outcome {
                 paused: false,
                 inbox: Vec::new(),
                 timer_at: None,
+                ring: Default::default(),
+                synced_ring: Default::default(),
             })
             .collect(),
         healed_at: None,
@@ -438,6 +451,9 @@ impl Sim {
                         c.ring_id, c.members
                     );
                 }
+                if c.kind == ais_totem::ConfKind::Regular {
+                    self.nodes[i].ring = c.ring_id;
+                }
                 self.with_router(i, None, |r, host| r.on_event(host, &ClusterEvent::ConfChange(c)));
             }
             Output::PersistRingSeq(seq) => {
@@ -467,18 +483,43 @@ impl Sim {
             let Some(live) = self.nodes[i].live.as_mut() else {
                 return;
             };
-            let Some(c) = live
+            let Some(ci) = live
                 .clients
-                .iter_mut()
-                .find(|c| c.waiting.is_some_and(|(r, _)| r == req))
+                .iter()
+                .position(|c| c.waiting.is_some_and(|(r, _)| r == req))
             else {
                 continue;
             };
+            let c = &mut live.clients[ci];
             let (_, msg) = c.waiting.take().unwrap();
             if self.trace {
                 println!("{t:>10.3} node {id} request {req} (msg {msg}) answered {st}");
             }
             let target = self.rec.borrow().h.requests[req].target.clone();
+            if c.kind == Kind::Lck {
+                let conn = c.conn.expect("a client waiting is connected");
+                let live = self.nodes[i].live.as_ref().expect("looked up above");
+                // LCK's digest is None while its table re-synchronises.
+                let synced = live
+                    .router
+                    .digests()
+                    .iter()
+                    .any(|(s, d)| *s == ServiceId::LCK && d.is_some());
+                let node = &mut self.nodes[i];
+                if synced {
+                    node.synced_ring = node.ring;
+                }
+                let ring = node.synced_ring;
+                let c = &mut node.live.as_mut().unwrap().clients[ci];
+                let at = crate::lck::Where {
+                    rec: &self.rec,
+                    inc,
+                    conn,
+                    ring,
+                };
+                c.lck.answered(msg, st, &payload, &at);
+                continue;
+            }
             answered(c, msg, st, &payload, target, &self.rec, inc);
         }
     }
@@ -584,6 +625,13 @@ impl Sim {
             Kind::Cpg => self.cpg_step(i, k),
             Kind::Clm => self.clm_step(i, k),
             Kind::Evt => self.evt_step(i, k),
+            Kind::Lck => {
+                let inc = self.nodes[i].inc;
+                let c = &mut self.nodes[i].live.as_mut().unwrap().clients[k];
+                let a = c.lck.step(&mut self.rng, &self.rec, inc);
+                let ordered = a.msg != ais_proto::lck::LIMIT;
+                self.ask(i, k, a.msg, a.payload, ordered, Target::None)
+            }
             Kind::Verify => self.verify_step(i, k),
         }
     }
@@ -847,11 +895,13 @@ impl Sim {
                 Client::new(Kind::Clm),
                 Client::new(Kind::Evt),
                 Client::new(Kind::Evt),
+                Client::new(Kind::Lck),
             ],
         });
         self.pump(i);
         if self.net.faults_on {
-            for client in 0..6 {
+            let clients = self.nodes[i].live.as_ref().map_or(0, |l| l.clients.len());
+            for client in 0..clients {
                 let at = self.now + self.rng.range(0, self.token());
                 self.push(at, Ev::Client { node: i, client, inc });
             }

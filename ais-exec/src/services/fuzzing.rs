@@ -9,6 +9,7 @@ use super::contract::{Peer, RingId};
 use super::cpg::wire::CpgMsg;
 use super::evs::wire::EvsMcast;
 use super::evt::wire::EvtMsg;
+use super::lck::wire::LckMsg;
 use super::registry;
 use crate::ipc::ConnId;
 
@@ -27,6 +28,9 @@ pub fn decode_cluster_messages(data: &[u8]) {
     }
     if let Ok(m) = EvtMsg::decode(data) {
         assert_eq!(m.encode(), data, "EVT message re-encoding differs");
+    }
+    if let Ok(m) = LckMsg::decode(data) {
+        assert_eq!(m.encode().as_deref(), Ok(data), "LCK message re-encoding differs");
     }
     super::sync::fuzz_decode(data);
     // Every registered service, configured and with a handle open, hears it
@@ -70,6 +74,7 @@ mod tests {
         seeds.extend(crate::services::sync::samples());
         seeds.extend(ckpt::wire::samples().iter().map(|m| m.encode().unwrap()));
         seeds.extend(crate::services::evt::wire::samples().iter().map(EvtMsg::encode));
+        seeds.extend(crate::services::lck::wire::seeds());
         seeds
     }
 

@@ -22,6 +22,7 @@ pub mod evt;
 pub mod flow;
 pub mod fuzzing;
 pub mod io;
+pub mod lck;
 pub mod registry;
 pub mod router;
 pub mod sync;

@@ -12,6 +12,7 @@ use super::cpg::service::CpgService;
 use super::evs::service::EvsService;
 use super::evt::delivery::DeliveryQueue;
 use super::evt::service::EvtService;
+use super::lck::service::LckService;
 use super::router::Router;
 use super::tmr::service::TmrService;
 
@@ -52,6 +53,7 @@ pub fn services(s: &Setup) -> Vec<Box<dyn Service>> {
         Box::new(CfgService),
         Box::new(TmrService::from_setup(s)),
         Box::new(EvtService::from_setup(s)),
+        Box::new(LckService::from_setup(s)),
     ]
 }
 

@@ -3,6 +3,7 @@
 //! - [`runtime`]: the connection every client and C library is built on (request and
 //!   dispatch sockets, handshake, credits, dispatch modes).
 //! - [`clm`], [`cpg`], [`evs`], [`ckpt`], [`cfg`], [`tmr`], [`evt`]: one typed client per service.
+//! - [`clm`], [`cpg`], [`evs`], [`ckpt`], [`cfg`], [`tmr`], [`lck`]: one typed client per service.
 //! - [`Error`]: the SA Forum `SaAisErrorT` values as a Rust enum.
 //!
 //! The executive is the one `AIS_IPC_SOCKET` names (default `@ais`). The C libraries
@@ -32,6 +33,7 @@ pub mod cpg;
 mod error;
 pub mod evs;
 pub mod evt;
+pub mod lck;
 pub mod runtime;
 pub mod tmr;
 

@@ -105,6 +105,17 @@ pub const HEADERS: &[Header] = &[
         trailer: EVT_TRAILER,
     },
     Header {
+        name: "saLck.h",
+        guard: "_SA_LCK_H",
+        title: "SA Forum AIS Lock Service (B.01.01 and B.03.01)",
+        includes: &["saAis.h"],
+        sys_includes: &[],
+        sources: &["src/types/lck.rs", "src/lck/mod.rs"],
+        enums: types::lck::c_enums,
+        style: Style::Typedef,
+        trailer: "",
+    },
+    Header {
         name: "corosync/corotypes.h",
         guard: "COROTYPES_H_DEFINED",
         title: "types shared by the corosync-compatible client libraries (corosync 3)",

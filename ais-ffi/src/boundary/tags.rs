@@ -12,6 +12,8 @@ pub const EVT: u16 = 0x0003;
 pub const EVT_CHANNEL: u16 = 0x0303;
 pub const EVT_EVENT: u16 = 0x0304;
 pub const TMR: u16 = 0x0006;
+pub const LCK: u16 = 0x0004;
+pub const LCK_RESOURCE: u16 = 0x0404;
 pub const CPG: u16 = 0x0C96;
 pub const CPG_ITERATION: u16 = 0x0C97;
 pub const EVS: u16 = 0x0E75;
@@ -26,6 +28,8 @@ pub const ALL: &[(&str, u16)] = &[
     ("EVT_CHANNEL", EVT_CHANNEL),
     ("EVT_EVENT", EVT_EVENT),
     ("TMR", TMR),
+    ("LCK", LCK),
+    ("LCK_RESOURCE", LCK_RESOURCE),
     ("CPG", CPG),
     ("CPG_ITERATION", CPG_ITERATION),
     ("EVS", EVS),

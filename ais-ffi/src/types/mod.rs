@@ -79,4 +79,5 @@ pub mod corotypes;
 pub mod cpg;
 pub mod evs;
 pub mod evt;
+pub mod lck;
 pub mod tmr;
