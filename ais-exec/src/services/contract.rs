@@ -33,7 +33,7 @@
 use crate::ipc::{AisVersion, ConnId, ServiceId};
 use ais_proto::status;
 
-pub use super::sync::Round;
+pub use super::sync::{Held, Round};
 
 pub use ais_totem::NodeId;
 
@@ -202,8 +202,17 @@ pub trait Service<C = ConnId>: Send {
         Vec::new()
     }
     /// The round was cut short by another configuration: drop what it
-    /// received; the state is as before the round.
-    fn sync_abort(&mut self) {}
+    /// received; the state is as before the round. Says what becomes of
+    /// the ordered messages held during the round.
+    fn sync_abort(&mut self) -> Held {
+        Held::Apply
+    }
+    /// An ordered message held during a round that was cut short, dropped
+    /// on every node ([`Held::Drop`]): the origin answers its request busy
+    /// (or sends it again if it must happen).
+    fn held_dropped(&mut self, _sender: NodeId, _data: &[u8]) -> Output<C> {
+        Vec::new()
+    }
     /// Timers due at `now` (monotonic nanoseconds).
     fn tick(&mut self, _now: u64) -> Output<C> {
         Vec::new()

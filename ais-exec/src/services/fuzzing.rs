@@ -24,6 +24,9 @@ pub fn decode_cluster_messages(data: &[u8]) {
     if let Ok(m) = CkptMsg::decode(data) {
         assert_eq!(m.encode().as_deref(), Ok(data), "CKPT message re-encoding differs");
     }
+    if let Ok(p) = super::ckpt::sync::Piece::decode(data) {
+        assert_eq!(p.encode().as_deref(), Ok(data), "CKPT sync piece re-encoding differs");
+    }
     super::sync::fuzz_decode(data);
     // Every registered service, configured and with a handle open, hears it
     // from another node.
@@ -65,6 +68,7 @@ mod tests {
         seeds.extend(cpg::wire::samples().iter().map(CpgMsg::encode));
         seeds.extend(crate::services::sync::samples());
         seeds.extend(ckpt::wire::samples().iter().map(|m| m.encode().unwrap()));
+        seeds.extend(ckpt::sync::samples());
         seeds
     }
 

@@ -278,7 +278,9 @@ impl<H: Handle, R: Respond> Router<H, R> {
                     self.apply(ctx, slot, fx, true);
                 }
                 let now = ctx.now();
-                let actions = self.sync.configuration(&mut self.services[..], ring, &c.members, now);
+                let actions = self
+                    .sync
+                    .configuration(&mut self.services[..], ring, &c.members, &c.joined, now);
                 self.sync_actions(ctx, actions);
             }
             ClusterEvent::ConfChange(_) => {}

@@ -95,4 +95,5 @@ pub mod limits;
 pub mod pieces;
 pub mod service;
 pub mod state;
+pub mod sync;
 pub mod wire;
