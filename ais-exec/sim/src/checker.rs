@@ -10,7 +10,8 @@
 //!    on its origin.
 //! 5. [`Property::WriteLost`]: an acknowledged CKPT write delivered on a node
 //!    that survives is read back at the end (it, or a later write of the same
-//!    section that was never acknowledged).
+//!    section that was never acknowledged), unless CKPT's merge rule let a
+//!    copy changed on another side win ([`crate::ckpt::lost_to_merge`]).
 //! 6. [`Property::ClosedConn`]: nothing is sent to a connection that is gone.
 
 use crate::history::*;
@@ -185,10 +186,10 @@ fn writes(h: &History, out: &mut Vec<Violation>) {
             .iter()
             .filter(|f| f.name == name && f.section == section && survivors.contains(&f.inc))
             .collect();
-        if !read
+        let kept = read
             .iter()
-            .any(|f| f.data.as_deref().is_some_and(|d| candidates.contains(&d)))
-        {
+            .any(|f| f.data.as_deref().is_some_and(|d| candidates.contains(&d)));
+        if !kept && !crate::ckpt::lost_to_merge(h, &status_of, name, section, req, &read) {
             out.push(v(
                 Property::WriteLost,
                 format!(
@@ -364,6 +365,94 @@ mod tests {
             *kept = false;
         }
         assert_eq!(caught(&h), vec![]);
+    }
+
+    /// Two sides of a partition: node 1 (incarnation 1) writes section s1
+    /// (request 0, as in `sound`), node 2 (incarnation 0) alone writes
+    /// section `other` (request 1) `extra` more times.
+    fn partitioned(extra: usize) -> History {
+        let mut h = sound();
+        h.deliveries.retain(|d| d.inc == 1);
+        for i in 0..=extra {
+            let req = h.requests.len();
+            let mut r = h.requests[0].clone();
+            r.inc = 0;
+            r.at = 20 + i as u64;
+            r.target = Target::Write {
+                name: NAME.to_vec(),
+                section: b"other".to_vec(),
+                data: vec![b'b'; i + 1],
+                kept: true,
+            };
+            h.requests.push(r);
+            h.deliveries.push(Delivered {
+                req,
+                inc: 0,
+                at: 21 + i as u64,
+            });
+            h.answers.push(Answer {
+                req,
+                by: 0,
+                status: status::OK,
+                at: 22 + i as u64,
+            });
+        }
+        h.conns.push(Conn {
+            inc: 0,
+            conn: ConnId(7),
+            opened: 1,
+            closed: None,
+        });
+        // The merged checkpoint is node 2's: s1 is not there.
+        h.reads[0].data = None;
+        h.reads.push(FinalRead {
+            inc: 0,
+            name: NAME.to_vec(),
+            section: b"other".to_vec(),
+            data: Some(vec![b'b'; extra + 1]),
+        });
+        h
+    }
+
+    #[test]
+    fn a_write_lost_to_a_copy_with_as_many_changes_of_its_own_is_accepted() {
+        // saCkpt(3) PARTITIONS: equal counts (one change each side) or more.
+        assert_eq!(caught(&partitioned(0)), vec![]);
+        assert_eq!(caught(&partitioned(2)), vec![]);
+    }
+
+    #[test]
+    fn a_write_lost_otherwise_is_still_caught() {
+        // The other side did not change the checkpoint at all.
+        let mut h = sound();
+        h.reads[0].data = None;
+        assert_eq!(caught(&h), vec![Property::WriteLost]);
+        // The side that lost changed it more often than the winner.
+        let mut h = partitioned(0);
+        let mut again = h.requests[0].clone();
+        again.at = 11;
+        again.target = Target::Write {
+            name: NAME.to_vec(),
+            section: b"third".to_vec(),
+            data: b"x".to_vec(),
+            kept: true,
+        };
+        h.requests.push(again);
+        let req = h.requests.len() - 1;
+        h.deliveries.push(Delivered { req, inc: 1, at: 12 });
+        assert_eq!(caught(&h), vec![Property::WriteLost]);
+        // The other side's change failed: it did not count.
+        let mut h = partitioned(0);
+        h.answers.last_mut().unwrap().status = status::TRY_AGAIN;
+        assert_eq!(caught(&h), vec![Property::WriteLost]);
+        // What was read back is neither the write nor the winner's.
+        let mut h = partitioned(0);
+        h.reads[0].data = Some(b"made up".to_vec());
+        assert_eq!(caught(&h), vec![Property::WriteLost]);
+        // A side that also delivered the write is no other side.
+        let mut h = partitioned(0);
+        h.deliveries.push(Delivered { req: 0, inc: 0, at: 30 });
+        assert_eq!(caught(&h), vec![Property::WriteLost]);
     }
 
     #[test]
