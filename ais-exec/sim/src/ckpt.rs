@@ -18,8 +18,8 @@ use std::collections::{BTreeMap, BTreeSet};
 /// read back at the end as `read`, is one the merge rule allows: some
 /// acknowledged change `w` of the same checkpoint was delivered only on
 /// nodes that never delivered `lost` (the other side), what was read back
-/// is that side's (nothing, or a write of the section none of `lost`'s
-/// nodes delivered), and that side applied at least as many changes alone
+/// is that side's (nothing, or a write of the section delivered on a node
+/// that never delivered `lost`), and that side applied at least as many changes alone
 /// (counting only those known to have succeeded) as the losing side
 /// (counting every one not known to have failed).
 pub fn lost_to_merge(
@@ -63,7 +63,7 @@ pub fn lost_to_merge(
         let theirs = |d: &[u8]| {
             changes
                 .iter()
-                .any(|(id, s, data)| *s == section && *data == d && delivered_on(*id).is_disjoint(&side_a))
+                .any(|(id, s, data)| *s == section && *data == d && !delivered_on(*id).is_subset(&side_a))
         };
         let read_theirs = read.iter().any(|f| f.data.as_deref().is_none_or(theirs));
         read_theirs && alone(&side_b, &side_a, &ok) >= alone(&side_a, &side_b, &not_failed)
