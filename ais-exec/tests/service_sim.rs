@@ -59,26 +59,19 @@ fn three_hundred_seeds_answer_once_from_the_origin_after_ordering_and_only_to_op
 }
 
 /// Members of the final configuration hold the same replicated state, and
-/// an acknowledged CKPT write that a survivor delivered is read back.
+/// an acknowledged CKPT write that a survivor delivered is read back, or
+/// was lost only as CKPT's merge rule allows (saCkpt(3), PARTITIONS: the
+/// copy with more changes wins, ties to the lowest old representative).
 ///
-/// Ignored while CKPT and CPG fail it (all with `--nodes 2..7` but the
-/// first):
-/// 1. CKPT's merge rule keeps, of two copies of a checkpoint, the one of the
-///    side whose old ring had the lowest representative, so what the other
-///    side acknowledged is gone from every replica (seed 128 with `--nodes
-///    2..5`: a write acknowledged in a ring of three nodes is lost when node
-///    41, cut off alone with its own copy, merges back);
-/// 2. after some merges one node counts a different number of its own
-///    references to a checkpoint than the others (seeds 74, 144, 282, 647,
-///    780, 1137, 1964);
-/// 3. CPG's groups diverge when a node was cut off into a ring of its own
-///    while the others formed none without it: what it applied alone the
-///    others never see, and they keep its old members because the regular
-///    member set did not change (seed 1006).
+/// Ignored while some seeds still report `WriteLost` (seeds 3, 8, 9, 22, 31
+/// with `--nodes 2..7`, about one in twenty): a write read back neither as
+/// written nor as a value the merge rule lets win, not yet told apart from
+/// the checker's approximation of each side's change count. The replicas
+/// themselves agree (no `Digest` failure).
 ///
 /// Run it with `--ignored`.
 #[test]
-#[ignore = "CKPT's merge rule loses acknowledged writes, CKPT's reference counts and CPG's groups can diverge; see the comment"]
+#[ignore = "some seeds still report WriteLost; see the comment"]
 fn three_hundred_seeds_keep_replicas_equal_and_acknowledged_writes() {
     let bad = failures(&runs(), &[Property::Digest, Property::WriteLost]);
     assert!(bad.is_empty(), "{} seeds failed:\n{}", bad.len(), bad.join("\n"));
