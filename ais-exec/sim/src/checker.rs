@@ -189,7 +189,7 @@ fn writes(h: &History, out: &mut Vec<Violation>) {
         let kept = read
             .iter()
             .any(|f| f.data.as_deref().is_some_and(|d| candidates.contains(&d)));
-        if !kept && !crate::ckpt::lost_to_merge(h, &status_of, name, section, req, &read) {
+        if !kept && !crate::ckpt::lost_to_merge(h, name, section, req, &read) {
             out.push(v(
                 Property::WriteLost,
                 format!(
@@ -279,6 +279,7 @@ mod tests {
                 data: Some(b"data-1".to_vec()),
             }],
             survivors: vec![0, 1],
+            merges: vec![],
         }
     }
 
@@ -367,91 +368,70 @@ mod tests {
         assert_eq!(caught(&h), vec![]);
     }
 
-    /// Two sides of a partition: node 1 (incarnation 1) writes section s1
-    /// (request 0, as in `sound`), node 2 (incarnation 0) alone writes
-    /// section `other` (request 1) `extra` more times.
-    fn partitioned(extra: usize) -> History {
+    /// A merge on node 2 (incarnation 0) after node 1's write: node 1's copy
+    /// of the checkpoint (its side alone, `loser` changes) lost to node 2's
+    /// (`winner` changes); s1 is not in the merged checkpoint.
+    fn merged(winner: u64, loser: u64) -> History {
+        use ais_exec::services::contract::{MergeLoss, MergeSide};
         let mut h = sound();
-        h.deliveries.retain(|d| d.inc == 1);
-        for i in 0..=extra {
-            let req = h.requests.len();
-            let mut r = h.requests[0].clone();
-            r.inc = 0;
-            r.at = 20 + i as u64;
-            r.target = Target::Write {
-                name: NAME.to_vec(),
-                section: b"other".to_vec(),
-                data: vec![b'b'; i + 1],
-                kept: true,
-            };
-            h.requests.push(r);
-            h.deliveries.push(Delivered {
-                req,
-                inc: 0,
-                at: 21 + i as u64,
-            });
-            h.answers.push(Answer {
-                req,
-                by: 0,
-                status: status::OK,
-                at: 22 + i as u64,
-            });
-        }
-        h.conns.push(Conn {
-            inc: 0,
-            conn: ConnId(7),
-            opened: 1,
-            closed: None,
-        });
-        // The merged checkpoint is node 2's: s1 is not there.
         h.reads[0].data = None;
-        h.reads.push(FinalRead {
+        h.merges.push(Merged {
             inc: 0,
-            name: NAME.to_vec(),
-            section: b"other".to_vec(),
-            data: Some(vec![b'b'; extra + 1]),
+            at: 20,
+            loss: MergeLoss {
+                name: NAME.to_vec(),
+                loser: MergeSide {
+                    members: vec![2],
+                    rep: 2,
+                    changes: loser,
+                },
+                winner: MergeSide {
+                    members: vec![1],
+                    rep: 1,
+                    changes: winner,
+                },
+            },
         });
+        // Node 1 (incarnation 0) did not apply the write: another side.
+        h.deliveries.retain(|d| d.inc == 1);
         h
     }
 
     #[test]
-    fn a_write_lost_to_a_copy_with_as_many_changes_of_its_own_is_accepted() {
-        // saCkpt(3) PARTITIONS: equal counts (one change each side) or more.
-        assert_eq!(caught(&partitioned(0)), vec![]);
-        assert_eq!(caught(&partitioned(2)), vec![]);
+    fn a_write_lost_to_a_copy_that_won_by_the_merge_rule_is_accepted() {
+        // saCkpt(3) PARTITIONS: more changes, or as many and a lower
+        // representative.
+        assert_eq!(caught(&merged(5, 4)), vec![]);
+        assert_eq!(caught(&merged(4, 4)), vec![]);
     }
 
     #[test]
     fn a_write_lost_otherwise_is_still_caught() {
-        // The other side did not change the checkpoint at all.
+        // No merge at all.
         let mut h = sound();
         h.reads[0].data = None;
         assert_eq!(caught(&h), vec![Property::WriteLost]);
-        // The side that lost changed it more often than the winner.
-        let mut h = partitioned(0);
-        let mut again = h.requests[0].clone();
-        again.at = 11;
-        again.target = Target::Write {
-            name: NAME.to_vec(),
-            section: b"third".to_vec(),
-            data: b"x".to_vec(),
-            kept: true,
-        };
-        h.requests.push(again);
-        let req = h.requests.len() - 1;
-        h.deliveries.push(Delivered { req, inc: 1, at: 12 });
+        // A merge against the rule: fewer changes won, or a tie went to the
+        // higher representative.
+        assert_eq!(caught(&merged(3, 4)), vec![Property::WriteLost]);
+        let mut h = merged(4, 4);
+        h.merges[0].loss.winner.rep = 3;
         assert_eq!(caught(&h), vec![Property::WriteLost]);
-        // The other side's change failed: it did not count.
-        let mut h = partitioned(0);
-        h.answers.last_mut().unwrap().status = status::TRY_AGAIN;
+        // A merge before the write was applied.
+        let mut h = merged(5, 4);
+        h.merges[0].at = 5;
+        assert_eq!(caught(&h), vec![Property::WriteLost]);
+        // Of another checkpoint.
+        let mut h = merged(5, 4);
+        h.merges[0].loss.name = b"keep-1".to_vec();
+        assert_eq!(caught(&h), vec![Property::WriteLost]);
+        // The winning side had applied the write too.
+        let mut h = merged(5, 4);
+        h.merges[0].loss.winner.members.push(2);
         assert_eq!(caught(&h), vec![Property::WriteLost]);
         // What was read back is neither the write nor the winner's.
-        let mut h = partitioned(0);
+        let mut h = merged(5, 4);
         h.reads[0].data = Some(b"made up".to_vec());
-        assert_eq!(caught(&h), vec![Property::WriteLost]);
-        // A side that also delivered the write is no other side.
-        let mut h = partitioned(0);
-        h.deliveries.push(Delivered { req: 0, inc: 0, at: 30 });
         assert_eq!(caught(&h), vec![Property::WriteLost]);
     }
 

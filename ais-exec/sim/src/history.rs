@@ -27,6 +27,8 @@ pub struct History {
     pub reads: Vec<FinalRead>,
     /// Incarnations alive at the end.
     pub survivors: Vec<Inc>,
+    /// Copies that lost a merge, as each incarnation's services said.
+    pub merges: Vec<Merged>,
 }
 
 /// One library connection of an incarnation.
@@ -101,6 +103,14 @@ pub struct Snapshot {
     pub inc: Inc,
     pub ring: RingId,
     pub digests: Vec<(ServiceId, Option<u64>)>,
+}
+
+/// A copy that lost a merge on `inc` at `at`.
+#[derive(Debug, Clone)]
+pub struct Merged {
+    pub inc: Inc,
+    pub at: u64,
+    pub loss: ais_exec::services::contract::MergeLoss,
 }
 
 /// A section read back at the end on `inc`: its data, `None` when the

@@ -231,6 +231,12 @@ pub trait Service<C = ConnId>: Send {
         None
     }
 
+    /// The copies that lost the merges of the rounds activated since the
+    /// last call (simulators check them against the service's merge rule).
+    fn merge_losses(&mut self) -> Vec<MergeLoss> {
+        Vec::new()
+    }
+
     /// A digest of the replicated state: what every member of a
     /// configuration holds alike once re-synchronised, and nothing local
     /// (connections, tracking, timers). `None` when the service keeps no
@@ -239,6 +245,23 @@ pub trait Service<C = ConnId>: Send {
     fn digest(&self) -> Option<u64> {
         None
     }
+}
+
+/// A copy of replicated state (a checkpoint, by name) that lost a merge
+/// to another copy: each with the members of the side it came from, the
+/// representative of that side's old ring and the changes the copy counted.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct MergeLoss {
+    pub name: Vec<u8>,
+    pub loser: MergeSide,
+    pub winner: MergeSide,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct MergeSide {
+    pub members: Vec<NodeId>,
+    pub rep: NodeId,
+    pub changes: u64,
 }
 
 /// A deterministic hasher for [`Service::digest`] (SipHash with fixed keys:

@@ -7,7 +7,9 @@ use super::state::{check_attributes, sync_status, Applied, Change, CkptState, Ou
 use super::wire::{CkptMsg, NodeId, Uid, WriteElem};
 use crate::ipc::{AisVersion, ServiceId};
 use crate::services::clock::{self, WallClock};
-use crate::services::contract::{Effect, Handling, Held, HostView, Output, Peer, Reply, Round, Service, Token};
+use crate::services::contract::{
+    Effect, Handling, Held, HostView, MergeLoss, Output, Peer, Reply, Round, Service, Token,
+};
 use crate::services::registry::Setup;
 use ais_proto::ckpt::{self as p, Message};
 use ais_proto::status;
@@ -569,6 +571,10 @@ impl<C: Copy + Eq + Hash + Send> Service<C> for CkptService<C> {
     fn sync_abort(&mut self) -> Held {
         self.state.sync_abort();
         Held::Drop
+    }
+
+    fn merge_losses(&mut self) -> Vec<MergeLoss> {
+        self.state.take_losses()
     }
 
     fn held_dropped(&mut self, sender: NodeId, data: &[u8]) -> Output<C> {

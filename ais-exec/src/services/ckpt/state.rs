@@ -9,7 +9,7 @@
 use super::pieces::Pieces;
 use super::sync::{OpenRef, Piece, Received, Side};
 use super::wire::{CkptMsg, NodeId, RingId, Uid, WriteElem};
-use crate::services::contract::Round;
+use crate::services::contract::{MergeLoss, MergeSide, Round};
 use ais_proto::ckpt::{
     self as p, CreationAttributes, Descriptor, ErrorIndex, IterationPage, Message, ReadData, ReadElement, ReadReply,
     SectionDescriptor, SectionIdReply, TrackElement,
@@ -130,6 +130,8 @@ pub struct CkptState {
     limits: CkptLimits,
     /// Pieces of large changes, staged until their last piece.
     pieces: Pieces,
+    /// The copies that lost the last merge, until [`CkptState::take_losses`].
+    losses: Vec<MergeLoss>,
 }
 
 /// A checkpoint's active replica at creation (as openais set it): all are
@@ -205,6 +207,7 @@ impl CkptState {
             changed: Vec::new(),
             limits: CkptLimits::default(),
             pieces: Pieces::default(),
+            losses: Vec::new(),
         }
     }
 
@@ -348,6 +351,11 @@ impl CkptState {
         }
     }
 
+    /// The copies that lost the last merge (once).
+    pub fn take_losses(&mut self) -> Vec<MergeLoss> {
+        std::mem::take(&mut self.losses)
+    }
+
     /// The round was cut short: what it received is dropped; the
     /// checkpoints are as before it.
     pub fn sync_abort(&mut self) {
@@ -372,6 +380,8 @@ impl CkptState {
         let Some(mut rx) = self.round.take() else {
             return Applied::default();
         };
+        // Only this merge's losses are kept (nobody but a simulator reads them).
+        self.losses.clear();
         let mut own = std::mem::take(&mut self.ckpts);
         let mut candidates: Vec<(Side, Uid, Checkpoint, bool)> = Vec::new();
         let sides = rx.sides();
@@ -399,10 +409,33 @@ impl CkptState {
         let mut merged: BTreeMap<Uid, Checkpoint> = BTreeMap::new();
         let mut names: BTreeMap<Vec<u8>, Uid> = BTreeMap::new();
         let mut was_idle: BTreeMap<Uid, bool> = BTreeMap::new();
-        for (_, uid, c, idle) in candidates {
-            if merged.contains_key(&uid) || (!c.unlinked && names.contains_key(&c.name)) {
+        let mut kept: BTreeMap<Uid, Side> = BTreeMap::new();
+        let side_of = |side: &Side, changes: u64| MergeSide {
+            members: sides.get(side).cloned().unwrap_or_default(),
+            rep: side.ring.rep,
+            changes,
+        };
+        for (side, uid, c, idle) in candidates {
+            let winner = if merged.contains_key(&uid) {
+                Some(uid)
+            } else if !c.unlinked {
+                names.get(&c.name).copied()
+            } else {
+                None
+            };
+            if let Some(w) = winner {
+                if let (Some(wc), Some(ws)) = (merged.get(&w), kept.get(&w)) {
+                    if ws != &side {
+                        self.losses.push(MergeLoss {
+                            name: c.name.clone(),
+                            loser: side_of(&side, c.changes),
+                            winner: side_of(ws, wc.changes),
+                        });
+                    }
+                }
                 continue;
             }
+            kept.insert(uid, side);
             if !c.unlinked {
                 names.insert(c.name.clone(), uid);
             }

@@ -1172,6 +1172,19 @@ fn merge_keeps_the_copy_with_more_changes() {
         assert!(c.nodes[id].checkpoint(dup_left).is_none());
     }
     assert_eq!(c.nodes[&2].checkpoint(one_sided).unwrap().changes, counted + 1);
+    // Every node reports the copies that lost, with what decided it.
+    let losses = c.nodes.get_mut(&1).unwrap().take_losses();
+    let lost: Vec<(&[u8], u64, u64)> = losses
+        .iter()
+        .map(|l| (l.name.as_slice(), l.winner.changes, l.loser.changes))
+        .collect();
+    assert_eq!(
+        lost,
+        vec![(&b"one-sided"[..], 3, 2), (&b"both"[..], 3, 2), (&b"dup"[..], 2, 1)]
+    );
+    assert!(losses
+        .iter()
+        .all(|l| l.winner.members == [3] && l.loser.members == [1, 2]));
     // Node 2's reference to its own "dup" now counts on the winner; every
     // node's references come from that node.
     assert_eq!(c.remaps[&2], vec![(dup_left, dup_right)]);
