@@ -383,14 +383,20 @@ mod tests {
                 loser: MergeSide {
                     members: vec![2],
                     rep: 2,
+                    seq: 8,
+                    alone: 0,
                     changes: loser,
                 },
                 winner: MergeSide {
                     members: vec![1],
                     rep: 1,
+                    seq: 8,
+                    alone: 0,
                     changes: winner,
                 },
             },
+            loser: vec![1],
+            winner: vec![0],
         });
         // Node 1 (incarnation 0) did not apply the write: another side.
         h.deliveries.retain(|d| d.inc == 1);
@@ -417,6 +423,13 @@ mod tests {
         let mut h = merged(4, 4);
         h.merges[0].loss.winner.rep = 3;
         assert_eq!(caught(&h), vec![Property::WriteLost]);
+        // Of one representative, the older ring wins a tie.
+        let mut h = merged(4, 4);
+        h.merges[0].loss.winner.rep = 2;
+        h.merges[0].loss.winner.seq = 12;
+        assert_eq!(caught(&h), vec![Property::WriteLost]);
+        h.merges[0].loss.winner.seq = 4;
+        assert_eq!(caught(&h), vec![]);
         // A merge before the write was applied.
         let mut h = merged(5, 4);
         h.merges[0].at = 5;
@@ -427,7 +440,7 @@ mod tests {
         assert_eq!(caught(&h), vec![Property::WriteLost]);
         // The winning side had applied the write too.
         let mut h = merged(5, 4);
-        h.merges[0].loss.winner.members.push(2);
+        h.merges[0].winner.push(1);
         assert_eq!(caught(&h), vec![Property::WriteLost]);
         // What was read back is neither the write nor the winner's.
         let mut h = merged(5, 4);

@@ -111,6 +111,9 @@ pub struct Merged {
     pub inc: Inc,
     pub at: u64,
     pub loss: ais_exec::services::contract::MergeLoss,
+    /// The incarnations of the members of the losing and the winning side.
+    pub loser: Vec<Inc>,
+    pub winner: Vec<Inc>,
 }
 
 /// A section read back at the end on `inc`: its data, `None` when the

@@ -458,10 +458,22 @@ impl Sim {
             return;
         };
         let losses = live.router.merge_losses();
+        let incs = |ids: &[NodeId]| -> Vec<Inc> {
+            ids.iter()
+                .filter_map(|id| self.index_of.get(id).map(|&k| self.nodes[k].inc))
+                .collect()
+        };
         let mut r = self.rec.borrow_mut();
         for (_, loss) in losses {
             let at = r.tick();
-            r.h.merges.push(Merged { inc, at, loss });
+            let (loser, winner) = (incs(&loss.loser.members), incs(&loss.winner.members));
+            r.h.merges.push(Merged {
+                inc,
+                at,
+                loss,
+                loser,
+                winner,
+            });
         }
     }
 

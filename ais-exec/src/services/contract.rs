@@ -260,7 +260,12 @@ pub struct MergeLoss {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct MergeSide {
     pub members: Vec<NodeId>,
+    /// The side's old ring (representative, sequence), and the member
+    /// itself for a side of one member whose round was cut short (else 0):
+    /// ties go to the lowest.
     pub rep: NodeId,
+    pub seq: u64,
+    pub alone: NodeId,
     pub changes: u64,
 }
 

@@ -413,6 +413,8 @@ impl CkptState {
         let side_of = |side: &Side, changes: u64| MergeSide {
             members: sides.get(side).cloned().unwrap_or_default(),
             rep: side.ring.rep,
+            seq: side.ring.seq,
+            alone: side.alone,
             changes,
         };
         for (side, uid, c, idle) in candidates {
