@@ -294,6 +294,9 @@ impl CkptState {
     pub fn sync_init(&mut self, round: &Round<'_>) -> Vec<Vec<u8>> {
         self.members = round.members.to_vec();
         self.members.sort_unstable();
+        // Pieces of a node that left can never be completed (the others go
+        // at activate).
+        self.pieces.keep_senders(round.members);
         self.retention_asked.clear();
         self.expiry_asked.clear();
         self.round = Some(Received::default());
