@@ -63,26 +63,26 @@ fn three_hundred_seeds_answer_once_from_the_origin_after_ordering_and_only_to_op
 }
 
 /// Members of the final configuration hold the same replicated state, and
-/// an acknowledged CKPT write that a survivor delivered is read back.
+/// an acknowledged CKPT write that a survivor delivered is read back, or
+/// was lost only to a merge by CKPT's rule (saCkpt(3), PARTITIONS: the copy
+/// with more changes wins, a tie goes to the side whose old ring had the
+/// lowest representative), as the service reports its merges.
 ///
-/// Ignored while CKPT and CPG fail it (all with `--nodes 2..7` but the
-/// first):
-/// 1. CKPT's merge rule keeps, of two copies of a checkpoint, the one of the
-///    side whose old ring had the lowest representative, so what the other
-///    side acknowledged is gone from every replica (seed 128 with `--nodes
-///    2..5`: a write acknowledged in a ring of three nodes is lost when node
-///    41, cut off alone with its own copy, merges back);
-/// 2. after some merges one node counts a different number of its own
-///    references to a checkpoint than the others (seeds 74, 144, 282, 647,
-///    780, 1137, 1964);
-/// 3. CPG's groups diverge when a node was cut off into a ring of its own
-///    while the others formed none without it: what it applied alone the
-///    others never see, and they keep its old members because the regular
-///    member set did not change (seed 1006).
+/// Ignored while two of these seeds (220 and 287; with `--nodes 2..7` also
+/// 640, 716 and 1781) lose an acknowledged write that a survivor delivered
+/// but never applied: a survivor whose sync round was cut short drops the
+/// changes held during it (saCkpt(3): "a re-synchronisation cut short drops
+/// the changes ordered during it") while their origin, whose round
+/// completed, acknowledged them and then failed (287, 640, 1781); a
+/// survivor whose round never completed holds no copy of the checkpoint the
+/// write changed (220); Totem's transitional configuration skipped the
+/// section creation only the failed origin had, so the write finds no
+/// section on the survivor (716). The replicas themselves agree in every
+/// seed.
 ///
 /// Run it with `--ignored`.
 #[test]
-#[ignore = "CKPT's merge rule loses acknowledged writes, CKPT's reference counts and CPG's groups can diverge; see the comment"]
+#[ignore = "a few seeds lose an acknowledged write a survivor delivered but never applied; see the comment"]
 fn three_hundred_seeds_keep_replicas_equal_and_acknowledged_writes() {
     let bad = failures(&runs(), &[Property::Digest, Property::WriteLost]);
     assert!(bad.is_empty(), "{} seeds failed:\n{}", bad.len(), bad.join("\n"));

@@ -10,7 +10,8 @@
 //!    on its origin.
 //! 5. [`Property::WriteLost`]: an acknowledged CKPT write delivered on a node
 //!    that survives is read back at the end (it, or a later write of the same
-//!    section that was never acknowledged).
+//!    section that was never acknowledged), unless CKPT's merge rule let a
+//!    copy changed on another side win ([`crate::ckpt::lost_to_merge`]).
 //! 6. [`Property::ClosedConn`]: nothing is sent to a connection that is gone.
 //! 7. [`Property::EventOrder`]: EVT subscriptions receive the events they share
 //!    in one order ([`crate::evt::check_order`]).
@@ -193,10 +194,10 @@ fn writes(h: &History, out: &mut Vec<Violation>) {
             .iter()
             .filter(|f| f.name == name && f.section == section && survivors.contains(&f.inc))
             .collect();
-        if !read
+        let kept = read
             .iter()
-            .any(|f| f.data.as_deref().is_some_and(|d| candidates.contains(&d)))
-        {
+            .any(|f| f.data.as_deref().is_some_and(|d| candidates.contains(&d)));
+        if !kept && !crate::ckpt::lost_to_merge(h, name, section, req, &read) {
             out.push(v(
                 Property::WriteLost,
                 format!(
@@ -288,6 +289,7 @@ mod tests {
             survivors: vec![0, 1],
             evt: Vec::new(),
             locks: Vec::new(),
+            merges: vec![],
         }
     }
 
@@ -374,6 +376,86 @@ mod tests {
             *kept = false;
         }
         assert_eq!(caught(&h), vec![]);
+    }
+
+    /// A merge on node 2 (incarnation 0) after node 1's write: node 1's copy
+    /// of the checkpoint (its side alone, `loser` changes) lost to node 2's
+    /// (`winner` changes); s1 is not in the merged checkpoint.
+    fn merged(winner: u64, loser: u64) -> History {
+        use ais_exec::services::contract::{MergeLoss, MergeSide};
+        let mut h = sound();
+        h.reads[0].data = None;
+        h.merges.push(Merged {
+            inc: 0,
+            at: 20,
+            loss: MergeLoss {
+                name: NAME.to_vec(),
+                loser: MergeSide {
+                    members: vec![2],
+                    rep: 2,
+                    seq: 8,
+                    alone: 0,
+                    changes: loser,
+                },
+                winner: MergeSide {
+                    members: vec![1],
+                    rep: 1,
+                    seq: 8,
+                    alone: 0,
+                    changes: winner,
+                },
+            },
+            loser: vec![1],
+            winner: vec![0],
+        });
+        // Node 1 (incarnation 0) did not apply the write: another side.
+        h.deliveries.retain(|d| d.inc == 1);
+        h
+    }
+
+    #[test]
+    fn a_write_lost_to_a_copy_that_won_by_the_merge_rule_is_accepted() {
+        // saCkpt(3) PARTITIONS: more changes, or as many and a lower
+        // representative.
+        assert_eq!(caught(&merged(5, 4)), vec![]);
+        assert_eq!(caught(&merged(4, 4)), vec![]);
+    }
+
+    #[test]
+    fn a_write_lost_otherwise_is_still_caught() {
+        // No merge at all.
+        let mut h = sound();
+        h.reads[0].data = None;
+        assert_eq!(caught(&h), vec![Property::WriteLost]);
+        // A merge against the rule: fewer changes won, or a tie went to the
+        // higher representative.
+        assert_eq!(caught(&merged(3, 4)), vec![Property::WriteLost]);
+        let mut h = merged(4, 4);
+        h.merges[0].loss.winner.rep = 3;
+        assert_eq!(caught(&h), vec![Property::WriteLost]);
+        // Of one representative, the older ring wins a tie.
+        let mut h = merged(4, 4);
+        h.merges[0].loss.winner.rep = 2;
+        h.merges[0].loss.winner.seq = 12;
+        assert_eq!(caught(&h), vec![Property::WriteLost]);
+        h.merges[0].loss.winner.seq = 4;
+        assert_eq!(caught(&h), vec![]);
+        // A merge before the write was applied.
+        let mut h = merged(5, 4);
+        h.merges[0].at = 5;
+        assert_eq!(caught(&h), vec![Property::WriteLost]);
+        // Of another checkpoint.
+        let mut h = merged(5, 4);
+        h.merges[0].loss.name = b"keep-1".to_vec();
+        assert_eq!(caught(&h), vec![Property::WriteLost]);
+        // The winning side had applied the write too.
+        let mut h = merged(5, 4);
+        h.merges[0].winner.push(1);
+        assert_eq!(caught(&h), vec![Property::WriteLost]);
+        // What was read back is neither the write nor the winner's.
+        let mut h = merged(5, 4);
+        h.reads[0].data = Some(b"made up".to_vec());
+        assert_eq!(caught(&h), vec![Property::WriteLost]);
     }
 
     #[test]

@@ -31,6 +31,8 @@ pub struct History {
     pub survivors: Vec<Inc>,
     /// LCK locks clients were told they hold.
     pub locks: Vec<crate::lck::Held>,
+    /// Copies that lost a merge, as each incarnation's services said.
+    pub merges: Vec<Merged>,
 }
 
 /// One library connection of an incarnation.
@@ -105,6 +107,17 @@ pub struct Snapshot {
     pub inc: Inc,
     pub ring: RingId,
     pub digests: Vec<(ServiceId, Option<u64>)>,
+}
+
+/// A copy that lost a merge on `inc` at `at`.
+#[derive(Debug, Clone)]
+pub struct Merged {
+    pub inc: Inc,
+    pub at: u64,
+    pub loss: ais_exec::services::contract::MergeLoss,
+    /// The incarnations of the members of the losing and the winning side.
+    pub loser: Vec<Inc>,
+    pub winner: Vec<Inc>,
 }
 
 /// A section read back at the end on `inc`: its data, `None` when the

@@ -18,6 +18,7 @@
 //! `service-sim` example and the seeds in its tests).
 
 pub mod checker;
+pub mod ckpt;
 pub mod evt;
 pub mod fake;
 pub mod history;

@@ -154,6 +154,9 @@ struct Node {
     /// before it.
     ring: ais_totem::RingId,
     synced_ring: ais_totem::RingId,
+    /// Messages delivered since its last regular configuration: equal on
+    /// every member once everything sent in the ring is delivered.
+    delivered_in_ring: u64,
 }
 
 struct Sim {
@@ -200,6 +203,7 @@ pub fn run(seed: u64, min: usize, max: usize) -> Outcome {
                 timer_at: None,
                 ring: Default::default(),
                 synced_ring: Default::default(),
+                delivered_in_ring: 0,
             })
             .collect(),
         healed_at: None,
@@ -439,10 +443,15 @@ impl Sim {
             Output::Transmit { dest, data } => self.send(i, dest, data),
             Output::Deliver(d) => {
                 let (inc, me) = (self.nodes[i].inc, self.nodes[i].id);
+                self.nodes[i].delivered_in_ring += 1;
                 self.rec.borrow_mut().delivered(inc, me, d.sender, &d.data);
                 self.with_router(i, None, |r, host| r.on_event(host, &ClusterEvent::Deliver(d)));
+                self.record_merges(i);
             }
             Output::ConfChange(c) => {
+                if c.kind == ais_totem::ConfKind::Regular {
+                    self.nodes[i].delivered_in_ring = 0;
+                }
                 if self.trace {
                     let t = self.now as f64 / 1e6;
                     let (id, kind) = (self.nodes[i].id, c.kind);
@@ -461,6 +470,32 @@ impl Sim {
                 n.ring_seq_stored = n.ring_seq_stored.max(seq);
             }
             _ => {}
+        }
+    }
+
+    /// The merge losses node `i`'s services reported.
+    fn record_merges(&mut self, i: usize) {
+        let inc = self.nodes[i].inc;
+        let Some(live) = self.nodes[i].live.as_mut() else {
+            return;
+        };
+        let losses = live.router.merge_losses();
+        let incs = |ids: &[NodeId]| -> Vec<Inc> {
+            ids.iter()
+                .filter_map(|id| self.index_of.get(id).map(|&k| self.nodes[k].inc))
+                .collect()
+        };
+        let mut r = self.rec.borrow_mut();
+        for (_, loss) in losses {
+            let at = r.tick();
+            let (loser, winner) = (incs(&loss.loser.members), incs(&loss.winner.members));
+            r.h.merges.push(Merged {
+                inc,
+                at,
+                loss,
+                loser,
+                winner,
+            });
         }
     }
 
@@ -945,7 +980,8 @@ impl Sim {
     }
 
     /// Every node operational in one ring of all, nothing queued or in
-    /// flight, no client waiting, every service settled.
+    /// flight (each node delivered as many messages in the ring), no client
+    /// waiting, every service settled.
     fn quiet(&self) -> bool {
         let all: Vec<NodeId> = {
             let mut v: Vec<NodeId> = self.nodes.iter().map(|n| n.id).collect();
@@ -954,6 +990,11 @@ impl Sim {
         };
         let rec = self.rec.borrow();
         let mut ring = None;
+        // Every message sent in the ring delivered on every member.
+        let counts: Vec<u64> = self.nodes.iter().map(|n| n.delivered_in_ring).collect();
+        if counts.windows(2).any(|w| w[0] != w[1]) {
+            return false;
+        }
         for n in &self.nodes {
             let Some(l) = &n.live else { return false };
             let t = &l.totem;

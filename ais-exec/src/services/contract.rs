@@ -33,7 +33,7 @@
 use crate::ipc::{AisVersion, ConnId, ServiceId};
 use ais_proto::status;
 
-pub use super::sync::Round;
+pub use super::sync::{Held, Round};
 
 pub use ais_totem::NodeId;
 
@@ -202,8 +202,17 @@ pub trait Service<C = ConnId>: Send {
         Vec::new()
     }
     /// The round was cut short by another configuration: drop what it
-    /// received; the state is as before the round.
-    fn sync_abort(&mut self) {}
+    /// received; the state is as before the round. Says what becomes of
+    /// the ordered messages held during the round.
+    fn sync_abort(&mut self) -> Held {
+        Held::Apply
+    }
+    /// An ordered message held during a round that was cut short, dropped
+    /// on every node ([`Held::Drop`]): the origin answers its request busy
+    /// (or sends it again if it must happen).
+    fn held_dropped(&mut self, _sender: NodeId, _data: &[u8]) -> Output<C> {
+        Vec::new()
+    }
     /// Timers due at `now` (monotonic nanoseconds).
     fn tick(&mut self, _now: u64) -> Output<C> {
         Vec::new()
@@ -222,6 +231,12 @@ pub trait Service<C = ConnId>: Send {
         None
     }
 
+    /// The copies that lost the merges of the rounds activated since the
+    /// last call (simulators check them against the service's merge rule).
+    fn merge_losses(&mut self) -> Vec<MergeLoss> {
+        Vec::new()
+    }
+
     /// A digest of the replicated state: what every member of a
     /// configuration holds alike once re-synchronised, and nothing local
     /// (connections, tracking, timers). `None` when the service keeps no
@@ -230,6 +245,28 @@ pub trait Service<C = ConnId>: Send {
     fn digest(&self) -> Option<u64> {
         None
     }
+}
+
+/// A copy of replicated state (a checkpoint, by name) that lost a merge
+/// to another copy: each with the members of the side it came from, the
+/// representative of that side's old ring and the changes the copy counted.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct MergeLoss {
+    pub name: Vec<u8>,
+    pub loser: MergeSide,
+    pub winner: MergeSide,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct MergeSide {
+    pub members: Vec<NodeId>,
+    /// The side's old ring (representative, sequence), and the member
+    /// itself for a side of one member whose round was cut short (else 0):
+    /// ties go to the lowest.
+    pub rep: NodeId,
+    pub seq: u64,
+    pub alone: NodeId,
+    pub changes: u64,
 }
 
 /// A deterministic hasher for [`Service::digest`] (SipHash with fixed keys:

@@ -32,6 +32,9 @@ pub fn decode_cluster_messages(data: &[u8]) {
     if let Ok(m) = LckMsg::decode(data) {
         assert_eq!(m.encode().as_deref(), Ok(data), "LCK message re-encoding differs");
     }
+    if let Ok(p) = super::ckpt::sync::Piece::decode(data) {
+        assert_eq!(p.encode().as_deref(), Ok(data), "CKPT sync piece re-encoding differs");
+    }
     super::sync::fuzz_decode(data);
     // Every registered service, configured and with a handle open, hears it
     // from another node.
@@ -75,6 +78,7 @@ mod tests {
         seeds.extend(ckpt::wire::samples().iter().map(|m| m.encode().unwrap()));
         seeds.extend(crate::services::evt::wire::samples().iter().map(EvtMsg::encode));
         seeds.extend(crate::services::lck::wire::seeds());
+        seeds.extend(ckpt::sync::samples());
         seeds
     }
 

@@ -9,7 +9,7 @@
 //! regular configuration, holds replicated services' deliveries during a
 //! round, and decides which requests answer busy meanwhile.
 
-use super::contract::{Effect, Handling, Output, Peer, Reply, RingId, Service, Token};
+use super::contract::{Effect, Handling, MergeLoss, Output, Peer, Reply, RingId, Service, Token};
 use super::flow::{self, Flow, Receiver};
 use super::io::{Event, Handle, Host, Request, Respond};
 use super::sync::{Action, SyncEngine, SYNC_ID};
@@ -59,6 +59,16 @@ impl<H: Handle, R: Respond> Router<H, R> {
             .iter()
             .map(|s| (s.id(), s.digest().filter(|_| synced)))
             .collect()
+    }
+
+    /// Each service's [`Service::merge_losses`] since the last call.
+    pub fn merge_losses(&mut self) -> Vec<(ServiceId, MergeLoss)> {
+        let mut out = Vec::new();
+        for s in &mut self.services {
+            let id = s.id();
+            out.extend(s.merge_losses().into_iter().map(|l| (id, l)));
+        }
+        out
     }
 
     fn slot(&self, id: ServiceId) -> Option<Slot> {
@@ -278,7 +288,9 @@ impl<H: Handle, R: Respond> Router<H, R> {
                     self.apply(ctx, slot, fx, true);
                 }
                 let now = ctx.now();
-                let actions = self.sync.configuration(&mut self.services[..], ring, &c.members, now);
+                let actions = self
+                    .sync
+                    .configuration(&mut self.services[..], ring, &c.members, &c.joined, now);
                 self.sync_actions(ctx, actions);
             }
             ClusterEvent::ConfChange(_) => {}

@@ -29,13 +29,19 @@
 //!   ([`Service::sync_abort`]: drop what was received, back to the state
 //!   before the round), applies the messages held so far (they were ordered
 //!   before the new configuration, so their effect is part of the state the
-//!   new round synchronises), and starts the round of the new ring.
+//!   new round synchronises) or, if the service says [`Held::Drop`], drops
+//!   them on every node alike and hands each to
+//!   [`Service::held_dropped`] (its origin answers it busy); then starts
+//!   the round of the new ring.
 //!
-//! Each service's merge rule is written in its module docs. CLM and CPG
-//! synchronise here; CKPT still runs its own SYNC_START / SYNC_CKPT /
-//! SYNC_SECTION / SYNC_DONE exchange from [`Service::configuration`] (it
-//! holds its own changes and answers TRY_AGAIN itself) until it moves onto
-//! the engine; EVS and CFG have no replicated state.
+//! A service learns at [`Service::sync_init`] ([`Round`]) the ring of its
+//! last completed round, which members came with it from its previous ring
+//! (Totem's transitional configuration: they delivered the same messages
+//! there) and whether a round was cut short since: enough to decide alike
+//! on every node who must send state.
+//!
+//! Each service's merge rule is written in its module docs. CLM, CPG and
+//! CKPT synchronise here; EVS and CFG have no replicated state.
 
 use super::codec::{self, DecodeError};
 use super::contract::{NodeId, Output, RingId, Service};
@@ -64,6 +70,24 @@ pub struct Round<'a> {
     /// (`None` before the first).
     pub old_ring: Option<RingId>,
     pub old_members: &'a [NodeId],
+    /// The members that came into the new ring from this node's previous
+    /// ring together with it (Totem's transitional configuration): they
+    /// delivered the same messages of that ring.
+    pub transitional: &'a [NodeId],
+    /// Whether this node's previous ring is `old_ring`: its round there
+    /// completed and no round was cut short since.
+    pub settled: bool,
+}
+
+/// What the engine does with the ordered messages it held during a round
+/// cut short by another configuration ([`Service::sync_abort`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Held {
+    /// Apply them, in order, to the state before the round.
+    Apply,
+    /// Drop them on every node; each is handed to
+    /// [`Service::held_dropped`] so that its origin answers it.
+    Drop,
 }
 
 /// What the router carries out for the engine, in order.
@@ -159,6 +183,8 @@ pub struct SyncEngine {
     /// The ring of the last completed round, and its members.
     synced: Option<(RingId, Vec<NodeId>)>,
     round: Option<Running>,
+    /// A round was cut short since the last one completed.
+    aborted: bool,
 }
 
 /// The services the engine drives, by registry slot: the router's
@@ -229,31 +255,43 @@ impl SyncEngine {
         !self.is_synced() && services.at(slot).needs_sync(conn, msg, payload)
     }
 
-    /// A regular configuration: abort the running round, start this one.
+    /// A regular configuration of `members`, of which `joined` did not
+    /// come from this node's previous ring with it: abort the running
+    /// round, start this one.
     pub fn configuration<C>(
         &mut self,
         services: &mut (impl Services<C> + ?Sized),
         ring: RingId,
         members: &[NodeId],
+        joined: &[NodeId],
         now: u64,
     ) -> Vec<Action<C>> {
         let mut out = Vec::new();
         if let Some(old) = self.round.take() {
             log::info!(target: "SYNC", "round of ring {}:{} aborted by ring {}:{}", old.ring.rep, old.ring.seq, ring.rep, ring.seq);
-            for slot in 0..services.count() {
-                services.at_mut(slot).sync_abort();
+            self.aborted = true;
+            let mut apply = vec![true; services.count()];
+            for (slot, a) in apply.iter_mut().enumerate() {
+                *a = services.at_mut(slot).sync_abort() == Held::Apply;
             }
-            release(services, old.held, now, &mut out);
+            let (kept, dropped): (Vec<_>, Vec<_>) = old.held.into_iter().partition(|(slot, _, _)| apply[*slot]);
+            for (slot, sender, data) in dropped {
+                out.push(Action::Effects(slot, services.at_mut(slot).held_dropped(sender, &data)));
+            }
+            release(services, kept, now, &mut out);
         }
         let (old_ring, old_members) = match &self.synced {
             Some((r, m)) => (Some(*r), m.clone()),
             None => (None, Vec::new()),
         };
+        let transitional: Vec<NodeId> = members.iter().filter(|m| !joined.contains(m)).copied().collect();
         let round = Round {
             ring,
             members,
             old_ring,
             old_members: &old_members,
+            transitional: &transitional,
+            settled: old_ring.is_some() && !self.aborted,
         };
         for slot in 0..services.count() {
             let s = services.at_mut(slot);
@@ -345,6 +383,7 @@ impl SyncEngine {
                 if r.members.iter().all(|m| r.barriers.contains(m)) {
                     let done = self.round.take().expect("a round");
                     self.synced = Some((done.ring, done.members));
+                    self.aborted = false;
                     for slot in 0..services.count() {
                         out.push(Action::Effects(slot, services.at_mut(slot).sync_activate(now)));
                     }

@@ -79,8 +79,11 @@ enum Wire {
 pub struct Cluster<S, C> {
     pub nodes: BTreeMap<NodeId, S>,
     engines: BTreeMap<NodeId, SyncEngine>,
-    /// The current ring: deliveries reach these nodes.
+    /// The last ring configured; a node not configured yet reaches these.
     members: Vec<NodeId>,
+    /// Each node's ring and its members: what the node multicasts reaches
+    /// these (the other side of a partition does not hear it).
+    rings: BTreeMap<NodeId, (RingId, Vec<NodeId>)>,
     ring_seq: u64,
     /// Multicasts in agreed order.
     bus: Bus<Wire>,
@@ -98,6 +101,7 @@ impl<S: Service<C>, C: Copy> Cluster<S, C> {
             nodes: ids.iter().map(|&id| (id, make(id))).collect(),
             engines: ids.iter().map(|&id| (id, SyncEngine::new())).collect(),
             members: ids.to_vec(),
+            rings: BTreeMap::new(),
             ring_seq: 0,
             bus: Bus::default(),
             callbacks: Vec::new(),
@@ -111,6 +115,22 @@ impl<S: Service<C>, C: Copy> Cluster<S, C> {
         let mut c = Cluster::new(ids, make);
         c.configure(ids);
         c
+    }
+
+    /// The sequence of the last ring configured.
+    pub fn ring_seq(&self) -> u64 {
+        self.ring_seq
+    }
+
+    /// The members of `node`'s ring.
+    pub fn ring_of(&self, node: NodeId) -> Vec<NodeId> {
+        self.reach(node)
+    }
+
+    /// Adds node `id`, running `service`, not configured yet.
+    pub fn add_node(&mut self, id: NodeId, service: S) {
+        self.nodes.insert(id, service);
+        self.engines.insert(id, SyncEngine::new());
     }
 
     pub fn node(&mut self, id: NodeId) -> &mut S {
@@ -134,15 +154,33 @@ impl<S: Service<C>, C: Copy> Cluster<S, C> {
     }
 
     /// A regular configuration, delivered to each member but not run.
+    /// Members that were in the same ring before came into it together
+    /// (Totem's transitional configuration); the others joined.
     pub fn start_ring(&mut self, ring: RingId, members: &[NodeId]) {
         self.ring_seq = ring.seq;
         self.members = members.to_vec();
+        let joined: BTreeMap<NodeId, Vec<NodeId>> = members
+            .iter()
+            .map(|&m| {
+                let ring_of = |x: &NodeId| self.rings.get(x).map(|r| r.0);
+                let mine = ring_of(&m);
+                let j = members
+                    .iter()
+                    .filter(|&x| *x != m && (mine.is_none() || ring_of(x) != mine))
+                    .copied()
+                    .collect();
+                (m, j)
+            })
+            .collect();
+        for &m in members {
+            self.rings.insert(m, (ring, members.to_vec()));
+        }
         for &m in members {
             let now = self.now;
             let out = self.node(m).configuration(ring, members, now);
             self.take(m, out);
             let (node, engine) = self.parts(m);
-            let actions = engine.configuration(&mut One(node), ring, members, now);
+            let actions = engine.configuration(&mut One(node), ring, members, &joined[&m], now);
             self.carry(m, actions);
         }
     }
@@ -156,7 +194,7 @@ impl<S: Service<C>, C: Copy> Cluster<S, C> {
     fn carry(&mut self, node: NodeId, actions: Vec<Action<C>>) {
         for a in actions {
             match a {
-                Action::Send(d) => self.bus.send(node, &self.members, Wire::Sync(d)),
+                Action::Send(d) => self.bus.send(node, &self.reach(node), Wire::Sync(d)),
                 Action::Effects(_, out) => self.take(node, out),
             }
         }
@@ -167,15 +205,38 @@ impl<S: Service<C>, C: Copy> Cluster<S, C> {
         self.engines[&node].is_synced()
     }
 
+    /// The nodes a multicast of `node` reaches: the members of its ring.
+    fn reach(&self, node: NodeId) -> Vec<NodeId> {
+        self.rings
+            .get(&node)
+            .map_or_else(|| self.members.clone(), |r| r.1.clone())
+    }
+
     /// Queues a multicast from `node` as if its router had sent it.
     pub fn multicast(&mut self, node: NodeId, data: Vec<u8>) {
-        self.bus.send(node, &self.members, Wire::Service(data));
+        self.bus.send(node, &self.reach(node), Wire::Service(data));
+    }
+
+    /// The length of each message queued, in order.
+    pub fn queued_lens(&self) -> Vec<usize> {
+        self.bus
+            .queue
+            .iter()
+            .map(|(_, _, w)| match w {
+                Wire::Sync(d) | Wire::Service(d) => d.len(),
+            })
+            .collect()
+    }
+
+    /// Drops the next queued message undelivered (lost with a failure).
+    pub fn lose_next(&mut self) {
+        self.bus.queue.pop_front();
     }
 
     /// Queues a multicast from `node` at place `at` of the agreed order
     /// (to order it among messages already queued).
     pub fn multicast_at(&mut self, at: usize, node: NodeId, data: Vec<u8>) {
-        let to = self.members.clone();
+        let to = self.reach(node);
         self.bus.queue.insert(at, (node, to, Wire::Service(data)));
     }
 
@@ -212,7 +273,10 @@ impl<S: Service<C>, C: Copy> Cluster<S, C> {
     pub fn take(&mut self, node: NodeId, out: Output<C>) {
         for e in out {
             match e {
-                Effect::Multicast(d) => self.bus.send(node, &self.members, Wire::Service(d)),
+                Effect::Multicast(d) => {
+                    let to = self.reach(node);
+                    self.bus.send(node, &to, Wire::Service(d))
+                }
                 Effect::Callback {
                     conn,
                     msg,

@@ -40,23 +40,20 @@
 //!
 //! # Synchronisation
 //!
-//! After each regular configuration every member multicasts SYNC_START: the
-//! ring of its last completed synchronisation and its own references. Nodes
-//! of the same old ring hold the same checkpoints; when there is more than
-//! one old ring, the lowest node of each multicasts its old ring's
-//! checkpoints (sections in chunks well under Totem's 1 MiB limit), then
-//! SYNC_DONE. Once every transfer is in, every node merges them with the same
-//! rule: old rings are taken in order of (representative, sequence) and a
-//! checkpoint is kept from the first one that holds it, by identity or (for
-//! a linked one) by name. So for a checkpoint present on both sides of a
-//! healed partition the copy of the side whose old ring had the lowest
-//! representative wins, and checkpoints present on one side only are kept.
-//! References are then counted afresh from the SYNC_STARTs (those of a copy
-//! that lost go to the winner of the same name). Until the synchronisation
-//! completes requests are answered TRY_AGAIN and ordered changes are held,
-//! then applied in order; a synchronisation cut short by another
-//! configuration change discards them everywhere (their senders answer
-//! TRY_AGAIN, closes are sent again).
+//! On the sync engine ([`crate::services::sync`], pieces in [`sync`]). Each
+//! member sends its side (the ring of its last completed round, or itself
+//! alone if a round was cut short since) and its own references; the lowest
+//! member that came from its previous ring with others sends their
+//! checkpoints when nodes joined, and a member alone sends its own. At
+//! activate every node merges alike (saCkpt(3), PARTITIONS): each
+//! checkpoint counts its applied changes, the copy with the most wins, a tie
+//! goes to the side whose old ring had the lowest representative, a
+//! checkpoint only one side held is kept; references are counted afresh
+//! from each member's own (those of a copy that lost go to the winner of the
+//! same name); staged pieces of large changes are dropped. Meanwhile the
+//! engine answers TRY_AGAIN and holds the changes ordered; a round cut short
+//! drops them everywhere (their senders answer TRY_AGAIN, closes are sent
+//! again).
 //!
 //! # Limits
 //!
@@ -95,4 +92,5 @@ pub mod limits;
 pub mod pieces;
 pub mod service;
 pub mod state;
+pub mod sync;
 pub mod wire;

@@ -127,6 +127,11 @@ impl Pieces {
         }
     }
 
+    /// Drops every staged piece.
+    pub fn clear(&mut self) {
+        *self = Pieces::default();
+    }
+
     /// Changes staged now.
     pub fn changes(&self) -> usize {
         self.staged.len()

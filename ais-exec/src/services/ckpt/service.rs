@@ -4,14 +4,16 @@
 //! carries out the effects and the replies.
 
 use super::state::{check_attributes, sync_status, Applied, Change, CkptState, Outcome};
-use super::wire::{CkptMsg, NodeId, RingId, Uid, WriteElem};
+use super::wire::{CkptMsg, NodeId, Uid, WriteElem};
 use crate::ipc::{AisVersion, ServiceId};
 use crate::services::clock::{self, WallClock};
-use crate::services::contract::{Effect, Handling, HostView, Output, Peer, Reply, Service, Token};
+use crate::services::contract::{
+    Effect, Handling, Held, HostView, MergeLoss, Output, Peer, Reply, Round, Service, Token,
+};
 use crate::services::registry::Setup;
 use ais_proto::ckpt::{self as p, Message};
 use ais_proto::status;
-use std::collections::{BTreeSet, HashMap};
+use std::collections::{BTreeSet, HashMap, HashSet};
 use std::hash::Hash;
 
 /// The CKPT version this executive implements (B.02.03 includes B.01.01).
@@ -79,6 +81,9 @@ pub struct CkptService<C> {
     tracking: HashMap<C, Tracking>,
     /// Pieced requests in flight, by connection and its operation number.
     pieced: HashMap<(C, u64), PiecedOp>,
+    /// Pieced requests a sync round cut (their staged pieces are dropped
+    /// everywhere): the next piece of one is answered TRY_AGAIN.
+    interrupted: HashSet<(C, u64)>,
     max_opens_per_conn: usize,
     wall: WallClock,
 }
@@ -106,6 +111,7 @@ impl<C: Copy + Eq + Hash + Send> CkptService<C> {
             pending: HashMap::new(),
             tracking: HashMap::new(),
             pieced: HashMap::new(),
+            interrupted: HashSet::new(),
             max_opens_per_conn: MAX_OPENS_PER_CONN,
             wall: WallClock::default(),
         }
@@ -146,18 +152,12 @@ impl<C: Copy + Eq + Hash + Send> CkptService<C> {
     }
 
     fn absorb(&mut self, a: Applied, _now: u64, out: &mut Output<C>) {
-        for m in &a.multicasts {
-            out.extend(self.multicast(m));
-        }
         for (from, to) in a.remaps {
             for h in self.opens.values_mut() {
                 if h.uid == from {
                     h.uid = to;
                 }
             }
-        }
-        for m in a.dropped {
-            self.dropped(m, out);
         }
         for o in a.outcomes {
             if o.sender == self.me {
@@ -400,6 +400,9 @@ impl<C: Copy + Eq + Hash + Send> CkptService<C> {
         let key = (conn, pc.operation);
         let mut out = Output::new();
         let fail = |st, out| Handling::Now(error_reply(pc.kind, st), out);
+        if self.interrupted.remove(&key) && pc.index > 0 {
+            return fail(status::TRY_AGAIN, out);
+        }
         if pc.index == 0 {
             self.abandon(key, &mut out);
         }
@@ -517,6 +520,7 @@ impl<C: Copy + Eq + Hash + Send> Service<C> for CkptService<C> {
             self.tracking_changed();
         }
         let mut out = Vec::new();
+        self.interrupted.retain(|(c, _)| *c != conn);
         let ops: Vec<(C, u64)> = self.pieced.keys().filter(|(c, _)| *c == conn).copied().collect();
         for key in ops {
             self.abandon(key, &mut out);
@@ -529,12 +533,57 @@ impl<C: Copy + Eq + Hash + Send> Service<C> for CkptService<C> {
         out
     }
 
-    /// A regular configuration: start re-synchronising the checkpoints.
-    fn configuration(&mut self, ring: RingId, members: &[NodeId], now: u64) -> Output<C> {
-        let (start, applied) = self.state.configuration(ring, members);
+    /// Every change is ordered: held while the checkpoints re-synchronise.
+    fn replicated(&self) -> bool {
+        true
+    }
+
+    /// Everything but tracking (local) and requests on handles this
+    /// service does not know (BAD_HANDLE at once) waits for synchronised
+    /// checkpoints.
+    fn needs_sync(&self, conn: C, msg: u16, _: &[u8]) -> bool {
+        self.conns.contains_key(&conn) && !is_track(msg)
+    }
+
+    /// This node's side, references and (when it transfers them) its
+    /// checkpoints. Pieced requests in flight cannot complete across the
+    /// round (every node drops the staged pieces at activate): their next
+    /// piece is answered TRY_AGAIN.
+    fn sync_init(&mut self, round: &Round<'_>) -> Vec<Vec<u8>> {
+        self.interrupted = self.pieced.drain().map(|(k, _)| k).collect();
+        self.state.sync_init(round)
+    }
+
+    fn sync_receive(&mut self, sender: NodeId, piece: &[u8]) {
+        self.state.sync_receive(sender, piece);
+    }
+
+    /// The merge (saCkpt(3), PARTITIONS).
+    fn sync_activate(&mut self, now: u64) -> Output<C> {
+        let applied = self.state.sync_activate(now);
         let mut out = Output::new();
-        out.extend(self.multicast(&start));
         self.absorb(applied, now, &mut out);
+        out
+    }
+
+    /// A round cut short drops the changes held during it, on every node
+    /// alike: their origins answer TRY_AGAIN, closes are sent again.
+    fn sync_abort(&mut self) -> Held {
+        self.state.sync_abort();
+        Held::Drop
+    }
+
+    fn merge_losses(&mut self) -> Vec<MergeLoss> {
+        self.state.take_losses()
+    }
+
+    fn held_dropped(&mut self, sender: NodeId, data: &[u8]) -> Output<C> {
+        let mut out = Output::new();
+        if sender == self.me {
+            if let Ok(m) = CkptMsg::decode(data) {
+                self.dropped(m, &mut out);
+            }
+        }
         out
     }
 
@@ -570,21 +619,8 @@ impl<C: Copy + Eq + Hash + Send> Service<C> for CkptService<C> {
         if !self.conns.contains_key(&conn) {
             return now_reply(reply(status::BAD_HANDLE));
         }
-        if matches!(
-            msg,
-            p::TRACK | p::TRACK_STOP | p::CHECKPOINT_TRACK | p::CHECKPOINT_TRACK_STOP
-        ) {
+        if is_track(msg) {
             return now_reply(reply(self.track(conn, msg, payload)));
-        }
-        if !self.state.is_synced() {
-            // A pieced request cut here is given up everywhere.
-            let mut out = Output::new();
-            if msg == p::PIECE {
-                if let Ok(pc) = p::Piece::decode(payload) {
-                    self.abandon((conn, pc.operation), &mut out);
-                }
-            }
-            return Handling::Now(self.busy(msg), out);
         }
         let wall = self.wall.now();
         match msg {
@@ -854,6 +890,14 @@ impl<C: Copy + Eq + Hash + Send> Service<C> for CkptService<C> {
         }
         Vec::new()
     }
+}
+
+/// The requests that are local to this node: tracking.
+fn is_track(msg: u16) -> bool {
+    matches!(
+        msg,
+        p::TRACK | p::TRACK_STOP | p::CHECKPOINT_TRACK | p::CHECKPOINT_TRACK_STOP
+    )
 }
 
 /// A reply of status `st` in the shape of `msg`'s response: a WRITE's

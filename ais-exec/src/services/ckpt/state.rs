@@ -7,7 +7,9 @@
 //! node of the ring multicasts a deletion, never *what* is deleted.
 
 use super::pieces::Pieces;
-use super::wire::{CkptMsg, NodeId, OpenRef, RingId, Uid, WriteElem};
+use super::sync::{OpenRef, Piece, Received, Side};
+use super::wire::{CkptMsg, NodeId, RingId, Uid, WriteElem};
+use crate::services::contract::{MergeLoss, MergeSide, Round};
 use ais_proto::ckpt::{
     self as p, CreationAttributes, Descriptor, ErrorIndex, IterationPage, Message, ReadData, ReadElement, ReadReply,
     SectionDescriptor, SectionIdReply, TrackElement,
@@ -15,8 +17,6 @@ use ais_proto::ckpt::{
 use ais_proto::status;
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 
-/// Bytes of section data per synchronisation message (Totem carries 1 MiB).
-pub const SYNC_CHUNK: usize = 768 << 10;
 pub use super::limits::{CkptLimits, MAX_CHECKPOINTS, MAX_SECTIONS_TOTAL, MAX_STORE_BYTES};
 /// What one section costs besides its id and data, for [`MAX_STORE_BYTES`].
 const SECTION_OVERHEAD: u64 = 64;
@@ -47,6 +47,10 @@ pub struct Checkpoint {
     pub epoch: u64,
     /// Bytes of section data (`memoryUsed`), kept up to date.
     pub used: u64,
+    /// Changes applied to this checkpoint since its creation (the creation
+    /// is the first), the same on every replica: of two copies that meet at
+    /// a merge, the one with more wins.
+    pub changes: u64,
 }
 
 impl Checkpoint {
@@ -79,18 +83,13 @@ pub struct Outcome {
     pub opened: Option<(Uid, CreationAttributes)>,
 }
 
-/// What a delivery or a configuration change produced.
+/// What a delivery or a synchronisation produced.
 #[derive(Debug, Default, PartialEq, Eq)]
 pub struct Applied {
     pub outcomes: Vec<Outcome>,
-    /// Messages this node must multicast (its share of a synchronisation).
-    pub multicasts: Vec<CkptMsg>,
     /// This node's references moved to another checkpoint by a merge (its copy
     /// lost to one of the same name).
     pub remaps: Vec<(Uid, Uid)>,
-    /// This node's own changes discarded with an interrupted synchronisation
-    /// (nobody applied them).
-    pub dropped: Vec<CkptMsg>,
     /// What the applied changes did to sections, in order (only while
     /// [`CkptState::report_changes`] is on): for the track callbacks.
     pub changes: Vec<Change>,
@@ -104,24 +103,6 @@ pub struct Change {
     pub elements: Vec<TrackElement>,
 }
 
-struct Staged {
-    ckpt: Checkpoint,
-    idle: bool,
-}
-
-struct Sync {
-    ring: RingId,
-    members: BTreeSet<NodeId>,
-    starts: BTreeMap<NodeId, (RingId, Vec<OpenRef>)>,
-    /// Once every start is in: the old rings and their members, and the
-    /// senders whose transfer has not ended.
-    groups: Option<BTreeMap<RingId, Vec<NodeId>>>,
-    senders_pending: BTreeSet<NodeId>,
-    staging: BTreeMap<NodeId, BTreeMap<Uid, Staged>>,
-    /// Changes ordered mid-sync, applied once it completes.
-    held: Vec<(NodeId, CkptMsg)>,
-}
-
 pub struct CkptState {
     me: NodeId,
     ckpts: BTreeMap<Uid, Checkpoint>,
@@ -130,11 +111,12 @@ pub struct CkptState {
     expiries: BTreeSet<(i64, Uid, Vec<u8>)>,
     sections_total: u64,
     store_bytes: u64,
-    /// The ring of the last completed synchronisation (this node's alone at start).
-    stable_ring: RingId,
+    /// The members of the ring (the lowest asks for deletions).
     members: Vec<NodeId>,
+    /// A sync round has completed.
     synced: bool,
-    sync: Option<Sync>,
+    /// The pieces of the round running now.
+    round: Option<Received>,
     // Local only.
     /// Unreferenced checkpoints: since when (monotonic), and when their
     /// retention ends (none for `SA_TIME_END`), indexed by that time in `due`.
@@ -148,6 +130,8 @@ pub struct CkptState {
     limits: CkptLimits,
     /// Pieces of large changes, staged until their last piece.
     pieces: Pieces,
+    /// The copies that lost the last merge, until [`CkptState::take_losses`].
+    losses: Vec<MergeLoss>,
 }
 
 /// A checkpoint's active replica at creation (as openais set it): all are
@@ -212,10 +196,9 @@ impl CkptState {
             expiries: BTreeSet::new(),
             sections_total: 0,
             store_bytes: 0,
-            stable_ring: RingId { rep: me, seq: 0 },
             members: Vec::new(),
             synced: false,
-            sync: None,
+            round: None,
             idle: HashMap::new(),
             due: BTreeSet::new(),
             retention_asked: BTreeSet::new(),
@@ -224,6 +207,7 @@ impl CkptState {
             changed: Vec::new(),
             limits: CkptLimits::default(),
             pieces: Pieces::default(),
+            losses: Vec::new(),
         }
     }
 
@@ -251,7 +235,7 @@ impl CkptState {
                     (id, &s.data, s.expiration, s.last_update).hash(h);
                 }
                 c.refs.hash(h);
-                (c.next_generated, c.epoch, c.used).hash(h);
+                (c.next_generated, c.epoch, c.used, c.changes).hash(h);
             }
         }))
     }
@@ -273,7 +257,7 @@ impl CkptState {
 
     /// Whether the checkpoints are settled (requests wait otherwise).
     pub fn is_synced(&self) -> bool {
-        self.synced && self.sync.is_none()
+        self.synced && self.round.is_none()
     }
 
     pub fn checkpoint(&self, uid: Uid) -> Option<&Checkpoint> {
@@ -289,35 +273,44 @@ impl CkptState {
         self.names.get(name).copied()
     }
 
-    // ---- configuration changes and synchronisation ----
-
-    /// A regular configuration: start synchronising. Returns this node's
-    /// SYNC_START to multicast, and what an interrupted sync discarded.
-    pub fn configuration(&mut self, ring: RingId, members: &[NodeId]) -> (CkptMsg, Applied) {
-        let mut out = Applied::default();
-        if let Some(old) = self.sync.take() {
-            out.dropped = old
-                .held
-                .into_iter()
-                .filter(|(s, _)| *s == self.me)
-                .map(|(_, m)| m)
-                .collect();
+    /// A message delivered in agreed order (the sync engine holds them
+    /// while a round runs); `now` is the local monotonic clock (for
+    /// retention timers only).
+    pub fn deliver(&mut self, sender: NodeId, msg: CkptMsg, now: u64) -> Applied {
+        Applied {
+            outcomes: self.apply(sender, msg, now).into_iter().collect(),
+            changes: std::mem::take(&mut self.changed),
+            ..Applied::default()
         }
-        self.members = members.to_vec();
+    }
+
+    // ---- synchronisation (the sync engine's round) ----
+
+    /// A sync round starts ([`Round`]): this node's pieces. Every member
+    /// sends its side and its own references; a member sends its
+    /// checkpoints too when it is a side of its own (its last round was cut
+    /// short, or it has none yet) or when it is the lowest of the members
+    /// that came with it from its previous ring and others joined them.
+    pub fn sync_init(&mut self, round: &Round<'_>) -> Vec<Vec<u8>> {
+        self.members = round.members.to_vec();
         self.members.sort_unstable();
-        // Pieces of a node that left can never be completed.
-        self.pieces.keep_senders(members);
+        // Pieces of a node that left can never be completed (the others go
+        // at activate).
+        self.pieces.keep_senders(round.members);
         self.retention_asked.clear();
         self.expiry_asked.clear();
-        self.sync = Some(Sync {
-            ring,
-            members: members.iter().copied().collect(),
-            starts: BTreeMap::new(),
-            groups: None,
-            senders_pending: BTreeSet::new(),
-            staging: BTreeMap::new(),
-            held: Vec::new(),
-        });
+        self.round = Some(Received::default());
+        let side = match round.old_ring {
+            Some(ring) if round.settled => Side { ring, alone: 0 },
+            Some(ring) => Side { ring, alone: self.me },
+            None => Side {
+                ring: RingId { rep: self.me, seq: 0 },
+                alone: self.me,
+            },
+        };
+        let joined = round.members.iter().any(|m| !round.transitional.contains(m));
+        let lowest = round.transitional.iter().min().is_none_or(|&m| m == self.me);
+        let sends = side.alone != 0 || (joined && lowest);
         let opens = self
             .ckpts
             .iter()
@@ -330,237 +323,135 @@ impl CkptState {
                 })
             })
             .collect();
-        let start = CkptMsg::SyncStart {
-            ring_seq: ring.seq,
-            old_ring: self.stable_ring,
-            opens,
-        };
-        (start, out)
+        let mut pieces = vec![Piece::Refs { side, sends, opens }];
+        if sends {
+            for (uid, c) in &self.ckpts {
+                let mut ckpt = c.clone();
+                ckpt.refs.clear();
+                pieces.push(Piece::Copy {
+                    uid: *uid,
+                    ckpt,
+                    idle: c.refcount() == 0,
+                });
+            }
+        }
+        pieces
+            .iter()
+            .filter_map(|p| match p.encode() {
+                Ok(b) => Some(b),
+                Err(e) => {
+                    log::warn!(target: "CKPT", "can't encode a sync piece: {e}");
+                    None
+                }
+            })
+            .collect()
     }
 
-    /// A message delivered in agreed order; `now` is the local monotonic clock
-    /// (for retention timers only).
-    pub fn deliver(&mut self, sender: NodeId, msg: CkptMsg, now: u64) -> Applied {
-        if msg.is_change() {
-            if let Some(s) = &mut self.sync {
-                s.held.push((sender, msg));
-                return Applied::default();
-            }
-            let mut out = Applied::default();
-            out.outcomes.extend(self.apply(sender, msg, now));
-            out.changes = std::mem::take(&mut self.changed);
-            return out;
+    /// A piece of the running round from `sender`.
+    pub fn sync_receive(&mut self, sender: NodeId, piece: &[u8]) {
+        if let Some(r) = &mut self.round {
+            r.add(sender, piece);
         }
-        let Some(sync) = &mut self.sync else {
+    }
+
+    /// The copies that lost the last merge (once).
+    pub fn take_losses(&mut self) -> Vec<MergeLoss> {
+        std::mem::take(&mut self.losses)
+    }
+
+    /// The round was cut short: what it received is dropped; the
+    /// checkpoints are as before it.
+    pub fn sync_abort(&mut self) {
+        self.round = None;
+    }
+
+    /// Every member's pieces are in: merge, rebuild the references.
+    ///
+    /// The merge rule (saCkpt(3), PARTITIONS): every copy of every side
+    /// competes; copies are taken by their change count, highest first,
+    /// then by side (lowest old representative first), and a copy is kept
+    /// unless a copy of the same checkpoint (identity) or, for a linked
+    /// one, of the same name was kept already. So a checkpoint changed on
+    /// one side only keeps that side's changes, of two that both changed
+    /// the one with more changes wins, a tie goes to the side whose old
+    /// ring had the lowest representative, and a checkpoint only one side
+    /// held is kept. References are then counted afresh from every member's
+    /// own (nodes that left have none); a reference to a copy that lost
+    /// goes to the winner of the same name. Staged pieces of large changes
+    /// are dropped: their senders' sides staged different ones.
+    pub fn sync_activate(&mut self, now: u64) -> Applied {
+        let Some(mut rx) = self.round.take() else {
             return Applied::default();
         };
-        match msg {
-            CkptMsg::SyncStart {
-                ring_seq,
-                old_ring,
-                opens,
-            } => {
-                if ring_seq != sync.ring.seq || !sync.members.contains(&sender) || sync.starts.contains_key(&sender) {
-                    return Applied::default();
-                }
-                sync.starts.insert(sender, (old_ring, opens));
-                if sync.starts.len() < sync.members.len() {
-                    return Applied::default();
-                }
-                let mut groups: BTreeMap<RingId, Vec<NodeId>> = BTreeMap::new();
-                for (node, (old, _)) in &sync.starts {
-                    groups.entry(*old).or_default().push(*node);
-                }
-                if groups.len() == 1 {
-                    sync.groups = Some(groups);
-                    return self.finish(now);
-                }
-                sync.senders_pending = groups.values().filter_map(|ns| ns.iter().min().copied()).collect();
-                let i_send = sync.senders_pending.contains(&self.me);
-                sync.groups = Some(groups);
-                let mut out = Applied::default();
-                if i_send {
-                    out.multicasts = self.transfer(ring_seq);
-                }
-                out
-            }
-            CkptMsg::SyncCkpt {
-                ring_seq,
-                uid,
-                name,
-                unlinked,
-                attrs,
-                active_replica,
-                next_generated,
-                epoch,
-                idle,
-            } => {
-                if !self.receiving(sender, ring_seq) {
-                    return Applied::default();
-                }
-                let ckpt = Checkpoint {
-                    name,
-                    unlinked,
-                    attrs,
-                    active_replica,
-                    sections: BTreeMap::new(),
-                    refs: BTreeMap::new(),
-                    next_generated,
-                    epoch,
-                    used: 0,
-                };
-                if let Some(s) = &mut self.sync {
-                    s.staging.entry(sender).or_default().insert(uid, Staged { ckpt, idle });
-                }
-                Applied::default()
-            }
-            CkptMsg::SyncSection {
-                ring_seq,
-                uid,
-                section,
-                expiration,
-                last_update,
-                size,
-                offset,
-                data,
-            } => {
-                if !self.receiving(sender, ring_seq) {
-                    return Applied::default();
-                }
-                let Some(s) = &mut self.sync else {
-                    return Applied::default();
-                };
-                let Some(st) = s.staging.get_mut(&sender).and_then(|m| m.get_mut(&uid)) else {
-                    return Applied::default();
-                };
-                let sec = st.ckpt.sections.entry(section).or_insert_with(|| Section {
-                    data: Vec::new(),
-                    expiration,
-                    last_update,
-                });
-                if offset == sec.data.len() as u64 && offset + data.len() as u64 <= size {
-                    sec.data.extend_from_slice(&data);
-                }
-                Applied::default()
-            }
-            CkptMsg::SyncDone { ring_seq } => {
-                if ring_seq != sync.ring.seq || sync.groups.is_none() {
-                    return Applied::default();
-                }
-                sync.senders_pending.remove(&sender);
-                if sync.senders_pending.is_empty() {
-                    return self.finish(now);
-                }
-                Applied::default()
-            }
-            _ => Applied::default(),
-        }
-    }
-
-    /// Whether a transfer message from `sender` is one this node keeps: of the
-    /// current sync, from a group sender of another old ring than this node's.
-    fn receiving(&self, sender: NodeId, ring_seq: u64) -> bool {
-        let Some(s) = &self.sync else { return false };
-        let Some(groups) = &s.groups else { return false };
-        if ring_seq != s.ring.seq || !s.senders_pending.contains(&sender) {
-            return false;
-        }
-        !groups.values().any(|ns| ns.contains(&sender) && ns.contains(&self.me))
-    }
-
-    /// This node's whole state as transfer messages, ending with SYNC_DONE.
-    fn transfer(&self, ring_seq: u64) -> Vec<CkptMsg> {
-        let mut out = Vec::new();
-        for (uid, c) in &self.ckpts {
-            out.push(CkptMsg::SyncCkpt {
-                ring_seq,
-                uid: *uid,
-                name: c.name.clone(),
-                unlinked: c.unlinked,
-                attrs: c.attrs,
-                active_replica: c.active_replica,
-                next_generated: c.next_generated,
-                epoch: c.epoch,
-                idle: c.refcount() == 0,
-            });
-            for (id, s) in &c.sections {
-                let size = s.data.len() as u64;
-                let mut offset = 0usize;
-                loop {
-                    let end = (offset + SYNC_CHUNK).min(s.data.len());
-                    out.push(CkptMsg::SyncSection {
-                        ring_seq,
-                        uid: *uid,
-                        section: id.clone(),
-                        expiration: s.expiration,
-                        last_update: s.last_update,
-                        size,
-                        offset: offset as u64,
-                        data: s.data[offset..end].to_vec(),
-                    });
-                    offset = end;
-                    if offset >= s.data.len() {
-                        break;
+        // Only this merge's losses are kept (nobody but a simulator reads them).
+        self.losses.clear();
+        let mut own = std::mem::take(&mut self.ckpts);
+        let mut candidates: Vec<(Side, Uid, Checkpoint, bool)> = Vec::new();
+        let sides = rx.sides();
+        for (side, nodes) in &sides {
+            match rx.sender_of(nodes) {
+                Some(sender) => {
+                    for (uid, (c, idle)) in rx.copies.remove(&sender).unwrap_or_default() {
+                        candidates.push((*side, uid, c, idle));
                     }
                 }
+                None if nodes.contains(&self.me) => {
+                    // The members of one side alone, with nobody new: every
+                    // one of them holds these same checkpoints.
+                    for (uid, c) in std::mem::take(&mut own) {
+                        let idle = c.refcount() == 0;
+                        candidates.push((*side, uid, c, idle));
+                    }
+                }
+                None => {
+                    log::warn!(target: "CKPT", "no checkpoints came from the side of nodes {nodes:?}");
+                }
             }
         }
-        out.push(CkptMsg::SyncDone { ring_seq });
-        out
-    }
-
-    /// Every transfer is in: merge, rebuild the references, apply what was held.
-    ///
-    /// The merge rule: old rings are taken in order of their (representative,
-    /// sequence); a checkpoint is kept from the first old ring that holds it
-    /// (by identity, or by name for a linked one), so of copies present on
-    /// both sides the one of the ring with the lowest representative wins and
-    /// one present on a single side is kept. References are then counted
-    /// afresh from every member's SYNC_START (nodes that left have none); a
-    /// reference to a copy that lost goes to the winner of the same name.
-    fn finish(&mut self, now: u64) -> Applied {
-        let Some(mut sync) = self.sync.take() else {
-            return Applied::default();
-        };
-        let groups = sync.groups.take().unwrap_or_default();
-        let mut own = std::mem::take(&mut self.ckpts);
+        candidates.sort_by(|a, b| b.2.changes.cmp(&a.2.changes).then(a.0.cmp(&b.0)).then(a.1.cmp(&b.1)));
         let mut merged: BTreeMap<Uid, Checkpoint> = BTreeMap::new();
         let mut names: BTreeMap<Vec<u8>, Uid> = BTreeMap::new();
         let mut was_idle: BTreeMap<Uid, bool> = BTreeMap::new();
-        for nodes in groups.values() {
-            let source: Vec<(Uid, Checkpoint, bool)> = if nodes.contains(&self.me) {
-                std::mem::take(&mut own)
-                    .into_iter()
-                    .map(|(u, c)| {
-                        let idle = c.refcount() == 0;
-                        (u, c, idle)
-                    })
-                    .collect()
+        let mut kept: BTreeMap<Uid, Side> = BTreeMap::new();
+        let side_of = |side: &Side, changes: u64| MergeSide {
+            members: sides.get(side).cloned().unwrap_or_default(),
+            rep: side.ring.rep,
+            seq: side.ring.seq,
+            alone: side.alone,
+            changes,
+        };
+        for (side, uid, c, idle) in candidates {
+            let winner = if merged.contains_key(&uid) {
+                Some(uid)
+            } else if !c.unlinked {
+                names.get(&c.name).copied()
             } else {
-                let sender = nodes.iter().min().copied().unwrap_or_default();
-                sync.staging
-                    .remove(&sender)
-                    .unwrap_or_default()
-                    .into_iter()
-                    .map(|(u, s)| (u, s.ckpt, s.idle))
-                    .collect()
+                None
             };
-            for (uid, c, idle) in source {
-                if merged.contains_key(&uid) || (!c.unlinked && names.contains_key(&c.name)) {
-                    continue;
+            if let Some(w) = winner {
+                if let (Some(wc), Some(ws)) = (merged.get(&w), kept.get(&w)) {
+                    if ws != &side {
+                        self.losses.push(MergeLoss {
+                            name: c.name.clone(),
+                            loser: side_of(&side, c.changes),
+                            winner: side_of(ws, wc.changes),
+                        });
+                    }
                 }
-                if !c.unlinked {
-                    names.insert(c.name.clone(), uid);
-                }
-                was_idle.insert(uid, idle);
-                merged.insert(uid, c);
+                continue;
             }
+            kept.insert(uid, side);
+            if !c.unlinked {
+                names.insert(c.name.clone(), uid);
+            }
+            was_idle.insert(uid, idle);
+            merged.insert(uid, c);
         }
         for c in merged.values_mut() {
             c.refs.clear();
         }
         let mut out = Applied::default();
-        for (node, (_, opens)) in &sync.starts {
+        for (node, (_, _, opens)) in &rx.refs {
             for o in opens {
                 let target = if merged.contains_key(&o.uid) {
                     Some(o.uid)
@@ -596,12 +487,8 @@ impl CkptState {
         }
         self.names = names;
         self.reindex();
-        self.stable_ring = sync.ring;
+        self.pieces.clear();
         self.synced = true;
-        for (sender, m) in sync.held {
-            out.outcomes.extend(self.apply(sender, m, now));
-        }
-        out.changes = std::mem::take(&mut self.changed);
         out
     }
 
@@ -757,6 +644,13 @@ impl CkptState {
         }
     }
 
+    /// One more change applied to `uid` ([`Checkpoint::changes`]).
+    fn bump(&mut self, uid: Uid) {
+        if let Some(c) = self.ckpts.get_mut(&uid) {
+            c.changes += 1;
+        }
+    }
+
     fn remove_section(&mut self, uid: Uid, id: &[u8]) {
         if let Some(c) = self.ckpts.get_mut(&uid) {
             if let Some(s) = c.sections.remove(id) {
@@ -805,6 +699,7 @@ impl CkptState {
                         let idle = match self.ckpts.get_mut(&uid) {
                             Some(c) => {
                                 c.unlinked = true;
+                                c.changes += 1;
                                 c.refcount() == 0
                             }
                             None => false,
@@ -824,6 +719,7 @@ impl CkptState {
                     Some(_) if duration < 0 => status::INVALID_PARAM,
                     Some(c) => {
                         c.attrs.retention_duration = duration;
+                        c.changes += 1;
                         if c.refcount() == 0 {
                             // The retention restarts with the new duration.
                             self.became_idle(uid, now);
@@ -844,6 +740,7 @@ impl CkptState {
                             p::ERR_BAD_OPERATION
                         } else {
                             c.active_replica = true;
+                            c.changes += 1;
                             status::OK
                         }
                     }
@@ -861,6 +758,7 @@ impl CkptState {
             CkptMsg::SectionDelete { req, uid, section } => {
                 let st = self.section_check(uid, &section).map(|_| {
                     self.remove_section(uid, &section);
+                    self.bump(uid);
                     self.note_deleted(uid, &section);
                 });
                 Some(outcome(sender, req, st.err().unwrap_or(status::OK)))
@@ -881,6 +779,7 @@ impl CkptState {
                                 self.expiries.insert((expiration, uid, section.clone()));
                             }
                         }
+                        self.bump(uid);
                         status::OK
                     }
                 };
@@ -995,11 +894,11 @@ impl CkptState {
                     .is_some_and(|s| s.expiration == expiration);
                 if due {
                     self.remove_section(uid, &section);
+                    self.bump(uid);
                     self.note_deleted(uid, &section);
                 }
                 None
             }
-            _ => None,
         }
     }
 
@@ -1050,6 +949,7 @@ impl CkptState {
             next_generated: 1,
             epoch: 0,
             used: 0,
+            changes: 1,
         };
         if attrs.max_sections == 1 {
             // The default section exists from the start (B.02.03 §3.4.1).
@@ -1146,6 +1046,7 @@ impl CkptState {
             return err(status::NO_RESOURCES);
         }
         c.used += data.len() as u64;
+        c.changes += 1;
         let size = data.len() as u64;
         c.sections.insert(
             id.clone(),
@@ -1221,6 +1122,7 @@ impl CkptState {
             }
         }
         c.used = used;
+        c.changes += 1;
         self.store_bytes = store;
         (status::OK, 0)
     }
@@ -1250,6 +1152,7 @@ impl CkptState {
         s.data = data;
         s.last_update = wall;
         c.used = used - old + new;
+        c.changes += 1;
         self.store_bytes = self.store_bytes - old + new;
         status::OK
     }

@@ -17,13 +17,10 @@
 //! SECTION_EXPIRE  uid, section id, expiration i64
 //! PIECE           req u64, uid, kind u16, wall i64, index u32, last bool, data
 //! PIECE_ABORT     req u64
-//! SYNC_START      ring seq u64, old ring (rep u32, seq u64), count u32, (uid, name, count u32)*
-//! SYNC_CKPT       ring seq u64, uid, name, unlinked bool, attributes, active replica bool,
-//!                 next generated id u64, epoch u64, idle bool
-//! SYNC_SECTION    ring seq u64, uid, section id, expiration i64, last update i64,
-//!                 size u64, offset u64, data
-//! SYNC_DONE       ring seq u64
 //! ```
+//!
+//! The re-synchronisation after a configuration change runs on the sync
+//! engine with pieces of their own ([`super::sync`]).
 //!
 //! `uid` (a checkpoint's identity for its whole life, across unlinks and
 //! merges) is the creating OPEN's sender and request number: node u32, req u64.
@@ -60,16 +57,6 @@ impl From<ais_proto::ckpt::WriteElement> for WriteElem {
             data: e.data,
         }
     }
-}
-
-/// A node's references at the start of a synchronisation.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct OpenRef {
-    pub uid: Uid,
-    /// The checkpoint's name when it is linked (empty once unlinked): a copy
-    /// that lost a merge is found again by name.
-    pub name: Vec<u8>,
-    pub count: u32,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -159,35 +146,6 @@ pub enum CkptMsg {
     PieceAbort {
         req: u64,
     },
-    SyncStart {
-        ring_seq: u64,
-        old_ring: RingId,
-        opens: Vec<OpenRef>,
-    },
-    SyncCkpt {
-        ring_seq: u64,
-        uid: Uid,
-        name: Vec<u8>,
-        unlinked: bool,
-        attrs: CreationAttributes,
-        active_replica: bool,
-        next_generated: u64,
-        epoch: u64,
-        idle: bool,
-    },
-    SyncSection {
-        ring_seq: u64,
-        uid: Uid,
-        section: Vec<u8>,
-        expiration: i64,
-        last_update: i64,
-        size: u64,
-        offset: u64,
-        data: Vec<u8>,
-    },
-    SyncDone {
-        ring_seq: u64,
-    },
 }
 
 const OPEN: u8 = 1;
@@ -205,10 +163,6 @@ const RETENTION_EXPIRE: u8 = 12;
 const SECTION_EXPIRE: u8 = 13;
 const PIECE: u8 = 14;
 const PIECE_ABORT: u8 = 15;
-const SYNC_START: u8 = 20;
-const SYNC_CKPT: u8 = 21;
-const SYNC_SECTION: u8 = 22;
-const SYNC_DONE: u8 = 23;
 
 fn put_uid(w: &mut Writer, u: Uid) {
     w.u32(u.node).u64(u.seq);
@@ -222,18 +176,6 @@ fn uid(r: &mut Reader<'_>) -> Result<Uid, DecodeError> {
 }
 
 impl CkptMsg {
-    /// Whether the message is a change a client or a timer asked for (held
-    /// while the checkpoints re-synchronise), rather than part of a sync.
-    pub fn is_change(&self) -> bool {
-        !matches!(
-            self,
-            CkptMsg::SyncStart { .. }
-                | CkptMsg::SyncCkpt { .. }
-                | CkptMsg::SyncSection { .. }
-                | CkptMsg::SyncDone { .. }
-        )
-    }
-
     pub fn encode(&self) -> Result<Vec<u8>, EncodeError> {
         // Each kind writes its kind byte first.
         let mut w = codec::versioned();
@@ -365,56 +307,6 @@ impl CkptMsg {
             CkptMsg::PieceAbort { req } => {
                 w.u8(PIECE_ABORT).u64(*req);
             }
-            CkptMsg::SyncStart {
-                ring_seq,
-                old_ring,
-                opens,
-            } => {
-                w.u8(SYNC_START).u64(*ring_seq).u32(old_ring.rep).u64(old_ring.seq);
-                w.count(opens.len())?;
-                for o in opens {
-                    put_uid(&mut w, o.uid);
-                    w.name(&o.name)?;
-                    w.u32(o.count);
-                }
-            }
-            CkptMsg::SyncCkpt {
-                ring_seq,
-                uid,
-                name,
-                unlinked,
-                attrs,
-                active_replica,
-                next_generated,
-                epoch,
-                idle,
-            } => {
-                w.u8(SYNC_CKPT).u64(*ring_seq);
-                put_uid(&mut w, *uid);
-                w.name(name)?;
-                w.bool(*unlinked);
-                attrs.put_in(&mut w)?;
-                w.bool(*active_replica).u64(*next_generated).u64(*epoch).bool(*idle);
-            }
-            CkptMsg::SyncSection {
-                ring_seq,
-                uid,
-                section,
-                expiration,
-                last_update,
-                size,
-                offset,
-                data,
-            } => {
-                w.u8(SYNC_SECTION).u64(*ring_seq);
-                put_uid(&mut w, *uid);
-                put_section_id(&mut w, section)?;
-                w.i64(*expiration).i64(*last_update).u64(*size).u64(*offset);
-                w.blob(data)?;
-            }
-            CkptMsg::SyncDone { ring_seq } => {
-                w.u8(SYNC_DONE).u64(*ring_seq);
-            }
         }
         Ok(w.into_vec())
     }
@@ -532,49 +424,6 @@ impl CkptMsg {
                 data: r.blob()?.to_vec(),
             },
             PIECE_ABORT => CkptMsg::PieceAbort { req: r.u64()? },
-            SYNC_START => {
-                let ring_seq = r.u64()?;
-                let old_ring = RingId {
-                    rep: r.u32()?,
-                    seq: r.u64()?,
-                };
-                let n = r.count(12 + 2 + 4)?;
-                let mut opens = Vec::with_capacity(n);
-                for _ in 0..n {
-                    opens.push(OpenRef {
-                        uid: uid(&mut r)?,
-                        name: r.name()?.to_vec(),
-                        count: r.u32()?,
-                    });
-                }
-                CkptMsg::SyncStart {
-                    ring_seq,
-                    old_ring,
-                    opens,
-                }
-            }
-            SYNC_CKPT => CkptMsg::SyncCkpt {
-                ring_seq: r.u64()?,
-                uid: uid(&mut r)?,
-                name: r.name()?.to_vec(),
-                unlinked: r.bool()?,
-                attrs: CreationAttributes::get_from(&mut r)?,
-                active_replica: r.bool()?,
-                next_generated: r.u64()?,
-                epoch: r.u64()?,
-                idle: r.bool()?,
-            },
-            SYNC_SECTION => CkptMsg::SyncSection {
-                ring_seq: r.u64()?,
-                uid: uid(&mut r)?,
-                section: section_id(&mut r)?,
-                expiration: r.i64()?,
-                last_update: r.i64()?,
-                size: r.u64()?,
-                offset: r.u64()?,
-                data: r.blob()?.to_vec(),
-            },
-            SYNC_DONE => CkptMsg::SyncDone { ring_seq: r.u64()? },
             _ => return Err(DecodeError::Invalid("checkpoint message kind")),
         };
         r.finish()?;
@@ -686,37 +535,6 @@ pub(crate) fn samples() -> Vec<CkptMsg> {
             data: b"piece".to_vec(),
         },
         CkptMsg::PieceAbort { req: 12 },
-        CkptMsg::SyncStart {
-            ring_seq: 4,
-            old_ring: RingId { rep: 1, seq: 8 },
-            opens: vec![OpenRef {
-                uid: u,
-                name: b"c".to_vec(),
-                count: 2,
-            }],
-        },
-        CkptMsg::SyncCkpt {
-            ring_seq: 4,
-            uid: u,
-            name: b"c".to_vec(),
-            unlinked: false,
-            attrs,
-            active_replica: true,
-            next_generated: 3,
-            epoch: 2,
-            idle: true,
-        },
-        CkptMsg::SyncSection {
-            ring_seq: 4,
-            uid: u,
-            section: b"a".to_vec(),
-            expiration: i64::MAX,
-            last_update: 5,
-            size: 10,
-            offset: 4,
-            data: b"abcdef".to_vec(),
-        },
-        CkptMsg::SyncDone { ring_seq: 4 },
     ]
 }
 

@@ -14,7 +14,7 @@ use std::collections::{BTreeMap, HashSet};
 use std::hash::Hash;
 
 use crate::ipc::{AisVersion, ServiceId};
-use crate::services::contract::{Effect, Handling, HostView, Peer, Round, Service, Token};
+use crate::services::contract::{Effect, Handling, Held, HostView, Peer, Round, Service, Token};
 use ais_proto::clm::LOCAL_NODE_ID;
 use ais_proto::status;
 
@@ -384,9 +384,10 @@ impl<C: Copy + Eq + Hash + Send> Service<C> for ClmService<C> {
         out
     }
 
-    fn sync_abort(&mut self) {
+    fn sync_abort(&mut self) -> Held {
         self.round = None;
         self.records.clear();
+        Held::Apply
     }
 
     /// A client request, answered from the local replica. Malformed

@@ -10,7 +10,7 @@ use std::collections::HashMap;
 use std::hash::Hash;
 
 use crate::ipc::{AisVersion, ServiceId};
-use crate::services::contract::{Effect, FlowGroup, Handling, HostView, Peer, Reply, RingId, Round, Service};
+use crate::services::contract::{Effect, FlowGroup, Handling, Held, HostView, Peer, Reply, RingId, Round, Service};
 use ais_proto::status;
 
 /// One library handle: its process and the group it joined.
@@ -303,8 +303,9 @@ impl<C: Copy + Eq + Hash + Send> Service<C> for CpgService<C> {
         self.callbacks(events)
     }
 
-    fn sync_abort(&mut self) {
+    fn sync_abort(&mut self) -> Held {
         self.state.sync_abort();
+        Held::Apply
     }
 
     /// A client request (the sync engine answers TRY_AGAIN to the joins and

@@ -7,7 +7,9 @@ use super::store::Store;
 use super::wire::{ChannelReport, EvtMsg};
 use crate::ipc::{AisVersion, ServiceId};
 use crate::services::clock::WallClock;
-use crate::services::contract::{digest_of, Effect, Handling, HostView, NodeId, Output, Reply, Round, Service, Token};
+use crate::services::contract::{
+    digest_of, Effect, Handling, Held, HostView, NodeId, Output, Reply, Round, Service, Token,
+};
 use crate::services::registry::Setup;
 use ais_proto::evt::{
     self as msg, ChannelName, Clear, Deliveries, Delivery, Event, EventId, Filter, Next, Open, OpenAsync, OpenId,
@@ -685,8 +687,9 @@ impl<C: Copy + Eq + Hash + Send> Service<C> for EvtService<C> {
         Vec::new()
     }
 
-    fn sync_abort(&mut self) {
+    fn sync_abort(&mut self) -> Held {
         self.round = None;
+        Held::Apply
     }
 
     /// Retained events whose time is up leave the store.

@@ -9,7 +9,7 @@ use super::table::{mode, Event, Limits, LockKey, Owner, Table, Via};
 use super::wire::LckMsg;
 use crate::ipc::{AisVersion, ServiceId};
 use crate::services::clock::WallClock;
-use crate::services::contract::{digest_of, Effect, Handling, HostView, NodeId, Reply, Round, Service, Token};
+use crate::services::contract::{digest_of, Effect, Handling, Held, HostView, NodeId, Reply, Round, Service, Token};
 use crate::services::registry::Setup;
 use ais_proto::lck::{self as msg, Locked, ResourceId};
 use ais_proto::{status, Message};
@@ -519,8 +519,9 @@ impl<C: Copy + Eq + Hash + Send> Service<C> for LckService<C> {
         self.effects(events)
     }
 
-    fn sync_abort(&mut self) {
+    fn sync_abort(&mut self) -> Held {
         self.merging = None;
+        Held::Apply
     }
 
     /// Synchronous requests whose time ran out: an ordered EXPIRE each.

@@ -63,8 +63,9 @@ impl Service<u32> for Probe {
         self.log.lock().unwrap().push(Seen::Activate);
         vec![Effect::Multicast(b"activated".to_vec())]
     }
-    fn sync_abort(&mut self) {
+    fn sync_abort(&mut self) -> Held {
         self.log.lock().unwrap().push(Seen::Abort);
+        Held::Apply
     }
 }
 
@@ -125,7 +126,7 @@ impl Net {
     fn configure(&mut self, ring: RingId, members: &[NodeId]) {
         for &m in members {
             let n = self.nodes.get_mut(&m).unwrap();
-            let acts = n.engine.configuration(&mut n.services[..], ring, members, 0);
+            let acts = n.engine.configuration(&mut n.services[..], ring, members, &[], 0);
             for a in acts {
                 match a {
                     Action::Send(b) => self.bus.send(m, members, Msg::Sync(b)),

@@ -5,6 +5,7 @@
 //! origin before its last piece.
 
 use super::*;
+use crate::services::contract::RingId;
 use crate::services::testkit::Cluster;
 use std::collections::BTreeMap;
 

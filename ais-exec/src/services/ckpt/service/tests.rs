@@ -1,4 +1,5 @@
 use super::*;
+use crate::services::contract::RingId;
 use crate::services::testkit::{Callback, Cluster};
 use std::collections::BTreeMap;
 

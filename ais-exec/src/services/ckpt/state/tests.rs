@@ -1,31 +1,135 @@
 use super::*;
-use crate::services::testkit::Bus;
+use crate::services::testkit;
 
-/// A few replicas applying the same ordered messages, as Totem delivers them:
-/// one queue in agreed order, each message to the members of its ring.
+/// One node's replica as the sync engine drives it: the checkpoints, and
+/// what their deliveries and rounds produced.
+struct Replica {
+    state: CkptState,
+    outcomes: Vec<Outcome>,
+    remaps: Vec<(Uid, Uid)>,
+    dropped: Vec<CkptMsg>,
+    changes: Vec<Change>,
+}
+
+impl Replica {
+    fn new(me: NodeId) -> Replica {
+        Replica {
+            state: CkptState::new(me),
+            outcomes: Vec::new(),
+            remaps: Vec::new(),
+            dropped: Vec::new(),
+            changes: Vec::new(),
+        }
+    }
+
+    fn absorb(&mut self, a: Applied) {
+        self.outcomes.extend(a.outcomes);
+        self.remaps.extend(a.remaps);
+        self.changes.extend(a.changes);
+    }
+}
+
+impl std::ops::Deref for Replica {
+    type Target = CkptState;
+    fn deref(&self) -> &CkptState {
+        &self.state
+    }
+}
+
+impl std::ops::DerefMut for Replica {
+    fn deref_mut(&mut self) -> &mut CkptState {
+        &mut self.state
+    }
+}
+
+/// The replica as a service of the shared harness (kept apart so that the
+/// tests call the state's own `tick`).
+mod as_service {
+    use super::*;
+    use crate::ipc::{AisVersion, ServiceId};
+    use crate::services::contract::{Handling, Held, HostView, Output, Service};
+
+    impl Service<u8> for Replica {
+        fn id(&self) -> ServiceId {
+            ServiceId::CKPT
+        }
+        fn version(&self) -> AisVersion {
+            AisVersion::new(b'B', 2, 3)
+        }
+        fn disconnected(&mut self, _: u8) -> Output<u8> {
+            Vec::new()
+        }
+        fn request(&mut self, _: u8, _: u16, _: &[u8], _: &dyn HostView) -> Handling<u8> {
+            Handling::status(status::NOT_SUPPORTED)
+        }
+        fn delivered(&mut self, sender: NodeId, data: &[u8], now: u64) -> Output<u8> {
+            let m = CkptMsg::decode(data).expect("a checkpoint message");
+            let a = self.state.deliver(sender, m, now);
+            self.absorb(a);
+            Vec::new()
+        }
+        fn replicated(&self) -> bool {
+            true
+        }
+        fn sync_init(&mut self, round: &Round<'_>) -> Vec<Vec<u8>> {
+            self.state.sync_init(round)
+        }
+        fn sync_receive(&mut self, sender: NodeId, piece: &[u8]) {
+            self.state.sync_receive(sender, piece);
+        }
+        fn sync_activate(&mut self, now: u64) -> Output<u8> {
+            let a = self.state.sync_activate(now);
+            self.absorb(a);
+            Vec::new()
+        }
+        fn sync_abort(&mut self) -> Held {
+            self.state.sync_abort();
+            Held::Drop
+        }
+        fn held_dropped(&mut self, sender: NodeId, data: &[u8]) -> Output<u8> {
+            if sender == self.state.me {
+                self.dropped.push(CkptMsg::decode(data).expect("a checkpoint message"));
+            }
+            Vec::new()
+        }
+    }
+}
+
+/// A few replicas over the shared in-process cluster (the real sync engine
+/// on every node, one agreed order; a node's multicast reaches the members
+/// of its ring).
 struct Cluster {
-    nodes: BTreeMap<NodeId, CkptState>,
-    bus: Bus<CkptMsg>,
+    kit: testkit::Cluster<Replica, u8>,
     outcomes: BTreeMap<NodeId, Vec<Outcome>>,
     remaps: BTreeMap<NodeId, Vec<(Uid, Uid)>>,
     dropped: BTreeMap<NodeId, Vec<CkptMsg>>,
     changes: BTreeMap<NodeId, Vec<Change>>,
-    ring_seq: u64,
-    now: u64,
     req: u64,
+}
+
+impl std::ops::Deref for Cluster {
+    type Target = testkit::Cluster<Replica, u8>;
+    fn deref(&self) -> &Self::Target {
+        &self.kit
+    }
+}
+
+impl std::ops::DerefMut for Cluster {
+    fn deref_mut(&mut self) -> &mut Self::Target {
+        &mut self.kit
+    }
 }
 
 impl Cluster {
     fn new(ids: &[NodeId]) -> Cluster {
+        let mut kit = testkit::Cluster::new(ids, Replica::new);
+        kit.now = 1_000;
         let mut c = Cluster {
-            nodes: ids.iter().map(|&id| (id, CkptState::new(id))).collect(),
-            bus: Bus::default(),
+            kit,
             outcomes: BTreeMap::new(),
             remaps: BTreeMap::new(),
             dropped: BTreeMap::new(),
             changes: BTreeMap::new(),
-            ring_seq: 0,
-            now: 1_000,
             req: 100,
         };
         c.configure(ids);
@@ -34,16 +138,12 @@ impl Cluster {
 
     /// A regular configuration of `members` (a new ring), without running it.
     fn start_config(&mut self, members: &[NodeId]) {
-        self.ring_seq += 4;
         let ring = RingId {
             rep: *members.iter().min().unwrap(),
-            seq: self.ring_seq,
+            seq: self.kit.ring_seq() + 4,
         };
-        for &m in members {
-            let (start, applied) = self.nodes.get_mut(&m).unwrap().configuration(ring, members);
-            self.dropped.entry(m).or_default().extend(applied.dropped);
-            self.bus.send(m, members, start);
-        }
+        self.kit.start_ring(ring, members);
+        self.collect();
     }
 
     fn configure(&mut self, members: &[NodeId]) {
@@ -52,15 +152,23 @@ impl Cluster {
     }
 
     fn run(&mut self) {
-        let (nodes, now) = (&mut self.nodes, self.now);
-        let (outcomes, remaps, changes) = (&mut self.outcomes, &mut self.remaps, &mut self.changes);
-        self.bus.run(|id, sender, msg| {
-            let a = nodes.get_mut(&id).unwrap().deliver(sender, msg.clone(), now);
-            outcomes.entry(id).or_default().extend(a.outcomes);
-            remaps.entry(id).or_default().extend(a.remaps);
-            changes.entry(id).or_default().extend(a.changes);
-            a.multicasts
-        });
+        self.kit.run();
+        self.collect();
+    }
+
+    /// Moves what each replica produced into the cluster's records.
+    fn collect(&mut self) {
+        for (id, r) in self.kit.nodes.iter_mut() {
+            self.outcomes.entry(*id).or_default().extend(r.outcomes.drain(..));
+            self.remaps.entry(*id).or_default().extend(r.remaps.drain(..));
+            self.dropped.entry(*id).or_default().extend(r.dropped.drain(..));
+            self.changes.entry(*id).or_default().extend(r.changes.drain(..));
+        }
+    }
+
+    /// Queues `msg` from `sender` (to the members of its ring).
+    fn send(&mut self, sender: NodeId, msg: CkptMsg) {
+        self.kit.multicast(sender, msg.encode().unwrap());
     }
 
     fn next_req(&mut self) -> u64 {
@@ -68,10 +176,12 @@ impl Cluster {
         self.req
     }
 
-    /// Sends `msg` from `sender` to `to` and returns the sender's outcome for it.
+    /// Sends `msg` from `sender` to `to` (the members of its ring) and
+    /// returns the sender's outcome for it.
     fn op(&mut self, sender: NodeId, to: &[NodeId], msg: CkptMsg) -> Outcome {
         let req = req_of(&msg);
-        self.bus.send(sender, to, msg);
+        assert_eq!(self.kit.ring_of(sender), to, "node {sender}'s ring");
+        self.send(sender, msg);
         self.run();
         let outs = self.outcomes.get_mut(&sender).unwrap();
         let i = outs.iter().position(|o| o.req == req).expect("an outcome");
@@ -548,29 +658,47 @@ fn retention_deletes_cluster_wide_unless_reopened() {
     let uid = c.create(2, ALL, b"ret", attrs(2, 10));
     c.close(2, ALL, uid);
     assert!(
-        c.nodes.get_mut(&1).unwrap().tick(c.now + 999_999, 0).is_empty(),
+        {
+            let now = c.now;
+            c.nodes.get_mut(&1).unwrap().tick(now + 999_999, 0)
+        }
+        .is_empty(),
         "not yet"
     );
     assert!(
-        c.nodes.get_mut(&2).unwrap().tick(c.now + 5_000_000, 0).is_empty(),
+        {
+            let now = c.now;
+            c.nodes.get_mut(&2).unwrap().tick(now + 5_000_000, 0)
+        }
+        .is_empty(),
         "only the lowest node asks"
     );
-    let asked = c.nodes.get_mut(&1).unwrap().tick(c.now + 1_000_000, 0);
+    let asked = {
+        let now = c.now;
+        c.nodes.get_mut(&1).unwrap().tick(now + 1_000_000, 0)
+    };
     assert_eq!(asked.len(), 1);
     assert!(
-        c.nodes.get_mut(&1).unwrap().tick(c.now + 2_000_000, 0).is_empty(),
+        {
+            let now = c.now;
+            c.nodes.get_mut(&1).unwrap().tick(now + 2_000_000, 0)
+        }
+        .is_empty(),
         "asked once"
     );
     // Re-opened before the expiry is ordered: the expiry is void.
     c.open(3, ALL, b"ret", None);
-    c.bus.queue.push_back((1, ALL.to_vec(), asked[0].clone()));
+    c.send(1, asked[0].clone());
     c.run();
     assert!(c.nodes[&2].checkpoint(uid).is_some());
     c.close(3, ALL, uid);
     assert_eq!(c.nodes[&1].next_deadline(c.now, 0), Some(c.now + 1_000_000));
-    let asked = c.nodes.get_mut(&1).unwrap().tick(c.now + 1_000_000, 0);
+    let asked = {
+        let now = c.now;
+        c.nodes.get_mut(&1).unwrap().tick(now + 1_000_000, 0)
+    };
     for m in asked {
-        c.bus.queue.push_back((1, ALL.to_vec(), m));
+        c.send(1, m);
     }
     c.run();
     for id in ALL {
@@ -603,7 +731,7 @@ fn expired_sections_are_deleted_cluster_wide() {
     let asked = c.nodes.get_mut(&1).unwrap().tick(0, 600);
     assert_eq!(asked.len(), 1);
     for m in asked {
-        c.bus.queue.push_back((1, ALL.to_vec(), m));
+        c.send(1, m);
     }
     c.run();
     for id in ALL {
@@ -630,10 +758,10 @@ fn expired_sections_are_deleted_cluster_wide() {
 #[test]
 fn a_joining_node_receives_every_checkpoint() {
     let mut c = Cluster::new(&[1, 2]);
-    c.nodes.insert(3, CkptState::new(3));
+    c.add_node(3, Replica::new(3));
     c.configure(&[3]);
     let uid = c.create(1, &[1, 2], b"big", attrs(2, 4 << 20));
-    let blob: Vec<u8> = (0..(2 * SYNC_CHUNK + 17)).map(|i| (i % 251) as u8).collect();
+    let blob: Vec<u8> = (0..(2 * (768 << 10) + 17)).map(|i| (i % 251) as u8).collect();
     c.section(
         1,
         &[1, 2],
@@ -650,32 +778,23 @@ fn a_joining_node_receives_every_checkpoint() {
     c.close(1, &[1, 2], uid);
     let other = c.create(2, &[1, 2], b"small", attrs(1, 8));
     c.start_config(&[1, 2, 3]);
-    // Deliver the starts, then a change ordered mid-sync, then the rest.
+    // Deliver the first pieces, then a change ordered mid-sync, then the rest.
     for _ in 0..3 {
-        let (s, to, m) = c.bus.queue.pop_front().unwrap();
-        for id in &to {
-            let a = c.nodes.get_mut(id).unwrap().deliver(s, m.clone(), c.now);
-            for x in a.multicasts {
-                c.bus.queue.push_back((*id, to.clone(), x));
-            }
-        }
+        c.step();
     }
     assert!(!c.nodes[&3].is_synced());
-    assert!(c.bus.queue.iter().all(|(_, _, m)| m.encode().unwrap().len() < 1 << 20));
-    c.bus.queue.push_front((
-        2,
-        ALL.to_vec(),
-        CkptMsg::Write {
-            req: 9999,
-            uid: other,
-            wall: 1,
-            elements: vec![WriteElem {
-                section: vec![],
-                offset: 0,
-                data: b"held".to_vec(),
-            }],
-        },
-    ));
+    assert!(c.queued_lens().iter().all(|&n| n < 1 << 20));
+    let held = CkptMsg::Write {
+        req: 9999,
+        uid: other,
+        wall: 1,
+        elements: vec![WriteElem {
+            section: vec![],
+            offset: 0,
+            data: b"held".to_vec(),
+        }],
+    };
+    c.multicast_at(0, 2, held.encode().unwrap());
     c.run();
     for id in ALL {
         assert!(c.nodes[id].is_synced());
@@ -687,12 +806,12 @@ fn a_joining_node_receives_every_checkpoint() {
     assert_eq!(c.nodes[&3].checkpoint(other).unwrap().refs, BTreeMap::from([(2, 1)]));
 }
 
-/// After a partition heals: a checkpoint changed on both sides keeps the copy
-/// of the side whose old ring had the lowest representative; checkpoints
-/// present on one side only are kept; references to a copy that lost go to
-/// the winner of the same name.
+/// After a partition heals (saCkpt(3), PARTITIONS): a checkpoint changed
+/// as often on both sides keeps the copy of the side whose old ring had the
+/// lowest representative; checkpoints present on one side only are kept;
+/// references to a copy that lost go to the winner of the same name.
 #[test]
-fn merge_after_a_partition_keeps_the_lowest_ring_copy_and_one_sided_checkpoints() {
+fn merge_after_a_partition_keeps_the_lowest_ring_copy_on_a_tie_and_one_sided_checkpoints() {
     let mut c = Cluster::new(ALL);
     let shared = c.create(1, ALL, b"shared", attrs(1, 16));
     c.write(1, ALL, shared, &[(b"", 0, b"before")]);
@@ -706,6 +825,7 @@ fn merge_after_a_partition_keeps_the_lowest_ring_copy_and_one_sided_checkpoints(
     let right = c.create(3, &[3], b"right-only", attrs(1, 4));
     let dup_left = c.create(2, &[1, 2], b"dup", attrs(1, 4));
     let dup_right = c.create(3, &[3], b"dup", attrs(1, 4));
+    c.write(2, &[1, 2], dup_left, &[(b"", 0, b"L")]);
     c.write(3, &[3], dup_right, &[(b"", 0, b"R")]);
     c.configure(ALL);
     c.assert_same(ALL);
@@ -765,32 +885,26 @@ fn an_interrupted_sync_discards_held_changes() {
     let mut c = Cluster::new(&[1, 2]);
     let uid = c.create(1, &[1, 2], b"x", attrs(1, 8));
     c.start_config(&[1, 2]);
-    c.bus.queue.push_back((
-        2,
-        vec![1, 2],
-        CkptMsg::Write {
-            req: 5,
-            uid,
-            wall: 1,
-            elements: vec![WriteElem {
-                section: vec![],
-                offset: 0,
-                data: b"lost".to_vec(),
-            }],
-        },
-    ));
-    // Only the first start and the write get through.
-    for _ in 0..1 {
-        let (s, to, m) = c.bus.queue.pop_front().unwrap();
-        for id in &to {
-            c.nodes.get_mut(id).unwrap().deliver(s, m.clone(), 0);
-        }
-    }
-    c.bus.queue.pop_front();
-    let (s, to, m) = c.bus.queue.pop_front().unwrap();
-    for id in &to {
-        c.nodes.get_mut(id).unwrap().deliver(s, m.clone(), 0);
-    }
+    // Each node's round: its references, then its barrier.
+    assert_eq!(c.queued_lens().len(), 4);
+    let write = CkptMsg::Write {
+        req: 5,
+        uid,
+        wall: 1,
+        elements: vec![WriteElem {
+            section: vec![],
+            offset: 0,
+            data: b"lost".to_vec(),
+        }],
+    };
+    c.send(2, write);
+    // Only node 1's part of the round and the write get through.
+    c.step();
+    c.step();
+    c.lose_next();
+    c.lose_next();
+    c.step();
+    c.collect();
     c.configure(&[1, 2]);
     assert!(c.data(1, uid, b"").is_empty());
     assert_eq!(c.dropped[&2].len(), 1);
@@ -1022,4 +1136,76 @@ fn sections_and_iteration_match_a_model() {
         }
         c.assert_same(&[1, 2]);
     }
+}
+
+/// saCkpt(3), PARTITIONS: every applied change counts on every replica of a
+/// checkpoint; at a merge the copy with more changes wins, whichever side
+/// it comes from, so a checkpoint changed on one side only keeps that
+/// side's changes (an acknowledged write is not lost to a side that did not
+/// touch the checkpoint).
+#[test]
+fn merge_keeps_the_copy_with_more_changes() {
+    let mut c = Cluster::new(ALL);
+    let one_sided = c.create(1, ALL, b"one-sided", attrs(1, 16));
+    let both = c.create(1, ALL, b"both", attrs(1, 16));
+    c.write(1, ALL, one_sided, &[(b"", 0, b"before")]);
+    let counted = c.nodes[&1].checkpoint(one_sided).unwrap().changes;
+    assert_eq!(counted, 2, "the creation and one write");
+    c.configure(&[1, 2]);
+    c.configure(&[3]);
+    // Only the side of node 3 (the higher representative) changes it.
+    c.write(3, &[3], one_sided, &[(b"", 0, b"right!")]);
+    // Both change this one, the right side twice.
+    c.write(1, &[1, 2], both, &[(b"", 0, b"L")]);
+    c.write(3, &[3], both, &[(b"", 0, b"R")]);
+    c.write(3, &[3], both, &[(b"", 0, b"RR")]);
+    // Created on both sides: the right one changed more.
+    let dup_left = c.create(2, &[1, 2], b"dup", attrs(1, 4));
+    let dup_right = c.create(3, &[3], b"dup", attrs(1, 4));
+    c.write(3, &[3], dup_right, &[(b"", 0, b"R")]);
+    c.configure(ALL);
+    c.assert_same(ALL);
+    for id in ALL {
+        assert_eq!(c.data(*id, one_sided, b""), b"right!");
+        assert_eq!(c.data(*id, both, b""), b"RR");
+        assert_eq!(c.nodes[id].by_name(b"dup"), Some(dup_right));
+        assert!(c.nodes[id].checkpoint(dup_left).is_none());
+    }
+    assert_eq!(c.nodes[&2].checkpoint(one_sided).unwrap().changes, counted + 1);
+    // Every node reports the copies that lost, with what decided it.
+    let losses = c.nodes.get_mut(&1).unwrap().take_losses();
+    let lost: Vec<(&[u8], u64, u64)> = losses
+        .iter()
+        .map(|l| (l.name.as_slice(), l.winner.changes, l.loser.changes))
+        .collect();
+    assert_eq!(
+        lost,
+        vec![(&b"one-sided"[..], 3, 2), (&b"both"[..], 3, 2), (&b"dup"[..], 2, 1)]
+    );
+    assert!(losses
+        .iter()
+        .all(|l| l.winner.members == [3] && l.loser.members == [1, 2]));
+    // Node 2's reference to its own "dup" now counts on the winner; every
+    // node's references come from that node.
+    assert_eq!(c.remaps[&2], vec![(dup_left, dup_right)]);
+    assert_eq!(
+        c.nodes[&1].checkpoint(dup_right).unwrap().refs,
+        BTreeMap::from([(2, 1), (3, 1)])
+    );
+}
+
+/// A round cut short makes its members sides of their own: each sends its
+/// checkpoints at the next round, so members that came back from a
+/// partition whose round never completed still merge alike.
+#[test]
+fn a_round_cut_short_by_a_partition_still_merges_alike() {
+    let mut c = Cluster::new(ALL);
+    let uid = c.create(1, ALL, b"x", attrs(1, 16));
+    c.configure(&[3]);
+    c.write(3, &[3], uid, &[(b"", 0, b"three")]);
+    // Nodes 1 and 2 start a ring of their own, cut short at once.
+    c.start_config(&[1, 2]);
+    c.configure(ALL);
+    c.assert_same(ALL);
+    assert_eq!(c.data(1, uid, b""), b"three");
 }
