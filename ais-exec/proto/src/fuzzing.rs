@@ -94,6 +94,7 @@ pub fn decode_service_payloads(data: &[u8]) {
     }
     decode_ckpt_payloads(data);
     decode_tmr_payloads(data);
+    crate::msg::fuzz_decode(data);
 }
 
 /// Every TMR payload, requests and responses alike, re-encodes to its bytes.
@@ -473,6 +474,7 @@ mod tests {
             .encode()
             .unwrap(),
         );
+        seeds.extend(crate::msg::samples());
         let mut runs = mutate_seeds(&seeds, decode_service_payloads);
         for n in 0..5_000u64 {
             decode_service_payloads(&noise(n, (n as usize * 13) % 200));

@@ -16,6 +16,7 @@
 //! - [`cpg`]: the process group service's messages.
 //! - [`evs`]: the extended virtual synchrony service's messages.
 //! - [`tmr`]: the timer service's messages.
+//! - [`msg`]: the message service's messages.
 //! - [`echo`]: the message ids of the test-only echo service.
 //!
 //! Every decoder here is total: any input gives a value or an error, never a panic, and
@@ -33,6 +34,7 @@ pub mod frame;
 pub mod fuzzing;
 pub mod handshake;
 pub mod message;
+pub mod msg;
 pub mod status;
 pub mod tmr;
 
