@@ -72,6 +72,7 @@ pub const LIMIT_MAX_REPLY_SIZE: u32 = 7;
 /// The `SaAisErrorT` values this service answers beyond [`crate::status`].
 pub mod err {
     pub const BUSY: u32 = 10;
+    pub const BAD_OPERATION: u32 = 20;
     pub const NO_SPACE: u32 = 15;
     pub const INTERRUPT: u32 = 16;
     pub const QUEUE_FULL: u32 = 23;

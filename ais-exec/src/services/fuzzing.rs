@@ -8,6 +8,8 @@ use super::clm::node::{NodeInfo, NodeJoin};
 use super::contract::{Peer, RingId};
 use super::cpg::wire::CpgMsg;
 use super::evs::wire::EvsMcast;
+use super::msg::merge::Piece;
+use super::msg::wire::MsgWire;
 use super::registry;
 use crate::ipc::ConnId;
 
@@ -23,6 +25,12 @@ pub fn decode_cluster_messages(data: &[u8]) {
     }
     if let Ok(m) = CkptMsg::decode(data) {
         assert_eq!(m.encode().as_deref(), Ok(data), "CKPT message re-encoding differs");
+    }
+    if let Ok(m) = MsgWire::decode(data) {
+        assert_eq!(m.encode().as_deref(), Ok(data), "MSG message re-encoding differs");
+    }
+    if let Ok(p) = Piece::decode(data) {
+        assert_eq!(p.encode().as_deref(), Ok(data), "MSG sync piece re-encoding differs");
     }
     super::sync::fuzz_decode(data);
     // Every registered service, configured and with a handle open, hears it
@@ -65,6 +73,11 @@ mod tests {
         seeds.extend(cpg::wire::samples().iter().map(CpgMsg::encode));
         seeds.extend(crate::services::sync::samples());
         seeds.extend(ckpt::wire::samples().iter().map(|m| m.encode().unwrap()));
+        seeds.extend(
+            crate::services::msg::wire::samples()
+                .iter()
+                .map(|m| m.encode().unwrap()),
+        );
         seeds
     }
 

@@ -10,6 +10,7 @@ use super::clock::WallClock;
 use super::contract::Service;
 use super::cpg::service::CpgService;
 use super::evs::service::EvsService;
+use super::msg::service::MsgService;
 use super::router::Router;
 use super::tmr::service::TmrService;
 
@@ -46,6 +47,7 @@ pub fn services(s: &Setup) -> Vec<Box<dyn Service>> {
         Box::new(CkptService::from_setup(s)),
         Box::new(CfgService),
         Box::new(TmrService::from_setup(s)),
+        Box::new(MsgService::from_setup(s)),
     ]
 }
 
