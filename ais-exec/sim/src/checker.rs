@@ -12,6 +12,8 @@
 //!    that survives is read back at the end (it, or a later write of the same
 //!    section that was never acknowledged).
 //! 6. [`Property::ClosedConn`]: nothing is sent to a connection that is gone.
+//! 7. [`Property::MsgDuplicated`], [`Property::MsgOrder`]: the MSG rules
+//!    ([`crate::msg`]).
 
 use crate::history::*;
 use ais_proto::status;
@@ -26,6 +28,8 @@ pub enum Property {
     AckedUnordered,
     WriteLost,
     ClosedConn,
+    MsgDuplicated,
+    MsgOrder,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -50,6 +54,7 @@ pub fn check(h: &History) -> Vec<Violation> {
     answers(h, &mut out);
     closed_conns(h, &mut out);
     writes(h, &mut out);
+    out.extend(crate::msg::check(h));
     out
 }
 
@@ -158,7 +163,7 @@ fn writes(h: &History, out: &mut Vec<Violation>) {
             Target::Unlink { name } => {
                 unlinked.insert(name);
             }
-            Target::None => {}
+            Target::None | Target::MsgSend { .. } => {}
         }
     }
     for ((name, section), list) in sections {
@@ -278,6 +283,7 @@ mod tests {
                 data: Some(b"data-1".to_vec()),
             }],
             survivors: vec![0, 1],
+            msg_gets: Vec::new(),
         }
     }
 

@@ -27,6 +27,8 @@ pub struct History {
     pub reads: Vec<FinalRead>,
     /// Incarnations alive at the end.
     pub survivors: Vec<Inc>,
+    /// Messages got from MSG queues.
+    pub msg_gets: Vec<crate::msg::MsgGot>,
 }
 
 /// One library connection of an incarnation.
@@ -54,6 +56,11 @@ pub enum Target {
     },
     Unlink {
         name: Vec<u8>,
+    },
+    /// A MSG send of `data` to `queue`.
+    MsgSend {
+        queue: Vec<u8>,
+        data: Vec<u8>,
     },
 }
 

@@ -78,6 +78,7 @@ enum Kind {
     Ckpt,
     Cpg,
     Clm,
+    Msg,
     /// The reader at the end.
     Verify,
 }
@@ -119,6 +120,7 @@ impl Client {
             Kind::Ckpt | Kind::Verify => ServiceId::CKPT,
             Kind::Cpg => ServiceId::CPG,
             Kind::Clm => ServiceId::CLM,
+            Kind::Msg => ServiceId::MSG,
         }
     }
 }
@@ -577,6 +579,7 @@ impl Sim {
             Kind::Ckpt => self.ckpt_step(i, k),
             Kind::Cpg => self.cpg_step(i, k),
             Kind::Clm => self.clm_step(i, k),
+            Kind::Msg => self.msg_step(i, k),
             Kind::Verify => self.verify_step(i, k),
         }
     }
@@ -724,6 +727,18 @@ impl Sim {
         }
     }
 
+    fn msg_step(&mut self, i: usize, k: usize) {
+        let inc = self.nodes[i].inc;
+        let c = &self.nodes[i].live.as_ref().unwrap().clients[k];
+        let opened = c.opened.keys().next().cloned();
+        let (conn, seq) = (c.conn.expect("connected"), c.made);
+        let ask = crate::msg::step(&mut self.rng, opened.as_deref(), inc, conn, seq);
+        let c = &mut self.nodes[i].live.as_mut().unwrap().clients[k];
+        c.made += 1;
+        c.pending_name = ask.queue;
+        self.ask(i, k, ask.msg, ask.payload, true, ask.target)
+    }
+
     /// The reader at the end: open each kept checkpoint, read its sections.
     fn verify_step(&mut self, i: usize, k: usize) {
         let c = &mut self.nodes[i].live.as_mut().unwrap().clients[k];
@@ -831,11 +846,12 @@ impl Sim {
                 Client::new(Kind::Ckpt),
                 Client::new(Kind::Cpg),
                 Client::new(Kind::Clm),
+                Client::new(Kind::Msg),
             ],
         });
         self.pump(i);
         if self.net.faults_on {
-            for client in 0..4 {
+            for client in 0..5 {
                 let at = self.now + self.rng.range(0, self.token());
                 self.push(at, Ev::Client { node: i, client, inc });
             }
@@ -903,7 +919,7 @@ impl Sim {
                 return false;
             }
             let settled = |s: ServiceId| l.router.digests().iter().any(|(id, d)| *id == s && d.is_some());
-            if ![ServiceId::CLM, ServiceId::CPG, ServiceId::CKPT]
+            if ![ServiceId::CLM, ServiceId::CPG, ServiceId::CKPT, ServiceId::MSG]
                 .into_iter()
                 .all(settled)
             {
@@ -1040,6 +1056,23 @@ fn answered(c: &mut Client, msg: u16, st: u32, payload: &[u8], target: Target, r
         }
         (Kind::Cpg, cpg::JOIN) if st == status::OK => c.group = c.pending_name.take(),
         (Kind::Cpg, cpg::LEAVE) if st == status::OK => c.group = None,
+        (Kind::Msg, ais_proto::msg::OPEN) if st == status::OK => {
+            if let Some(q) = c.pending_name.take() {
+                c.opened.insert(q, 0);
+            }
+        }
+        (Kind::Msg, ais_proto::msg::CLOSE) if st == status::OK => c.opened.clear(),
+        (Kind::Msg, ais_proto::msg::GET) if st == status::OK => {
+            if let (Some(queue), Some(data)) = (c.opened.keys().next(), crate::msg::got(payload)) {
+                let mut r = rec.borrow_mut();
+                let at = r.tick();
+                r.h.msg_gets.push(crate::msg::MsgGot {
+                    queue: queue.clone(),
+                    data,
+                    at,
+                });
+            }
+        }
         _ => {}
     }
     c.pending_name = None;
