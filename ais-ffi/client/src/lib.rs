@@ -2,7 +2,7 @@
 //!
 //! - [`runtime`]: the connection every client and C library is built on (request and
 //!   dispatch sockets, handshake, credits, dispatch modes).
-//! - [`clm`], [`cpg`], [`evs`], [`ckpt`], [`cfg`], [`tmr`]: one typed client per service.
+//! - [`clm`], [`cpg`], [`evs`], [`ckpt`], [`cfg`], [`tmr`], [`msg`]: one typed client per service.
 //! - [`Error`]: the SA Forum `SaAisErrorT` values as a Rust enum.
 //!
 //! The executive is the one `AIS_IPC_SOCKET` names (default `@ais`). The C libraries
@@ -31,6 +31,7 @@ pub mod clm;
 pub mod cpg;
 mod error;
 pub mod evs;
+pub mod msg;
 pub mod runtime;
 pub mod tmr;
 
