@@ -22,6 +22,8 @@ FFI_LIBS += SaCkpt
 FFI_VERSION_SaCkpt := 3.0.0
 FFI_LIBS += SaTmr
 FFI_VERSION_SaTmr := 3.0.0
+FFI_LIBS += SaMsg
+FFI_VERSION_SaMsg := 4.0.0
 
 LIBDIR     ?= $(PREFIX)/lib
 INCLUDEDIR ?= $(PREFIX)/include

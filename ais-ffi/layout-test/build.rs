@@ -15,6 +15,7 @@ fn main() {
         .header("saClm.h")
         .header("saCkpt.h")
         .header("saTmr.h")
+        .header("saMsg.h")
         .header("corosync/corotypes.h")
         .header("corosync/cpg.h")
         .header("corosync/evs.h");

@@ -22,6 +22,7 @@ pub mod ckpt;
 pub mod clm;
 pub mod cpg;
 pub mod evs;
+pub mod msg;
 pub mod tmr;
 pub mod types;
 

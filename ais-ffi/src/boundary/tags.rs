@@ -9,6 +9,8 @@ pub const CKPT: u16 = 0x0002;
 pub const CKPT_CHECKPOINT: u16 = 0x0202;
 pub const CKPT_ITERATION: u16 = 0x0203;
 pub const TMR: u16 = 0x0006;
+pub const MSG: u16 = 0x0005;
+pub const MSG_QUEUE: u16 = 0x0205;
 pub const CPG: u16 = 0x0C96;
 pub const CPG_ITERATION: u16 = 0x0C97;
 pub const EVS: u16 = 0x0E75;
@@ -20,6 +22,8 @@ pub const ALL: &[(&str, u16)] = &[
     ("CKPT_CHECKPOINT", CKPT_CHECKPOINT),
     ("CKPT_ITERATION", CKPT_ITERATION),
     ("TMR", TMR),
+    ("MSG", MSG),
+    ("MSG_QUEUE", MSG_QUEUE),
     ("CPG", CPG),
     ("CPG_ITERATION", CPG_ITERATION),
     ("EVS", EVS),

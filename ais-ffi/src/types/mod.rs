@@ -78,4 +78,5 @@ pub mod clm;
 pub mod corotypes;
 pub mod cpg;
 pub mod evs;
+pub mod msg;
 pub mod tmr;
