@@ -23,3 +23,17 @@ pub trait Message: Sized {
         Ok(v)
     }
 }
+
+/// A test of one message type's encoding: it decodes back to itself, every cut of it
+/// fails, and one byte more is refused as trailing.
+#[cfg(test)]
+pub(crate) fn round_trip<M: Message + PartialEq + std::fmt::Debug>(m: M) {
+    let b = m.encode().unwrap();
+    assert_eq!(M::decode(&b).unwrap(), m);
+    for n in 0..b.len() {
+        assert!(M::decode(&b[..n]).is_err(), "cut at {n}");
+    }
+    let mut long = b.clone();
+    long.push(0);
+    assert_eq!(M::decode(&long).unwrap_err(), DecodeError::Trailing(1));
+}

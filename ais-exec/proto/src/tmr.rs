@@ -196,17 +196,7 @@ impl Message for Expired {
 mod tests {
     use super::*;
 
-    /// Encodes, decodes back, and checks that every cut and one byte more fail.
-    fn round_trip<M: Message + PartialEq + std::fmt::Debug>(m: M) {
-        let b = m.encode().unwrap();
-        assert_eq!(M::decode(&b).unwrap(), m);
-        for n in 0..b.len() {
-            assert!(M::decode(&b[..n]).is_err(), "cut at {n}");
-        }
-        let mut long = b.clone();
-        long.push(0);
-        assert_eq!(M::decode(&long).unwrap_err(), DecodeError::Trailing(1));
-    }
+    use crate::message::round_trip;
 
     #[test]
     fn every_message_round_trips_and_refuses_cuts() {
