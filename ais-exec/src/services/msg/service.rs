@@ -409,11 +409,10 @@ impl<C: Copy + Eq + Hash + Send> Service<C> for MsgService<C> {
         if let Some(q) = merged {
             self.queues = q;
         }
-        let restarted: Vec<NodeId> = pieces
-            .iter()
-            .filter(|(&n, p)| p.fresh && n != self.me)
-            .map(|(&n, _)| n)
-            .collect();
+        // Every node closes the same queues: a fresh node's clients could not open any
+        // yet (requests wait for the first round), so what it holds open is its
+        // earlier incarnation's.
+        let restarted: Vec<NodeId> = pieces.iter().filter(|(_, p)| p.fresh).map(|(&n, _)| n).collect();
         merge::settle(
             &mut self.queues,
             &members,
