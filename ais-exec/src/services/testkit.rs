@@ -113,6 +113,13 @@ impl<S: Service<C>, C: Copy> Cluster<S, C> {
         c
     }
 
+    /// Node `id` restarts: a new service and a new sync engine (no round
+    /// completed), not configured yet.
+    pub fn restart(&mut self, id: NodeId, service: S) {
+        self.nodes.insert(id, service);
+        self.engines.insert(id, SyncEngine::new());
+    }
+
     pub fn node(&mut self, id: NodeId) -> &mut S {
         self.nodes.get_mut(&id).expect("a node of the cluster")
     }

@@ -2,10 +2,9 @@
 //! applied at activate (written in saMsg(3), MERGE AND FAILURE).
 //!
 //! Every node sends one piece: whether it is fresh (no completed round: it just
-//! started, so nothing it once opened is still open), the ring it comes from, its
-//! `SaTimeT`, and, from one node per old ring (the lowest of its old ring's members
-//! still present; fresh nodes too, with what little they hold), every queue with its
-//! messages. At activate:
+//! started, holds nothing, and nothing it once opened is still open), the ring it
+//! comes from, its `SaTimeT`, and, unless fresh, every queue with its messages. At
+//! activate:
 //! 1. for each queue name, the copy of the side whose old ring had the lowest
 //!    representative wins (fresh nodes come last); a queue one side alone held is
 //!    kept;
@@ -29,7 +28,7 @@ pub struct Piece {
     /// The old ring's representative (`u32::MAX` when fresh).
     pub old_rep: NodeId,
     pub wall: i64,
-    /// Every queue, from the node that speaks for its old ring.
+    /// Every queue (none from a fresh node).
     pub queues: Option<BTreeMap<Vec<u8>, Queue>>,
 }
 

@@ -379,10 +379,10 @@ impl<C: Copy + Eq + Hash + Send> Service<C> for MsgService<C> {
     fn sync_init(&mut self, round: &Round<'_>) -> Vec<Vec<u8>> {
         self.pieces.clear();
         self.round_members = round.members.to_vec();
-        let speaks = match round.old_ring {
-            None => true,
-            Some(_) => round.old_members.iter().filter(|n| round.members.contains(n)).min() == Some(&self.me),
-        };
+        // Every node that completed a round sends its queues: one per old ring would
+        // do only if each still held its old ring's state, and a node cannot tell
+        // whether the lowest of them restarted meanwhile.
+        let speaks = round.old_ring.is_some();
         let piece = Piece {
             fresh: round.old_ring.is_none(),
             old_rep: round.old_ring.map_or(u32::MAX, |r| r.rep),

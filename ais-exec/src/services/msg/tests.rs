@@ -465,3 +465,23 @@ fn limits_are_reported_and_enforced() {
     let big = vec![0; m::MAX_MESSAGE_SIZE as usize + 1];
     assert_eq!(t.send(1, 1, 0, &big), status::TOO_BIG);
 }
+
+/// A node that restarts comes back fresh: every node, itself included, closes the
+/// queues its earlier incarnation had open (their messages stay), so the replicas
+/// agree.
+#[test]
+fn a_restarted_nodes_earlier_queues_are_closed_everywhere() {
+    let mut t = cluster(&[1, 2]);
+    t.c.connect(1, 1, 10);
+    assert_eq!(t.open(1, 1, Some(attrs(0, 100, 0)), m::OPEN_CREATE), status::OK);
+    assert_eq!(t.send(1, 1, 0, b"x"), status::OK);
+    let k = t.clock.clone();
+    let wall = WallClock::new(move || k.load(Ordering::SeqCst));
+    t.c.restart(1, MsgService::new(1, wall, MsgLimits::default()));
+    t.c.configure(&[1, 2]);
+    assert!(t.digests_agree());
+    let q = &t.c.nodes[&2].queues().map[Q];
+    assert_eq!((q.opener, q.areas[0].len()), (None, 1));
+    t.c.connect(1, 3, 30);
+    assert_eq!(t.open(1, 3, None, 0), status::OK);
+}
