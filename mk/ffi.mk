@@ -26,6 +26,8 @@ FFI_LIBS += SaEvt
 FFI_VERSION_SaEvt := 3.0.0
 FFI_LIBS += SaLck
 FFI_VERSION_SaLck := 3.0.0
+FFI_LIBS += SaMsg
+FFI_VERSION_SaMsg := 4.0.0
 
 FFI_CC     ?= $(CC)
 FFI_CXX    ?= $(CXX)

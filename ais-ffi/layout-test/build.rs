@@ -17,6 +17,7 @@ fn main() {
         .header("saTmr.h")
         .header("saEvt.h")
         .header("saLck.h")
+        .header("saMsg.h")
         .header("corosync/corotypes.h")
         .header("corosync/cpg.h")
         .header("corosync/evs.h");

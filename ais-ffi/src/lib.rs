@@ -24,6 +24,7 @@ pub mod cpg;
 pub mod evs;
 pub mod evt;
 pub mod lck;
+pub mod msg;
 pub mod tmr;
 pub mod types;
 

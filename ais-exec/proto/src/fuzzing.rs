@@ -120,6 +120,7 @@ fn decode_lck_payloads(data: &[u8]) {
     same::<l::GrantCallback>(data, "grant callback");
     same::<l::Waiter>(data, "waiter");
     same::<l::UnlockCallback>(data, "unlock callback");
+    crate::msg::fuzz_decode(data);
 }
 
 /// Every TMR payload, requests and responses alike, re-encodes to its bytes.
@@ -575,6 +576,7 @@ mod tests {
         );
         seeds.extend(evt_seeds());
         seeds.extend(crate::lck::seeds());
+        seeds.extend(crate::msg::samples());
         let mut runs = mutate_seeds(&seeds, decode_service_payloads);
         for n in 0..5_000u64 {
             decode_service_payloads(&noise(n, (n as usize * 13) % 200));

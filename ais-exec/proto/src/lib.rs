@@ -18,6 +18,7 @@
 //! - [`evt`]: the event service's messages.
 //! - [`tmr`]: the timer service's messages.
 //! - [`lck`]: the lock service's messages.
+//! - [`msg`]: the message service's messages.
 //! - [`echo`]: the message ids of the test-only echo service.
 //!
 //! Every decoder here is total: any input gives a value or an error, never a panic, and
@@ -37,6 +38,7 @@ pub mod fuzzing;
 pub mod handshake;
 pub mod lck;
 pub mod message;
+pub mod msg;
 pub mod status;
 pub mod tmr;
 

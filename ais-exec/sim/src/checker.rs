@@ -17,6 +17,8 @@
 //!    in one order ([`crate::evt::check_order`]).
 //! 8. [`Property::LockConflict`]: no two live holders of conflicting LCK
 //!    locks on one resource within one configuration (`crate::lck`).
+//! 9. [`Property::MsgDuplicated`], [`Property::MsgOrder`]: the MSG rules
+//!    ([`crate::msg`]).
 
 use crate::history::*;
 use ais_proto::status;
@@ -33,6 +35,8 @@ pub enum Property {
     ClosedConn,
     EventOrder,
     LockConflict,
+    MsgDuplicated,
+    MsgOrder,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -59,6 +63,7 @@ pub fn check(h: &History) -> Vec<Violation> {
     writes(h, &mut out);
     crate::evt::check_order(h, &mut out);
     crate::lck::check(h, &mut out);
+    out.extend(crate::msg::check(h));
     out
 }
 
@@ -167,7 +172,7 @@ fn writes(h: &History, out: &mut Vec<Violation>) {
             Target::Unlink { name } => {
                 unlinked.insert(name);
             }
-            Target::None => {}
+            Target::None | Target::MsgSend { .. } => {}
         }
     }
     for ((name, section), list) in sections {
@@ -290,6 +295,7 @@ mod tests {
             evt: Vec::new(),
             locks: Vec::new(),
             merges: vec![],
+            msg_gets: Vec::new(),
         }
     }
 

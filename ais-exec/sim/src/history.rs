@@ -33,6 +33,8 @@ pub struct History {
     pub locks: Vec<crate::lck::Held>,
     /// Copies that lost a merge, as each incarnation's services said.
     pub merges: Vec<Merged>,
+    /// Messages got from MSG queues.
+    pub msg_gets: Vec<crate::msg::MsgGot>,
 }
 
 /// One library connection of an incarnation.
@@ -60,6 +62,11 @@ pub enum Target {
     },
     Unlink {
         name: Vec<u8>,
+    },
+    /// A MSG send of `data` to `queue`.
+    MsgSend {
+        queue: Vec<u8>,
+        data: Vec<u8>,
     },
 }
 

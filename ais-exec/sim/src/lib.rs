@@ -23,6 +23,7 @@ pub mod evt;
 pub mod fake;
 pub mod history;
 pub mod lck;
+pub mod msg;
 pub mod sim;
 
 pub use checker::{check, Property, Violation};

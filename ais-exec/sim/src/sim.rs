@@ -83,6 +83,7 @@ enum Kind {
     Clm,
     Evt,
     Lck,
+    Msg,
     /// The reader at the end.
     Verify,
 }
@@ -130,6 +131,7 @@ impl Client {
             Kind::Clm => ServiceId::CLM,
             Kind::Evt => ServiceId::EVT,
             Kind::Lck => ServiceId::LCK,
+            Kind::Msg => ServiceId::MSG,
         }
     }
 }
@@ -667,6 +669,7 @@ impl Sim {
                 let ordered = a.msg != ais_proto::lck::LIMIT;
                 self.ask(i, k, a.msg, a.payload, ordered, Target::None)
             }
+            Kind::Msg => self.msg_step(i, k),
             Kind::Verify => self.verify_step(i, k),
         }
     }
@@ -821,6 +824,18 @@ impl Sim {
         self.ask(i, k, a.msg, a.payload, a.ordered, Target::None)
     }
 
+    fn msg_step(&mut self, i: usize, k: usize) {
+        let inc = self.nodes[i].inc;
+        let c = &self.nodes[i].live.as_ref().unwrap().clients[k];
+        let opened = c.opened.keys().next().cloned();
+        let (conn, seq) = (c.conn.expect("connected"), c.made);
+        let ask = crate::msg::step(&mut self.rng, opened.as_deref(), inc, conn, seq);
+        let c = &mut self.nodes[i].live.as_mut().unwrap().clients[k];
+        c.made += 1;
+        c.pending_name = ask.queue;
+        self.ask(i, k, ask.msg, ask.payload, true, ask.target)
+    }
+
     /// The reader at the end: open each kept checkpoint, read its sections.
     fn verify_step(&mut self, i: usize, k: usize) {
         let c = &mut self.nodes[i].live.as_mut().unwrap().clients[k];
@@ -931,6 +946,7 @@ impl Sim {
                 Client::new(Kind::Evt),
                 Client::new(Kind::Evt),
                 Client::new(Kind::Lck),
+                Client::new(Kind::Msg),
             ],
         });
         self.pump(i);
@@ -1010,7 +1026,7 @@ impl Sim {
                 return false;
             }
             let settled = |s: ServiceId| l.router.digests().iter().any(|(id, d)| *id == s && d.is_some());
-            if ![ServiceId::CLM, ServiceId::CPG, ServiceId::CKPT]
+            if ![ServiceId::CLM, ServiceId::CPG, ServiceId::CKPT, ServiceId::MSG]
                 .into_iter()
                 .all(settled)
             {
@@ -1150,6 +1166,23 @@ fn answered(c: &mut Client, msg: u16, st: u32, payload: &[u8], target: Target, r
         (Kind::Evt, _) => {
             if let Some(conn) = c.conn {
                 evtsim::answered(&mut c.evt, msg, st, payload, &mut rec.borrow_mut().h, inc, conn);
+            }
+        }
+        (Kind::Msg, ais_proto::msg::OPEN) if st == status::OK => {
+            if let Some(q) = c.pending_name.take() {
+                c.opened.insert(q, 0);
+            }
+        }
+        (Kind::Msg, ais_proto::msg::CLOSE) if st == status::OK => c.opened.clear(),
+        (Kind::Msg, ais_proto::msg::GET) if st == status::OK => {
+            if let (Some(queue), Some(data)) = (c.opened.keys().next(), crate::msg::got(payload)) {
+                let mut r = rec.borrow_mut();
+                let at = r.tick();
+                r.h.msg_gets.push(crate::msg::MsgGot {
+                    queue: queue.clone(),
+                    data,
+                    at,
+                });
             }
         }
         _ => {}

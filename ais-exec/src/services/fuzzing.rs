@@ -10,6 +10,8 @@ use super::cpg::wire::CpgMsg;
 use super::evs::wire::EvsMcast;
 use super::evt::wire::EvtMsg;
 use super::lck::wire::LckMsg;
+use super::msg::merge::Piece;
+use super::msg::wire::MsgWire;
 use super::registry;
 use crate::ipc::ConnId;
 
@@ -34,6 +36,12 @@ pub fn decode_cluster_messages(data: &[u8]) {
     }
     if let Ok(p) = super::ckpt::sync::Piece::decode(data) {
         assert_eq!(p.encode().as_deref(), Ok(data), "CKPT sync piece re-encoding differs");
+    }
+    if let Ok(m) = MsgWire::decode(data) {
+        assert_eq!(m.encode().as_deref(), Ok(data), "MSG message re-encoding differs");
+    }
+    if let Ok(p) = Piece::decode(data) {
+        assert_eq!(p.encode().as_deref(), Ok(data), "MSG sync piece re-encoding differs");
     }
     super::sync::fuzz_decode(data);
     // Every registered service, configured and with a handle open, hears it
@@ -79,6 +87,11 @@ mod tests {
         seeds.extend(crate::services::evt::wire::samples().iter().map(EvtMsg::encode));
         seeds.extend(crate::services::lck::wire::seeds());
         seeds.extend(ckpt::sync::samples());
+        seeds.extend(
+            crate::services::msg::wire::samples()
+                .iter()
+                .map(|m| m.encode().unwrap()),
+        );
         seeds
     }
 

@@ -23,6 +23,7 @@ pub mod flow;
 pub mod fuzzing;
 pub mod io;
 pub mod lck;
+pub mod msg;
 pub mod registry;
 pub mod router;
 pub mod sync;

@@ -13,6 +13,7 @@ use super::evs::service::EvsService;
 use super::evt::delivery::DeliveryQueue;
 use super::evt::service::EvtService;
 use super::lck::service::LckService;
+use super::msg::service::MsgService;
 use super::router::Router;
 use super::tmr::service::TmrService;
 
@@ -54,6 +55,7 @@ pub fn services(s: &Setup) -> Vec<Box<dyn Service>> {
         Box::new(TmrService::from_setup(s)),
         Box::new(EvtService::from_setup(s)),
         Box::new(LckService::from_setup(s)),
+        Box::new(MsgService::from_setup(s)),
     ]
 }
 

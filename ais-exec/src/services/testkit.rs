@@ -127,6 +127,12 @@ impl<S: Service<C>, C: Copy> Cluster<S, C> {
         self.reach(node)
     }
 
+    /// Node `id` restarts: a new service and a new sync engine (no round
+    /// completed), not configured yet.
+    pub fn restart(&mut self, id: NodeId, service: S) {
+        self.add_node(id, service);
+    }
+
     /// Adds node `id`, running `service`, not configured yet.
     pub fn add_node(&mut self, id: NodeId, service: S) {
         self.nodes.insert(id, service);

@@ -2,8 +2,8 @@
 //!
 //! - [`runtime`]: the connection every client and C library is built on (request and
 //!   dispatch sockets, handshake, credits, dispatch modes).
-//! - [`clm`], [`cpg`], [`evs`], [`ckpt`], [`cfg`], [`tmr`], [`evt`]: one typed client per service.
-//! - [`clm`], [`cpg`], [`evs`], [`ckpt`], [`cfg`], [`tmr`], [`lck`]: one typed client per service.
+//! - [`clm`], [`cpg`], [`evs`], [`ckpt`], [`cfg`], [`tmr`], [`evt`], [`lck`], [`msg`]: one typed client per
+//!   service.
 //! - [`Error`]: the SA Forum `SaAisErrorT` values as a Rust enum.
 //!
 //! The executive is the one `AIS_IPC_SOCKET` names (default `@ais`). The C libraries
@@ -34,6 +34,7 @@ mod error;
 pub mod evs;
 pub mod evt;
 pub mod lck;
+pub mod msg;
 pub mod runtime;
 pub mod tmr;
 

@@ -116,6 +116,17 @@ pub const HEADERS: &[Header] = &[
         trailer: "",
     },
     Header {
+        name: "saMsg.h",
+        guard: "SAMSG_H_DEFINED",
+        title: "SA Forum AIS Message Service (B.03.01)",
+        includes: &["saAis.h"],
+        sys_includes: &[],
+        sources: &["src/types/msg.rs", "src/msg/mod.rs"],
+        enums: types::msg::c_enums,
+        style: Style::Typedef,
+        trailer: "",
+    },
+    Header {
         name: "corosync/corotypes.h",
         guard: "COROTYPES_H_DEFINED",
         title: "types shared by the corosync-compatible client libraries (corosync 3)",

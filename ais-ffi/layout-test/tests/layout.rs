@@ -2,8 +2,7 @@
 //!
 //! ctest expands `ais-ffi/src/types/mod.rs` as a crate of its own, then compiles a C file that
 //! includes the committed headers (`include/saAis.h`, `include/saClm.h`, `include/saCkpt.h`,
-//! `include/saTmr.h`, `include/saEvt.h`, `include/corosync/corotypes.h`, `include/corosync/cpg.h`, `include/corosync/evs.h`) and
-//! `include/saTmr.h`, `include/saLck.h`, `include/corosync/corotypes.h`, `include/corosync/cpg.h`, `include/corosync/evs.h`) and
+//! `include/saTmr.h`, `include/saEvt.h`, `include/saLck.h`, `include/saMsg.h`, `include/corosync/corotypes.h`, `include/corosync/cpg.h`, `include/corosync/evs.h`) and
 //! reports, for every type, alias, struct field and constant declared there, its size,
 //! alignment, signedness, offset, field type and value; this program compares them with
 //! Rust's.
@@ -23,6 +22,7 @@ use ais_ffi::types::cpg::*;
 use ais_ffi::types::evs::*;
 use ais_ffi::types::evt::*;
 use ais_ffi::types::lck::*;
+use ais_ffi::types::msg::*;
 use ais_ffi::types::tmr::*;
 
 include!(concat!(env!("OUT_DIR"), "/layout.rs"));

@@ -14,6 +14,8 @@ pub const EVT_EVENT: u16 = 0x0304;
 pub const TMR: u16 = 0x0006;
 pub const LCK: u16 = 0x0004;
 pub const LCK_RESOURCE: u16 = 0x0404;
+pub const MSG: u16 = 0x0005;
+pub const MSG_QUEUE: u16 = 0x0205;
 pub const CPG: u16 = 0x0C96;
 pub const CPG_ITERATION: u16 = 0x0C97;
 pub const EVS: u16 = 0x0E75;
@@ -30,6 +32,8 @@ pub const ALL: &[(&str, u16)] = &[
     ("TMR", TMR),
     ("LCK", LCK),
     ("LCK_RESOURCE", LCK_RESOURCE),
+    ("MSG", MSG),
+    ("MSG_QUEUE", MSG_QUEUE),
     ("CPG", CPG),
     ("CPG_ITERATION", CPG_ITERATION),
     ("EVS", EVS),

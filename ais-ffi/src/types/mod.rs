@@ -80,4 +80,5 @@ pub mod cpg;
 pub mod evs;
 pub mod evt;
 pub mod lck;
+pub mod msg;
 pub mod tmr;
