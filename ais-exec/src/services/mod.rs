@@ -21,6 +21,7 @@ pub mod evs;
 pub mod flow;
 pub mod fuzzing;
 pub mod io;
+pub mod quorum;
 pub mod registry;
 pub mod router;
 pub mod sync;
