@@ -158,6 +158,7 @@ async fn run(prepared: daemon::Prepared, settings: Settings) -> ExitCode {
         }
     };
     let router = registry::router(&registry::Setup {
+        quorum: settings.quorum_config(),
         ckpt: settings.checkpoint.limits(),
         ..registry::Setup::new(me)
     });

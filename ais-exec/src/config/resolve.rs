@@ -10,8 +10,8 @@ use ais_totem::config::TotemConfig;
 use super::parse::{Step, Tree};
 use super::raw::{RawSettings, RawTotem};
 use super::settings::{
-    Checkpoint, ConfigError, Event, Interface, Logging, NodeEntry, Origin, Quorum, RrpMode, Settings, Totem, Transport, UidGid,
-    Warning, MAX_INTERFACES,
+    Checkpoint, ConfigError, Event, Interface, Logging, NodeEntry, Origin, Quorum, RrpMode, Settings, Totem, Transport,
+    UidGid, Warning, MAX_INTERFACES,
 };
 
 /// Where errors and warnings are reported: the file and its tree.

@@ -978,10 +978,15 @@ fn checkpoint_limits_are_read_checked_and_unknown_keys_warn() {
 #[test]
 fn quorum_section_as_votequorum_5_writes_it() {
     let list = "nodes {\n node {\n  nodeid: 1\n  ring0_addr: 10.0.0.1\n  quorum_votes: 3\n }\n node {\n  nodeid: 2\n  ring0_addr: 10.0.0.2\n }\n}\n";
-    let (s, warnings) = read(&format!("{MINIMAL}{list}quorum {{\n provider: corosync_votequorum\n}}\n"));
+    let (s, warnings) = read(&format!(
+        "{MINIMAL}{list}quorum {{\n provider: corosync_votequorum\n}}\n"
+    ));
     assert!(warnings.is_empty(), "{warnings:?}");
     let q = s.quorum_config().expect("quorum configured");
-    assert_eq!((q.expected_votes, q.votes_of(1), q.votes_of(2), q.votes_of(9)), (4, 3, 1, 1));
+    assert_eq!(
+        (q.expected_votes, q.votes_of(1), q.votes_of(2), q.votes_of(9)),
+        (4, 3, 1, 1)
+    );
     let (s, _) = read(&format!(
         "{MINIMAL}quorum {{\n provider: votequorum\n expected_votes: 2\n two_node: 1\n}}\n"
     ));
@@ -1000,8 +1005,18 @@ fn quorum_errors_name_file_line_and_key() {
     let cases = [
         ("provider: votequorum\n", 7, "quorum", "needs expected_votes"),
         ("expected_votes: 3\n", 7, "quorum.provider", "missing"),
-        ("provider: cman\nexpected_votes: 3\n", 8, "quorum.provider", "expected corosync_votequorum"),
-        ("provider: votequorum\nexpected_votes: 0\n", 9, "quorum.expected_votes", "greater than 0"),
+        (
+            "provider: cman\nexpected_votes: 3\n",
+            8,
+            "quorum.provider",
+            "expected corosync_votequorum",
+        ),
+        (
+            "provider: votequorum\nexpected_votes: 0\n",
+            9,
+            "quorum.expected_votes",
+            "greater than 0",
+        ),
         (
             "provider: votequorum\nexpected_votes: 3\ntwo_node: 1\n",
             9,
@@ -1011,7 +1026,11 @@ fn quorum_errors_name_file_line_and_key() {
     ];
     for (body, line, key, message) in cases {
         let e = fail(&format!("{MINIMAL}quorum {{\n{body}}}\n"));
-        assert_eq!((e.file.as_str(), e.line, e.key.as_deref()), (FILE, line, Some(key)), "{e}");
+        assert_eq!(
+            (e.file.as_str(), e.line, e.key.as_deref()),
+            (FILE, line, Some(key)),
+            "{e}"
+        );
         assert!(e.message.contains(message), "{e}");
     }
     let e = fail(&format!(

@@ -17,7 +17,9 @@ pub async fn ready_when_installed(mut membership: watch::Receiver<Membership>) {
     };
     let status = format!(
         "ring {:x}.{} with {} member(s)",
-        ring.ring_id.rep, ring.ring_id.seq, ring.members.len()
+        ring.ring_id.rep,
+        ring.ring_id.seq,
+        ring.members.len()
     );
     send(&[NotifyState::Ready, NotifyState::Status(&status)]);
 }
@@ -66,7 +68,10 @@ mod tests {
         tx.send(m).unwrap();
         task.await.unwrap();
         let n = sock.recv(&mut buf).unwrap();
-        assert_eq!(std::str::from_utf8(&buf[..n]).unwrap(), "READY=1\nSTATUS=ring 1.8 with 2 member(s)\n");
+        assert_eq!(
+            std::str::from_utf8(&buf[..n]).unwrap(),
+            "READY=1\nSTATUS=ring 1.8 with 2 member(s)\n"
+        );
         stopping();
         let n = sock.recv(&mut buf).unwrap();
         assert_eq!(&buf[..n], b"STOPPING=1\n");

@@ -10,6 +10,7 @@ use super::clock::WallClock;
 use super::contract::Service;
 use super::cpg::service::CpgService;
 use super::evs::service::EvsService;
+use super::quorum::QuorumConfig;
 use super::router::Router;
 use super::tmr::service::TmrService;
 
@@ -23,6 +24,8 @@ pub struct Setup {
     /// `checkpoint { }`.
     pub ckpt: CkptLimits,
     pub wall: WallClock,
+    /// `quorum { }`; `None`: every partition goes on.
+    pub quorum: Option<QuorumConfig>,
 }
 
 impl Setup {
@@ -32,6 +35,7 @@ impl Setup {
             me,
             ckpt: CkptLimits::default(),
             wall: WallClock::default(),
+            quorum: None,
         }
     }
 }
@@ -51,5 +55,5 @@ pub fn services(s: &Setup) -> Vec<Box<dyn Service>> {
 
 /// The router over every service of this node.
 pub fn router(s: &Setup) -> Router {
-    Router::new(services(s))
+    Router::new(services(s)).with_quorum(s.quorum.clone())
 }

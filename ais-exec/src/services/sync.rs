@@ -64,6 +64,11 @@ pub struct Round<'a> {
     /// (`None` before the first).
     pub old_ring: Option<RingId>,
     pub old_members: &'a [NodeId],
+    /// Whether that old ring was quorate (`None` without a `quorum { }`
+    /// section, or before the first round). A service puts it in its
+    /// pieces: where its merge rule would pick a side, a quorate side wins
+    /// (the other refused every change while it was apart).
+    pub old_quorate: Option<bool>,
 }
 
 /// What the router carries out for the engine, in order.
@@ -145,6 +150,7 @@ impl SyncMsg {
 /// The round running now.
 struct Running {
     ring: RingId,
+    quorate: Option<bool>,
     members: Vec<NodeId>,
     barriers: BTreeSet<NodeId>,
     /// Chunks of pieces not complete yet, by sender and service.
@@ -158,6 +164,10 @@ struct Running {
 pub struct SyncEngine {
     /// The ring of the last completed round, and its members.
     synced: Option<(RingId, Vec<NodeId>)>,
+    /// Whether the ring of the last completed round was quorate.
+    synced_quorate: Option<bool>,
+    /// Whether the ring whose configuration comes next is quorate.
+    next_quorate: Option<bool>,
     round: Option<Running>,
 }
 
@@ -216,6 +226,12 @@ impl SyncEngine {
         self.round.as_ref().map(|r| r.ring)
     }
 
+    /// The quorum of the ring whose [`configuration`](Self::configuration)
+    /// comes next, for the rounds that follow it ([`Round::old_quorate`]).
+    pub fn set_quorate(&mut self, quorate: Option<bool>) {
+        self.next_quorate = quorate;
+    }
+
     /// Whether request `msg` of `conn` to the service in `slot` must answer
     /// busy now.
     pub fn refuses<C>(
@@ -254,6 +270,7 @@ impl SyncEngine {
             members,
             old_ring,
             old_members: &old_members,
+            old_quorate: self.synced_quorate,
         };
         for slot in 0..services.count() {
             let s = services.at_mut(slot);
@@ -276,6 +293,7 @@ impl SyncEngine {
         out.push(Action::Send(SyncMsg::Barrier { ring }.encode()));
         self.round = Some(Running {
             ring,
+            quorate: self.next_quorate,
             members: members.to_vec(),
             barriers: BTreeSet::new(),
             partial: BTreeMap::new(),
@@ -345,6 +363,7 @@ impl SyncEngine {
                 if r.members.iter().all(|m| r.barriers.contains(m)) {
                     let done = self.round.take().expect("a round");
                     self.synced = Some((done.ring, done.members));
+                    self.synced_quorate = done.quorate;
                     for slot in 0..services.count() {
                         out.push(Action::Effects(slot, services.at_mut(slot).sync_activate(now)));
                     }
