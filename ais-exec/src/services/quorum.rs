@@ -185,7 +185,7 @@ mod tests {
         assert_eq!(q.configuration(&[1]), Some(Change::Gained));
         assert_eq!(q.status().total_votes, 3);
         assert_eq!(q.status().members, vec![(1, 3)]);
-        assert_eq!(q.configuration(&[2, 3, 4]), Some(Change::Lost));
+        assert_eq!(q.configuration(&[2, 3]), Some(Change::Lost));
     }
 
     /// votequorum(5), allow_downscale: "The general behaviour of
