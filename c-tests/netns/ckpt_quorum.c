@@ -76,7 +76,10 @@ int main(int argc, char **argv)
 	}
 	rc = SA_AIS_ERR_TRY_AGAIN;
 	for (tries = 0; tries < 100 && rc == SA_AIS_ERR_TRY_AGAIN; tries++) {
-		rc = saCkptCheckpointOpen(h, &n, &a, SA_CKPT_CHECKPOINT_CREATE | SA_CKPT_CHECKPOINT_WRITE, 5 * SEC, &c);
+		rc = saCkptCheckpointOpen(h, &n, NULL, SA_CKPT_CHECKPOINT_WRITE, 5 * SEC, &c);
+		if (rc == SA_AIS_ERR_NOT_EXIST)
+			rc = saCkptCheckpointOpen(h, &n, &a, SA_CKPT_CHECKPOINT_CREATE | SA_CKPT_CHECKPOINT_WRITE, 5 * SEC,
+						  &c);
 		if (rc == SA_AIS_ERR_TRY_AGAIN)
 			sleep_ms(100);
 	}
