@@ -12,6 +12,9 @@
 //!    that survives is read back at the end (it, or a later write of the same
 //!    section that was never acknowledged).
 //! 6. [`Property::ClosedConn`]: nothing is sent to a connection that is gone.
+//! 7. [`Property::UnquorateAck`]: with quorum configured, no change of
+//!    replicated state is acknowledged in a partition that was not quorate
+//!    ([`crate::quorum`]).
 
 use crate::history::*;
 use ais_proto::status;
@@ -26,6 +29,7 @@ pub enum Property {
     AckedUnordered,
     WriteLost,
     ClosedConn,
+    UnquorateAck,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -50,6 +54,7 @@ pub fn check(h: &History) -> Vec<Violation> {
     answers(h, &mut out);
     closed_conns(h, &mut out);
     writes(h, &mut out);
+    crate::quorum::check(h, &mut out);
     out
 }
 
@@ -278,6 +283,7 @@ mod tests {
                 data: Some(b"data-1".to_vec()),
             }],
             survivors: vec![0, 1],
+            ..History::default()
         }
     }
 

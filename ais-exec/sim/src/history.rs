@@ -27,6 +27,9 @@ pub struct History {
     pub reads: Vec<FinalRead>,
     /// Incarnations alive at the end.
     pub survivors: Vec<Inc>,
+    /// The run configured `quorum { }`; each node's quorum as it changed.
+    pub quorum_configured: bool,
+    pub quorum: Vec<crate::quorum::Mark>,
 }
 
 /// One library connection of an incarnation.

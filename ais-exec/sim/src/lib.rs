@@ -20,6 +20,7 @@
 pub mod checker;
 pub mod fake;
 pub mod history;
+pub mod quorum;
 pub mod sim;
 
 pub use checker::{check, Property, Violation};

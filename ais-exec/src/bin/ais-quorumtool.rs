@@ -22,7 +22,10 @@ fn main() -> ExitCode {
             ExitCode::SUCCESS
         }
         ["-v"] | ["--version"] => {
-            tool_output::print("ais-quorumtool", &format!("ais-quorumtool {}\n", env!("CARGO_PKG_VERSION")));
+            tool_output::print(
+                "ais-quorumtool",
+                &format!("ais-quorumtool {}\n", env!("CARGO_PKG_VERSION")),
+            );
             ExitCode::SUCCESS
         }
         _ => {
