@@ -13,7 +13,7 @@
 #   dir        a directory of this project's own (SOURCE empty), removed by
 #              uninstall when empty
 
-SBIN_PROGRAMS := aisexec ais-keygen ais-cfgtool ais-cpgtool ais-clmtool
+SBIN_PROGRAMS := aisexec ais-keygen ais-cfgtool ais-cpgtool ais-clmtool ais-quorumtool
 FFI_SA_LIBS = $(filter Sa%,$(FFI_LIBS))
 FFI_COMPAT_LIBS = $(filter-out Sa%,$(FFI_LIBS))
 INSTALL_LIBS = $(FFI_SA_LIBS) $(if $(filter yes,$(COROSYNC_COMPAT)),$(FFI_COMPAT_LIBS))

@@ -137,6 +137,7 @@ mod tests {
             nodeid: id,
             name: name.map(str::to_string),
             ring0_addr: addr.parse().unwrap(),
+            quorum_votes: 1,
         }
     }
 

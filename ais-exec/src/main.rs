@@ -186,6 +186,7 @@ async fn run(prepared: daemon::Prepared, settings: Settings, socket: SocketName)
         }
     };
     let router = registry::router(&registry::Setup {
+        quorum: settings.quorum_config(),
         ckpt: settings.checkpoint.limits(),
         evt: ais_exec::services::evt::delivery::DeliveryQueue {
             size: settings.event.delivery_queue_size as usize,

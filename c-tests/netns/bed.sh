@@ -12,7 +12,8 @@
 # Needs root, iproute2 (ip) and coreutils' timeout. The caller sets BED_BUILD
 # (the directory holding aisexec, ais-cfgtool, ais-keygen, libcpg.so.4 and
 # c-tests/cpg_check) and BED_NAME (a label for messages); with BED_KEEP set the
-# logs are kept (their directory is named at exit).
+# logs are kept (their directory is named at exit). BED_QUORUM, when set
+# before bed_init, is the body of every node's quorum { } section.
 
 BED_BUILD=${BED_BUILD:-target/release}
 BED_NAME=${BED_NAME:-netns}
@@ -154,6 +155,30 @@ bed_config() {
     printf '\tinterface {\n\t\tringnumber: 0\n\t\tbindnetaddr: %s.%s\n\t\tmcastport: 5405\n' "$BED_SUBNET" "$i"
     for m in $(seq 1 "$BED_N"); do printf '\t\tmember {\n\t\t\tmemberaddr: %s.%s\n\t\t}\n' "$BED_SUBNET" "$m"; done
     printf '\t}\n}\nlogging {\n\tto_stderr: yes\n\tto_syslog: no\n\ttimestamp: on\n}\n'
+    [ -z "${BED_QUORUM:-}" ] || printf 'quorum {\n%s\n}\n' "$BED_QUORUM"
+}
+
+# bed_quorate I: ais-quorumtool -s's exit status on node I (0 quorate, 2 not).
+bed_quorate() {
+    local rc=0
+    timeout 3 ip netns exec "$(bed_ns "$1")" "$BED_BUILD/ais-quorumtool" -s > "$BED_DIR/quorum$1.out" 2>&1 || rc=$?
+    return $rc
+}
+
+# bed_wait_quorate "NODES" 0|2 SECONDS: ais-quorumtool -s exits with that status on each of NODES.
+bed_wait_quorate() {
+    local want=$2 i rc ok end=$((SECONDS + $3))
+    while :; do
+        ok=1
+        for i in $1; do
+            rc=0
+            bed_quorate "$i" || rc=$?
+            [ "$rc" = "$want" ] || { ok=0; break; }
+        done
+        [ $ok = 1 ] && return 0
+        [ $SECONDS -ge $end ] && bed_fail "ais-quorumtool -s on node $i exits $rc, not $want: $(cat "$BED_DIR/quorum$i.out")"
+        sleep 0.1
+    done
 }
 
 # bed_start I [KEYFILE]: start node I's executive in its namespace (the shared key by default).

@@ -1,6 +1,6 @@
 #!/bin/bash
 # Runs the multi-node tests in network namespaces (kill, pause, partition,
-# wrongkey, ckpt-failover, ckpt-merge, or those named) against the executives in BUILD_DIR, one after the
+# wrongkey, ckpt-failover, ckpt-merge, quorum, or those named) against the executives in BUILD_DIR, one after the
 # other. Where no network namespace can be made here (not root, no iproute2,
 # no namespaces, bridges or veth pairs) it says why and succeeds.
 #   c-tests/netns/run.sh BUILD_DIR [TEST...]
@@ -8,7 +8,7 @@ set -uo pipefail
 BUILD=${1:-target/release}
 shift || true
 HERE=$(dirname "$0")
-TESTS=${*:-kill pause partition wrongkey ckpt-failover ckpt-merge}
+TESTS=${*:-kill pause partition wrongkey ckpt-failover ckpt-merge quorum quorum-two-node quorum-wait-for-all}
 
 skip() { echo "netns-check: SKIPPED ($*)"; exit 0; }
 

@@ -73,6 +73,9 @@ pub fn decode_service_payloads(data: &[u8]) {
     if let Ok(s) = cfg::RingStatus::decode(data) {
         let _ = s.encode();
     }
+    if let Ok(s) = cfg::QuorumStatus::decode(data) {
+        assert_eq!(s.encode(), data, "CFG quorum status re-encoding differs");
+    }
     let _ = clm::ClusterNode::decode(&mut Reader::new(data));
     let _ = clm::NotificationList::decode(&mut Reader::new(data));
     if let Ok(c) = evs::ConfChg::decode(data) {

@@ -18,3 +18,4 @@ pub const FAILED_OPERATION: u32 = 21;
 pub const BAD_FLAGS: u32 = 25;
 pub const TOO_BIG: u32 = 26;
 pub const NO_OP: u32 = 28;
+pub const UNAVAILABLE: u32 = 31;

@@ -19,6 +19,9 @@
 //!    locks on one resource within one configuration (`crate::lck`).
 //! 9. [`Property::MsgDuplicated`], [`Property::MsgOrder`]: the MSG rules
 //!    ([`crate::msg`]).
+//! 10. [`Property::UnquorateAck`]: with quorum configured, no change of
+//!    replicated state is acknowledged in a partition that was not quorate
+//!    ([`crate::quorum`]).
 
 use crate::history::*;
 use ais_proto::status;
@@ -37,6 +40,7 @@ pub enum Property {
     LockConflict,
     MsgDuplicated,
     MsgOrder,
+    UnquorateAck,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -64,6 +68,7 @@ pub fn check(h: &History) -> Vec<Violation> {
     crate::evt::check_order(h, &mut out);
     crate::lck::check(h, &mut out);
     out.extend(crate::msg::check(h));
+    crate::quorum::check(h, &mut out);
     out
 }
 
@@ -292,10 +297,7 @@ mod tests {
                 data: Some(b"data-1".to_vec()),
             }],
             survivors: vec![0, 1],
-            evt: Vec::new(),
-            locks: Vec::new(),
-            merges: vec![],
-            msg_gets: Vec::new(),
+            ..History::default()
         }
     }
 

@@ -5,7 +5,7 @@
 
 use crate::history::*;
 use ais_exec::daemon::SubmitError;
-use ais_exec::ipc::{CallbackError, ConnId, ServiceId};
+use ais_exec::ipc::{AisVersion, CallbackError, ConnId, ServiceId};
 use ais_exec::services::contract::HostView;
 use ais_exec::services::io::{Handle, Host, Respond};
 use ais_proto::cfg::RingStatus;
@@ -80,6 +80,10 @@ impl Handle for FakeHandle {
     fn uid(&self) -> Option<u32> {
         // The workload's clients are ordinary users.
         Some(1000)
+    }
+    fn version(&self) -> AisVersion {
+        // B.01 handles: a refusal is TRY_AGAIN, which the checker knows.
+        AisVersion::new(b'B', 1, 1)
     }
     fn callback(&self, msg: u16, _status: u32, _payload: Bytes) -> Result<(), CallbackError> {
         let mut r = self.rec.borrow_mut();

@@ -35,6 +35,9 @@ pub struct History {
     pub merges: Vec<Merged>,
     /// Messages got from MSG queues.
     pub msg_gets: Vec<crate::msg::MsgGot>,
+    /// The run configured `quorum { }`; each node's quorum as it changed.
+    pub quorum_configured: bool,
+    pub quorum: Vec<crate::quorum::Mark>,
 }
 
 /// One library connection of an incarnation.

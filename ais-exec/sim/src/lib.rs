@@ -24,6 +24,7 @@ pub mod fake;
 pub mod history;
 pub mod lck;
 pub mod msg;
+pub mod quorum;
 pub mod sim;
 
 pub use checker::{check, Property, Violation};

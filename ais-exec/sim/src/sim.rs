@@ -178,6 +178,7 @@ struct Sim {
     next_conn: u64,
     /// SERVICE_SIM_TRACE set: print configurations and answers as they come.
     trace: bool,
+    quorum: Option<ais_exec::services::quorum::QuorumConfig>,
 }
 
 /// Runs the scenario of `seed` with `min..=max` nodes.
@@ -215,12 +216,14 @@ pub fn run(seed: u64, min: usize, max: usize) -> Outcome {
         wall: Arc::new(AtomicI64::new(EPOCH)),
         next_conn: 1,
         trace: std::env::var_os("SERVICE_SIM_TRACE").is_some(),
+        quorum: crate::quorum::config(seed, n),
         net: Network::new(&sc, n, net),
         sc,
         rng,
         now: 0,
         queue: Timeline::default(),
     };
+    sim.rec.borrow_mut().h.quorum_configured = sim.quorum.is_some();
     for i in 0..n {
         let at = sim.rng.range(0, token * 2);
         sim.push(at, Ev::Restart { node: i });
@@ -465,7 +468,11 @@ impl Sim {
                 if c.kind == ais_totem::ConfKind::Regular {
                     self.nodes[i].ring = c.ring_id;
                 }
-                self.with_router(i, None, |r, host| r.on_event(host, &ClusterEvent::ConfChange(c)));
+                let rec = self.rec.clone();
+                self.with_router(i, None, |r, host| {
+                    r.on_event(host, &ClusterEvent::ConfChange(c));
+                    rec.borrow_mut().quorum(r.quorate());
+                });
             }
             Output::PersistRingSeq(seq) => {
                 let n = &mut self.nodes[i];
@@ -937,7 +944,7 @@ impl Sim {
         node.timer_at = None;
         node.live = Some(Live {
             totem,
-            router: Router::new(services(info, &self.wall)),
+            router: Router::new(services(info, &self.wall)).with_quorum(self.quorum.clone()),
             clients: vec![
                 Client::new(Kind::Ckpt),
                 Client::new(Kind::Ckpt),

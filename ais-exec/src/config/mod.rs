@@ -20,7 +20,8 @@ use std::path::{Path, PathBuf};
 
 pub use settings::{
     AisExec, Amf, AmfMode, Checkpoint, ConfigError, Event, Interface, LoggerSubsys, Logging, Member, NodeEntry, Origin,
-    RrpMode, Settings, SyslogFacility, Totem, Transport, UidGid, VsfType, Warning, DEFAULT_MCASTPORT, MAX_INTERFACES,
+    Quorum, QuorumProvider, RrpMode, Settings, SyslogFacility, Totem, Transport, UidGid, VsfType, Warning,
+    DEFAULT_MCASTPORT, MAX_INTERFACES,
 };
 
 /// Where openais.conf is read when `OPENAIS_MAIN_CONFIG_FILE` is not set.

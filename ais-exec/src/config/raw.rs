@@ -5,7 +5,7 @@
 use serde::Deserialize;
 
 use super::settings::{
-    AisExec, Amf, Checkpoint, Event, Interface, Logging, NodeEntry, RrpMode, Transport, UidGid, VsfType,
+    AisExec, Amf, Checkpoint, Event, Interface, Logging, NodeEntry, Quorum, RrpMode, Transport, UidGid, VsfType,
 };
 
 /// The whole file.
@@ -21,6 +21,7 @@ pub struct RawSettings {
     pub uidgid: Vec<UidGid>,
     #[serde(alias = "nodelist")]
     pub nodes: RawNodes,
+    pub quorum: Option<Quorum>,
 }
 
 #[derive(Debug, Default, Deserialize)]

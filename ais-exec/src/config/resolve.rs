@@ -10,8 +10,8 @@ use ais_totem::config::TotemConfig;
 use super::parse::{Step, Tree};
 use super::raw::{RawSettings, RawTotem};
 use super::settings::{
-    Checkpoint, ConfigError, Event, Interface, Logging, NodeEntry, Origin, RrpMode, Settings, Totem, Transport, UidGid,
-    Warning, MAX_INTERFACES,
+    Checkpoint, ConfigError, Event, Interface, Logging, NodeEntry, Origin, Quorum, RrpMode, Settings, Totem, Transport,
+    UidGid, Warning, MAX_INTERFACES,
 };
 
 /// Where errors and warnings are reported: the file and its tree.
@@ -64,6 +64,7 @@ pub fn resolve(raw: RawSettings, ctx: &mut Ctx<'_>) -> Result<Settings, ConfigEr
     check_checkpoint(&raw.checkpoint, ctx)?;
     check_uidgid(&raw.uidgid, ctx)?;
     check_nodes(&raw.nodes.node, ctx)?;
+    check_quorum(raw.quorum.as_ref(), &raw.nodes.node, ctx)?;
     Ok(Settings {
         origin,
         totem,
@@ -74,6 +75,7 @@ pub fn resolve(raw: RawSettings, ctx: &mut Ctx<'_>) -> Result<Settings, ConfigEr
         aisexec: raw.aisexec,
         uidgid: raw.uidgid,
         nodes: raw.nodes.node,
+        quorum: raw.quorum,
     })
 }
 
@@ -452,6 +454,49 @@ fn check_nodes(nodes: &[NodeEntry], ctx: &Ctx<'_>) -> Result<(), ConfigError> {
                 format!("{} is already used (line {line})", node.ring0_addr),
             ));
         }
+    }
+    Ok(())
+}
+
+/// votequorum(5): expected votes from `quorum.expected_votes` or the node
+/// list ("lack of both will disable votequorum": here an error, since the
+/// section asks for quorum); two_node is for two expected votes.
+fn check_quorum(quorum: Option<&Quorum>, nodes: &[NodeEntry], ctx: &Ctx<'_>) -> Result<(), ConfigError> {
+    const Q: Step<'static> = ("quorum", None);
+    let Some(q) = quorum else { return Ok(()) };
+    let block = nodes_block(ctx);
+    let mut listed: u64 = 0;
+    for (i, node) in nodes.iter().enumerate() {
+        if node.quorum_votes > 255 {
+            return Err(ctx.error(
+                &[(block, None), ("node", Some(i)), ("quorum_votes", None)],
+                format!("{} is out of range (0..255)", node.quorum_votes),
+            ));
+        }
+        listed += u64::from(node.quorum_votes);
+    }
+    let expected = match q.expected_votes {
+        Some(0) => return Err(ctx.error(&[Q, ("expected_votes", None)], "must be greater than 0")),
+        Some(e) => u64::from(e),
+        None if listed == 0 => {
+            return Err(ctx.error(
+                &[Q],
+                format!("needs expected_votes, or a {block} {{ }} list whose nodes have votes"),
+            ))
+        }
+        None => listed,
+    };
+    if q.two_node && expected != 2 {
+        let path: &[Step<'_>] = if ctx.has(&[Q, ("expected_votes", None)]) {
+            &[Q, ("expected_votes", None)]
+        } else {
+            &[Q, ("two_node", None)]
+        };
+        return Err(ctx.error_at(
+            ctx.tree.line(path),
+            "quorum.two_node".into(),
+            format!("needs 2 expected votes, found {expected}"),
+        ));
     }
     Ok(())
 }

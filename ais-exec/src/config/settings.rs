@@ -25,6 +25,8 @@ pub struct Settings {
     pub uidgid: Vec<UidGid>,
     /// `nodes { node { } }` (also read as corosync's `nodelist`).
     pub nodes: Vec<NodeEntry>,
+    /// `quorum { }`; without it every partition goes on alone.
+    pub quorum: Option<Quorum>,
     /// Where the values checked against this host at startup were written.
     pub origin: Origin,
 }
@@ -385,6 +387,51 @@ pub struct NodeEntry {
     pub name: Option<String>,
     #[serde(deserialize_with = "addr")]
     pub ring0_addr: IpAddr,
+    /// The node's votes for `quorum { }` (corosync's nodelist key).
+    #[serde(default = "one_vote")]
+    pub quorum_votes: u32,
+}
+
+fn one_vote() -> u32 {
+    1
+}
+
+/// `quorum { }`: corosync's votequorum (votequorum(5)).
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+pub struct Quorum {
+    pub provider: QuorumProvider,
+    /// Overrides the node list's sum of votes.
+    #[serde(default)]
+    pub expected_votes: Option<u32>,
+    #[serde(default)]
+    pub two_node: bool,
+    /// Not written: on with two_node, off otherwise.
+    #[serde(default)]
+    pub wait_for_all: Option<bool>,
+}
+
+/// The quorum provider; corosync's name and the short one.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+pub enum QuorumProvider {
+    #[serde(rename = "corosync_votequorum", alias = "votequorum")]
+    Votequorum,
+}
+
+impl Settings {
+    /// What the services' quorum is computed from; `None` without a
+    /// `quorum { }` section. Resolving checked that expected votes are known.
+    pub fn quorum_config(&self) -> Option<crate::services::quorum::QuorumConfig> {
+        let q = self.quorum.as_ref()?;
+        let votes: std::collections::BTreeMap<u32, u32> =
+            self.nodes.iter().map(|n| (n.nodeid, n.quorum_votes)).collect();
+        let listed = votes.values().fold(0u32, |t, v| t.saturating_add(*v));
+        Some(crate::services::quorum::QuorumConfig {
+            expected_votes: q.expected_votes.unwrap_or(listed),
+            two_node: q.two_node,
+            wait_for_all: q.wait_for_all,
+            votes,
+        })
+    }
 }
 
 /// Reads an address with a message that shows what was written.

@@ -278,6 +278,7 @@ fn every_default() {
         },
         uidgid: vec![],
         nodes: vec![],
+        quorum: None,
         origin: Default::default(),
     };
     assert_eq!(s, expected);
@@ -615,12 +616,14 @@ nodes {
             NodeEntry {
                 nodeid: 1,
                 name: Some("alpha".into()),
-                ring0_addr: ip("10.0.0.1")
+                ring0_addr: ip("10.0.0.1"),
+                quorum_votes: 1,
             },
             NodeEntry {
                 nodeid: 2,
                 name: None,
-                ring0_addr: ip("10.0.0.2")
+                ring0_addr: ip("10.0.0.2"),
+                quorum_votes: 1,
             },
         ]
     );
@@ -967,4 +970,71 @@ fn checkpoint_limits_are_read_checked_and_unknown_keys_warn() {
         assert!(e.message.contains(message), "{e}");
         assert!(e.to_string().starts_with(&format!("{FILE}:{line}: {key}: ")), "{e}");
     }
+}
+
+/// `quorum { }` with votequorum(5)'s keys: corosync's provider name and the
+/// short one, expected votes from the section or the node list's
+/// quorum_votes (1 by default), two_node implying wait_for_all.
+#[test]
+fn quorum_section_as_votequorum_5_writes_it() {
+    let list = "nodes {\n node {\n  nodeid: 1\n  ring0_addr: 10.0.0.1\n  quorum_votes: 3\n }\n node {\n  nodeid: 2\n  ring0_addr: 10.0.0.2\n }\n}\n";
+    let (s, warnings) = read(&format!(
+        "{MINIMAL}{list}quorum {{\n provider: corosync_votequorum\n}}\n"
+    ));
+    assert!(warnings.is_empty(), "{warnings:?}");
+    let q = s.quorum_config().expect("quorum configured");
+    assert_eq!(
+        (q.expected_votes, q.votes_of(1), q.votes_of(2), q.votes_of(9)),
+        (4, 3, 1, 1)
+    );
+    let (s, _) = read(&format!(
+        "{MINIMAL}quorum {{\n provider: votequorum\n expected_votes: 2\n two_node: 1\n}}\n"
+    ));
+    let q = s.quorum_config().expect("quorum configured");
+    assert_eq!((q.expected_votes, q.two_node, q.wait_for_all), (2, true, None));
+    let (s, _) = read(&format!(
+        "{MINIMAL}quorum {{\n provider: votequorum\n expected_votes: 5\n wait_for_all: 1\n}}\n"
+    ));
+    assert_eq!(s.quorum_config().map(|q| q.wait_for_all), Some(Some(true)));
+    // Without the section: no quorum, as before.
+    assert_eq!(read(MINIMAL).0.quorum_config(), None);
+}
+
+#[test]
+fn quorum_errors_name_file_line_and_key() {
+    let cases = [
+        ("provider: votequorum\n", 7, "quorum", "needs expected_votes"),
+        ("expected_votes: 3\n", 7, "quorum.provider", "missing"),
+        (
+            "provider: cman\nexpected_votes: 3\n",
+            8,
+            "quorum.provider",
+            "expected corosync_votequorum",
+        ),
+        (
+            "provider: votequorum\nexpected_votes: 0\n",
+            9,
+            "quorum.expected_votes",
+            "greater than 0",
+        ),
+        (
+            "provider: votequorum\nexpected_votes: 3\ntwo_node: 1\n",
+            9,
+            "quorum.two_node",
+            "needs 2 expected votes, found 3",
+        ),
+    ];
+    for (body, line, key, message) in cases {
+        let e = fail(&format!("{MINIMAL}quorum {{\n{body}}}\n"));
+        assert_eq!(
+            (e.file.as_str(), e.line, e.key.as_deref()),
+            (FILE, line, Some(key)),
+            "{e}"
+        );
+        assert!(e.message.contains(message), "{e}");
+    }
+    let e = fail(&format!(
+        "{MINIMAL}nodes {{\n node {{\n  nodeid: 1\n  ring0_addr: 10.0.0.1\n  quorum_votes: 300\n }}\n}}\nquorum {{\n provider: votequorum\n}}\n"
+    ));
+    assert_eq!((e.line, e.key.as_deref()), (11, Some("nodes.node.quorum_votes")), "{e}");
 }

@@ -27,6 +27,10 @@ impl<C> Service<C> for CfgService {
                 status: status::OK,
                 payload: host.ring_status().encode(),
             }),
+            ais_proto::cfg::QUORUM_STATUS => Handling::reply(Reply {
+                status: status::OK,
+                payload: host.quorum_status().encode(),
+            }),
             _ => Handling::status(status::NOT_SUPPORTED),
         }
     }

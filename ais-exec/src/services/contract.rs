@@ -138,6 +138,18 @@ impl<C> Handling<C> {
 pub trait HostView {
     /// The ring as this node's protocol sees it (`ais-cfgtool -s`).
     fn ring_status(&self) -> ais_proto::cfg::RingStatus;
+    /// This node's quorum (`ais-quorumtool -s`); the router fills it in.
+    fn quorum_status(&self) -> ais_proto::cfg::QuorumStatus {
+        ais_proto::cfg::QuorumStatus::default()
+    }
+}
+
+/// Whether a handle of AIS version `v` knows `SA_AIS_ERR_UNAVAILABLE`
+/// (31): the B.03-era specifications define it (CKPT from B.02.03; EVT,
+/// LCK, MSG B.03.01; CLM B.04.01); B.01 handles and the services without
+/// an AIS version get `SA_AIS_ERR_TRY_AGAIN` instead.
+pub fn defines_unavailable(v: AisVersion) -> bool {
+    v.release_code == b'B' && (v.major, v.minor) >= (2, 3)
 }
 
 /// A group for flow control: senders to it are held back while one of its
@@ -169,6 +181,15 @@ pub trait Service<C = ConnId>: Send {
     /// (`SA_AIS_ERR_TRY_AGAIN` in the shape that request's response has).
     fn busy(&self, _msg: u16) -> Reply {
         Reply::status(status::TRY_AGAIN)
+    }
+    /// The answer to request kind `msg` refused with `status` (the
+    /// partition is not quorate): [`busy`](Service::busy)'s shape with
+    /// that status.
+    fn refuse(&self, msg: u16, status: u32) -> Reply {
+        Reply {
+            status,
+            ..self.busy(msg)
+        }
     }
 
     /// One of this service's cluster messages, in agreed order.

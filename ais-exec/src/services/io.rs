@@ -10,7 +10,7 @@
 
 use super::contract::HostView;
 use crate::daemon::{HostCtx, SubmitError};
-use crate::ipc::{self, CallbackError, Client, ConnId, Responder, ServiceId};
+use crate::ipc::{self, AisVersion, CallbackError, Client, ConnId, Responder, ServiceId};
 use ais_totem::Guarantee;
 use bytes::Bytes;
 
@@ -22,6 +22,8 @@ pub trait Handle {
     fn pid(&self) -> u32;
     /// Its user id, when the kernel said (administrative requests need root).
     fn uid(&self) -> Option<u32>;
+    /// The AIS version the handle was opened with.
+    fn version(&self) -> AisVersion;
     /// Queues a callback frame ([`Client::callback`]).
     fn callback(&self, msg: u16, status: u32, payload: Bytes) -> Result<(), CallbackError>;
     /// Credits `total` payload bytes of `NO_REPLY` requests ([`Client::credit`]).
@@ -97,6 +99,9 @@ impl Handle for Client {
     }
     fn uid(&self) -> Option<u32> {
         Some(self.cred().uid)
+    }
+    fn version(&self) -> AisVersion {
+        Client::version(self)
     }
     fn callback(&self, msg: u16, status: u32, payload: Bytes) -> Result<(), CallbackError> {
         Client::callback(self, msg, status, payload)

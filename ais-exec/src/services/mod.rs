@@ -24,6 +24,7 @@ pub mod fuzzing;
 pub mod io;
 pub mod lck;
 pub mod msg;
+pub mod quorum;
 pub mod registry;
 pub mod router;
 pub mod sync;

@@ -14,6 +14,7 @@ use super::evt::delivery::DeliveryQueue;
 use super::evt::service::EvtService;
 use super::lck::service::LckService;
 use super::msg::service::MsgService;
+use super::quorum::QuorumConfig;
 use super::router::Router;
 use super::tmr::service::TmrService;
 
@@ -29,6 +30,8 @@ pub struct Setup {
     /// `event { }`.
     pub evt: DeliveryQueue,
     pub wall: WallClock,
+    /// `quorum { }`; `None`: every partition goes on.
+    pub quorum: Option<QuorumConfig>,
 }
 
 impl Setup {
@@ -39,6 +42,7 @@ impl Setup {
             ckpt: CkptLimits::default(),
             evt: DeliveryQueue::default(),
             wall: WallClock::default(),
+            quorum: None,
         }
     }
 }
@@ -61,5 +65,5 @@ pub fn services(s: &Setup) -> Vec<Box<dyn Service>> {
 
 /// The router over every service of this node.
 pub fn router(s: &Setup) -> Router {
-    Router::new(services(s))
+    Router::new(services(s)).with_quorum(s.quorum.clone())
 }

@@ -9,9 +9,10 @@
 //! regular configuration, holds replicated services' deliveries during a
 //! round, and decides which requests answer busy meanwhile.
 
-use super::contract::{Effect, Handling, MergeLoss, Output, Peer, Reply, RingId, Service, Token};
+use super::contract::{self, Effect, Handling, HostView, MergeLoss, Output, Peer, Reply, RingId, Service, Token};
 use super::flow::{self, Flow, Receiver};
 use super::io::{Event, Handle, Host, Request, Respond};
+use super::quorum::{Change, Quorum, QuorumConfig};
 use super::sync::{Action, SyncEngine, SYNC_ID};
 use crate::daemon::{ClusterEvent, HostCtx, ServiceHost};
 use crate::ipc::{self, AisVersion, Client, ConnId, Responder, ServiceId};
@@ -33,6 +34,44 @@ pub struct Router<H = Client, R = Responder> {
     pending: HashMap<(Slot, Token), R>,
     flow: Flow<ConnId>,
     sync: SyncEngine,
+    /// `quorum { }`: while not quorate, ordered requests (changes of
+    /// replicated state) are refused. `None`: every partition goes on.
+    quorum: Option<Quorum>,
+}
+
+/// What a service's request sees of the host: the host, and the quorum the
+/// router keeps.
+struct View<'a> {
+    host: &'a dyn HostView,
+    quorum: Option<&'a Quorum>,
+}
+
+impl HostView for View<'_> {
+    fn ring_status(&self) -> ais_proto::cfg::RingStatus {
+        self.host.ring_status()
+    }
+
+    fn quorum_status(&self) -> ais_proto::cfg::QuorumStatus {
+        let ring = self.host.ring_status();
+        let mut out = ais_proto::cfg::QuorumStatus {
+            node_id: ring.node_id,
+            ring_rep: ring.ring_rep,
+            ring_seq: ring.ring_seq,
+            ..Default::default()
+        };
+        if let Some(q) = self.quorum {
+            let st = q.status();
+            out.configured = true;
+            out.quorate = st.quorate;
+            out.total_votes = st.total_votes;
+            out.expected_votes = st.expected_votes;
+            out.quorum = st.quorum;
+            out.two_node = st.two_node;
+            out.waiting_for_all = st.waiting_for_all;
+            out.members = st.members;
+        }
+        out
+    }
 }
 
 impl<H: Handle, R: Respond> Router<H, R> {
@@ -43,7 +82,53 @@ impl<H: Handle, R: Respond> Router<H, R> {
             pending: HashMap::new(),
             flow: Flow::default(),
             sync: SyncEngine::new(),
+            quorum: None,
         }
+    }
+
+    /// Computes quorum from `config` (openais.conf's `quorum { }`); not
+    /// quorate until the first membership says otherwise.
+    pub fn with_quorum(mut self, config: Option<QuorumConfig>) -> Router<H, R> {
+        self.quorum = config.map(Quorum::new);
+        self
+    }
+
+    /// Whether changes of replicated state are taken: quorate, or no
+    /// quorum configured.
+    pub fn quorate(&self) -> bool {
+        self.quorum.as_ref().is_none_or(Quorum::is_quorate)
+    }
+
+    /// A regular configuration of `members`: the new quorum, logged when
+    /// it changes, and told to the sync engine for the rounds to come.
+    fn quorum_configuration(&mut self, members: &[ais_totem::NodeId]) {
+        let Some(q) = &mut self.quorum else { return };
+        let change = q.configuration(members);
+        let st = q.status();
+        match change {
+            Some(Change::Gained) => {
+                log::warn!(target: "QUORUM", "quorum gained: {} of {} expected votes (quorum {})", st.total_votes, st.expected_votes, st.quorum)
+            }
+            Some(Change::Lost) => {
+                log::warn!(target: "QUORUM", "quorum lost: {} of {} expected votes (quorum {}); changes of replicated state refused", st.total_votes, st.expected_votes, st.quorum)
+            }
+            None => {
+                log::info!(target: "QUORUM", "{}quorate: {} of {} expected votes{}", if st.quorate { "" } else { "not " }, st.total_votes, st.expected_votes, if st.waiting_for_all { " (waiting for all)" } else { "" })
+            }
+        }
+        self.sync.set_quorate(Some(st.quorate));
+    }
+
+    /// The answer to an ordered request while not quorate: UNAVAILABLE
+    /// where the handle's version defines it, TRY_AGAIN otherwise, in the
+    /// shape of the request's response.
+    fn refusal(&self, slot: Slot, conn: ConnId, msg: u16) -> Reply {
+        let version = self.clients.get(&conn).map(|(_, h)| h.version());
+        let status = match version {
+            Some(v) if contract::defines_unavailable(v) => ais_proto::status::UNAVAILABLE,
+            _ => ais_proto::status::TRY_AGAIN,
+        };
+        self.services[slot].refuse(msg, status)
     }
 
     /// The services and versions the IPC server offers.
@@ -148,7 +233,12 @@ impl<H: Handle, R: Respond> Router<H, R> {
             r.responder.respond(busy.status, busy.payload.into());
             return;
         }
-        match self.services[slot].request(r.conn, r.msg, &r.payload, &*ctx) {
+        let view = View {
+            host: &*ctx,
+            quorum: self.quorum.as_ref(),
+        };
+        let handling = self.services[slot].request(r.conn, r.msg, &r.payload, &view);
+        match handling {
             Handling::Now(reply, fx) => {
                 let reply = if self.apply(ctx, slot, fx, no_reply) {
                     reply
@@ -156,6 +246,12 @@ impl<H: Handle, R: Respond> Router<H, R> {
                     self.services[slot].busy(r.msg)
                 };
                 r.responder.respond(reply.status, reply.payload.into());
+            }
+            Handling::Ordered { token, .. } if !self.quorate() => {
+                let reply = self.refusal(slot, r.conn, r.msg);
+                r.responder.respond(reply.status, reply.payload.into());
+                let fx = self.services[slot].refused(token);
+                self.apply(ctx, slot, fx, true);
             }
             Handling::Ordered {
                 message,
@@ -287,6 +383,7 @@ impl<H: Handle, R: Respond> Router<H, R> {
                     let fx = self.services[slot].configuration(ring, &c.members, ctx.now());
                     self.apply(ctx, slot, fx, true);
                 }
+                self.quorum_configuration(&c.members);
                 let now = ctx.now();
                 let actions = self
                     .sync
@@ -370,3 +467,6 @@ impl<H: Handle, R: Respond> Router<H, R> {
         }
     }
 }
+
+#[cfg(test)]
+mod tests;

@@ -77,6 +77,11 @@ pub struct Round<'a> {
     /// Whether this node's previous ring is `old_ring`: its round there
     /// completed and no round was cut short since.
     pub settled: bool,
+    /// Whether that old ring was quorate (`None` without a `quorum { }`
+    /// section, or before the first round). A service puts it in its
+    /// pieces: where its merge rule would pick a side, a quorate side wins
+    /// (the other refused every change while it was apart).
+    pub old_quorate: Option<bool>,
 }
 
 /// What the engine does with the ordered messages it held during a round
@@ -169,6 +174,7 @@ impl SyncMsg {
 /// The round running now.
 struct Running {
     ring: RingId,
+    quorate: Option<bool>,
     members: Vec<NodeId>,
     barriers: BTreeSet<NodeId>,
     /// Chunks of pieces not complete yet, by sender and service.
@@ -182,6 +188,10 @@ struct Running {
 pub struct SyncEngine {
     /// The ring of the last completed round, and its members.
     synced: Option<(RingId, Vec<NodeId>)>,
+    /// Whether the ring of the last completed round was quorate.
+    synced_quorate: Option<bool>,
+    /// Whether the ring whose configuration comes next is quorate.
+    next_quorate: Option<bool>,
     round: Option<Running>,
     /// A round was cut short since the last one completed.
     aborted: bool,
@@ -242,6 +252,12 @@ impl SyncEngine {
         self.round.as_ref().map(|r| r.ring)
     }
 
+    /// The quorum of the ring whose [`configuration`](Self::configuration)
+    /// comes next, for the rounds that follow it ([`Round::old_quorate`]).
+    pub fn set_quorate(&mut self, quorate: Option<bool>) {
+        self.next_quorate = quorate;
+    }
+
     /// Whether request `msg` of `conn` to the service in `slot` must answer
     /// busy now.
     pub fn refuses<C>(
@@ -292,6 +308,7 @@ impl SyncEngine {
             old_members: &old_members,
             transitional: &transitional,
             settled: old_ring.is_some() && !self.aborted,
+            old_quorate: self.synced_quorate,
         };
         for slot in 0..services.count() {
             let s = services.at_mut(slot);
@@ -314,6 +331,7 @@ impl SyncEngine {
         out.push(Action::Send(SyncMsg::Barrier { ring }.encode()));
         self.round = Some(Running {
             ring,
+            quorate: self.next_quorate,
             members: members.to_vec(),
             barriers: BTreeSet::new(),
             partial: BTreeMap::new(),
@@ -384,6 +402,7 @@ impl SyncEngine {
                     let done = self.round.take().expect("a round");
                     self.synced = Some((done.ring, done.members));
                     self.aborted = false;
+                    self.synced_quorate = done.quorate;
                     for slot in 0..services.count() {
                         out.push(Action::Effects(slot, services.at_mut(slot).sync_activate(now)));
                     }

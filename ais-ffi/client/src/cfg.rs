@@ -2,10 +2,10 @@
 
 use std::time::Duration;
 
-use ais_proto::cfg::RING_STATUS;
+use ais_proto::cfg::{QUORUM_STATUS, RING_STATUS};
 use ais_proto::{AisVersion, ServiceId};
 
-pub use ais_proto::cfg::RingStatus;
+pub use ais_proto::cfg::{QuorumStatus, RingStatus};
 
 use crate::runtime::{Connection, OpenError, SocketName, DEFAULT_HANDSHAKE_TIMEOUT};
 use crate::Error;
@@ -37,5 +37,11 @@ impl Cfg {
     pub fn ring_status(&self, timeout: Duration) -> Result<RingStatus, Error> {
         let payload = self.conn.call(RING_STATUS, &[], Some(timeout))?.ok()?;
         RingStatus::decode(&payload).map_err(|_| Error::Library)
+    }
+
+    /// This node's quorum (votes, expected votes, members), waiting at most `timeout`.
+    pub fn quorum_status(&self, timeout: Duration) -> Result<QuorumStatus, Error> {
+        let payload = self.conn.call(QUORUM_STATUS, &[], Some(timeout))?.ok()?;
+        QuorumStatus::decode(&payload).map_err(|_| Error::Library)
     }
 }

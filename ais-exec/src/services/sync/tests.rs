@@ -394,3 +394,51 @@ fn engine_messages_round_trip_and_garbage_is_refused_without_panic() {
     let n = net.node(1);
     assert!(n.engine.delivered(&mut n.services[..], 1, &[0xff; 40], 0).is_empty());
 }
+
+/// A round tells the services whether this node's old ring was quorate
+/// (openais.conf(5), THE QUORUM BLOCK: in a merge a quorate side wins).
+#[test]
+fn a_round_carries_whether_the_old_ring_was_quorate() {
+    struct Sees(Vec<Option<bool>>);
+    impl Service<u32> for Sees {
+        fn id(&self) -> ServiceId {
+            ServiceId(PROBE)
+        }
+        fn version(&self) -> AisVersion {
+            AisVersion::new(0, 0, 0)
+        }
+        fn disconnected(&mut self, _: u32) -> Output<u32> {
+            Vec::new()
+        }
+        fn request(&mut self, _: u32, _: u16, _: &[u8], _: &dyn HostView) -> Handling<u32> {
+            Handling::reply(Reply::status(1))
+        }
+        fn delivered(&mut self, _: NodeId, _: &[u8], _: u64) -> Output<u32> {
+            Vec::new()
+        }
+        fn sync_init(&mut self, round: &Round<'_>) -> Vec<Vec<u8>> {
+            self.0.push(round.old_quorate);
+            Vec::new()
+        }
+    }
+    let mut s = Sees(Vec::new());
+    let mut engine = SyncEngine::new();
+    // Each ring's round completes on its own messages (one node).
+    for (seq, quorate) in [(4, true), (8, false), (12, false)] {
+        engine.set_quorate(Some(quorate));
+        let ring = RingId { rep: 1, seq };
+        let sends: Vec<Vec<u8>> = engine
+            .configuration(&mut One(&mut s), ring, &[1], &[], 0)
+            .into_iter()
+            .filter_map(|a| match a {
+                Action::Send(b) => Some(b),
+                Action::Effects(..) => None,
+            })
+            .collect();
+        for b in sends {
+            engine.delivered(&mut One(&mut s), 1, &b, 0);
+        }
+        assert!(engine.is_synced());
+    }
+    assert_eq!(s.0, vec![None, Some(true), Some(false)]);
+}
