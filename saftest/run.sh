@@ -25,8 +25,7 @@ repo=$(cd "$here/.." && pwd)
 
 # The service bundles to run, each SAFTest's cases/<name>/conf/conformance_bundle.xml
 # with its driver cases/<name>/driver/<name>_driver.c linked against -l<library>.
-# LCK: add `lck:SaLck` here once libSaLck.so exists (README.md, "Next steps").
-BUNDLES=(clm:SaClm)
+BUNDLES=(clm:SaClm lck:SaLck)
 
 [ $# -ge 1 ] && [ $# -le 2 ] || { sed -n '2,/^set /p' "$0" | sed '$d'; exit 2; }
 SRC=$(cd "$1" && pwd)
