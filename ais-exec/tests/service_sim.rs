@@ -58,6 +58,8 @@ fn three_hundred_seeds_answer_once_from_the_origin_after_ordering_and_only_to_op
             Property::ClosedConn,
             Property::EventOrder,
             Property::LockConflict,
+            Property::LockOfGoneConn,
+            Property::LockOvertaken,
             Property::UnquorateAck,
         ],
     );

@@ -17,6 +17,10 @@
 //!    in one order ([`crate::evt::check_order`]).
 //! 8. [`Property::LockConflict`]: no two live holders of conflicting LCK
 //!    locks on one resource within one configuration (`crate::lck`).
+//!    [`Property::LockOfGoneConn`]: no lock is granted to a connection once
+//!    it is gone (closed, or its node's incarnation ended), unless taken
+//!    with `SA_LCK_LOCK_ORPHAN`. [`Property::LockOvertaken`]: a waiter is
+//!    not overtaken by a later conflicting waiter (`crate::lck::fifo`).
 //! 9. [`Property::MsgDuplicated`], [`Property::MsgOrder`]: the MSG rules
 //!    ([`crate::msg`]).
 //! 10. [`Property::UnquorateAck`]: with quorum configured, no change of
@@ -38,6 +42,8 @@ pub enum Property {
     ClosedConn,
     EventOrder,
     LockConflict,
+    LockOfGoneConn,
+    LockOvertaken,
     MsgDuplicated,
     MsgOrder,
     UnquorateAck,

@@ -31,6 +31,8 @@ pub struct History {
     pub survivors: Vec<Inc>,
     /// LCK locks clients were told they hold.
     pub locks: Vec<crate::lck::Held>,
+    /// LCK lock requests the clients had answered, granted or not.
+    pub lock_asks: Vec<crate::lck::Asked>,
     /// Copies that lost a merge, as each incarnation's services said.
     pub merges: Vec<Merged>,
     /// Messages got from MSG queues.

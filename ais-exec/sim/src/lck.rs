@@ -9,14 +9,14 @@
 
 use crate::checker::{Property, Violation};
 use crate::fake::Shared;
-use crate::history::{History, Inc};
+use crate::history::{History, Inc, ReqId};
 use ais_exec::ipc::ConnId;
 use ais_proto::lck as l;
 use ais_proto::message::Message;
 use ais_proto::status;
 use ais_totem::{ms, RingId};
 use ais_totem_sim::rng::Rng;
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 
 /// The resources the clients contend for.
 const RESOURCES: [&[u8]; 2] = [b"lck-0", b"lck-1"];
@@ -34,6 +34,18 @@ pub struct Held {
     pub ring: RingId,
     pub from: u64,
     pub until: Option<u64>,
+    /// Taken with `SA_LCK_LOCK_ORPHAN`: it outlives its connection.
+    pub orphan: bool,
+}
+
+/// A lock request the client had answered (granted or not): the checker's
+/// FIFO rule ([`fifo`]) orders it by its delivery on each node.
+#[derive(Debug, Clone)]
+pub struct Asked {
+    pub req: ReqId,
+    pub resource: Vec<u8>,
+    pub mode: u32,
+    pub granted: bool,
 }
 
 /// The checker's LCK rule ([`Property::LockConflict`]): two locks granted
@@ -42,6 +54,8 @@ pub struct Held {
 /// partition, or before a merge that dropped it) is not compared: those are
 /// the failure and merge rules of saLck(3), which the unit tests check.
 pub fn check(h: &History, out: &mut Vec<Violation>) {
+    gone(h, out);
+    fifo(h, out);
     let end = |x: &Held| {
         let closed = h
             .conns
@@ -75,6 +89,107 @@ pub fn check(h: &History, out: &mut Vec<Violation>) {
     }
 }
 
+/// [`Property::LockOfGoneConn`] (saLck(3) on a process that ends: its locks
+/// are released, or orphaned if taken with `SA_LCK_LOCK_ORPHAN`): a lock is
+/// granted only to a connection that is open; once it closed (or its node's
+/// incarnation ended, which closes it) no grant to it is reported. An
+/// orphan lock is not the connection's, so it is not checked.
+fn gone(h: &History, out: &mut Vec<Violation>) {
+    for x in h.locks.iter().filter(|x| !x.orphan) {
+        let conn = h.conns.iter().find(|c| c.inc == x.inc && c.conn == x.conn);
+        let open = conn.is_some_and(|c| c.opened < x.from && c.closed.is_none_or(|t| x.from < t));
+        if !open {
+            out.push(Violation {
+                property: Property::LockOfGoneConn,
+                detail: format!(
+                    "lock {} on {} granted to node {} conn {} at {}, which is gone (closed at {:?})",
+                    x.lock_id,
+                    String::from_utf8_lossy(&x.resource),
+                    h.incarnations[x.inc],
+                    x.conn.0,
+                    x.from,
+                    conn.and_then(|c| c.closed)
+                ),
+            });
+        }
+    }
+}
+
+/// [`Property::LockOvertaken`] (saLck(3): waiters are granted in the order
+/// they were queued): request A, queued on a resource before request B, is
+/// not overtaken by B unless A ended first. Everything is read on B's node
+/// B, whose timeline orders the messages both nodes delivered (Totem's
+/// agreed order, so one configuration's history):
+/// - A's request was delivered on B's node before B's;
+/// - both waited: a recorded delivery came on each one's node between its
+///   request's delivery and its answer (or its connection's close), so
+///   neither was answered while its own request was delivered;
+/// - B was granted on its node before that node delivered M, the last
+///   message A's node delivered before A's answer (or close). What ended A
+///   (its grant, expiry, unlock or holder gone) came at or after M in the
+///   agreed order, so B was granted while A still waited.
+///
+/// Messages the history does not record (EXPIRE, releases of a connection)
+/// only make this see less, never more.
+pub fn fifo(h: &History, out: &mut Vec<Violation>) {
+    let mut delivered: HashMap<(ReqId, Inc), u64> = HashMap::new();
+    let mut on: HashMap<Inc, Vec<(u64, ReqId)>> = HashMap::new();
+    for d in &h.deliveries {
+        delivered.entry((d.req, d.inc)).or_insert(d.at);
+        on.entry(d.inc).or_default().push((d.at, d.req));
+    }
+    for list in on.values_mut() {
+        list.sort_unstable();
+    }
+    let answered: HashMap<ReqId, u64> = h.answers.iter().rev().map(|a| (a.req, a.at)).collect();
+    let between = |inc: Inc, from: u64, to: u64| -> Option<ReqId> {
+        let list = on.get(&inc)?;
+        list.iter().rev().find(|&&(t, _)| from < t && t < to).map(|&(_, r)| r)
+    };
+    // Each request's node, when it ended, and the last message its node
+    // delivered before then, if it waited.
+    let waited = |x: &Asked| -> Option<(Inc, u64, ReqId)> {
+        let r = &h.requests[x.req];
+        let closed = h
+            .conns
+            .iter()
+            .find(|c| c.inc == r.inc && c.conn == r.conn)
+            .and_then(|c| c.closed);
+        let end = [answered.get(&x.req).copied(), closed].into_iter().flatten().min()?;
+        let queued = *delivered.get(&(x.req, r.inc))?;
+        Some((r.inc, end, between(r.inc, queued, end)?))
+    };
+    for a in &h.lock_asks {
+        let Some((ia, end_a, last_a)) = waited(a) else { continue };
+        for b in h.lock_asks.iter().filter(|b| b.granted && b.resource == a.resource) {
+            let Some((ib, granted_b, _)) = waited(b) else { continue };
+            let conflict = a.mode == l::EX || b.mode == l::EX;
+            let (Some(&qa), Some(&qb), Some(&m)) = (
+                delivered.get(&(a.req, ib)),
+                delivered.get(&(b.req, ib)),
+                delivered.get(&(last_a, ib)),
+            ) else {
+                continue;
+            };
+            if ia != ib && conflict && qa < qb && granted_b < m {
+                out.push(Violation {
+                    property: Property::LockOvertaken,
+                    detail: format!(
+                        "{}: request {} (node {}) queued before request {} (node {}), which was granted at {} while it waited (until {})",
+                        String::from_utf8_lossy(&a.resource),
+                        a.req,
+                        h.incarnations[ia],
+                        b.req,
+                        h.incarnations[ib],
+                        granted_b,
+                        end_a
+                    ),
+                });
+            }
+        }
+    }
+}
+
 /// What an LCK client holds: its opens (name to id) and granted locks
 /// (resource id, lock id).
 #[derive(Default)]
@@ -85,8 +200,9 @@ pub struct LckClient {
     pending: Option<(Vec<u8>, u64)>,
     /// The lock being released.
     unlocking: Option<u64>,
-    /// The mode of the lock being requested.
+    /// The mode and flags of the lock being requested.
     mode: u32,
+    flags: u32,
 }
 
 /// Where an answer came: the recorder, the client's incarnation and
@@ -97,6 +213,7 @@ pub struct Where<'a> {
     pub inc: Inc,
     pub conn: ConnId,
     pub ring: RingId,
+    pub req: ReqId,
 }
 
 /// One request: its message id and payload.
@@ -162,11 +279,12 @@ impl LckClient {
             };
         }
         self.mode = if rng.chance(0.5) { l::PR } else { l::EX };
+        self.flags = if rng.chance(0.3) { l::LOCK_NO_QUEUE } else { 0 };
         let m = l::Lock {
             resource: id,
             invocation: 0,
             mode: self.mode,
-            flags: if rng.chance(0.3) { l::LOCK_NO_QUEUE } else { 0 },
+            flags: self.flags,
             waiter_signal: 0,
             timeout: rng.range(ms(5), ms(80)) as i64,
         };
@@ -179,7 +297,13 @@ impl LckClient {
 
     /// The answer to the request of kind `msg`.
     pub fn answered(&mut self, msg: u16, st: u32, payload: &[u8], at: &Where<'_>) {
-        let Where { rec, inc, conn, ring } = *at;
+        let Where {
+            rec,
+            inc,
+            conn,
+            ring,
+            req,
+        } = *at;
         let pending = self.pending.take();
         match msg {
             l::OPEN if st == status::OK => {
@@ -195,6 +319,12 @@ impl LckClient {
             }
             l::LOCK if st == status::OK => {
                 if let (Some((name, id)), Ok(k)) = (pending, l::Locked::decode(payload)) {
+                    rec.borrow_mut().h.lock_asks.push(Asked {
+                        req,
+                        resource: name.clone(),
+                        mode: self.mode,
+                        granted: k.status == l::lock_status::GRANTED,
+                    });
                     if k.status == l::lock_status::GRANTED {
                         self.held.push((id, k.lock_id));
                         let mut r = rec.borrow_mut();
@@ -208,6 +338,7 @@ impl LckClient {
                             ring,
                             from,
                             until: None,
+                            orphan: self.flags & l::LOCK_ORPHAN != 0,
                         });
                     }
                 }
@@ -226,6 +357,8 @@ impl LckClient {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::history::{Answer, Conn, Delivered, Request, Target};
+    use ais_exec::ipc::ServiceId;
 
     fn held(conn: u64, mode: u32, ring: u64, from: u64, until: Option<u64>) -> Held {
         Held {
@@ -237,12 +370,30 @@ mod tests {
             ring: RingId { rep: 1, seq: ring },
             from,
             until,
+            orphan: false,
         }
+    }
+
+    /// Connection `conn` of incarnation `inc`, open from tick 0 until `closed`.
+    fn conn(inc: Inc, conn: u64, closed: Option<u64>) -> Conn {
+        Conn {
+            inc,
+            conn: ConnId(conn),
+            opened: 0,
+            closed,
+        }
+    }
+
+    fn caught(h: &History) -> Vec<Property> {
+        let mut out = Vec::new();
+        check(h, &mut out);
+        out.into_iter().map(|v| v.property).collect()
     }
 
     fn violations(locks: Vec<Held>) -> usize {
         let h = History {
             incarnations: vec![1],
+            conns: vec![conn(0, 1, None), conn(0, 2, None)],
             locks,
             ..History::default()
         };
@@ -270,5 +421,105 @@ mod tests {
             violations(vec![held(1, l::EX, 4, 1, None), held(2, l::EX, 8, 2, None)]),
             0
         );
+    }
+
+    // saLck(3), a process that ends: its locks are released, unless taken
+    // with SA_LCK_LOCK_ORPHAN (then orphaned, held by no process).
+    #[test]
+    fn a_grant_to_a_connection_gone_is_caught_unless_orphan() {
+        let gone = |from: u64, orphan: bool| History {
+            incarnations: vec![1],
+            conns: vec![conn(0, 1, Some(10))],
+            locks: vec![Held {
+                orphan,
+                ..held(1, l::EX, 4, from, None)
+            }],
+            ..History::default()
+        };
+        assert_eq!(caught(&gone(12, false)), vec![Property::LockOfGoneConn]);
+        assert!(caught(&gone(5, false)).is_empty());
+        assert!(caught(&gone(12, true)).is_empty());
+        // A connection the run never opened on that incarnation holds nothing.
+        let elsewhere = History {
+            conns: vec![conn(1, 1, None)],
+            incarnations: vec![1, 2],
+            ..gone(5, false)
+        };
+        assert_eq!(caught(&elsewhere), vec![Property::LockOfGoneConn]);
+    }
+
+    /// Node 1 (incarnation 0) asks A (request 0), node 2 (incarnation 1)
+    /// then asks B (request 1) on the same resource; two more messages
+    /// (requests 2 and 3) follow. Every node delivers all four in order.
+    /// A is answered on node 1 at `a_at` (granted or not), B granted on
+    /// node 2 at `b_at`.
+    fn queue(a_mode: u32, b_mode: u32, a_at: u64, a_granted: bool, b_at: u64) -> History {
+        let req = |inc: Inc, conn: u64| Request {
+            inc,
+            conn: ConnId(conn),
+            service: ServiceId::LCK,
+            msg: l::LOCK,
+            at: 1,
+            ordered: true,
+            target: Target::None,
+        };
+        let deliveries = [(0, 10), (1, 11), (2, 20), (3, 30)]
+            .into_iter()
+            .flat_map(|(req, at)| {
+                [
+                    Delivered { req, inc: 0, at },
+                    Delivered {
+                        req,
+                        inc: 1,
+                        at: at + 1,
+                    },
+                ]
+            })
+            .collect();
+        let answer = |req, by, at| Answer {
+            req,
+            by,
+            status: status::OK,
+            at,
+        };
+        let ask = |req, mode, granted| Asked {
+            req,
+            resource: b"r".to_vec(),
+            mode,
+            granted,
+        };
+        History {
+            incarnations: vec![1, 2],
+            conns: vec![conn(0, 1, None), conn(1, 2, None)],
+            requests: vec![req(0, 1), req(1, 2), req(0, 1), req(1, 2)],
+            deliveries,
+            answers: vec![answer(0, 0, a_at), answer(1, 1, b_at)],
+            lock_asks: vec![ask(0, a_mode, a_granted), ask(1, b_mode, true)],
+            ..History::default()
+        }
+    }
+
+    // saLck(3): lock requests that cannot be granted wait in the order they
+    // were queued; a later conflicting waiter does not overtake an earlier one.
+    #[test]
+    fn a_waiter_overtaken_by_a_later_conflicting_one_is_caught() {
+        // B granted on node 2 (22) on message 2, A only after message 3 (35).
+        assert_eq!(
+            caught(&queue(l::EX, l::EX, 35, true, 22)),
+            vec![Property::LockOvertaken]
+        );
+        assert_eq!(
+            caught(&queue(l::PR, l::EX, 35, true, 22)),
+            vec![Property::LockOvertaken]
+        );
+        // A granted (or expired) on message 2, B after message 3: in order.
+        assert!(caught(&queue(l::EX, l::EX, 22, true, 32)).is_empty());
+        assert!(caught(&queue(l::EX, l::EX, 22, false, 32)).is_empty());
+        // Both on message 3: A's grant came first in the one agreed order.
+        assert!(caught(&queue(l::EX, l::EX, 31, true, 32)).is_empty());
+        // PR after PR never conflicts.
+        assert!(caught(&queue(l::PR, l::PR, 35, true, 22)).is_empty());
+        // A answered while its own request was delivered: it never waited.
+        assert!(caught(&queue(l::EX, l::EX, 10, true, 22)).is_empty());
     }
 }

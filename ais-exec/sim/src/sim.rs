@@ -541,7 +541,8 @@ impl Sim {
             }
             let target = self.rec.borrow().h.requests[req].target.clone();
             if c.kind == Kind::Lck {
-                let conn = c.conn.expect("a client waiting is connected");
+                // The connection the request went on: a grant is the lock of that one.
+                let conn = self.rec.borrow().h.requests[req].conn;
                 let live = self.nodes[i].live.as_ref().expect("looked up above");
                 // LCK's digest is None while its table re-synchronises.
                 let synced = live
@@ -560,6 +561,7 @@ impl Sim {
                     inc,
                     conn,
                     ring,
+                    req,
                 };
                 c.lck.answered(msg, st, &payload, &at);
                 continue;
