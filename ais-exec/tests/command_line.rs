@@ -88,12 +88,13 @@ fn write_key(path: &Path, len: usize, mode: u32) {
 #[test]
 fn check_mode_says_what_would_run_and_touches_nothing() {
     let dir = TempDir::new("cli-check");
-    let port = free_port(&["127.0.0.1"]).expect("a free port");
+    // The ring's port is taken (the system picks it, so no other test can take it
+    // first): a start would fail, a check binds nothing.
+    let squatter = std::net::UdpSocket::bind(("127.0.0.1", 0)).unwrap();
+    let port = squatter.local_addr().unwrap().port();
     let conf = dir.path().join("openais.conf");
     std::fs::write(&conf, udpu_config("127.0.0.1", port, &["127.0.0.1"], 300)).unwrap();
     let run_dir = dir.path().join("state");
-    // The ring's port is taken: a start would fail, a check binds nothing.
-    let _squatter = std::net::UdpSocket::bind(("127.0.0.1", port)).unwrap();
 
     let o = run(
         AISEXEC,
