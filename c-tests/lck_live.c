@@ -30,27 +30,7 @@
 #include <string.h>
 #include <time.h>
 
-static int failures, checks;
-
-#define CHECK(expr, want)                                                          \
-	do {                                                                       \
-		SaAisErrorT got_ = (expr);                                         \
-		checks++;                                                          \
-		if (got_ != (want)) {                                              \
-			fprintf(stderr, "FAIL %s:%d: %s = %d, want %d\n", __FILE__, \
-				__LINE__, #expr, (int)got_, (int)(want));          \
-			failures++;                                                \
-		}                                                                  \
-	} while (0)
-
-#define EXPECT(cond)                                                              \
-	do {                                                                      \
-		checks++;                                                         \
-		if (!(cond)) {                                                    \
-			fprintf(stderr, "FAIL %s:%d: %s\n", __FILE__, __LINE__, #cond); \
-			failures++;                                               \
-		}                                                                 \
-	} while (0)
+#include "check.h"
 
 #define SEC 1000000000LL
 

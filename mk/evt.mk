@@ -62,7 +62,7 @@ evt-install-check: ffi-install-check
 	echo "pkg-config --cflags --libs libSaEvt: $$flags"; \
 	$(CC) $(EVT_CFLAGS) -o $$st/evt_live c-tests/evt_live.c $$flags; \
 	sed 's|#include <saEvt.h>|#include <openais/saEvt.h>|' c-tests/evt_live.c > $$st/evt_live_openais.c; \
-	$(CC) $(EVT_CFLAGS) -I$$st/usr/include -o $$st/evt_live_openais $$st/evt_live_openais.c -L$$st/usr/lib -lSaEvt; \
+	$(CC) $(EVT_CFLAGS) -Ic-tests -I$$st/usr/include -o $$st/evt_live_openais $$st/evt_live_openais.c -L$$st/usr/lib -lSaEvt; \
 	objdump -p $$st/evt_live | grep 'NEEDED *libSaEvt.so.3$$' >/dev/null; \
 	test "$$(readlink $$st/usr/lib/libSaEvt.so.3)" = libSaEvt.so.3.0.0; \
 	echo "evt-install-check: ok"

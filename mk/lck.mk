@@ -62,7 +62,7 @@ lck-install-check: ffi-install-check
 	echo "pkg-config --cflags --libs libSaLck: $$flags"; \
 	$(CC) $(LCK_CFLAGS) -o $$st/lck_live c-tests/lck_live.c $$flags; \
 	sed 's|#include <saLck.h>|#include <openais/saLck.h>|' c-tests/lck_live.c > $$st/lck_live_openais.c; \
-	$(CC) $(LCK_CFLAGS) -I$$st/usr/include -o $$st/lck_live_openais $$st/lck_live_openais.c -L$$st/usr/lib -lSaLck; \
+	$(CC) $(LCK_CFLAGS) -Ic-tests -I$$st/usr/include -o $$st/lck_live_openais $$st/lck_live_openais.c -L$$st/usr/lib -lSaLck; \
 	objdump -p $$st/lck_live | grep 'NEEDED *libSaLck.so.3$$' >/dev/null; \
 	test "$$(readlink $$st/usr/lib/libSaLck.so.3)" = libSaLck.so.3.0.0; \
 	echo "lck-install-check: ok"

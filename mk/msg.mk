@@ -63,7 +63,7 @@ msg-install-check: ffi-install-check
 	echo "pkg-config --cflags --libs libSaMsg: $$flags"; \
 	$(CC) $(MSG_CFLAGS) -o $$st/msg_live c-tests/msg_live.c $$flags -lpthread; \
 	sed 's|#include <saMsg.h>|#include <openais/saMsg.h>|' c-tests/msg_live.c > $$st/msg_live_openais.c; \
-	$(CC) $(MSG_CFLAGS) -I$$st/usr/include -o $$st/msg_live_openais $$st/msg_live_openais.c -L$$st/usr/lib -lSaMsg -lpthread; \
+	$(CC) $(MSG_CFLAGS) -Ic-tests -I$$st/usr/include -o $$st/msg_live_openais $$st/msg_live_openais.c -L$$st/usr/lib -lSaMsg -lpthread; \
 	objdump -p $$st/msg_live | grep 'NEEDED *libSaMsg.so.4$$' >/dev/null; \
 	test "$$(readlink $$st/usr/lib/libSaMsg.so.4)" = libSaMsg.so.4.0.0; \
 	echo "msg-install-check: ok"

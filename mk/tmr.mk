@@ -53,7 +53,7 @@ tmr-install-check: ffi-install-check
 	echo "pkg-config --cflags --libs libSaTmr: $$flags"; \
 	$(CC) $(TMR_CFLAGS) -o $$st/tmr_live c-tests/tmr_live.c $$flags; \
 	sed 's|#include <saTmr.h>|#include <openais/saTmr.h>|' c-tests/tmr_live.c > $$st/tmr_live_openais.c; \
-	$(CC) $(TMR_CFLAGS) -I$$st/usr/include -o $$st/tmr_live_openais $$st/tmr_live_openais.c -L$$st/usr/lib -lSaTmr; \
+	$(CC) $(TMR_CFLAGS) -Ic-tests -I$$st/usr/include -o $$st/tmr_live_openais $$st/tmr_live_openais.c -L$$st/usr/lib -lSaTmr; \
 	objdump -p $$st/tmr_live | grep 'NEEDED *libSaTmr.so.3$$' >/dev/null; \
 	test "$$(readlink $$st/usr/lib/libSaTmr.so.3)" = libSaTmr.so.3.0.0; \
 	echo "tmr-install-check: ok"
