@@ -206,6 +206,12 @@ impl<S: Service<C>, C: Copy> Cluster<S, C> {
         }
     }
 
+    /// Whether the ring `node` is configured into next is quorate (what the
+    /// router tells its sync engine before each configuration).
+    pub fn set_quorate(&mut self, node: NodeId, quorate: Option<bool>) {
+        self.parts(node).1.set_quorate(quorate);
+    }
+
     /// Whether `node`'s sync engine holds synchronised state.
     pub fn is_synced(&self, node: NodeId) -> bool {
         self.engines[&node].is_synced()

@@ -10,7 +10,8 @@
 //!   callbacks out; the timers of synchronous requests.
 //!
 //! Sync ([`crate::services::sync`]): every node sends its table with the
-//! ring it kept it in. At activate the table of the lowest old ring is the
+//! ring it kept it in and whether that ring was quorate. At activate the
+//! table of a quorate old ring, else of the lowest old ring, is the
 //! base and the others merge into it by the rule of saLck(3) (this side's
 //! grants win, the other's compatible grants are kept, its waiters queue
 //! behind ours); then every lock of a node not in the configuration is

@@ -31,8 +31,10 @@ struct Conn {
 #[derive(Default)]
 struct Merging {
     members: Vec<NodeId>,
-    /// Ordered so the lowest old ring comes first, nodes new to any ring last.
-    tables: BTreeMap<(bool, Option<crate::services::contract::RingId>), Table>,
+    /// Ordered so that a quorate old ring comes first (a side that was not
+    /// quorate granted nothing new and takes the quorate side's table), then
+    /// the lowest old ring, nodes new to any ring last.
+    tables: BTreeMap<(u8, bool, Option<crate::services::contract::RingId>), Table>,
 }
 
 pub struct LckService<C> {
@@ -478,17 +480,33 @@ impl<C: Copy + Eq + Hash + Send> Service<C> for LckService<C> {
         });
         let piece = LckMsg::Table {
             old_ring: round.old_ring,
+            old_quorate: round.old_quorate,
             table: self.table.clone(),
         };
         piece.encode().into_iter().collect()
     }
 
     fn sync_receive(&mut self, _sender: NodeId, piece: &[u8]) {
-        let (Some(m), Ok(LckMsg::Table { old_ring, table })) = (self.merging.as_mut(), LckMsg::decode(piece)) else {
+        let (
+            Some(m),
+            Ok(LckMsg::Table {
+                old_ring,
+                old_quorate,
+                table,
+            }),
+        ) = (self.merging.as_mut(), LckMsg::decode(piece))
+        else {
             return;
         };
+        let quorum_rank = match old_quorate {
+            Some(true) => 0,
+            None => 1,
+            Some(false) => 2,
+        };
         // The members of one old ring hold the same table: the first copy serves.
-        m.tables.entry((old_ring.is_none(), old_ring)).or_insert(table);
+        m.tables
+            .entry((quorum_rank, old_ring.is_none(), old_ring))
+            .or_insert(table);
     }
 
     /// The merge rule (module docs), then the release of the nodes gone.

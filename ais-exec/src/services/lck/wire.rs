@@ -56,9 +56,11 @@ pub enum LckMsg {
     Release {
         owner: Owner,
     },
-    /// A node's table at the start of a sync round, with the ring it was kept in.
+    /// A node's table at the start of a sync round, with the ring it was kept
+    /// in and whether that ring was quorate.
     Table {
         old_ring: Option<RingId>,
+        old_quorate: Option<bool>,
         table: Table,
     },
 }
@@ -231,12 +233,21 @@ impl LckMsg {
                 w = codec::writer(RELEASE);
                 put_owner(&mut w, *owner);
             }
-            LckMsg::Table { old_ring, table } => {
+            LckMsg::Table {
+                old_ring,
+                old_quorate,
+                table,
+            } => {
                 w = codec::writer(TABLE);
                 match old_ring {
                     Some(r) => w.bool(true).u32(r.rep).u64(r.seq),
                     None => w.bool(false),
                 };
+                w.u8(match old_quorate {
+                    None => 0,
+                    Some(false) => 1,
+                    Some(true) => 2,
+                });
                 put_table(&mut w, table)?;
             }
         }
@@ -282,6 +293,12 @@ impl LckMsg {
                     })
                 } else {
                     None
+                },
+                old_quorate: match r.u8()? {
+                    0 => None,
+                    1 => Some(false),
+                    2 => Some(true),
+                    _ => return Err(DecodeError::Invalid("LCK quorum state")),
                 },
                 table: table(r)?,
             },
@@ -351,6 +368,7 @@ pub fn seeds() -> Vec<Vec<u8>> {
         LckMsg::Release { owner },
         LckMsg::Table {
             old_ring: Some(RingId { rep: 1, seq: 8 }),
+            old_quorate: Some(true),
             table: t,
         },
     ]

@@ -248,3 +248,33 @@ fn a_healed_partition_keeps_one_ex_grant() {
     assert_eq!(granted.len(), 1);
     assert_eq!(granted[0].key.node, 1);
 }
+
+/// Quorum's merge rule (saLck(3) MERGE RULE): the side that was quorate wins
+/// the merge even when its ring is not the lowest; here the side of node 2 was
+/// quorate and the EX it granted stands, node 1's is dropped.
+#[test]
+fn a_healed_partition_keeps_the_quorate_sides_grant() {
+    use crate::services::contract::RingId;
+    let mut c = cluster(&[1, 2]);
+    c.connect(1, 10, 100);
+    c.connect(2, 20, 200);
+    let r1 = open(&mut c, 1, 10, b"res");
+    let r2 = open(&mut c, 2, 20, b"res");
+    c.set_quorate(1, Some(false));
+    c.configure_ring(RingId { rep: 1, seq: 8 }, &[1]);
+    let a = c.call(1, 10, msg::LOCK, &lock_req(r1, EX, 0));
+    assert_eq!(Locked::decode(&a.payload).unwrap().status, lock_status::GRANTED);
+    c.set_quorate(2, Some(true));
+    c.configure_ring(RingId { rep: 2, seq: 8 }, &[2]);
+    let b = c.call(2, 20, msg::LOCK, &lock_req(r2, EX, 0));
+    assert_eq!(Locked::decode(&b.payload).unwrap().status, lock_status::GRANTED);
+    c.set_quorate(1, Some(true));
+    c.set_quorate(2, Some(true));
+    c.configure_ring(RingId { rep: 1, seq: 12 }, &[1, 2]);
+    digests_agree(&c);
+    let t = c.node(1).table();
+    t.check().unwrap();
+    let granted = &t.resources[&b"res"[..]].granted;
+    assert_eq!(granted.len(), 1);
+    assert_eq!(granted[0].key.node, 2);
+}
