@@ -420,22 +420,37 @@ impl Table {
     }
 
     /// Grants waiters from the head of the queue while they are compatible.
+    /// Each one granted while others still wait becomes a holder they wait
+    /// for, so it hears of every waiter its lock conflicts with (§3.6.4).
     fn regrant(&mut self, name: &[u8]) -> Vec<Event> {
         let mut events = Vec::new();
         let Some(r) = self.resources.get_mut(name) else {
             return events;
         };
+        let mut newly = Vec::new();
         while let Some(head) = r.queue.front() {
             if r.granted.iter().any(|g| g.conflicts(head.mode)) {
                 break;
             }
             let lock = r.queue.pop_front().expect("looked at above");
             r.granted.push(lock.clone());
+            newly.push(lock.clone());
             events.push(Event::LockDone {
                 lock,
                 status: lock_status::GRANTED,
                 error: status::OK,
             });
+        }
+        for held in &newly {
+            let Some(holder) = held.owner else { continue };
+            for w in r.queue.iter().filter(|w| held.conflicts(w.mode)) {
+                events.push(Event::Waiter {
+                    holder,
+                    held: held.clone(),
+                    requested: w.mode,
+                    signal: w.waiter_signal,
+                });
+            }
         }
         events
     }

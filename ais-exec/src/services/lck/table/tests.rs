@@ -271,3 +271,36 @@ fn merge_keeps_compatible_grants_and_queues_the_others_waiters() {
     assert!(ours.waiting(LockKey { node: 3, id: 4 }).is_some());
     ours.check().unwrap();
 }
+
+/// The waiter callback (saLckLockWaiterCallback, §3.6.4) tells a holder that a
+/// request is blocked by its lock. A waiter granted while others still wait
+/// behind it is such a holder from then on: it hears of each of them, with
+/// their signals, when it is granted.
+#[test]
+fn a_waiter_granted_while_others_wait_hears_of_them() {
+    let mut t = table();
+    t.lock(b"r", req(A, 1, EX), false);
+    t.lock(b"r", req(B, 2, EX), false);
+    t.lock(b"r", req(C, 3, PR), false);
+    t.lock(b"r", req(D, 4, PR), false);
+    let ev = t.unlock(A, LockKey { node: 1, id: 1 }).unwrap();
+    assert_eq!(decided(&ev), [(2, G)]);
+    let told: Vec<(Owner, u64, u64, u32)> = ev
+        .iter()
+        .filter_map(|e| match e {
+            Event::Waiter {
+                holder,
+                held,
+                requested,
+                signal,
+            } => Some((*holder, held.key.id, *signal, *requested)),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(told, [(B, 2, 30, PR), (B, 2, 40, PR)]);
+    // B unlocks: both PR are granted and nobody waits, so nobody is told.
+    let ev = t.unlock(B, LockKey { node: 2, id: 2 }).unwrap();
+    assert_eq!(decided(&ev), [(3, G), (4, G)]);
+    assert!(!ev.iter().any(|e| matches!(e, Event::Waiter { .. })));
+    t.check().unwrap();
+}
